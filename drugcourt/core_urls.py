@@ -1,0 +1,40 @@
+"""Pages of the core app: role home pages, staff, organizations, programs, program settings."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "core"
+
+urlpatterns = [
+    path("home/<str:role>/", views.home_for_role, name="home_for_role"),
+    path("staff/", views.staff_list, name="staff_list"),
+    path("staff/new/", views.staff_create, name="staff_create"),
+    path("staff/audit/", views.staff_audit, name="staff_audit"),
+    path("staff/<int:pk>/", views.staff_detail, name="staff_detail"),
+    path("staff/<int:pk>/edit/", views.staff_update, name="staff_update"),
+    path("staff/<int:pk>/deactivate/", views.staff_deactivate, name="staff_deactivate"),
+    path("staff/<int:pk>/reactivate/", views.staff_reactivate, name="staff_reactivate"),
+    path(
+        "staff/<int:pk>/set-password-link/",
+        views.staff_set_password_link,
+        name="staff_set_password_link",
+    ),
+    path(
+        "staff/<int:pk>/send-set-password/",
+        views.staff_send_set_password,
+        name="staff_send_set_password",
+    ),
+    path("organizations/", views.organization_list, name="organization_list"),
+    path("organizations/new/", views.organization_create, name="organization_create"),
+    path("organizations/<int:pk>/edit/", views.organization_update, name="organization_update"),
+    path("programs/", views.program_list, name="program_list"),
+    path("programs/new/", views.program_create, name="program_create"),
+    path("programs/<int:pk>/edit/", views.program_update, name="program_update"),
+    path("programs/<int:pk>/settings/", views.program_settings, name="program_settings"),
+    path(
+        "programs/<int:pk>/settings/phases/",
+        views.program_settings_phases,
+        name="program_settings_phases",
+    ),
+]

@@ -1,0 +1,98 @@
+"""Demo data for `manage.py seed_demo`: one program, its organizations and the demo staff.
+
+Idempotent: every object is looked up by its natural key first, so running it twice (every
+`make run` does) changes nothing the second time.
+"""
+
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from . import services
+from .models import Organization, Program, User
+from .roles import OrganizationKind, Role
+
+PROGRAM_NAME = "Lakeview County Adult Drug Court"
+
+ORGANIZATIONS = {
+    "court": ("Lakeview County Circuit Court", OrganizationKind.COURT),
+    "agency": ("Harbor Light Recovery Services", OrganizationKind.TREATMENT_AGENCY),
+    "probation": ("Lakeview County Adult Probation", OrganizationKind.PROBATION),
+    "prosecutor": ("Lakeview County State's Attorney", OrganizationKind.PROSECUTOR),
+    "defence": ("Lakeview County Public Defender", OrganizationKind.DEFENCE),
+    "lab": ("Great Lakes Toxicology Laboratory", OrganizationKind.LAB),
+}
+
+
+@dataclass(frozen=True)
+class DemoStaff:
+    username: str
+    first_name: str
+    last_name: str
+    organization: str
+    roles: tuple[Role, ...]
+    in_program: bool = True
+
+
+DEMO_STAFF = (
+    DemoStaff("admin", "Morgan", "Reyes", "court", (Role.ADMINISTRATOR,), in_program=False),
+    DemoStaff("coordinator", "Dana", "Whitfield", "court", (Role.COORDINATOR,)),
+    DemoStaff("judge", "Patricia", "Okafor", "court", (Role.JUDGE,)),
+    DemoStaff("clerk", "Luis", "Ortega", "court", (Role.CLERK,)),
+    DemoStaff("casemanager", "Jordan", "Ellis", "court", (Role.CASE_MANAGER,)),
+    DemoStaff("casemanager2", "Priya", "Raman", "agency", (Role.CASE_MANAGER,)),
+    DemoStaff("probation", "Marcus", "Bell", "probation", (Role.PROBATION_OFFICER,)),
+    DemoStaff("prosecutor", "Elena", "Novak", "prosecutor", (Role.PROSECUTOR,)),
+    DemoStaff("defence", "Samuel", "Grant", "defence", (Role.DEFENCE_ATTORNEY,)),
+    DemoStaff("provider", "Keisha", "Daniels", "agency", (Role.TREATMENT_PROVIDER,)),
+    DemoStaff("evaluator", "Wen", "Li", "court", (Role.EVALUATOR,), in_program=False),
+)
+
+DEMO_USERNAMES = tuple(staff.username for staff in DEMO_STAFF)
+
+
+@transaction.atomic
+def seed_demo(*, password: str) -> None:
+    organizations = {key: _organization(name, kind) for key, (name, kind) in ORGANIZATIONS.items()}
+    admin_staff, *program_staff = DEMO_STAFF
+    admin = _staff(admin_staff, organizations, program=None, password=password, actor=None)
+    program = Program.objects.filter(name=PROGRAM_NAME).first() or services.program_create(
+        name=PROGRAM_NAME,
+        court=organizations["court"],
+        jurisdiction="Lakeview County",
+        time_zone="America/Chicago",
+        actor=admin,
+    )
+    for staff in program_staff:
+        _staff(staff, organizations, program=program, password=password, actor=admin)
+
+
+def _organization(name: str, kind: OrganizationKind) -> Organization:
+    existing = Organization.objects.filter(name=name).first()
+    return existing or services.organization_create(name=name, kind=kind, actor=None)
+
+
+def _staff(
+    staff: DemoStaff,
+    organizations: dict[str, Organization],
+    *,
+    program: Program | None,
+    password: str,
+    actor: User | None,
+) -> User:
+    existing = User.objects.filter(username=staff.username).first()
+    if existing:
+        return existing
+    user = services.staff_create(
+        username=staff.username,
+        first_name=staff.first_name,
+        last_name=staff.last_name,
+        email=f"{staff.username}@lakeview.example",
+        organization=organizations[staff.organization],
+        roles=list(staff.roles),
+        programs=[program] if program and staff.in_program else [],
+        actor=actor,
+    )
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    return user

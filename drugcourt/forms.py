@@ -1,0 +1,134 @@
+"""Forms for staff, organizations, programs and program settings. Forms check shapes and
+types; business rules live in services, whose ValidationErrors land on the same fields."""
+
+import zoneinfo
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from crispy_forms.helper import FormHelper
+from django import forms
+from django.core.exceptions import ValidationError
+
+from .models import Organization, Program
+from .roles import OrganizationKind, Role
+from .services import PhaseData
+
+TIME_ZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
+
+
+@contextmanager
+def form_errors_from(form: forms.BaseForm) -> Iterator[None]:
+    """Runs a service call; its ValidationError is shown on the form instead of a 500.
+
+    Views write `with form_errors_from(form): service(...); return redirect(...)` and fall
+    through to re-rendering the form when the service refused.
+    """
+    try:
+        yield
+    except ValidationError as error:
+        form.add_error(None, error)
+
+
+class CrispyForm(forms.Form):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+
+class StaffForm(CrispyForm):
+    username = forms.RegexField(
+        regex=r"^[\w.@+-]+\Z",
+        max_length=150,
+        error_messages={"invalid": "Use letters, digits and @ . + - _ only."},
+    )
+    first_name = forms.CharField(max_length=150)
+    last_name = forms.CharField(max_length=150)
+    email = forms.EmailField(label="E-mail")
+    organization = forms.ModelChoiceField(queryset=Organization.objects.filter(is_active=True))
+    roles = forms.MultipleChoiceField(
+        choices=Role.choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one role."},
+    )
+    programs = forms.ModelMultipleChoiceField(
+        queryset=Program.objects.filter(is_active=True),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="Program-wide roles (coordinator, judge, clerk, prosecutor) reach the "
+        "participants of these programs.",
+    )
+
+    def __init__(self, *args, editing: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if editing:
+            self.fields["username"].disabled = True
+
+
+class OrganizationForm(CrispyForm):
+    name = forms.CharField(max_length=200)
+    kind = forms.ChoiceField(
+        choices=OrganizationKind.choices,
+        error_messages={"invalid_choice": "“%(value)s” is not a kind of organization we know."},
+    )
+    is_active = forms.BooleanField(required=False, initial=True, label="Active")
+
+
+class ProgramForm(CrispyForm):
+    name = forms.CharField(max_length=200)
+    court = forms.ModelChoiceField(
+        queryset=Organization.objects.filter(kind=OrganizationKind.COURT, is_active=True)
+    )
+    jurisdiction = forms.CharField(max_length=200)
+    time_zone = forms.ChoiceField(
+        choices=TIME_ZONE_CHOICES,
+        initial="America/Chicago",
+        error_messages={"invalid_choice": "“%(value)s” is not a known time zone."},
+    )
+    is_active = forms.BooleanField(required=False, initial=True, label="Active")
+
+
+class SettingsChangeForm(CrispyForm):
+    effective_from = forms.DateField(
+        label="Applies from",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="The program's local date from which this change is in force.",
+    )
+    change_note = forms.CharField(
+        max_length=300, label="Why this change", help_text="Kept with the settings history."
+    )
+
+
+class PhaseForm(forms.Form):
+    name = forms.CharField(max_length=100)
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    tests_per_week = forms.IntegerField(min_value=0, max_value=7, label="Tests per week")
+    hearing_interval_weeks = forms.IntegerField(
+        min_value=1, max_value=26, label="Hearing every (weeks)"
+    )
+
+    def phase_data(self) -> PhaseData:
+        return PhaseData(
+            name=self.cleaned_data["name"],
+            description=self.cleaned_data["description"],
+            tests_per_week=self.cleaned_data["tests_per_week"],
+            hearing_interval_weeks=self.cleaned_data["hearing_interval_weeks"],
+        )
+
+
+class BasePhaseFormSet(forms.BaseFormSet):
+    def phases(self) -> list[PhaseData]:
+        """The phases in the order the coordinator gave, deleted and blank rows left out."""
+        kept = [
+            form
+            for index, form in enumerate(self.forms)
+            if (index < self.initial_form_count() or form.has_changed())
+            and not self._should_delete_form(form)
+        ]
+        kept.sort(key=lambda form: form.cleaned_data.get("ORDER") or 0)
+        return [form.phase_data() for form in kept]
+
+
+PhaseFormSet = forms.formset_factory(
+    PhaseForm, formset=BasePhaseFormSet, extra=1, can_order=True, can_delete=True
+)

@@ -1,0 +1,195 @@
+"""Core models: staff users, organizations, programs and their effective-dated settings."""
+
+import zoneinfo
+
+import pghistory
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models.functions import Lower
+
+from .roles import OrganizationKind, Role
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
+class Organization(models.Model):
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=32, choices=OrganizationKind.choices)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(Lower("name"), name="organization_name_unique_ci"),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=OrganizationKind.values), name="organization_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@pghistory.track(
+    pghistory.InsertEvent(),
+    pghistory.UpdateEvent(),
+    exclude=["password", "last_login"],
+)
+class User(AbstractUser):
+    """A staff member. Nobody who works with participant data is a superuser."""
+
+    email = models.EmailField("e-mail address")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, null=True, blank=True, related_name="staff"
+    )
+    roles = ArrayField(
+        models.CharField(max_length=32, choices=Role.choices), default=list, blank=True
+    )
+
+    objects = UserManager()
+
+    class Meta:
+        ordering = ["last_name", "first_name", "username"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"),
+                condition=~models.Q(email=""),
+                name="user_email_unique_ci",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(roles__contained_by=Role.values), name="user_roles_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["roles"], name="user_roles_idx")]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+    def has_role(self, role: Role) -> bool:
+        return role in self.roles
+
+    @property
+    def role_labels(self) -> list[str]:
+        return [Role(role).label for role in self.roles]
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(
+            "“%(value)s” is not a known time zone; use a name like America/Chicago.",
+            params={"value": value},
+        )
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
+class Program(models.Model):
+    """One court program (e.g. an adult drug court), with its own time zone and settings."""
+
+    name = models.CharField(max_length=200)
+    court = models.ForeignKey(
+        Organization,
+        on_delete=models.PROTECT,
+        related_name="programs",
+        limit_choices_to={"kind": OrganizationKind.COURT},
+    )
+    jurisdiction = models.CharField(max_length=200)
+    time_zone = models.CharField(max_length=64, validators=[validate_time_zone])
+    is_active = models.BooleanField(default=True)
+    members = models.ManyToManyField(
+        User, through="ProgramMembership", related_name="programs", blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(Lower("name"), name="program_name_unique_ci"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.DeleteEvent())
+class ProgramMembership(models.Model):
+    """A staff member works in a program. Source of truth for program-wide access."""
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["program", "user"], name="program_membership_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.program}"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
+class ProgramSettings(models.Model):
+    """One version of a program's settings, in force from `effective_from` (program local date)
+    until the next version. Past versions are never edited so that past summaries can be
+    explained by the policy then in force. Later issues add topics (testing policy, alert
+    thresholds, response catalogue) as fields or child rows of this version."""
+
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="settings_versions")
+    effective_from = models.DateField()
+    change_note = models.CharField(max_length=300, blank=True)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["program", "-effective_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["program", "effective_from"], name="program_settings_one_per_date"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.program} settings from {self.effective_from:%Y-%m-%d}"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class Phase(models.Model):
+    """A phase of the program as defined by one settings version. Enrollments refer to phases
+    by `number` (1-based position), which stays meaningful across settings versions."""
+
+    settings = models.ForeignKey(ProgramSettings, on_delete=models.CASCADE, related_name="phases")
+    number = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
+    name = models.CharField(max_length=100)
+    description = models.TextField(blank=True)
+    tests_per_week = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(0), MaxValueValidator(7)],
+        help_text="Random drug tests each week by default (0–7).",
+    )
+    hearing_interval_weeks = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(26)],
+        help_text="A status review hearing every this many weeks by default.",
+    )
+
+    class Meta:
+        ordering = ["settings", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["settings", "number"], name="phase_number_unique"),
+            models.UniqueConstraint("settings", Lower("name"), name="phase_name_unique_ci"),
+            models.CheckConstraint(
+                condition=models.Q(tests_per_week__lte=7), name="phase_tests_per_week_range"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(hearing_interval_weeks__gte=1, hearing_interval_weeks__lte=26),
+                name="phase_hearing_interval_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Phase {self.number}: {self.name}"

@@ -1,0 +1,109 @@
+"""Reads for staff, organizations, programs, program settings and the staff audit trail."""
+
+import datetime
+
+import pghistory.models
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from .models import Organization, Phase, Program, ProgramSettings, User
+from .roles import Role
+
+# The event models of the tables an administrator manages (the audit of staff/role events).
+STAFF_AUDIT_CHOICES = (
+    ("User", "Staff accounts"),
+    ("Organization", "Organizations"),
+    ("Program", "Programs"),
+    ("ProgramMembership", "Program membership"),
+)
+
+
+def staff_list(*, search: str = "", role: str = "", status: str = "active") -> QuerySet[User]:
+    users = User.objects.select_related("organization").prefetch_related(
+        Prefetch("programs", queryset=Program.objects.only("id", "name"))
+    )
+    if search:
+        users = users.filter(
+            Q(username__icontains=search)
+            | Q(first_name__icontains=search)
+            | Q(last_name__icontains=search)
+            | Q(email__icontains=search)
+        )
+    if role:
+        users = users.filter(roles__contains=[role])
+    if status == "active":
+        users = users.filter(is_active=True)
+    elif status == "inactive":
+        users = users.filter(is_active=False)
+    return users.filter(is_superuser=False)
+
+
+def staff_counts_by_role() -> dict[str, int]:
+    """Active staff per role, for the administrator's home page (one query)."""
+    aggregates = {role.value: Count("id", filter=Q(roles__contains=[role.value])) for role in Role}
+    counts = User.objects.filter(is_active=True, is_superuser=False).aggregate(**aggregates)
+    return {Role(role).label: count for role, count in counts.items()}
+
+
+def organization_list(*, search: str = "", kind: str = "") -> QuerySet[Organization]:
+    organizations = Organization.objects.annotate(
+        staff_count=Count("staff", filter=Q(staff__is_active=True))
+    )
+    if search:
+        organizations = organizations.filter(name__icontains=search)
+    if kind:
+        organizations = organizations.filter(kind=kind)
+    return organizations
+
+
+def program_list(*, search: str = "") -> QuerySet[Program]:
+    programs = Program.objects.select_related("court").annotate(member_count=Count("memberships"))
+    if search:
+        programs = programs.filter(Q(name__icontains=search) | Q(jurisdiction__icontains=search))
+    return programs
+
+
+def programs_of(user: User) -> QuerySet[Program]:
+    return Program.objects.filter(memberships__user=user, is_active=True).select_related("court")
+
+
+def programs_coordinated_by(user: User) -> QuerySet[Program]:
+    if not user.has_role(Role.COORDINATOR):
+        return Program.objects.none()
+    return programs_of(user)
+
+
+def program_settings_in_force(program: Program, on: datetime.date) -> ProgramSettings | None:
+    """The settings version in force on `on` (a program-local date), with its phases."""
+    return (
+        ProgramSettings.objects.filter(program=program, effective_from__lte=on)
+        .select_related("created_by")
+        .prefetch_related(Prefetch("phases", queryset=Phase.objects.order_by("number")))
+        .order_by("-effective_from")
+        .first()
+    )
+
+
+def program_settings_history(program: Program) -> QuerySet[ProgramSettings]:
+    return (
+        ProgramSettings.objects.filter(program=program)
+        .select_related("created_by")
+        .prefetch_related(Prefetch("phases", queryset=Phase.objects.order_by("number")))
+        .order_by("-effective_from")
+    )
+
+
+def staff_audit_events(*, model: str = "") -> QuerySet:
+    """Who changed which staff account, organization, program or membership, newest first."""
+    names = [name for name, _ in STAFF_AUDIT_CHOICES if not model or name == model]
+    models = [f"drugcourt.{name}Event" for name in names or [""]]
+    return (
+        pghistory.models.Events.objects.across(*models)
+        .select_related("pgh_context")
+        .order_by("-pgh_created_at")
+    )
+
+
+def staff_names_by_id(user_ids: set[int | None]) -> dict[int, str]:
+    """Display names for the actors of a page of audit events (one query)."""
+    users = User.objects.filter(pk__in={pk for pk in user_ids if pk is not None})
+    return {user.pk: f"{user} ({user.username})" for user in users}

@@ -1,0 +1,337 @@
+"""Writes for staff, organizations, programs and program settings."""
+
+import datetime
+from dataclasses import dataclass
+
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from .audit import audited_write
+from .models import Organization, Phase, Program, ProgramMembership, ProgramSettings, User
+from .roles import ROLE_ORGANIZATION_KINDS, OrganizationKind, Role
+
+# ---------------------------------------------------------------------------------------------
+# Organizations and programs
+
+
+def organization_create(*, name: str, kind: OrganizationKind, actor: User | None) -> Organization:
+    with audited_write(actor):
+        _check_unique_name(Organization, name)
+        return Organization.objects.create(name=name, kind=kind)
+
+
+def organization_update(
+    *, organization: Organization, name: str, kind: OrganizationKind, is_active: bool, actor: User
+) -> Organization:
+    with audited_write(actor):
+        _check_unique_name(Organization, name, exclude_pk=organization.pk)
+        if kind != organization.kind and organization.programs.exists():
+            raise ValidationError(
+                {"kind": "This organization is the court of a program; it must stay a court."}
+            )
+        if kind != organization.kind:
+            _check_staff_roles_fit(organization, kind)
+        organization.name, organization.kind, organization.is_active = name, kind, is_active
+        organization.full_clean()
+        organization.save()
+        return organization
+
+
+def _check_staff_roles_fit(organization: Organization, kind: OrganizationKind) -> None:
+    for user in organization.staff.filter(is_active=True):
+        misfits = [r for r in user.roles if kind not in ROLE_ORGANIZATION_KINDS[Role(r)]]
+        if misfits:
+            raise ValidationError(
+                {
+                    "kind": f"{user} holds the role {Role(misfits[0]).label}, which "
+                    f"{OrganizationKind(kind).label.lower()} staff cannot hold."
+                }
+            )
+
+
+def program_create(
+    *, name: str, court: Organization, jurisdiction: str, time_zone: str, actor: User | None
+) -> Program:
+    """Creates a program with a first settings version holding the five customary phases."""
+    with audited_write(actor):
+        _check_unique_name(Program, name)
+        _check_is_court(court)
+        program = Program(name=name, court=court, jurisdiction=jurisdiction, time_zone=time_zone)
+        program.full_clean()
+        program.save()
+        settings = ProgramSettings.objects.create(
+            program=program,
+            effective_from=program_today(program),
+            change_note="Program created with the customary five phases.",
+            created_by=actor,
+        )
+        Phase.objects.bulk_create(
+            Phase(settings=settings, number=number, **phase.as_fields())
+            for number, phase in enumerate(DEFAULT_PHASES, start=1)
+        )
+        return program
+
+
+def program_update(
+    *,
+    program: Program,
+    name: str,
+    court: Organization,
+    jurisdiction: str,
+    time_zone: str,
+    is_active: bool,
+    actor: User,
+) -> Program:
+    with audited_write(actor):
+        _check_unique_name(Program, name, exclude_pk=program.pk)
+        _check_is_court(court)
+        program.name, program.court, program.jurisdiction = name, court, jurisdiction
+        program.time_zone, program.is_active = time_zone, is_active
+        program.full_clean()
+        program.save()
+        return program
+
+
+def _check_unique_name(model, name: str, *, exclude_pk: int | None = None) -> None:
+    clash = model.objects.filter(name__iexact=name.strip()).exclude(pk=exclude_pk)
+    if clash.exists():
+        raise ValidationError(
+            {"name": f"A {model._meta.verbose_name} with this name already exists."}
+        )
+
+
+def _check_is_court(court: Organization) -> None:
+    if court.kind != OrganizationKind.COURT:
+        raise ValidationError({"court": "Choose an organization of the kind “Court”."})
+
+
+def program_today(program: Program) -> datetime.date:
+    return timezone.localdate(timezone=program.zone)
+
+
+# ---------------------------------------------------------------------------------------------
+# Program settings: the phase list
+
+
+@dataclass(frozen=True)
+class PhaseData:
+    name: str
+    description: str
+    tests_per_week: int
+    hearing_interval_weeks: int
+
+    def as_fields(self) -> dict:
+        return {
+            "name": self.name,
+            "description": self.description,
+            "tests_per_week": self.tests_per_week,
+            "hearing_interval_weeks": self.hearing_interval_weeks,
+        }
+
+
+# The customary five phases (DOMAIN.md, participant lifecycle); testing at least twice a week
+# until the final phase, hearings every two weeks at first (NADCP standards).
+DEFAULT_PHASES = (
+    PhaseData("Stabilization", "Acute stabilization and engagement in treatment.", 3, 1),
+    PhaseData("Intensive treatment", "Intensive treatment and early recovery.", 3, 2),
+    PhaseData("Transition", "Transition to less intensive treatment; employment or school.", 2, 2),
+    PhaseData("Maintenance", "Maintaining recovery with reduced supervision.", 2, 4),
+    PhaseData("Continuing care", "Aftercare planning and preparation for graduation.", 1, 4),
+)
+
+
+def program_settings_change_phases(
+    *,
+    program: Program,
+    effective_from: datetime.date,
+    phases: list[PhaseData],
+    change_note: str,
+    actor: User,
+) -> ProgramSettings:
+    """Records a new phase list in force from `effective_from`.
+
+    A change never rewrites the past: the date must be today or later (program local date).
+    Another change for the same future date replaces that pending version; other topics are
+    carried over from the version in force on that date.
+    """
+    if effective_from < program_today(program):
+        raise ValidationError(
+            {"effective_from": "A change cannot apply from a past date; pick today or later."}
+        )
+    if not phases:
+        raise ValidationError("A program needs at least one phase.")
+    names = [phase.name.strip().lower() for phase in phases]
+    if len(set(names)) != len(names):
+        raise ValidationError("Two phases have the same name; give each phase its own name.")
+    with audited_write(actor):
+        version, _ = ProgramSettings.objects.update_or_create(
+            program=program,
+            effective_from=effective_from,
+            defaults={"change_note": change_note, "created_by": actor},
+        )
+        version.phases.all().delete()
+        Phase.objects.bulk_create(
+            Phase(settings=version, number=number, **phase.as_fields())
+            for number, phase in enumerate(phases, start=1)
+        )
+        return version
+
+
+# ---------------------------------------------------------------------------------------------
+# Staff
+
+
+def staff_create(
+    *,
+    username: str,
+    first_name: str,
+    last_name: str,
+    email: str,
+    organization: Organization,
+    roles: list[Role],
+    programs: list[Program],
+    actor: User | None,
+) -> User:
+    """Creates a staff account without a usable password; the person sets it from a link."""
+    with audited_write(actor):
+        _check_staff_fields(
+            username=username,
+            email=email,
+            organization=organization,
+            roles=roles,
+            programs=programs,
+        )
+        user = User(
+            username=username,
+            first_name=first_name,
+            last_name=last_name,
+            email=email,
+            organization=organization,
+            roles=sorted(roles),
+        )
+        user.set_unusable_password()
+        user.save()
+        _set_programs(user, programs)
+        return user
+
+
+def staff_update(
+    *,
+    user: User,
+    first_name: str,
+    last_name: str,
+    email: str,
+    organization: Organization,
+    roles: list[Role],
+    programs: list[Program],
+    actor: User,
+) -> User:
+    with audited_write(actor):
+        _check_staff_fields(
+            username=user.username,
+            email=email,
+            organization=organization,
+            roles=roles,
+            programs=programs,
+            exclude_pk=user.pk,
+        )
+        if Role.ADMINISTRATOR in user.roles and Role.ADMINISTRATOR not in roles:
+            _check_not_last_administrator(user, field="roles")
+        user.first_name, user.last_name, user.email = first_name, last_name, email
+        user.organization, user.roles = organization, sorted(roles)
+        user.save()
+        _set_programs(user, programs)
+        return user
+
+
+def staff_deactivate(*, user: User, actor: User) -> User:
+    """Ends a person's access at once. Accounts are never deleted: history keeps the name.
+
+    Sessions need no sweeping: Django's ModelBackend refuses inactive users on every request.
+    """
+    with audited_write(actor):
+        if Role.ADMINISTRATOR in user.roles:
+            _check_not_last_administrator(user, field=None)
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+        return user
+
+
+def staff_reactivate(*, user: User, actor: User) -> User:
+    with audited_write(actor):
+        user.is_active = True
+        user.save(update_fields=["is_active"])
+        return user
+
+
+def staff_set_password_path(*, user: User) -> str:
+    """The path of a one-time link where `user` sets a password (valid PASSWORD_RESET_TIMEOUT)."""
+    uidb64 = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    return reverse("password_reset_confirm", kwargs={"uidb64": uidb64, "token": token})
+
+
+def staff_send_set_password_email(*, user: User, actor: User) -> None:
+    """Queues the e-mail with a set-password link, after the surrounding transaction commits."""
+    from .tasks import staff_set_password_email_task
+
+    if not user.is_active:
+        raise ValidationError("This account is deactivated; reactivate it before sending a link.")
+    if not user.email:
+        raise ValidationError("This account has no e-mail address.")
+    transaction.on_commit(lambda: staff_set_password_email_task.delay(user.pk))
+
+
+def _check_staff_fields(
+    *,
+    username: str,
+    email: str,
+    organization: Organization,
+    roles: list[Role],
+    programs: list[Program],
+    exclude_pk: int | None = None,
+) -> None:
+    others = User.objects.exclude(pk=exclude_pk)
+    errors: dict[str, str] = {}
+    if others.filter(username__iexact=username).exists():
+        errors["username"] = "This username is taken."
+    if others.filter(email__iexact=email).exists():
+        errors["email"] = "Another staff account uses this e-mail address."
+    if not roles:
+        errors["roles"] = "Choose at least one role."
+    misfits = [r for r in roles if organization.kind not in ROLE_ORGANIZATION_KINDS[Role(r)]]
+    if misfits:
+        errors["roles"] = (
+            f"Staff of a {organization.get_kind_display().lower()} cannot hold the role "
+            f"{Role(misfits[0]).label}."
+        )
+    if not organization.is_active:
+        errors["organization"] = "This organization is inactive."
+    inactive_programs = [p.name for p in programs if not p.is_active]
+    if inactive_programs:
+        errors["programs"] = f"The program {inactive_programs[0]} is inactive."
+    if errors:
+        raise ValidationError(errors)
+
+
+def _check_not_last_administrator(user: User, *, field: str | None) -> None:
+    other_admins = User.objects.filter(
+        is_active=True, roles__contains=[Role.ADMINISTRATOR]
+    ).exclude(pk=user.pk)
+    if not other_admins.exists():
+        message = "This is the last active administrator; appoint another one first."
+        raise ValidationError({field: message} if field else message)
+
+
+def _set_programs(user: User, programs: list[Program]) -> None:
+    wanted = {program.pk for program in programs}
+    current = set(user.memberships.values_list("program_id", flat=True))
+    user.memberships.filter(program_id__in=current - wanted).delete()
+    ProgramMembership.objects.bulk_create(
+        ProgramMembership(user=user, program_id=program_id) for program_id in wanted - current
+    )

@@ -1,0 +1,357 @@
+"""Pages for signing in, the role home pages, staff/program management and /healthz."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from . import health, selectors, services
+from .forms import (
+    OrganizationForm,
+    PhaseFormSet,
+    ProgramForm,
+    SettingsChangeForm,
+    StaffForm,
+    form_errors_from,
+)
+from .home import panels_for
+from .models import Organization, Program, User
+from .permissions import get_coordinated_program_or_404, role_required
+from .roles import OrganizationKind, Role
+
+PAGE_SIZE = 25
+
+
+def _page(request, queryset):
+    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Home
+
+
+@login_required
+def home(request):
+    if not request.user.roles:
+        return render(request, "drugcourt/home_no_role.html")
+    return home_for_role(request, request.user.roles[0])
+
+
+@login_required
+def home_for_role(request, role: str):
+    if role not in request.user.roles:
+        raise Http404("You do not hold this role.")
+    panels = [(panel, panel.context(request.user)) for panel in panels_for(Role(role))]
+    return render(
+        request,
+        "drugcourt/home.html",
+        {"role": Role(role), "roles": [Role(r) for r in request.user.roles], "panels": panels},
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Health
+
+
+@require_GET
+@never_cache
+def healthz(request):
+    report = health.report()
+    return JsonResponse(report, status=200 if report["status"] == "ok" else 503)
+
+
+# ---------------------------------------------------------------------------------------------
+# Staff (administrators)
+
+
+@role_required(Role.ADMINISTRATOR)
+def staff_list(request):
+    search = request.GET.get("q", "").strip()
+    role = request.GET.get("role", "")
+    status = request.GET.get("status", "active")
+    staff = selectors.staff_list(search=search, role=role, status=status)
+    return render(
+        request,
+        "drugcourt/staff_list.html",
+        {
+            "page": _page(request, staff),
+            "search": search,
+            "role": role,
+            "status": status,
+            "role_choices": Role.choices,
+        },
+    )
+
+
+@role_required(Role.ADMINISTRATOR)
+def staff_create(request):
+    form = StaffForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        with form_errors_from(form):
+            user = services.staff_create(**form.cleaned_data, actor=request.user)
+            messages.success(
+                request, f"Staff account {user.username} created. Give them a set-password link."
+            )
+            return redirect("core:staff_detail", pk=user.pk)
+    return render(request, "drugcourt/staff_form.html", {"form": form})
+
+
+def _staff_member(pk: int) -> User:
+    return get_object_or_404(User.objects.filter(is_superuser=False), pk=pk)
+
+
+@role_required(Role.ADMINISTRATOR)
+def staff_detail(request, pk: int):
+    member = _staff_member(pk)
+    return render(
+        request,
+        "drugcourt/staff_detail.html",
+        {"member": member, "programs": member.programs.all()},
+    )
+
+
+@role_required(Role.ADMINISTRATOR)
+def staff_update(request, pk: int):
+    member = _staff_member(pk)
+    initial = {
+        "username": member.username,
+        "first_name": member.first_name,
+        "last_name": member.last_name,
+        "email": member.email,
+        "organization": member.organization,
+        "roles": member.roles,
+        "programs": member.programs.all(),
+    }
+    form = StaffForm(request.POST or None, initial=initial, editing=True)
+    if request.method == "POST" and form.is_valid():
+        fields = {k: v for k, v in form.cleaned_data.items() if k != "username"}
+        with form_errors_from(form):
+            services.staff_update(user=member, **fields, actor=request.user)
+            messages.success(request, f"Saved the changes to {member}.")
+            return redirect("core:staff_detail", pk=member.pk)
+    return render(request, "drugcourt/staff_form.html", {"form": form, "member": member})
+
+
+@role_required(Role.ADMINISTRATOR)
+def staff_deactivate(request, pk: int):
+    member = _staff_member(pk)
+    error = None
+    if request.method == "POST":
+        try:
+            services.staff_deactivate(user=member, actor=request.user)
+        except ValidationError as refusal:
+            error = refusal.messages[0]
+        else:
+            messages.success(request, f"{member} is deactivated; their sessions have ended.")
+            return redirect("core:staff_detail", pk=member.pk)
+    return render(
+        request, "drugcourt/staff_confirm_deactivate.html", {"member": member, "error": error}
+    )
+
+
+@require_POST
+@role_required(Role.ADMINISTRATOR)
+def staff_reactivate(request, pk: int):
+    member = _staff_member(pk)
+    services.staff_reactivate(user=member, actor=request.user)
+    messages.success(request, f"{member} is active again.")
+    return redirect("core:staff_detail", pk=member.pk)
+
+
+@require_POST
+@role_required(Role.ADMINISTRATOR)
+def staff_set_password_link(request, pk: int):
+    member = _staff_member(pk)
+    link = request.build_absolute_uri(services.staff_set_password_path(user=member))
+    return render(
+        request,
+        "drugcourt/staff_detail.html",
+        {"member": member, "programs": member.programs.all(), "set_password_link": link},
+    )
+
+
+@require_POST
+@role_required(Role.ADMINISTRATOR)
+def staff_send_set_password(request, pk: int):
+    member = _staff_member(pk)
+    try:
+        services.staff_send_set_password_email(user=member, actor=request.user)
+    except ValidationError as refusal:
+        messages.error(request, refusal.messages[0])
+    else:
+        messages.success(request, f"A set-password link is on its way to {member.email}.")
+    return redirect("core:staff_detail", pk=member.pk)
+
+
+@role_required(Role.ADMINISTRATOR)
+def staff_audit(request):
+    model = request.GET.get("model", "")
+    page = _page(request, selectors.staff_audit_events(model=model))
+    actors = selectors.staff_names_by_id(
+        {event.pgh_context.metadata.get("user") for event in page if event.pgh_context}
+    )
+    return render(
+        request,
+        "drugcourt/staff_audit.html",
+        {
+            "page": page,
+            "actors": actors,
+            "model": model,
+            "model_choices": selectors.STAFF_AUDIT_CHOICES,
+        },
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Organizations and programs (administrators)
+
+
+@role_required(Role.ADMINISTRATOR)
+def organization_list(request):
+    search = request.GET.get("q", "").strip()
+    kind = request.GET.get("kind", "")
+    organizations = selectors.organization_list(search=search, kind=kind)
+    return render(
+        request,
+        "drugcourt/organization_list.html",
+        {
+            "page": _page(request, organizations),
+            "search": search,
+            "kind": kind,
+            "kind_choices": OrganizationKind.choices,
+        },
+    )
+
+
+@role_required(Role.ADMINISTRATOR)
+def organization_create(request):
+    form = OrganizationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        with form_errors_from(form):
+            organization = services.organization_create(
+                name=form.cleaned_data["name"], kind=form.cleaned_data["kind"], actor=request.user
+            )
+            messages.success(request, f"Organization {organization} created.")
+            return redirect("core:organization_list")
+    return render(request, "drugcourt/organization_form.html", {"form": form})
+
+
+@role_required(Role.ADMINISTRATOR)
+def organization_update(request, pk: int):
+    organization = get_object_or_404(Organization, pk=pk)
+    initial = {
+        "name": organization.name,
+        "kind": organization.kind,
+        "is_active": organization.is_active,
+    }
+    form = OrganizationForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        with form_errors_from(form):
+            services.organization_update(
+                organization=organization, **form.cleaned_data, actor=request.user
+            )
+            messages.success(request, f"Saved the changes to {organization}.")
+            return redirect("core:organization_list")
+    return render(
+        request, "drugcourt/organization_form.html", {"form": form, "organization": organization}
+    )
+
+
+@role_required(Role.ADMINISTRATOR)
+def program_list(request):
+    search = request.GET.get("q", "").strip()
+    programs = selectors.program_list(search=search)
+    return render(
+        request,
+        "drugcourt/program_list.html",
+        {"page": _page(request, programs), "search": search},
+    )
+
+
+@role_required(Role.ADMINISTRATOR)
+def program_create(request):
+    form = ProgramForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        fields = {k: v for k, v in form.cleaned_data.items() if k != "is_active"}
+        with form_errors_from(form):
+            program = services.program_create(**fields, actor=request.user)
+            messages.success(request, f"Program {program} created with five default phases.")
+            return redirect("core:program_list")
+    return render(request, "drugcourt/program_form.html", {"form": form})
+
+
+@role_required(Role.ADMINISTRATOR)
+def program_update(request, pk: int):
+    program = get_object_or_404(Program, pk=pk)
+    initial = {
+        "name": program.name,
+        "court": program.court,
+        "jurisdiction": program.jurisdiction,
+        "time_zone": program.time_zone,
+        "is_active": program.is_active,
+    }
+    form = ProgramForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        with form_errors_from(form):
+            services.program_update(program=program, **form.cleaned_data, actor=request.user)
+            messages.success(request, f"Saved the changes to {program}.")
+            return redirect("core:program_list")
+    return render(request, "drugcourt/program_form.html", {"form": form, "program": program})
+
+
+# ---------------------------------------------------------------------------------------------
+# Program settings (coordinators of the program)
+
+
+@role_required(Role.COORDINATOR)
+def program_settings(request, pk: int):
+    program = get_coordinated_program_or_404(request.user, pk)
+    today = services.program_today(program)
+    return render(
+        request,
+        "drugcourt/program_settings.html",
+        {
+            "program": program,
+            "today": today,
+            "in_force": selectors.program_settings_in_force(program, today),
+            "history": selectors.program_settings_history(program),
+        },
+    )
+
+
+@role_required(Role.COORDINATOR)
+def program_settings_phases(request, pk: int):
+    program = get_coordinated_program_or_404(request.user, pk)
+    today = services.program_today(program)
+    in_force = selectors.program_settings_in_force(program, today)
+    initial_phases = [
+        {
+            "name": phase.name,
+            "description": phase.description,
+            "tests_per_week": phase.tests_per_week,
+            "hearing_interval_weeks": phase.hearing_interval_weeks,
+            "ORDER": phase.number,
+        }
+        for phase in (in_force.phases.all() if in_force else [])
+    ]
+    change_form = SettingsChangeForm(request.POST or None, initial={"effective_from": today})
+    formset = PhaseFormSet(request.POST or None, initial=initial_phases, prefix="phases")
+    if request.method == "POST" and change_form.is_valid() and formset.is_valid():
+        with form_errors_from(change_form):
+            services.program_settings_change_phases(
+                program=program,
+                phases=formset.phases(),
+                **change_form.cleaned_data,
+                actor=request.user,
+            )
+            messages.success(request, "The phase list is saved.")
+            return redirect("core:program_settings", pk=program.pk)
+    return render(
+        request,
+        "drugcourt/program_settings_phases.html",
+        {"program": program, "change_form": change_form, "formset": formset},
+    )
