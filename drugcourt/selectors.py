@@ -47,7 +47,7 @@ def staff_counts_by_role() -> dict[str, int]:
 def organization_list(*, search: str = "", kind: str = "") -> QuerySet[Organization]:
     organizations = Organization.objects.annotate(
         staff_count=Count("staff", filter=Q(staff__is_active=True))
-    )
+    ).order_by("name")
     if search:
         organizations = organizations.filter(name__icontains=search)
     if kind:
@@ -56,7 +56,11 @@ def organization_list(*, search: str = "", kind: str = "") -> QuerySet[Organizat
 
 
 def program_list(*, search: str = "") -> QuerySet[Program]:
-    programs = Program.objects.select_related("court").annotate(member_count=Count("memberships"))
+    programs = (
+        Program.objects.select_related("court")
+        .annotate(member_count=Count("memberships"))
+        .order_by("name")
+    )
     if search:
         programs = programs.filter(Q(name__icontains=search) | Q(jurisdiction__icontains=search))
     return programs
@@ -96,11 +100,7 @@ def staff_audit_events(*, model: str = "") -> QuerySet:
     """Who changed which staff account, organization, program or membership, newest first."""
     names = [name for name, _ in STAFF_AUDIT_CHOICES if not model or name == model]
     models = [f"drugcourt.{name}Event" for name in names or [""]]
-    return (
-        pghistory.models.Events.objects.across(*models)
-        .select_related("pgh_context")
-        .order_by("-pgh_created_at")
-    )
+    return pghistory.models.Events.objects.across(*models).order_by("-pgh_created_at")
 
 
 def staff_names_by_id(user_ids: set[int | None]) -> dict[int, str]:

@@ -192,7 +192,7 @@ def staff_audit(request):
     model = request.GET.get("model", "")
     page = _page(request, selectors.staff_audit_events(model=model))
     actors = selectors.staff_names_by_id(
-        {event.pgh_context.metadata.get("user") for event in page if event.pgh_context}
+        {event.pgh_context.get("user") for event in page if event.pgh_context}
     )
     return render(
         request,

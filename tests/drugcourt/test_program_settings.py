@@ -1,0 +1,121 @@
+import datetime
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from drugcourt import services
+from drugcourt.selectors import program_settings_in_force
+
+TODAY = datetime.date(2026, 3, 2)
+
+
+@pytest.fixture
+def coordinator_client(client, coordinator, program):
+    with time_machine.travel(datetime.datetime(2026, 3, 2, 15, tzinfo=datetime.UTC), tick=False):
+        services.program_settings_change_phases(
+            program=program,
+            effective_from=TODAY,
+            phases=services.DEFAULT_PHASES,
+            change_note="initial",
+            actor=coordinator,
+        )
+        client.force_login(coordinator)
+        yield client
+
+
+def phase_post(effective_from, rows, *, initial=5):
+    data = {
+        "effective_from": effective_from,
+        "change_note": "Fewer tests in maintenance",
+        "phases-TOTAL_FORMS": str(len(rows)),
+        "phases-INITIAL_FORMS": str(initial),
+        "phases-MIN_NUM_FORMS": "0",
+        "phases-MAX_NUM_FORMS": "1000",
+    }
+    for index, row in enumerate(rows):
+        for key, value in row.items():
+            data[f"phases-{index}-{key}"] = value
+    return data
+
+
+def default_rows():
+    return [
+        {
+            "name": p.name,
+            "description": p.description,
+            "tests_per_week": p.tests_per_week,
+            "hearing_interval_weeks": p.hearing_interval_weeks,
+            "ORDER": n,
+        }
+        for n, p in enumerate(services.DEFAULT_PHASES, start=1)
+    ]
+
+
+def test_settings_page_shows_the_phases_in_force(coordinator_client, program):
+    page = coordinator_client.get(reverse("core:program_settings", args=[program.pk]))
+
+    assert "Stabilization" in page.content.decode()
+    assert "in force" in page.content.decode()
+
+
+def test_coordinator_schedules_a_phase_change_from_a_future_date(coordinator_client, program):
+    rows = default_rows()
+    rows[3]["tests_per_week"] = 1
+    rows.append({"name": "Alumni", "tests_per_week": 0, "hearing_interval_weeks": 8, "ORDER": 6})
+
+    response = coordinator_client.post(
+        reverse("core:program_settings_phases", args=[program.pk]),
+        phase_post("2026-04-01", rows, initial=5),
+    )
+
+    assert response.status_code == 302
+    march = program_settings_in_force(program, datetime.date(2026, 3, 31))
+    april = program_settings_in_force(program, datetime.date(2026, 4, 1))
+    assert [p.tests_per_week for p in march.phases.all()] == [3, 3, 2, 2, 1]
+    assert [p.tests_per_week for p in april.phases.all()] == [3, 3, 2, 1, 1, 0]
+    assert april.phases.last().name == "Alumni"
+
+
+def test_order_and_delete_renumber_the_phases(coordinator_client, program):
+    rows = default_rows()
+    rows[0]["DELETE"] = "on"
+    rows[1]["ORDER"], rows[2]["ORDER"] = 3, 2
+
+    coordinator_client.post(
+        reverse("core:program_settings_phases", args=[program.pk]), phase_post("2026-03-02", rows)
+    )
+
+    today = program_settings_in_force(program, TODAY)
+    assert [(p.number, p.name) for p in today.phases.all()] == [
+        (1, "Transition"),
+        (2, "Intensive treatment"),
+        (3, "Maintenance"),
+        (4, "Continuing care"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("effective_from", "change", "message"),
+    [
+        ("2026-03-01", {}, "A change cannot apply from a past date"),
+        ("2026-04-01", {"tests_per_week": 9}, "less than or equal to 7"),
+        ("2026-04-01", {"hearing_interval_weeks": 0}, "greater than or equal to 1"),
+        ("2026-04-01", {"name": "Transition"}, "Two phases have the same name"),
+        ("not a date", {}, "Enter a valid date."),
+    ],
+)
+def test_bad_phase_input_is_explained_and_nothing_changes(
+    coordinator_client, program, effective_from, change, message
+):
+    rows = default_rows()
+    rows[0].update(change)
+
+    response = coordinator_client.post(
+        reverse("core:program_settings_phases", args=[program.pk]),
+        phase_post(effective_from, rows),
+    )
+
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert program.settings_versions.count() == 1
