@@ -3,7 +3,7 @@
 import zoneinfo
 
 import pghistory
-from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.auth.models import AbstractUser
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -48,8 +48,6 @@ class User(AbstractUser):
     roles = ArrayField(
         models.CharField(max_length=32, choices=Role.choices), default=list, blank=True
     )
-
-    objects = UserManager()
 
     class Meta:
         ordering = ["last_name", "first_name", "username"]
@@ -98,7 +96,7 @@ class Program(models.Model):
     jurisdiction = models.CharField(max_length=200)
     time_zone = models.CharField(max_length=64, validators=[validate_time_zone])
     is_active = models.BooleanField(default=True)
-    members = models.ManyToManyField(
+    members: "models.ManyToManyField[User, ProgramMembership]" = models.ManyToManyField(
         User, through="ProgramMembership", related_name="programs", blank=True
     )
     created_at = models.DateTimeField(auto_now_add=True)

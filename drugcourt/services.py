@@ -55,7 +55,7 @@ def _check_staff_roles_fit(organization: Organization, kind: OrganizationKind) -
 
 
 def program_create(
-    *, name: str, court: Organization, jurisdiction: str, time_zone: str, actor: User | None
+    *, name: str, court: Organization, jurisdiction: str, time_zone: str, actor: User
 ) -> Program:
     """Creates a program with a first settings version holding the five customary phases."""
     with audited_write(actor):
@@ -296,7 +296,7 @@ def _check_staff_fields(
     programs: list[Program],
     exclude_pk: int | None = None,
 ) -> None:
-    others = User.objects.exclude(pk=exclude_pk)
+    others = User.objects.exclude(pk=exclude_pk) if exclude_pk else User.objects.all()
     errors: dict[str, str] = {}
     if others.filter(username__iexact=username).exists():
         errors["username"] = "This username is taken."

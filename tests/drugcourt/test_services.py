@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from drugcourt import services
 from drugcourt.models import Phase, ProgramMembership, User
 from drugcourt.roles import OrganizationKind, Role
+from drugcourt.selectors import program_settings_in_force
 from drugcourt.services import PhaseData
 
 
@@ -53,7 +54,7 @@ def test_staff_create_records_the_acting_administrator(admin, organizations, pro
 def test_staff_create_refuses_bad_input_and_saves_nothing(
     admin, organizations, program, overrides, field, message
 ):
-    if "roles" in overrides and overrides["roles"]:
+    if overrides.get("roles"):
         overrides["organization"] = organizations[OrganizationKind.DEFENCE]
     before = User.objects.count()
 
@@ -201,11 +202,9 @@ def test_phase_change_applies_from_its_date_and_keeps_the_old_list(coordinator, 
         actor=coordinator,
     )
 
-    from drugcourt.selectors import program_settings_in_force
-
     march = program_settings_in_force(program, datetime.date(2026, 3, 31))
     april = program_settings_in_force(program, datetime.date(2026, 4, 1))
-    assert [p.name for p in march.phases.all()][0] == "Stabilization"
+    assert march.phases.first().name == "Stabilization"
     assert [p.name for p in april.phases.all()] == ["Orientation", "Recovery"]
 
 
