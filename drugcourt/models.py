@@ -9,8 +9,9 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
+from guardian.models import GroupObjectPermissionBase
 
-from .roles import OrganizationKind, Role
+from .roles import PROGRAM_WIDE_ROLES, OrganizationKind, Role
 
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
@@ -106,6 +107,13 @@ class Program(models.Model):
         constraints = [
             models.UniqueConstraint(Lower("name"), name="program_name_unique_ci"),
         ]
+        # Held by the per-program role groups (see drugcourt.program_groups): what reaching
+        # the program's participants through each program-wide role means is decided by
+        # clients.access from the role.
+        permissions = [
+            (f"reach_as_{role.value}", f"Reach the program's participants as {role.label}")
+            for role in PROGRAM_WIDE_ROLES
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -113,6 +121,15 @@ class Program(models.Model):
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.time_zone)
+
+
+class ProgramGroupObjectPermission(GroupObjectPermissionBase):
+    """Direct-FK guardian rows for programs (indexed joins instead of generic object ids)."""
+
+    content_object = models.ForeignKey(Program, on_delete=models.CASCADE)
+
+    class Meta(GroupObjectPermissionBase.Meta):
+        pass
 
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.DeleteEvent())

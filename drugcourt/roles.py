@@ -50,3 +50,7 @@ ROLE_ORGANIZATION_KINDS: dict[Role, frozenset[OrganizationKind]] = {
 
 # Roles that work inside a program and so need program membership to do anything.
 PROGRAM_ROLES = frozenset(Role) - {Role.ADMINISTRATOR, Role.EVALUATOR}
+
+# Roles that reach every participant of their programs through program membership (the rest
+# reach participants one by one: team assignments, or a provider's service episodes).
+PROGRAM_WIDE_ROLES = (Role.COORDINATOR, Role.JUDGE, Role.CLERK, Role.PROSECUTOR)

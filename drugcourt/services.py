@@ -13,6 +13,7 @@ from django.utils.http import urlsafe_base64_encode
 
 from .audit import audited_write
 from .models import Organization, Phase, Program, ProgramMembership, ProgramSettings, User
+from .program_groups import program_groups_sync
 from .roles import ROLE_ORGANIZATION_KINDS, OrganizationKind, Role
 
 # ---------------------------------------------------------------------------------------------
@@ -329,9 +330,11 @@ def _check_not_last_administrator(user: User, *, field: str | None) -> None:
 
 
 def _set_programs(user: User, programs: list[Program]) -> None:
+    """Program membership and the program-wide access rows derived from it, together."""
     wanted = {program.pk for program in programs}
     current = set(user.memberships.values_list("program_id", flat=True))
     user.memberships.filter(program_id__in=current - wanted).delete()
     ProgramMembership.objects.bulk_create(
         ProgramMembership(user=user, program_id=program_id) for program_id in wanted - current
     )
+    program_groups_sync(user)

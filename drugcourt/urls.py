@@ -22,6 +22,7 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("", include("drugcourt.core_urls")),
+    path("", include("clients.urls")),
     # Django admin is for superusers fixing reference data, not part of the product; no
     # participant model is ever registered in it.
     path("django-admin/", admin.site.urls),

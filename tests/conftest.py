@@ -8,7 +8,13 @@ import redis
 from django.conf import settings
 
 from drugcourt.roles import OrganizationKind, Role
-from tests.factories import OrganizationFactory, ProgramFactory, UserFactory
+from tests.factories import (
+    EnrollmentFactory,
+    OrganizationFactory,
+    ProgramFactory,
+    UserFactory,
+    assign,
+)
 
 PERSONA_ROLES = {
     "admin": (Role.ADMINISTRATOR, OrganizationKind.COURT, False),
@@ -30,6 +36,12 @@ PERSONAS = (*PERSONA_ROLES, "superuser")
 def _empty_test_redis():
     """Tests own their Redis database number (settings.TEST_REDIS_DB); start it empty."""
     redis.Redis.from_url(settings.REDIS_CACHE_URL).flushdb()
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    """Uploaded documents go to a folder of the test's own."""
+    settings.MEDIA_ROOT = tmp_path / "media"
 
 
 @pytest.fixture
@@ -78,3 +90,63 @@ for _name in PERSONAS:
 def personas(organizations, program):
     """Every persona at once, by name (for matrix tests)."""
     return {name: make_persona(name, organizations, program) for name in PERSONAS}
+
+
+def enrolled(program, *, creator, **participant_fields):
+    enrollment = EnrollmentFactory(
+        program=program,
+        participant__created_by=creator,
+        **{f"participant__{k}": v for k, v in participant_fields.items()},
+    )
+    return enrollment.participant
+
+
+@pytest.fixture
+def participant(program, casemanager):
+    """On casemanager's caseload."""
+    person = enrolled(program, creator=casemanager, legal_first_name="Ada", legal_last_name="Moss")
+    assign(person, casemanager)
+    return person
+
+
+@pytest.fixture
+def participant2(program, casemanager2):
+    """On casemanager2's caseload, same program."""
+    person = enrolled(
+        program, creator=casemanager2, legal_first_name="Ben", legal_last_name="Okoye"
+    )
+    assign(person, casemanager2)
+    return person
+
+
+@pytest.fixture
+def foreign_participant(other_program):
+    """In a program none of the personas works in."""
+    outsider = UserFactory(roles=[Role.CASE_MANAGER], programs=[other_program])
+    person = enrolled(
+        other_program, creator=outsider, legal_first_name="Cy", legal_last_name="Vance"
+    )
+    assign(person, outsider)
+    return person
+
+
+PNG_1PX = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06"
+    b"\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01"
+    b"\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82"
+)
+
+
+@pytest.fixture
+def photo(participant, casemanager):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from clients import services
+
+    return services.document_upload(
+        participant=participant,
+        kind="photo",
+        title="Intake photo",
+        uploaded_file=SimpleUploadedFile("face.png", PNG_1PX, content_type="image/png"),
+        actor=casemanager,
+    )

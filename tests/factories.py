@@ -1,10 +1,16 @@
 """factory-boy factories. Staff are built directly (fast); tests of the services that create
 them call the services themselves."""
 
-import factory
+import datetime
 
+import factory
+from django.utils import timezone
+
+from clients import access
+from clients.models import CaseAssignment, Enrollment, EnrollmentStatus, Participant
 from drugcourt.models import Organization, Program, User
-from drugcourt.roles import OrganizationKind
+from drugcourt.program_groups import program_groups_sync
+from drugcourt.roles import OrganizationKind, Role
 
 
 class OrganizationFactory(factory.django.DjangoModelFactory):
@@ -41,3 +47,41 @@ class UserFactory(factory.django.DjangoModelFactory):
     def programs(self, create, extracted, **kwargs):
         if create and extracted:
             self.programs.add(*extracted)
+            program_groups_sync(self)
+
+
+class ParticipantFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Participant
+
+    legal_first_name = factory.Faker("first_name")
+    legal_last_name = factory.Faker("last_name")
+    date_of_birth = datetime.date(1990, 5, 17)
+    created_by = factory.SubFactory(UserFactory)
+
+
+class EnrollmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Enrollment
+
+    participant = factory.SubFactory(ParticipantFactory)
+    program = factory.SubFactory(ProgramFactory)
+    case_number = factory.Sequence(lambda n: f"DC-2026-{n:04d}")
+    status = EnrollmentStatus.ACTIVE
+    phase = 1
+    referral_date = datetime.date(2026, 1, 5)
+    referral_source = "defence"
+    entry_date = datetime.date(2026, 1, 20)
+    status_changed_at = factory.LazyFunction(timezone.now)
+
+
+def assign(participant: Participant, user: User, role: Role = Role.CASE_MANAGER) -> None:
+    """Puts `user` on the team with the access row the assignment service would grant."""
+    CaseAssignment.objects.create(
+        participant=participant,
+        user=user,
+        team_role=role,
+        started_on=datetime.date(2026, 1, 20),
+        assigned_by=user,
+    )
+    access.grant_participant(user, participant, role)

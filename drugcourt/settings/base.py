@@ -154,6 +154,7 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # Uploaded documents are protected health information: they live outside STATIC and are only
 # ever served through views that check access, never from a public media URL.
 MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default=BASE_DIR / "var" / "media")
+DOCUMENT_MAX_BYTES = env.int("DOCUMENT_MAX_BYTES", default=10 * 1024 * 1024)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

@@ -1,0 +1,261 @@
+"""The one access mechanism: who may see or change what of which participant.
+
+Reach (which participants) comes from guardian object-permission rows `reach_as_<role>`:
+- per user on `Participant`, for team roles held through a `CaseAssignment`;
+- per group on `Participant`, for a provider organization with an active service episode
+  (registered by treatment_plans as an access source);
+- per group on `Program`, for program-wide roles (coordinator, judge, clerk, prosecutor) through
+  program membership (drugcourt.program_groups).
+The services that change those sources grant and revoke the rows in the same transaction.
+`access_reconcile` recomputes them from the sources.
+
+What of a participant (data classes) follows from the roles through which the user reaches
+them (ROLE_DATA_CLASSES, the table of DESIGN.md). Someone else's participant answers 404.
+"""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from django.contrib.auth.models import Group
+from django.db import models
+from django.db.models import Exists, OuterRef, QuerySet
+from django.http import Http404
+from guardian.shortcuts import assign_perm, remove_perm
+
+from drugcourt.models import Program, ProgramGroupObjectPermission, User
+from drugcourt.roles import Role
+
+from .models import (
+    Enrollment,
+    Participant,
+    ParticipantGroupObjectPermission,
+    ParticipantUserObjectPermission,
+)
+
+
+class DataClass(models.TextChoices):
+    IDENTITY = "identity", "Identity"
+    CONTACT_DETAILS = "contact_details", "Contact details"
+    ENROLLMENT = "enrollment", "Enrollment"
+    CASE_NOTES = "case_notes", "Case notes"
+    SUPERVISION_CONTACTS = "supervision_contacts", "Supervision contacts"
+    ASSESSMENT_SUMMARY = "assessment_summary", "Assessment summary"
+    ASSESSMENT_DETAIL = "assessment_detail", "Assessment detail"
+    PLAN_SUMMARY = "plan_summary", "Plan summary"
+    TREATMENT_DETAIL = "treatment_detail", "Treatment detail"
+    PROGRESS_REPORTS = "progress_reports", "Progress reports"
+    ATTENDANCE = "attendance", "Attendance"
+    DRUG_TESTS = "drug_tests", "Drug tests"
+    COURT = "court", "Court"
+    COURT_INCIDENTS = "court_incidents", "Incidents reported to court"
+    ALL_INCIDENTS = "all_incidents", "All incidents"
+    DOCUMENTS = "documents", "Documents"
+    CONSENTS = "consents", "Consents"
+
+
+ALL = frozenset(DataClass)
+COURT_VIEW = frozenset(
+    {
+        DataClass.IDENTITY,
+        DataClass.ENROLLMENT,
+        DataClass.ATTENDANCE,
+        DataClass.DRUG_TESTS,
+        DataClass.COURT_INCIDENTS,
+        DataClass.COURT,
+        DataClass.PLAN_SUMMARY,
+        DataClass.PROGRESS_REPORTS,
+    }
+)
+PROVIDER_VIEW = frozenset(
+    {
+        DataClass.IDENTITY,
+        DataClass.ENROLLMENT,
+        DataClass.ASSESSMENT_SUMMARY,
+        DataClass.ASSESSMENT_DETAIL,
+        DataClass.PLAN_SUMMARY,
+        DataClass.TREATMENT_DETAIL,
+        DataClass.PROGRESS_REPORTS,
+        DataClass.ATTENDANCE,
+        DataClass.DRUG_TESTS,
+    }
+)
+
+# DESIGN.md "Roles and what each reaches": what each role sees of a participant it reaches.
+ROLE_DATA_CLASSES: dict[Role, frozenset[DataClass]] = {
+    Role.ADMINISTRATOR: frozenset(),
+    Role.COORDINATOR: ALL,
+    Role.CASE_MANAGER: ALL,
+    Role.JUDGE: COURT_VIEW,
+    Role.CLERK: COURT_VIEW,
+    Role.PROSECUTOR: COURT_VIEW,
+    Role.DEFENCE_ATTORNEY: COURT_VIEW,
+    Role.PROBATION_OFFICER: COURT_VIEW | {DataClass.SUPERVISION_CONTACTS},
+    Role.TREATMENT_PROVIDER: PROVIDER_VIEW,
+    Role.EVALUATOR: frozenset(),
+}
+
+# ... and what it may change.
+ROLE_MAY_CHANGE: dict[Role, frozenset[DataClass]] = {
+    Role.ADMINISTRATOR: frozenset(),
+    Role.COORDINATOR: ALL,
+    Role.CASE_MANAGER: ALL,
+    Role.JUDGE: frozenset({DataClass.COURT}),
+    Role.CLERK: frozenset({DataClass.COURT}),
+    Role.PROSECUTOR: frozenset(),
+    Role.DEFENCE_ATTORNEY: frozenset(),
+    Role.PROBATION_OFFICER: frozenset({DataClass.SUPERVISION_CONTACTS, DataClass.ALL_INCIDENTS}),
+    Role.TREATMENT_PROVIDER: frozenset(
+        {DataClass.ATTENDANCE, DataClass.PROGRESS_REPORTS, DataClass.TREATMENT_DETAIL}
+    ),
+    Role.EVALUATOR: frozenset(),
+}
+
+# Roles that can reach participants at all (the rest never see participant data).
+REACHING_ROLES = frozenset(role for role, classes in ROLE_DATA_CLASSES.items() if classes)
+INTAKE_ROLES = frozenset({Role.COORDINATOR, Role.CASE_MANAGER})
+
+
+def reach_codename(role: Role) -> str:
+    return f"reach_as_{role.value}"
+
+
+def _codenames(roles: Iterable[str]) -> list[str]:
+    return [reach_codename(Role(role)) for role in roles]
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading
+
+
+def participants_visible_to(user: User) -> QuerySet[Participant]:
+    """Every participant the user reaches through a role they still hold: one query, with
+    EXISTS over the indexed direct-FK permission tables."""
+    if not user.is_authenticated or not user.is_active or not user.roles:
+        return Participant.objects.none()
+    codenames = _codenames(user.roles)
+    direct = ParticipantUserObjectPermission.objects.filter(
+        content_object=OuterRef("pk"), user=user, permission__codename__in=codenames
+    )
+    through_group = ParticipantGroupObjectPermission.objects.filter(
+        content_object=OuterRef("pk"),
+        group__in=user.groups.all(),
+        permission__codename__in=codenames,
+    )
+    programs = ProgramGroupObjectPermission.objects.filter(
+        group__in=user.groups.all(), permission__codename__in=codenames
+    ).values("content_object")
+    through_program = Enrollment.objects.filter(participant=OuterRef("pk"), program__in=programs)
+    return Participant.objects.filter(
+        Exists(direct) | Exists(through_group) | Exists(through_program)
+    )
+
+
+def reach_roles(user: User, participant: Participant) -> frozenset[Role]:
+    """The roles through which `user` reaches `participant` (one query, cached per request
+    on the user object)."""
+    cache = user.__dict__.setdefault("_reach_roles", {})
+    if participant.pk not in cache:
+        cache[participant.pk] = _reach_roles_query(user, participant)
+    return cache[participant.pk]
+
+
+def _reach_roles_query(user: User, participant: Participant) -> frozenset[Role]:
+    if not user.is_authenticated or not user.is_active or not user.roles:
+        return frozenset()
+    codenames = _codenames(user.roles)
+    groups = user.groups.all()
+    direct = ParticipantUserObjectPermission.objects.filter(
+        user=user, content_object=participant, permission__codename__in=codenames
+    ).values_list("permission__codename")
+    through_group = ParticipantGroupObjectPermission.objects.filter(
+        group__in=groups, content_object=participant, permission__codename__in=codenames
+    ).values_list("permission__codename")
+    through_program = ProgramGroupObjectPermission.objects.filter(
+        group__in=groups,
+        content_object__enrollments__participant=participant,
+        permission__codename__in=codenames,
+    ).values_list("permission__codename")
+    found = direct.union(through_group, through_program)
+    return frozenset(Role(codename.removeprefix("reach_as_")) for (codename,) in found)
+
+
+def can_see(user: User, participant: Participant, data_class: DataClass) -> bool:
+    return any(data_class in ROLE_DATA_CLASSES[role] for role in reach_roles(user, participant))
+
+
+def can_change(user: User, participant: Participant, data_class: DataClass) -> bool:
+    return any(data_class in ROLE_MAY_CHANGE[role] for role in reach_roles(user, participant))
+
+
+def visible_data_classes(user: User, participant: Participant) -> frozenset[DataClass]:
+    roles = reach_roles(user, participant)
+    return frozenset().union(*(ROLE_DATA_CLASSES[role] for role in roles))
+
+
+def get_participant_or_404(
+    user: User, pk: int, data_class: DataClass = DataClass.IDENTITY, *, change: bool = False
+) -> Participant:
+    """The participant, if `user` may see (or with change=True, change) `data_class` of them;
+    404 otherwise, the same answer as for a participant that does not exist."""
+    participant = participants_visible_to(user).filter(pk=pk).first()
+    allowed = participant is not None and (
+        can_change(user, participant, data_class)
+        if change
+        else can_see(user, participant, data_class)
+    )
+    if not allowed:
+        raise Http404("No such participant.")
+    return participant
+
+
+def may_intake(user: User, program: Program) -> bool:
+    """Coordinators and case managers who are members of the program do referral intakes."""
+    held = set(user.roles) & INTAKE_ROLES
+    return bool(held) and user.is_active and user.memberships.filter(program=program).exists()
+
+
+def coordinates(user: User, program: Program) -> bool:
+    return (
+        user.is_active
+        and user.has_role(Role.COORDINATOR)
+        and user.memberships.filter(program=program).exists()
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing: called only by the services that change the sources of truth, in their transaction
+
+
+def grant_participant(holder: User | Group, participant: Participant, role: Role) -> None:
+    assign_perm(f"clients.{reach_codename(role)}", holder, participant)
+
+
+def revoke_participant(holder: User | Group, participant: Participant, role: Role) -> None:
+    remove_perm(f"clients.{reach_codename(role)}", holder, participant)
+
+
+# ---------------------------------------------------------------------------------------------
+# Sources of participant access, for access_reconcile
+
+
+@dataclass(frozen=True)
+class AccessSource:
+    """A source of truth for per-participant rows: `expected()` yields
+    (holder kind "user" or "group", holder id, participant id, role) for every row that should
+    exist. Later apps register theirs (e.g. provider service episodes)."""
+
+    name: str
+    expected: Callable[[], Iterable[tuple[str, int, int, Role]]]
+
+
+_sources: dict[str, AccessSource] = {}
+
+
+def register_access_source(source: AccessSource) -> None:
+    if source.name in _sources:
+        raise ValueError(f"An access source named {source.name!r} is already registered.")
+    _sources[source.name] = source
+
+
+def access_sources() -> list[AccessSource]:
+    return list(_sources.values())

@@ -1,0 +1,215 @@
+"""Forms for intake, team, status changes, documents and alerts. Shapes and types here;
+business rules in clients.services, whose errors land on the same fields."""
+
+from django import forms
+from django.utils import timezone
+
+from drugcourt.forms import CrispyForm
+from drugcourt.models import Program, User
+
+from .models import (
+    DocumentKind,
+    EnrollmentStatus,
+    EntryType,
+    Ethnicity,
+    IdentifierKind,
+    Race,
+    ReferralSource,
+    Sex,
+    TeamRole,
+)
+from .services import ChargeData, EmergencyContactData, EnrollmentData, IdentifierData
+
+DATE = forms.DateInput(attrs={"type": "date"})
+
+PERSON_FIELDS = (
+    "legal_first_name",
+    "legal_middle_name",
+    "legal_last_name",
+    "preferred_name",
+    "aliases",
+    "date_of_birth",
+    "sex",
+    "gender_identity",
+    "races",
+    "ethnicity",
+    "is_veteran",
+    "primary_language",
+    "needs_interpreter",
+    "phone",
+    "email",
+    "address_line",
+    "city",
+    "state",
+    "postal_code",
+)
+IDENTIFIER_FIELDS = {
+    "state_id": IdentifierKind.STATE_ID,
+    "booking_number": IdentifierKind.BOOKING_NUMBER,
+    "fbi_number": IdentifierKind.FBI_NUMBER,
+}
+
+
+class IntakeForm(CrispyForm):
+    # The person
+    legal_first_name = forms.CharField(max_length=100, label="Legal first name")
+    legal_middle_name = forms.CharField(max_length=100, required=False, label="Middle name")
+    legal_last_name = forms.CharField(max_length=100, label="Legal last name")
+    preferred_name = forms.CharField(max_length=100, required=False)
+    aliases = forms.CharField(
+        max_length=600, required=False, help_text="Other names used, separated by commas."
+    )
+    date_of_birth = forms.DateField(widget=DATE)
+    sex = forms.ChoiceField(choices=Sex.choices, initial=Sex.UNKNOWN)
+    gender_identity = forms.CharField(max_length=100, required=False)
+    races = forms.MultipleChoiceField(
+        choices=Race.choices, widget=forms.CheckboxSelectMultiple, required=False, label="Race"
+    )
+    ethnicity = forms.ChoiceField(choices=[("", "—"), *Ethnicity.choices], required=False)
+    is_veteran = forms.NullBooleanField(
+        label="Veteran",
+        widget=forms.Select(choices=[("unknown", "Unknown"), ("true", "Yes"), ("false", "No")]),
+    )
+    primary_language = forms.CharField(max_length=60, initial="English")
+    needs_interpreter = forms.BooleanField(required=False, label="Needs an interpreter")
+    phone = forms.CharField(max_length=40, required=False)
+    email = forms.EmailField(required=False, label="E-mail")
+    address_line = forms.CharField(max_length=200, required=False, label="Address")
+    city = forms.CharField(max_length=100, required=False)
+    state = forms.CharField(max_length=50, required=False)
+    postal_code = forms.CharField(max_length=20, required=False)
+    # Identifiers
+    state_id = forms.CharField(max_length=60, required=False, label="State ID")
+    booking_number = forms.CharField(max_length=60, required=False)
+    fbi_number = forms.CharField(max_length=60, required=False, label="FBI number")
+    # Emergency contact
+    emergency_name = forms.CharField(max_length=200, required=False, label="Emergency contact")
+    emergency_relationship = forms.CharField(max_length=60, required=False, label="Relationship")
+    emergency_phone = forms.CharField(max_length=40, required=False, label="Their phone")
+    # The referral and enrollment
+    program = forms.ModelChoiceField(queryset=Program.objects.none())
+    case_number = forms.CharField(max_length=60, label="Drug court case number")
+    referral_date = forms.DateField(widget=DATE, initial=timezone.localdate)
+    referral_source = forms.ChoiceField(choices=ReferralSource.choices)
+    referring_agency = forms.CharField(max_length=200, required=False)
+    entry_type = forms.ChoiceField(
+        choices=[("", "Not decided yet"), *EntryType.choices], required=False
+    )
+    status = forms.ChoiceField(
+        choices=[
+            (EnrollmentStatus.REFERRED, EnrollmentStatus.REFERRED.label),
+            (EnrollmentStatus.SCREENING, EnrollmentStatus.SCREENING.label),
+        ]
+    )
+    confirm_new_person = forms.BooleanField(
+        required=False,
+        label="I have checked: this is a new person, not a possible duplicate.",
+    )
+
+    def __init__(self, *args, programs, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["program"].queryset = programs
+        if programs.count() == 1:
+            self.fields["program"].initial = programs.first()
+
+    def clean_date_of_birth(self):
+        value = self.cleaned_data["date_of_birth"]
+        if value >= timezone.localdate():
+            raise forms.ValidationError("The date of birth must be in the past.")
+        return value
+
+    def person(self) -> dict:
+        data = {name: self.cleaned_data[name] for name in PERSON_FIELDS}
+        data["aliases"] = [a.strip() for a in data["aliases"].split(",") if a.strip()]
+        return data
+
+    def identifiers(self) -> list[IdentifierData]:
+        return [
+            IdentifierData(kind=kind, value=self.cleaned_data[name])
+            for name, kind in IDENTIFIER_FIELDS.items()
+            if self.cleaned_data[name].strip()
+        ]
+
+    def emergency_contacts(self) -> list[EmergencyContactData]:
+        if not self.cleaned_data["emergency_name"].strip():
+            return []
+        return [
+            EmergencyContactData(
+                name=self.cleaned_data["emergency_name"],
+                relationship=self.cleaned_data["emergency_relationship"],
+                phone=self.cleaned_data["emergency_phone"],
+            )
+        ]
+
+    def enrollment(self, charges: list[ChargeData]) -> EnrollmentData:
+        names = ("program", "case_number", "referral_date", "referral_source")
+        optional = ("referring_agency", "entry_type", "status")
+        return EnrollmentData(
+            **{name: self.cleaned_data[name] for name in names + optional}, charges=charges
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("emergency_name") and not cleaned.get("emergency_phone"):
+            self.add_error("emergency_phone", "Give a phone number for the emergency contact.")
+        return cleaned
+
+
+class ChargeForm(forms.Form):
+    statute = forms.CharField(max_length=100)
+    description = forms.CharField(max_length=300)
+    offense_date = forms.DateField(widget=DATE, required=False)
+    arrest_date = forms.DateField(widget=DATE, required=False)
+    court_case_number = forms.CharField(max_length=60, required=False, label="Court case no.")
+
+    def charge(self) -> ChargeData:
+        return ChargeData(**self.cleaned_data)
+
+
+class BaseChargeFormSet(forms.BaseFormSet):
+    def charges(self) -> list[ChargeData]:
+        return [form.charge() for form in self.forms if form.has_changed()]
+
+
+ChargeFormSet = forms.formset_factory(ChargeForm, formset=BaseChargeFormSet, extra=2)
+
+
+class AssignmentForm(CrispyForm):
+    team_role = forms.ChoiceField(choices=TeamRole.choices, label="Team role")
+    user = forms.ModelChoiceField(queryset=User.objects.none(), label="Staff member")
+
+    def __init__(self, *args, program_staff, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = program_staff
+
+
+class StatusChangeForm(CrispyForm):
+    to_status = forms.ChoiceField(choices=EnrollmentStatus.choices, label="New status")
+    effective_date = forms.DateField(widget=DATE, initial=timezone.localdate)
+    entry_type = forms.ChoiceField(
+        choices=[("", "—"), *EntryType.choices],
+        required=False,
+        help_text="Needed on admission (screening → active).",
+    )
+    reason = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class DocumentForm(CrispyForm):
+    kind = forms.ChoiceField(choices=DocumentKind.choices)
+    title = forms.CharField(max_length=200, required=False)
+    file = forms.FileField()
+
+
+class AlertResolveForm(CrispyForm):
+    note = forms.CharField(max_length=500, label="How it was resolved")
+
+
+class CaseloadTransferForm(CrispyForm):
+    from_user = forms.ModelChoiceField(queryset=User.objects.none(), label="From")
+    to_user = forms.ModelChoiceField(queryset=User.objects.none(), label="To")
+
+    def __init__(self, *args, case_managers, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Someone who left may be deactivated: their caseload must still be movable.
+        self.fields["from_user"].queryset = case_managers
+        self.fields["to_user"].queryset = case_managers.filter(is_active=True)

@@ -1,0 +1,458 @@
+"""The participant's record: the person, their enrollments (episodes in a program), the team,
+charges, documents and alerts, and the guardian permission tables access is decided from."""
+
+import datetime
+
+import pghistory
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.db.models.functions import Lower
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+from drugcourt.models import Program
+from drugcourt.roles import Role
+
+# Roles that reach participants one by one, through rows on Participant.
+PARTICIPANT_ROLES = (
+    Role.CASE_MANAGER,
+    Role.PROBATION_OFFICER,
+    Role.DEFENCE_ATTORNEY,
+    Role.TREATMENT_PROVIDER,
+)
+
+
+class Sex(models.TextChoices):
+    FEMALE = "female", "Female"
+    MALE = "male", "Male"
+    INTERSEX = "intersex", "Intersex"
+    UNKNOWN = "unknown", "Unknown / not disclosed"
+
+
+class Race(models.TextChoices):
+    AMERICAN_INDIAN = "american_indian", "American Indian or Alaska Native"
+    ASIAN = "asian", "Asian"
+    BLACK = "black", "Black or African American"
+    PACIFIC_ISLANDER = "pacific_islander", "Native Hawaiian or Other Pacific Islander"
+    WHITE = "white", "White"
+    OTHER = "other", "Other"
+    DECLINED = "declined", "Declined to answer"
+
+
+class Ethnicity(models.TextChoices):
+    HISPANIC = "hispanic", "Hispanic or Latino"
+    NOT_HISPANIC = "not_hispanic", "Not Hispanic or Latino"
+    DECLINED = "declined", "Declined to answer"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
+class Participant(models.Model):
+    """The person. Program episodes are `Enrollment`s; a readmission is a new enrollment."""
+
+    legal_first_name = models.CharField(max_length=100)
+    legal_middle_name = models.CharField(max_length=100, blank=True)
+    legal_last_name = models.CharField(max_length=100)
+    preferred_name = models.CharField(max_length=100, blank=True)
+    aliases = ArrayField(models.CharField(max_length=200), default=list, blank=True)
+    date_of_birth = models.DateField()
+    sex = models.CharField(max_length=16, choices=Sex.choices, default=Sex.UNKNOWN)
+    gender_identity = models.CharField(max_length=100, blank=True)
+    races = ArrayField(models.CharField(max_length=32, choices=Race.choices), default=list)
+    ethnicity = models.CharField(max_length=16, choices=Ethnicity.choices, blank=True)
+    is_veteran = models.BooleanField(null=True)
+    primary_language = models.CharField(max_length=60, default="English")
+    needs_interpreter = models.BooleanField(default=False)
+    phone = models.CharField(max_length=40, blank=True)
+    email = models.EmailField(blank=True)
+    address_line = models.CharField(max_length=200, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    state = models.CharField(max_length=50, blank=True)
+    postal_code = models.CharField(max_length=20, blank=True)
+    photo = models.ForeignKey(
+        "Document", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["legal_last_name", "legal_first_name", "id"]
+        indexes = [
+            models.Index(
+                Lower("legal_last_name"), Lower("legal_first_name"), name="participant_name_idx"
+            ),
+            models.Index(fields=["date_of_birth"], name="participant_dob_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(legal_first_name="") & ~models.Q(legal_last_name=""),
+                name="participant_names_present",
+            ),
+        ]
+        # Held per user (team assignments) or per provider group (service episodes); see
+        # clients.access for what reaching a participant through each role means.
+        permissions = [
+            (f"reach_as_{role.value}", f"Reach the participant as {role.label}")
+            for role in PARTICIPANT_ROLES
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        first = self.preferred_name or self.legal_first_name
+        return f"{first} {self.legal_last_name}"
+
+    @property
+    def legal_name(self) -> str:
+        middle = f" {self.legal_middle_name}" if self.legal_middle_name else ""
+        return f"{self.legal_first_name}{middle} {self.legal_last_name}"
+
+
+class ParticipantUserObjectPermission(UserObjectPermissionBase):
+    """Direct guardian rows: a staff member assigned to the participant's team."""
+
+    content_object = models.ForeignKey(Participant, on_delete=models.CASCADE)
+
+    class Meta(UserObjectPermissionBase.Meta):
+        indexes = [
+            models.Index(
+                fields=["user", "permission", "content_object"], name="participant_uperm_idx"
+            )
+        ]
+
+
+class ParticipantGroupObjectPermission(GroupObjectPermissionBase):
+    """Direct guardian rows for groups: a provider organization with an active service episode."""
+
+    content_object = models.ForeignKey(Participant, on_delete=models.CASCADE)
+
+    class Meta(GroupObjectPermissionBase.Meta):
+        indexes = [
+            models.Index(
+                fields=["group", "permission", "content_object"], name="participant_gperm_idx"
+            )
+        ]
+
+
+class IdentifierKind(models.TextChoices):
+    STATE_ID = "state_id", "State ID"
+    BOOKING_NUMBER = "booking_number", "Booking number"
+    FBI_NUMBER = "fbi_number", "FBI number"
+    DRIVER_LICENSE = "driver_license", "Driver's license"
+    OTHER = "other", "Other"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class ParticipantIdentifier(models.Model):
+    participant = models.ForeignKey(
+        Participant, on_delete=models.CASCADE, related_name="identifiers"
+    )
+    kind = models.CharField(max_length=20, choices=IdentifierKind.choices)
+    value = models.CharField(max_length=60)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint("kind", Lower("value"), name="identifier_unique_ci"),
+        ]
+        indexes = [models.Index(Lower("value"), name="identifier_value_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.value}"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class EmergencyContact(models.Model):
+    participant = models.ForeignKey(
+        Participant, on_delete=models.CASCADE, related_name="emergency_contacts"
+    )
+    name = models.CharField(max_length=200)
+    relationship = models.CharField(max_length=60, blank=True)
+    phone = models.CharField(max_length=40)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.relationship})" if self.relationship else self.name
+
+
+class EntryType(models.TextChoices):
+    PRE_PLEA = "pre_plea", "Pre-plea / diversion"
+    POST_PLEA = "post_plea", "Post-plea / probation"
+
+
+class EnrollmentStatus(models.TextChoices):
+    REFERRED = "referred", "Referred"
+    SCREENING = "screening", "Screening"
+    DECLINED = "declined", "Declined"
+    ACTIVE = "active", "Active"
+    ABSCONDED = "absconded", "Absconded"
+    GRADUATED = "graduated", "Graduated"
+    TERMINATED = "terminated", "Terminated"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+    NEUTRAL_DISCHARGE = "neutral_discharge", "Neutral discharge"
+
+
+CLOSED_STATUSES = frozenset(
+    {
+        EnrollmentStatus.DECLINED,
+        EnrollmentStatus.GRADUATED,
+        EnrollmentStatus.TERMINATED,
+        EnrollmentStatus.WITHDRAWN,
+        EnrollmentStatus.NEUTRAL_DISCHARGE,
+    }
+)
+OPEN_STATUSES = frozenset(EnrollmentStatus) - CLOSED_STATUSES
+
+
+class ReferralSource(models.TextChoices):
+    DEFENCE = "defence", "Defence attorney"
+    PROSECUTOR = "prosecutor", "Prosecutor"
+    JUDGE = "judge", "Judge"
+    PROBATION = "probation", "Probation"
+    JAIL = "jail", "Jail / pretrial services"
+    TREATMENT = "treatment", "Treatment provider"
+    SELF = "self", "Self / family"
+    OTHER = "other", "Other"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
+class Enrollment(models.Model):
+    """One episode of a participant in a program, from referral to exit."""
+
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="enrollments"
+    )
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="enrollments")
+    case_number = models.CharField(max_length=60)
+    status = models.CharField(
+        max_length=20, choices=EnrollmentStatus.choices, default=EnrollmentStatus.REFERRED
+    )
+    entry_type = models.CharField(max_length=12, choices=EntryType.choices, blank=True)
+    phase = models.PositiveSmallIntegerField(null=True, blank=True)
+    track = models.CharField(max_length=60, blank=True)
+    referral_date = models.DateField()
+    referral_source = models.CharField(max_length=20, choices=ReferralSource.choices)
+    referring_agency = models.CharField(max_length=200, blank=True)
+    entry_date = models.DateField(null=True, blank=True)
+    exit_date = models.DateField(null=True, blank=True)
+    exit_reason = models.CharField(max_length=300, blank=True)
+    status_changed_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-referral_date", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                "program", Lower("case_number"), name="enrollment_case_number_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["participant", "program"],
+                condition=models.Q(status__in=[s.value for s in OPEN_STATUSES]),
+                name="enrollment_one_open_per_program",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=EnrollmentStatus.values),
+                name="enrollment_status_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["program", "status"], name="enrollment_program_status_idx"),
+            models.Index(fields=["participant", "-referral_date"], name="enrollment_latest_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.program} {self.case_number}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    def days_in_program(self, today: datetime.date) -> int | None:
+        if self.entry_date is None:
+            return None
+        return ((self.exit_date or today) - self.entry_date).days
+
+
+class EnrollmentStatusChange(models.Model):
+    """The lifecycle trail: who moved an enrollment from which status to which, when and why."""
+
+    enrollment = models.ForeignKey(
+        Enrollment, on_delete=models.CASCADE, related_name="status_changes"
+    )
+    from_status = models.CharField(max_length=20, choices=EnrollmentStatus.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=EnrollmentStatus.choices)
+    effective_date = models.DateField()
+    reason = models.CharField(max_length=500)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    changed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status or '—'} → {self.to_status}"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class Charge(models.Model):
+    enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="charges")
+    statute = models.CharField(max_length=100)
+    description = models.CharField(max_length=300)
+    offense_date = models.DateField(null=True, blank=True)
+    arrest_date = models.DateField(null=True, blank=True)
+    court_case_number = models.CharField(max_length=60, blank=True)
+
+    class Meta:
+        ordering = ["enrollment", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.statute} {self.description}"
+
+
+class TeamRole(models.TextChoices):
+    """Roles held per participant through an assignment (program-wide roles need none)."""
+
+    CASE_MANAGER = Role.CASE_MANAGER.value, Role.CASE_MANAGER.label
+    PROBATION_OFFICER = Role.PROBATION_OFFICER.value, Role.PROBATION_OFFICER.label
+    DEFENCE_ATTORNEY = Role.DEFENCE_ATTORNEY.value, Role.DEFENCE_ATTORNEY.label
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
+class CaseAssignment(models.Model):
+    """A staff member on a participant's team. Source of truth for per-user access rows."""
+
+    participant = models.ForeignKey(
+        Participant, on_delete=models.CASCADE, related_name="assignments"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="assignments"
+    )
+    team_role = models.CharField(max_length=32, choices=TeamRole.choices)
+    started_on = models.DateField()
+    ended_on = models.DateField(null=True, blank=True)
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["team_role", "started_on"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["participant", "user", "team_role"],
+                condition=models.Q(ended_on__isnull=True),
+                name="assignment_one_active_per_role",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["user", "participant"],
+                condition=models.Q(ended_on__isnull=True),
+                name="assignment_active_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} as {self.get_team_role_display()} for {self.participant}"
+
+
+class DocumentKind(models.TextChoices):
+    PHOTO = "photo", "Photo"
+    COURT_ORDER = "court_order", "Court order"
+    AGREEMENT = "agreement", "Participation agreement"
+    CONSENT = "consent", "Consent form"
+    RECORD = "record", "Record from another agency"
+    OTHER = "other", "Other"
+
+
+def document_path(document: "Document", filename: str) -> str:
+    # The stored name carries no part of the original file name (it may hold PHI).
+    return f"participants/{document.participant_id}/{document.token}"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
+class Document(models.Model):
+    """An uploaded file. Stored outside any public URL; served only through access checks."""
+
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="documents")
+    kind = models.CharField(max_length=20, choices=DocumentKind.choices)
+    title = models.CharField(max_length=200)
+    file = models.FileField(upload_to=document_path, max_length=300)
+    token = models.CharField(max_length=64, unique=True)
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-uploaded_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class AlertSeverity(models.TextChoices):
+    INFO = "info", "Info"
+    WARNING = "warning", "Warning"
+    URGENT = "urgent", "Urgent"
+
+
+class AlertState(models.TextChoices):
+    OPEN = "open", "Open"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    RESOLVED = "resolved", "Resolved"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
+class Alert(models.Model):
+    """Something the team must look at. Raised only through `alert_raise` and
+    `alerts_raise_from_query`; (participant, kind, source_key) names the event, so raising the
+    same event twice raises it once."""
+
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="alerts")
+    kind = models.CharField(max_length=60)
+    source_key = models.CharField(max_length=120)
+    # The data class (clients.access.DataClass) the alert speaks of: only those who may see it
+    # see the alert.
+    data_class = models.CharField(max_length=32)
+    severity = models.CharField(
+        max_length=10, choices=AlertSeverity.choices, default=AlertSeverity.WARNING
+    )
+    message = models.CharField(max_length=300)
+    state = models.CharField(max_length=14, choices=AlertState.choices, default=AlertState.OPEN)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    resolution_note = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_default=models.functions.Now())
+    updated_at = models.DateTimeField(auto_now=True, db_default=models.functions.Now())
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["participant", "kind", "source_key"], name="alert_one_per_event"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(state=AlertState.RESOLVED) | ~models.Q(resolution_note=""),
+                name="alert_resolved_has_note",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["participant"],
+                condition=models.Q(state="open"),
+                name="alert_open_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.message}"

@@ -1,0 +1,104 @@
+"""What clients contributes to the registries: its own participant-page sections and caseload
+fact, the home panels and navigation of the roles that work with participants, and the team
+assignment access source."""
+
+from drugcourt.home import HomePanel, NavItem, register_nav_item, register_panel
+from drugcourt.roles import Role
+from drugcourt.selectors import programs_coordinated_by
+
+from . import selectors
+from .access import (
+    INTAKE_ROLES,
+    REACHING_ROLES,
+    AccessSource,
+    DataClass,
+    register_access_source,
+)
+from .models import AlertState, CaseAssignment
+from .registry import CaseloadFact, ParticipantSection, register_caseload_fact, register_section
+
+register_section(
+    ParticipantSection(
+        key="enrollments",
+        title="Enrollments and charges",
+        template="clients/sections/enrollments.html",
+        data_class=DataClass.ENROLLMENT,
+        context=lambda participant, user: {"enrollments": selectors.enrollments_of(participant)},
+        order=10,
+    )
+)
+register_section(
+    ParticipantSection(
+        key="contact_details",
+        title="Person and contact details",
+        template="clients/sections/contact_details.html",
+        data_class=DataClass.CONTACT_DETAILS,
+        context=lambda participant, user: {
+            "identifiers": participant.identifiers.all(),
+            "emergency_contacts": participant.emergency_contacts.all(),
+        },
+        order=20,
+    )
+)
+register_section(
+    ParticipantSection(
+        key="documents",
+        title="Documents",
+        template="clients/sections/documents.html",
+        data_class=DataClass.DOCUMENTS,
+        context=lambda participant, user: {"documents": selectors.documents_of(participant)},
+        order=90,
+    )
+)
+
+register_caseload_fact(
+    CaseloadFact(
+        key="open_alerts",
+        label="Open alerts",
+        data_class=DataClass.IDENTITY,
+        annotate=selectors.annotate_open_alerts,
+        order=90,
+    )
+)
+
+register_panel(
+    HomePanel(
+        key="caseload",
+        title="Participants",
+        template="clients/panels/caseload.html",
+        roles=REACHING_ROLES - {Role.TREATMENT_PROVIDER},
+        context=lambda user: {
+            "count": selectors.caseload_for(user).count(),
+            "alerts": selectors.alerts_for(user, state=AlertState.OPEN).count(),
+            "may_intake": bool(INTAKE_ROLES & set(user.roles)),
+            "coordinated_programs": programs_coordinated_by(user),
+        },
+        order=20,
+    )
+)
+register_panel(
+    HomePanel(
+        key="provider_referrals",
+        title="My referrals",
+        template="clients/panels/provider_referrals.html",
+        roles=frozenset({Role.TREATMENT_PROVIDER}),
+        context=lambda user: {"count": selectors.caseload_for(user).count()},
+        order=20,
+    )
+)
+
+register_nav_item(NavItem("Participants", "clients:participant_list", REACHING_ROLES, order=50))
+register_nav_item(NavItem("New intake", "clients:intake", INTAKE_ROLES, order=55))
+register_nav_item(NavItem("Alerts", "clients:alert_list", REACHING_ROLES, order=60))
+
+
+def _assignment_rows():
+    active = CaseAssignment.objects.filter(ended_on__isnull=True).values_list(
+        "user_id", "participant_id", "team_role"
+    )
+    return (
+        ("user", user_id, participant_id, Role(role)) for user_id, participant_id, role in active
+    )
+
+
+register_access_source(AccessSource(name="team assignments", expected=_assignment_rows))

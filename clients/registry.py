@@ -1,0 +1,58 @@
+"""What later apps add to the participant's record without clients importing them: sections of
+the participant page and per-participant facts (columns) of the caseload. Each app registers
+its own from `AppConfig.ready()`. Every entry names the data class it shows, so access applies
+to it: a section or column a user may not see is left out."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import QuerySet
+
+from .access import DataClass
+
+
+@dataclass(frozen=True)
+class ParticipantSection:
+    key: str
+    title: str
+    template: str
+    data_class: DataClass
+    context: Callable[[Any, Any], dict[str, Any]]  # (participant, user) -> template context
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class CaseloadFact:
+    """A column of the caseload: `annotate(participants, user)` adds an annotation named `key`
+    to the participant queryset (a subquery, so the page stays one query for its rows)."""
+
+    key: str
+    label: str
+    data_class: DataClass
+    annotate: Callable[[QuerySet, Any], QuerySet]
+    order: int = 100
+
+
+_sections: dict[str, ParticipantSection] = {}
+_facts: dict[str, CaseloadFact] = {}
+
+
+def register_section(section: ParticipantSection) -> None:
+    if section.key in _sections:
+        raise ValueError(f"A participant section named {section.key!r} is already registered.")
+    _sections[section.key] = section
+
+
+def register_caseload_fact(fact: CaseloadFact) -> None:
+    if fact.key in _facts:
+        raise ValueError(f"A caseload fact named {fact.key!r} is already registered.")
+    _facts[fact.key] = fact
+
+
+def sections() -> list[ParticipantSection]:
+    return sorted(_sections.values(), key=lambda s: s.order)
+
+
+def caseload_facts() -> list[CaseloadFact]:
+    return sorted(_facts.values(), key=lambda f: f.order)

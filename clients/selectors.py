@@ -1,0 +1,191 @@
+"""Reads of participants, caseloads, teams, documents and alerts. Every read of participant
+data starts from `access.participants_visible_to(user)`."""
+
+import datetime
+
+import pghistory.models
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Lower
+
+from drugcourt.models import Program, User
+from drugcourt.roles import Role
+from drugcourt.selectors import programs_of
+
+from . import access, registry
+from .access import DataClass
+from .models import (
+    Alert,
+    AlertState,
+    CaseAssignment,
+    Enrollment,
+    Participant,
+    ParticipantIdentifier,
+)
+
+
+def common_data_classes(user: User) -> frozenset[DataClass]:
+    """Data classes every role of the user grants: what a list may show in a column for all
+    its rows, whichever role brought each row into the list."""
+    roles = [Role(role) for role in user.roles]
+    if not roles:
+        return frozenset()
+    return frozenset.intersection(*(access.ROLE_DATA_CLASSES[role] for role in roles))
+
+
+def _latest_enrollment(field: str) -> Subquery:
+    return Subquery(
+        Enrollment.objects.filter(participant=OuterRef("pk"))
+        .order_by("-referral_date", "-id")
+        .values(field)[:1]
+    )
+
+
+def caseload_for(
+    user: User, *, search: str = "", status: str = "", phase: int | None = None
+) -> QuerySet[Participant]:
+    """The participants a user reaches, with their latest enrollment's status, phase, program,
+    case number and entry date, and each registered caseload fact the user may see: one query
+    for the rows however many there are."""
+    participants = access.participants_visible_to(user).annotate(
+        enrollment_status=_latest_enrollment("status"),
+        enrollment_phase=_latest_enrollment("phase"),
+        enrollment_case_number=_latest_enrollment("case_number"),
+        enrollment_entry_date=_latest_enrollment("entry_date"),
+        enrollment_exit_date=_latest_enrollment("exit_date"),
+        program_name=_latest_enrollment("program__name"),
+    )
+    for fact in visible_caseload_facts(user):
+        participants = fact.annotate(participants, user)
+    if search:
+        participants = participants.filter(
+            Q(legal_last_name__icontains=search)
+            | Q(legal_first_name__icontains=search)
+            | Q(preferred_name__icontains=search)
+            | Q(aliases__icontains=search)
+            | Q(enrollments__case_number__iexact=search)
+            | Q(enrollments__charges__court_case_number__iexact=search)
+        ).distinct()
+    if status:
+        participants = participants.filter(enrollment_status=status)
+    if phase:
+        participants = participants.filter(enrollment_phase=phase)
+    return participants.order_by(Lower("legal_last_name"), Lower("legal_first_name"), "pk")
+
+
+def visible_caseload_facts(user: User) -> list[registry.CaseloadFact]:
+    classes = common_data_classes(user)
+    return [fact for fact in registry.caseload_facts() if fact.data_class in classes]
+
+
+def annotate_open_alerts(participants: QuerySet, user: User) -> QuerySet:
+    """The caseload fact: open alerts about what the user may see of each participant."""
+    return participants.annotate(
+        open_alerts=Subquery(
+            Alert.objects.filter(
+                participant=OuterRef("pk"),
+                state=AlertState.OPEN,
+                data_class__in=common_data_classes(user),
+            )
+            .values("participant")
+            .annotate(count=Count("pk"))
+            .values("count")[:1]
+        )
+    )
+
+
+def participant_header(participant: Participant) -> dict:
+    """The header of the participant page: latest enrollment and the current team."""
+    enrollment = (
+        participant.enrollments.select_related("program").order_by("-referral_date", "-id").first()
+    )
+    team = CaseAssignment.objects.filter(
+        participant=participant, ended_on__isnull=True
+    ).select_related("user")
+    return {"enrollment": enrollment, "team": list(team)}
+
+
+def possible_duplicates(
+    *,
+    legal_first_name: str,
+    legal_last_name: str,
+    date_of_birth: datetime.date | None,
+    identifier_values: list[str],
+) -> QuerySet[Participant]:
+    """Participants (in any program) with the same name and date of birth, or one of the same
+    identifiers. Used at intake; only coordinators are shown who they are."""
+    same_person = Q(
+        legal_first_name__iexact=legal_first_name.strip(),
+        legal_last_name__iexact=legal_last_name.strip(),
+        date_of_birth=date_of_birth,
+    )
+    wanted = [value.strip().lower() for value in identifier_values if value.strip()]
+    same_identifier = Q(
+        pk__in=ParticipantIdentifier.objects.annotate(value_ci=Lower("value"))
+        .filter(value_ci__in=wanted)
+        .values("participant")
+    )
+    return Participant.objects.filter(same_person | same_identifier)
+
+
+def team_for(participant: Participant) -> QuerySet[CaseAssignment]:
+    return (
+        CaseAssignment.objects.filter(participant=participant)
+        .select_related("user", "assigned_by")
+        .order_by(F("ended_on").desc(nulls_first=True), "team_role")
+    )
+
+
+def alerts_for(user: User, *, state: str | None = AlertState.OPEN) -> QuerySet[Alert]:
+    """Alerts about participants the user reaches, of data classes every role of theirs sees;
+    `state=None` for alerts in any state."""
+    alerts = Alert.objects.filter(
+        participant__in=access.participants_visible_to(user),
+        data_class__in=common_data_classes(user),
+    )
+    if state:
+        alerts = alerts.filter(state=state)
+    return alerts.select_related("participant", "assigned_to").order_by("-created_at", "-id")
+
+
+def case_managers_in(program) -> QuerySet[User]:
+    """Case managers of a program, deactivated ones included (their caseload may need moving)."""
+    return User.objects.filter(
+        memberships__program=program, roles__contains=[Role.CASE_MANAGER]
+    ).order_by("last_name", "first_name")
+
+
+def team_candidates(participant: Participant) -> QuerySet[User]:
+    """Active staff of the participant's programs who hold a team role."""
+    team_roles = [Role.CASE_MANAGER, Role.PROBATION_OFFICER, Role.DEFENCE_ATTORNEY]
+    return (
+        User.objects.filter(
+            is_active=True,
+            memberships__program__enrollments__participant=participant,
+            roles__overlap=team_roles,
+        )
+        .distinct()
+        .order_by("last_name", "first_name")
+    )
+
+
+def enrollments_of(participant: Participant) -> QuerySet[Enrollment]:
+    return participant.enrollments.select_related("program").prefetch_related(
+        "charges", "status_changes__changed_by"
+    )
+
+
+def documents_of(participant: Participant):
+    return participant.documents.select_related("uploaded_by")
+
+
+def intake_programs_for(user: User) -> QuerySet[Program]:
+    """Programs where the user may do a referral intake (coordinators and case managers)."""
+    if not {Role.COORDINATOR, Role.CASE_MANAGER} & set(user.roles):
+        return Program.objects.none()
+    return programs_of(user)
+
+
+def history_of(participant: Participant) -> QuerySet:
+    """Every recorded change to the participant and the rows that point at them (enrollments,
+    team, identifiers, contacts, documents, alerts)."""
+    return pghistory.models.Events.objects.references(participant).order_by("-pgh_created_at")
