@@ -57,9 +57,11 @@ class Participant(models.Model):
     date_of_birth = models.DateField()
     sex = models.CharField(max_length=16, choices=Sex.choices, default=Sex.UNKNOWN)
     gender_identity = models.CharField(max_length=100, blank=True)
-    races = ArrayField(models.CharField(max_length=32, choices=Race.choices), default=list)
+    races = ArrayField(
+        models.CharField(max_length=32, choices=Race.choices), default=list, blank=True
+    )
     ethnicity = models.CharField(max_length=16, choices=Ethnicity.choices, blank=True)
-    is_veteran = models.BooleanField(null=True)
+    is_veteran = models.BooleanField(null=True, blank=True)
     primary_language = models.CharField(max_length=60, default="English")
     needs_interpreter = models.BooleanField(default=False)
     phone = models.CharField(max_length=40, blank=True)

@@ -465,7 +465,7 @@ def alerts_raise_from_query(
                 (participant_id, kind, source_key, data_class, severity, message, state,
                  assigned_to_id, resolution_note, created_at, updated_at)
             SELECT q.participant_id, %s, q.source_key, %s, %s, q.message, 'open',
-                   q.assigned_to_id, '', now(), now()
+                   q.assigned_to_id::bigint, '', now(), now()
             FROM ({select_sql}) AS q
             ON CONFLICT (participant_id, kind, source_key) DO NOTHING
             """,  # noqa: S608  (the inner SQL is compiled by the ORM, with parameters)
