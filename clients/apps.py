@@ -6,4 +6,9 @@ class ClientsConfig(AppConfig):
     verbose_name = "Clients"
 
     def ready(self) -> None:
+        from drugcourt.demo import register_demo_step
+
         from . import registrations  # noqa: F401  (sections, facts, panels, access source)
+        from .demo import seed_demo_participants
+
+        register_demo_step(seed_demo_participants)

@@ -4,6 +4,7 @@ Idempotent: every object is looked up by its natural key first, so running it tw
 `make run` does) changes nothing the second time.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -50,6 +51,15 @@ DEMO_STAFF = (
 
 DEMO_USERNAMES = tuple(staff.username for staff in DEMO_STAFF)
 
+# Later apps add their demo data (participants, tests, plans) from AppConfig.ready(); each step
+# gets the demo program and the demo staff by username, and must itself be idempotent.
+DemoStep = Callable[[Program, dict[str, User]], None]
+_demo_steps: list[DemoStep] = []
+
+
+def register_demo_step(step: DemoStep) -> None:
+    _demo_steps.append(step)
+
 
 @transaction.atomic
 def seed_demo(*, password: str) -> None:
@@ -63,8 +73,14 @@ def seed_demo(*, password: str) -> None:
         time_zone="America/Chicago",
         actor=admin,
     )
-    for staff in program_staff:
-        _staff(staff, organizations, program=program, password=password, actor=admin)
+    staff = {
+        member.username: _staff(
+            member, organizations, program=program, password=password, actor=admin
+        )
+        for member in program_staff
+    }
+    for step in _demo_steps:
+        step(program, {"admin": admin, **staff})
 
 
 def _organization(name: str, kind: OrganizationKind) -> Organization:

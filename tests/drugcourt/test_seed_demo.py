@@ -1,5 +1,8 @@
 from django.core.management import call_command
 
+from clients import access
+from clients.models import CaseAssignment, Enrollment, Participant
+from clients.reconcile import access_drift
 from drugcourt.demo import DEMO_USERNAMES
 from drugcourt.models import Organization, Phase, Program, ProgramMembership, User
 
@@ -26,3 +29,25 @@ def test_seed_demo_creates_the_demo_staff_once(db, settings):
         "admin",
         "evaluator",
     }
+
+
+def test_seed_demo_loads_sixty_participants_across_statuses_with_consistent_access(db):
+    call_command("seed_demo")
+
+    statuses = set(Enrollment.objects.values_list("status", flat=True))
+    casemanager = User.objects.get(username="casemanager")
+    casemanager2 = User.objects.get(username="casemanager2")
+    assert Participant.objects.count() == 60
+    assert {"referred", "active", "graduated", "terminated"} <= statuses
+    assert set(Enrollment.objects.exclude(phase=None).values_list("phase", flat=True)) == {
+        1,
+        2,
+        3,
+        4,
+        5,
+    }
+    assert access.participants_visible_to(casemanager).count() == 30
+    assert access.participants_visible_to(casemanager2).count() == 30
+    assert access.participants_visible_to(User.objects.get(username="probation")).exists()
+    assert access.participants_visible_to(User.objects.get(username="judge")).count() == 60
+    assert access_drift().is_clean
