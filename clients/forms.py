@@ -50,7 +50,7 @@ IDENTIFIER_FIELDS = {
 }
 
 
-class IntakeForm(CrispyForm):
+class PersonForm(CrispyForm):
     # The person
     legal_first_name = forms.CharField(max_length=100, label="Legal first name")
     legal_middle_name = forms.CharField(max_length=100, required=False, label="Middle name")
@@ -86,31 +86,10 @@ class IntakeForm(CrispyForm):
     emergency_name = forms.CharField(max_length=200, required=False, label="Emergency contact")
     emergency_relationship = forms.CharField(max_length=60, required=False, label="Relationship")
     emergency_phone = forms.CharField(max_length=40, required=False, label="Their phone")
-    # The referral and enrollment
-    program = forms.ModelChoiceField(queryset=Program.objects.none())
-    case_number = forms.CharField(max_length=60, label="Drug court case number")
-    referral_date = forms.DateField(widget=DATE, initial=timezone.localdate)
-    referral_source = forms.ChoiceField(choices=ReferralSource.choices)
-    referring_agency = forms.CharField(max_length=200, required=False)
-    entry_type = forms.ChoiceField(
-        choices=[("", "Not decided yet"), *EntryType.choices], required=False
-    )
-    status = forms.ChoiceField(
-        choices=[
-            (EnrollmentStatus.REFERRED, EnrollmentStatus.REFERRED.label),
-            (EnrollmentStatus.SCREENING, EnrollmentStatus.SCREENING.label),
-        ]
-    )
     confirm_new_person = forms.BooleanField(
         required=False,
         label="I have checked: this is a new person, not a possible duplicate.",
     )
-
-    def __init__(self, *args, programs, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["program"].queryset = programs
-        if programs.count() == 1:
-            self.fields["program"].initial = programs.first()
 
     def clean_date_of_birth(self):
         value = self.cleaned_data["date_of_birth"]
@@ -141,18 +120,39 @@ class IntakeForm(CrispyForm):
             )
         ]
 
-    def enrollment(self, charges: list[ChargeData]) -> EnrollmentData:
-        names = ("program", "case_number", "referral_date", "referral_source")
-        optional = ("referring_agency", "entry_type", "status")
-        return EnrollmentData(
-            **{name: self.cleaned_data[name] for name in names + optional}, charges=charges
-        )
-
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("emergency_name") and not cleaned.get("emergency_phone"):
             self.add_error("emergency_phone", "Give a phone number for the emergency contact.")
         return cleaned
+
+
+class EnrollmentForm(CrispyForm):
+    """The referral and enrollment: an intake's first episode, or a readmission."""
+
+    program = forms.ModelChoiceField(queryset=Program.objects.none())
+    case_number = forms.CharField(max_length=60, label="Drug court case number")
+    referral_date = forms.DateField(widget=DATE, initial=timezone.localdate)
+    referral_source = forms.ChoiceField(choices=ReferralSource.choices)
+    referring_agency = forms.CharField(max_length=200, required=False)
+    entry_type = forms.ChoiceField(
+        choices=[("", "Not decided yet"), *EntryType.choices], required=False
+    )
+    status = forms.ChoiceField(
+        choices=[
+            (EnrollmentStatus.REFERRED, EnrollmentStatus.REFERRED.label),
+            (EnrollmentStatus.SCREENING, EnrollmentStatus.SCREENING.label),
+        ]
+    )
+
+    def __init__(self, *args, programs, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["program"].queryset = programs
+        if len(programs) == 1:
+            self.fields["program"].initial = programs[0]
+
+    def enrollment(self, charges: list[ChargeData]) -> EnrollmentData:
+        return EnrollmentData(**self.cleaned_data, charges=charges)
 
 
 class ChargeForm(forms.Form):

@@ -16,6 +16,11 @@ urlpatterns = [
         name="assignment_end",
     ),
     path(
+        "participants/<int:pk>/enrollments/new/",
+        views.enrollment_create,
+        name="enrollment_create",
+    ),
+    path(
         "participants/<int:pk>/enrollments/<int:enrollment_pk>/status/",
         views.enrollment_status,
         name="enrollment_status",

@@ -23,7 +23,8 @@ from .forms import (
     CaseloadTransferForm,
     ChargeFormSet,
     DocumentForm,
-    IntakeForm,
+    EnrollmentForm,
+    PersonForm,
     StatusChangeForm,
 )
 from .models import Alert, AlertState, CaseAssignment, Document, Enrollment, EnrollmentStatus
@@ -56,43 +57,69 @@ def intake(request):
     programs = selectors.intake_programs_for(request.user)
     if not programs.exists():
         raise Http404("You do not do intakes in any program.")
-    form = IntakeForm(request.POST or None, programs=programs)
+    person_form = PersonForm(request.POST or None)
+    enrollment_form = EnrollmentForm(request.POST or None, programs=programs)
     charges = ChargeFormSet(request.POST or None, prefix="charges")
     duplicates = None
-    if request.method == "POST" and form.is_valid() and charges.is_valid():
+    forms_valid = request.method == "POST" and all(
+        [person_form.is_valid(), enrollment_form.is_valid(), charges.is_valid()]
+    )
+    if forms_valid:
         duplicates = selectors.possible_duplicates(
-            legal_first_name=form.cleaned_data["legal_first_name"],
-            legal_last_name=form.cleaned_data["legal_last_name"],
-            date_of_birth=form.cleaned_data["date_of_birth"],
-            identifier_values=[i.value for i in form.identifiers()],
+            legal_first_name=person_form.cleaned_data["legal_first_name"],
+            legal_last_name=person_form.cleaned_data["legal_last_name"],
+            date_of_birth=person_form.cleaned_data["date_of_birth"],
+            identifier_values=[i.value for i in person_form.identifiers()],
         )
-        if duplicates.exists() and not form.cleaned_data["confirm_new_person"]:
-            form.add_error("confirm_new_person", "A possible duplicate exists; see above.")
+        if duplicates.exists() and not person_form.cleaned_data["confirm_new_person"]:
+            person_form.add_error("confirm_new_person", "A possible duplicate exists; see above.")
         else:
-            with form_errors_from(form):
+            with form_errors_from(enrollment_form):
                 participant = services.participant_intake(
-                    person=form.person(),
-                    enrollment=form.enrollment(charges.charges()),
-                    identifiers=form.identifiers(),
-                    emergency_contacts=form.emergency_contacts(),
+                    person=person_form.person(),
+                    enrollment=enrollment_form.enrollment(charges.charges()),
+                    identifiers=person_form.identifiers(),
+                    emergency_contacts=person_form.emergency_contacts(),
                     actor=request.user,
                 )
                 messages.success(request, f"{participant} is referred.")
                 return redirect("clients:participant_detail", pk=participant.pk)
-    shown = None
-    if duplicates is not None and form.cleaned_data.get("program"):
-        shown = (
-            duplicates if access.coordinates(request.user, form.cleaned_data["program"]) else None
-        )
+    coordinator_sees = forms_valid and access.coordinates(
+        request.user, enrollment_form.cleaned_data["program"]
+    )
     return render(
         request,
         "clients/intake.html",
         {
-            "form": form,
+            "form": person_form,
+            "enrollment_form": enrollment_form,
             "charges": charges,
-            "has_duplicates": bool(duplicates is not None and duplicates.exists()),
-            "duplicates": shown,
+            "has_duplicates": duplicates is not None and duplicates.exists(),
+            "duplicates": duplicates if coordinator_sees else None,
         },
+    )
+
+
+@login_required
+def enrollment_create(request, pk: int):
+    """A readmission (or an enrollment in another program): a new episode of the same person."""
+    participant = access.get_participant_or_404(request.user, pk, DataClass.ENROLLMENT, change=True)
+    programs = selectors.intake_programs_for(request.user)
+    enrollment_form = EnrollmentForm(request.POST or None, programs=programs)
+    charges = ChargeFormSet(request.POST or None, prefix="charges")
+    if request.method == "POST" and enrollment_form.is_valid() and charges.is_valid():
+        with form_errors_from(enrollment_form):
+            services.enrollment_create(
+                participant=participant,
+                data=enrollment_form.enrollment(charges.charges()),
+                actor=request.user,
+            )
+            messages.success(request, f"New enrollment recorded for {participant}.")
+            return redirect("clients:participant_detail", pk=participant.pk)
+    return render(
+        request,
+        "clients/enrollment_create.html",
+        {"participant": participant, "enrollment_form": enrollment_form, "charges": charges},
     )
 
 

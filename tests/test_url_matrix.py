@@ -81,6 +81,9 @@ MATRIX = {
         ok_status=302,
         refused_status=404,
     ),
+    "clients:enrollment_create": Entry(
+        CHANGES_PARTICIPANT, args=("participant",), refused_status=404
+    ),
     "clients:enrollment_status": Entry(
         CHANGES_PARTICIPANT, args=("participant", "enrollment"), refused_status=404
     ),

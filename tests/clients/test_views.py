@@ -354,3 +354,28 @@ def test_days_in_program_are_shown(client, casemanager, participant):
     page = client.get(reverse("clients:participant_list")).content.decode()
 
     assert str((timezone.localdate() - entry).days) in page
+
+
+def test_a_readmission_is_recorded_as_a_new_enrollment(client, casemanager, participant, program):
+    enrollment = participant.enrollments.get()
+    enrollment.status = "terminated"
+    enrollment.save()
+    client.force_login(casemanager)
+
+    response = client.post(
+        reverse("clients:enrollment_create", args=[participant.pk]),
+        {
+            "program": program.pk,
+            "case_number": "DC-27-0001",
+            "referral_date": "2026-11-20",
+            "referral_source": "self",
+            "status": "referred",
+            "charges-TOTAL_FORMS": "0",
+            "charges-INITIAL_FORMS": "0",
+            "charges-MIN_NUM_FORMS": "0",
+            "charges-MAX_NUM_FORMS": "1000",
+        },
+    )
+
+    assert response.status_code == 302
+    assert participant.enrollments.count() == 2

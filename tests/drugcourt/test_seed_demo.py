@@ -8,9 +8,8 @@ from drugcourt.models import Organization, Phase, Program, ProgramMembership, Us
 
 
 def counts():
-    return [
-        model.objects.count() for model in (User, Organization, Program, ProgramMembership, Phase)
-    ]
+    models = (User, Organization, Program, ProgramMembership, Phase)
+    return [model.objects.count() for model in (*models, Participant, Enrollment, CaseAssignment)]
 
 
 def test_seed_demo_creates_the_demo_staff_once(db, settings):
