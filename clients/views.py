@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from drugcourt.forms import form_errors_from
 from drugcourt.models import Program
 from drugcourt.permissions import role_required
-from drugcourt.selectors import staff_names_by_id
+from drugcourt.selectors import event_actor_names
 from drugcourt.views import PAGE_SIZE
 
 from . import access, registry, selectors, services
@@ -265,7 +265,7 @@ def participant_history(request, pk: int):
         {
             "participant": participant,
             "page": page,
-            "actors": staff_names_by_id({e.pgh_context.get("user") for e in page if e.pgh_context}),
+            "actors": event_actor_names(page),
         },
     )
 

@@ -28,19 +28,14 @@ def program_group(program: Program, role: Role) -> Group:
 
 def expected_program_groups(user: User) -> set[str]:
     roles = [Role(r) for r in user.roles if Role(r) in PROGRAM_WIDE_ROLES]
-    return {
-        program_group_name(program, role) for program in user.programs.all() for role in roles
-    }
+    return {program_group_name(program, role) for program in user.programs.all() for role in roles}
 
 
 def program_groups_sync(user: User) -> None:
     expected = expected_program_groups(user)
-    current = set(
-        user.groups.filter(name__startswith=GROUP_PREFIX).values_list("name", flat=True)
-    )
+    current = set(user.groups.filter(name__startswith=GROUP_PREFIX).values_list("name", flat=True))
     if stale := current - expected:
         user.groups.remove(*Group.objects.filter(name__in=stale))
     for name in expected - current:
         _, program_pk, role = name.split(":")
         user.groups.add(program_group(Program.objects.get(pk=program_pk), Role(role)))
-

@@ -103,7 +103,8 @@ def staff_audit_events(*, model: str = "") -> QuerySet:
     return pghistory.models.Events.objects.across(*models).order_by("-pgh_created_at")
 
 
-def staff_names_by_id(user_ids: set[int | None]) -> dict[int, str]:
-    """Display names for the actors of a page of audit events (one query)."""
-    users = User.objects.filter(pk__in={pk for pk in user_ids if pk is not None})
+def event_actor_names(events) -> dict[int, str]:
+    """Display names of who made the changes on a page of pghistory events (one query)."""
+    user_ids = {event.pgh_context.get("user") for event in events if event.pgh_context}
+    users = User.objects.filter(pk__in=user_ids - {None})
     return {user.pk: f"{user} ({user.username})" for user in users}

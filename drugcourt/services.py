@@ -65,15 +65,12 @@ def program_create(
         program = Program(name=name, court=court, jurisdiction=jurisdiction, time_zone=time_zone)
         program.full_clean()
         program.save()
-        settings = ProgramSettings.objects.create(
+        program_settings_change_phases(
             program=program,
             effective_from=program_today(program),
+            phases=list(DEFAULT_PHASES),
             change_note="Program created with the customary five phases.",
-            created_by=actor,
-        )
-        Phase.objects.bulk_create(
-            Phase(settings=settings, number=number, **phase.as_fields())
-            for number, phase in enumerate(DEFAULT_PHASES, start=1)
+            actor=actor,
         )
         return program
 

@@ -191,9 +191,7 @@ def staff_send_set_password(request, pk: int):
 def staff_audit(request):
     model = request.GET.get("model", "")
     page = _page(request, selectors.staff_audit_events(model=model))
-    actors = selectors.staff_names_by_id(
-        {event.pgh_context.get("user") for event in page if event.pgh_context}
-    )
+    actors = selectors.event_actor_names(page)
     return render(
         request,
         "drugcourt/staff_audit.html",

@@ -19,11 +19,7 @@ def test_apps_import_only_along_the_chain():
 
 
 def test_production_settings_refuse_to_start_without_a_secret_key():
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith("DJANGO_")
-    }
+    env = {key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")}
     env["DJANGO_SETTINGS_MODULE"] = "drugcourt.settings.production"
 
     result = subprocess.run(
