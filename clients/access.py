@@ -198,12 +198,10 @@ def get_participant_or_404(
     """The participant, if `user` may see (or with change=True, change) `data_class` of them;
     404 otherwise, the same answer as for a participant that does not exist."""
     participant = participants_visible_to(user).filter(pk=pk).first()
-    allowed = participant is not None and (
-        can_change(user, participant, data_class)
-        if change
-        else can_see(user, participant, data_class)
-    )
-    if not allowed:
+    if participant is None:
+        raise Http404("No such participant.")
+    allowed = can_change if change else can_see
+    if not allowed(user, participant, data_class):
         raise Http404("No such participant.")
     return participant
 

@@ -250,7 +250,7 @@ class Enrollment(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["participant", "program"],
-                condition=models.Q(status__in=[s.value for s in OPEN_STATUSES]),
+                condition=models.Q(status__in=sorted(OPEN_STATUSES)),
                 name="enrollment_one_open_per_program",
             ),
             models.CheckConstraint(

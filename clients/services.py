@@ -378,14 +378,15 @@ def document_upload(
     actor: User,
 ) -> Document:
     limit = settings.DOCUMENT_MAX_BYTES
-    if uploaded_file.size > limit:
+    size, name = uploaded_file.size or 0, uploaded_file.name or "upload"
+    if size > limit:
         raise ValidationError(
             {"file": f"The file is larger than the limit of {limit // (1024 * 1024)} MB."}
         )
     head = uploaded_file.read(8)
     uploaded_file.seek(0)
     content_type = next(
-        (kind for magic, kind in ALLOWED_SIGNATURES.items() if head.startswith(magic)), None
+        (mime for magic, mime in ALLOWED_SIGNATURES.items() if head.startswith(magic)), None
     )
     if content_type is None:
         raise ValidationError({"file": "Upload a PDF, PNG or JPEG file."})
@@ -395,11 +396,11 @@ def document_upload(
         document = Document(
             participant=participant,
             kind=kind,
-            title=title.strip() or uploaded_file.name,
+            title=title.strip() or name,
             token=secrets.token_urlsafe(32),
-            original_name=uploaded_file.name[:255],
+            original_name=name[:255],
             content_type=content_type,
-            size=uploaded_file.size,
+            size=size,
             uploaded_by=actor,
         )
         document.file.save(document.token, uploaded_file, save=False)

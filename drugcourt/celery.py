@@ -1,12 +1,10 @@
 """The Celery app. Beat runs as exactly one process (see Procfile); its schedule is static
-(CELERY_BEAT_SCHEDULE in settings)."""
-
-import os
+(CELERY_BEAT_SCHEDULE in settings). DJANGO_SETTINGS_MODULE comes from the environment (the
+launcher, manage.py, wsgi.py or the deployment): importing the package must not pick one, or
+tests started through the launcher would get the development settings."""
 
 from celery import Celery
 from celery.signals import before_task_publish
-
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "drugcourt.settings.dev")
 
 app = Celery("drugcourt")
 app.config_from_object("django.conf:settings", namespace="CELERY")

