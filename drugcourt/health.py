@@ -43,7 +43,12 @@ def _age(heartbeat: dict | None, now: datetime.datetime) -> dict:
     if not heartbeat:
         return {"last_heartbeat": None, "age_seconds": None}
     at = datetime.datetime.fromisoformat(heartbeat["at"])
-    return {**heartbeat, "last_heartbeat": heartbeat["at"], "age_seconds": (now - at).seconds}
+    extra = {key: value for key, value in heartbeat.items() if key != "at"}
+    return {
+        "last_heartbeat": heartbeat["at"],
+        "age_seconds": int((now - at).total_seconds()),
+        **extra,
+    }
 
 
 def report(now: datetime.datetime | None = None) -> dict:

@@ -53,3 +53,18 @@ def test_a_real_worker_runs_the_heartbeat_that_beat_publishes(client):
     assert report["beat"]["last_heartbeat"] is not None
     assert report["worker"]["last_heartbeat"] is not None
     assert report["worker"]["hostname"]
+
+
+def test_heartbeat_age_counts_whole_days_too(db):
+    import datetime
+
+    now = datetime.datetime(2026, 11, 23, 12, tzinfo=datetime.UTC)
+    health.record_worker_heartbeat(hostname="w1", now=now - datetime.timedelta(days=2))
+
+    worker = health.report(now=now)["worker"]
+
+    assert worker == {
+        "last_heartbeat": "2026-11-21T12:00:00+00:00",
+        "age_seconds": 172800,
+        "hostname": "w1",
+    }

@@ -50,3 +50,10 @@ def test_seed_demo_loads_sixty_participants_across_statuses_with_consistent_acce
     assert access.participants_visible_to(User.objects.get(username="probation")).exists()
     assert access.participants_visible_to(User.objects.get(username="judge")).count() == 60
     assert access_drift().is_clean
+
+
+def test_the_launcher_prints_exactly_the_demo_logins():
+    from drugcourt.launcher import DEMO_USERS
+
+    # The launcher may not import Django models, so it keeps its own list; they must agree.
+    assert set(DEMO_USERS) == set(DEMO_USERNAMES)
