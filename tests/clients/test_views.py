@@ -379,3 +379,46 @@ def test_a_readmission_is_recorded_as_a_new_enrollment(client, casemanager, part
 
     assert response.status_code == 302
     assert participant.enrollments.count() == 2
+
+
+def raise_alerts(participant, count):
+    for n in range(count):
+        services.alert_raise(
+            participant=participant,
+            kind="k",
+            source_key=f"s{n}",
+            data_class=DataClass.IDENTITY,
+            message=f"Alert {n}",
+        )
+
+
+def test_alert_list_query_count_is_the_same_for_1_and_20_alerts(
+    client, casemanager, participant, django_assert_num_queries
+):
+    client.force_login(casemanager)
+    raise_alerts(participant, 1)
+    # session, user, paginator count, page rows (participant and assignee joined)
+    with django_assert_num_queries(4):
+        assert "1 in all" in client.get(reverse("clients:alert_list")).content.decode()
+
+    raise_alerts(participant, 20)
+
+    with django_assert_num_queries(4):
+        assert "20 in all" in client.get(reverse("clients:alert_list")).content.decode()
+
+
+def test_history_query_count_does_not_grow_with_events(
+    client, coordinator, casemanager, participant, django_assert_num_queries
+):
+    client.force_login(coordinator)
+    url = reverse("clients:participant_history", args=[participant.pk])
+    # session, user, participant (reach), reach roles, programs of the participant,
+    # coordinator's membership, events count, events page (the factory rows name no actor, so
+    # no actor-name query)
+    with django_assert_num_queries(8):
+        client.get(url)
+
+    raise_alerts(participant, 20)
+
+    with django_assert_num_queries(8):
+        client.get(url)

@@ -4,6 +4,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
+from drugcourt import services
 from drugcourt.models import Organization, Program, User
 from drugcourt.roles import OrganizationKind, Role
 from drugcourt.tasks import staff_set_password_email_task
@@ -253,3 +254,18 @@ def test_audit_page_names_who_changed_a_staff_account(admin_client, admin, organ
     page = response.content.decode()
     assert "rgomez" in page
     assert f"{admin} ({admin.username})" in page
+
+
+def test_audit_query_count_does_not_grow_with_events(
+    admin_client, organizations, django_assert_num_queries
+):
+    # session, user, events count, events page, names of the acting users
+    admin = User.objects.get(username="admin")
+    services.organization_create(name="First", kind=OrganizationKind.COURT, actor=admin)
+    with django_assert_num_queries(5):
+        admin_client.get(reverse("core:staff_audit"))
+    for n in range(20):
+        services.organization_create(name=f"Extra {n}", kind=OrganizationKind.COURT, actor=admin)
+
+    with django_assert_num_queries(5):
+        admin_client.get(reverse("core:staff_audit"))
