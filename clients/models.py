@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from drugcourt.models import Program
+from drugcourt.models import NoteFormat, Program
 from drugcourt.roles import Role
 
 # Roles that reach participants one by one, through rows on Participant.
@@ -458,3 +458,327 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.message}"
+
+
+# ---------------------------------------------------------------------------------------------
+# The case manager's daily record: contacts (case notes), addenda, follow-ups, appointments,
+# life domains and incidents.
+
+
+class CaseManagementFunction(models.TextChoices):
+    """The five functions every contact is tagged with: the program's units of service."""
+
+    ASSESSMENT = "assessment", "Assessment"
+    PLANNING = "planning", "Planning"
+    LINKING = "linking", "Linking"
+    MONITORING = "monitoring", "Monitoring"
+    ADVOCACY = "advocacy", "Advocacy"
+
+
+class ContactKind(models.TextChoices):
+    IN_PERSON = "in_person", "In person"
+    PHONE = "phone", "Phone"
+    VIDEO = "video", "Video"
+    HOME_VISIT = "home_visit", "Home visit"
+    FIELD_VISIT = "field_visit", "Field visit"
+    COLLATERAL = "collateral", "Collateral (family, employer, provider)"
+    COURT = "court", "Court"
+    WRITTEN = "written", "Text / e-mail"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
+class Contact(models.Model):
+    """A contact and its case note. Never deleted: a note on the wrong participant is marked
+    entered in error (hidden from summaries, kept in the history). Editable by its author for
+    24 hours (see services.NOTE_EDIT_WINDOW); `version` refuses a concurrent second save."""
+
+    participant = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="contacts")
+    occurred_at = models.DateTimeField()
+    kind = models.CharField(max_length=20, choices=ContactKind.choices)
+    people_present = models.CharField(max_length=300, blank=True)
+    duration_minutes = models.PositiveSmallIntegerField()
+    location = models.CharField(max_length=200, blank=True)
+    primary_function = models.CharField(max_length=20, choices=CaseManagementFunction.choices)
+    other_functions = ArrayField(
+        models.CharField(max_length=20, choices=CaseManagementFunction.choices),
+        default=list,
+        blank=True,
+    )
+    note_format = models.CharField(max_length=10, choices=NoteFormat.choices)
+    narrative = models.TextField(blank=True)
+    dap_data = models.TextField(blank=True)
+    dap_assessment = models.TextField(blank=True)
+    dap_plan = models.TextField(blank=True)
+    shared_with_supervision = models.BooleanField(default=False)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1)
+    entered_in_error = models.BooleanField(default=False)
+    error_reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [
+            models.Index(fields=["participant", "-occurred_at"], name="contact_timeline_idx"),
+            models.Index(fields=["author", "-occurred_at"], name="contact_author_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(duration_minutes__lte=24 * 60), name="contact_duration_max_day"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(entered_in_error=True, error_reason=""),
+                name="contact_error_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} contact {self.occurred_at:%Y-%m-%d}"
+
+    @property
+    def functions(self) -> list[str]:
+        return [self.primary_function, *self.other_functions]
+
+
+class Addendum(models.Model):
+    """Text added to a locked note: the note itself is never rewritten after 24 hours."""
+
+    contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="addenda")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    text = models.TextField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Addendum by {self.author} {self.created_at:%Y-%m-%d}"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
+class FollowUp(models.Model):
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="follow_ups"
+    )
+    contact = models.ForeignKey(
+        Contact, on_delete=models.PROTECT, null=True, blank=True, related_name="follow_ups"
+    )
+    description = models.CharField(max_length=300)
+    due_on = models.DateField()
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="follow_ups"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    completed_at = models.DateTimeField(null=True, blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["due_on", "id"]
+        indexes = [
+            models.Index(
+                fields=["assigned_to", "due_on"],
+                condition=models.Q(completed_at__isnull=True),
+                name="follow_up_open_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.description} (due {self.due_on:%Y-%m-%d})"
+
+
+class AppointmentKind(models.TextChoices):
+    CASE_MANAGER = "case_manager", "Case manager meeting"
+    TREATMENT = "treatment", "Treatment session"
+    COURT = "court", "Court hearing"
+    COMMUNITY_SERVICE = "community_service", "Community service"
+    COLLECTION = "collection", "Collection visit"
+    OTHER = "other", "Other"
+
+
+class AppointmentOutcome(models.TextChoices):
+    ATTENDED = "attended", "Attended"
+    LATE = "late", "Late"
+    EXCUSED = "excused", "Excused"
+    MISSED = "missed", "Missed"
+    CANCELLED = "cancelled", "Cancelled by staff"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
+class Appointment(models.Model):
+    """Any scheduled event of the participant, with its actual outcome once it has happened, so
+    that a missed event is always recorded (monitoring sweeps flag those left without one)."""
+
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="appointments"
+    )
+    kind = models.CharField(max_length=20, choices=AppointmentKind.choices)
+    scheduled_at = models.DateTimeField()
+    duration_minutes = models.PositiveSmallIntegerField(default=60)
+    location = models.CharField(max_length=200, blank=True)
+    with_whom = models.CharField(max_length=200, blank=True)
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="appointments",
+        help_text="The staff member the participant meets, for their calendar.",
+    )
+    outcome = models.CharField(max_length=12, choices=AppointmentOutcome.choices, blank=True)
+    outcome_reason = models.CharField(max_length=300, blank=True)
+    outcome_recorded_at = models.DateTimeField(null=True, blank=True)
+    outcome_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["scheduled_at", "id"]
+        indexes = [
+            models.Index(fields=["participant", "scheduled_at"], name="appointment_calendar_idx"),
+            models.Index(fields=["staff", "scheduled_at"], name="appointment_staff_idx"),
+            models.Index(
+                fields=["scheduled_at"],
+                condition=models.Q(outcome=""),
+                name="appointment_no_outcome_idx",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(outcome="excused", outcome_reason=""),
+                name="appointment_excused_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.scheduled_at:%Y-%m-%d %H:%M}"
+
+
+class LifeDomain(models.TextChoices):
+    EMPLOYMENT = "employment", "Employment"
+    EDUCATION = "education", "Education"
+    HOUSING = "housing", "Housing"
+    TRANSPORTATION = "transportation", "Transportation"
+
+
+# The statuses each life domain may take (services check them; the form offers them).
+LIFE_DOMAIN_STATUSES: dict[str, tuple[tuple[str, str], ...]] = {
+    LifeDomain.EMPLOYMENT: (
+        ("full_time", "Employed full time"),
+        ("part_time", "Employed part time"),
+        ("unemployed_seeking", "Unemployed, looking for work"),
+        ("unemployed_not_seeking", "Unemployed, not looking"),
+        ("unable", "Unable to work"),
+    ),
+    LifeDomain.EDUCATION: (
+        ("enrolled", "Enrolled"),
+        ("ged_program", "In a GED / high-school equivalency program"),
+        ("completed", "Completed a program"),
+        ("not_enrolled", "Not enrolled"),
+    ),
+    LifeDomain.HOUSING: (
+        ("stable", "Stable housing"),
+        ("temporary", "Temporary (staying with others)"),
+        ("sober_living", "Sober living / recovery residence"),
+        ("shelter", "Shelter"),
+        ("homeless", "Homeless"),
+    ),
+    LifeDomain.TRANSPORTATION: (
+        ("own_vehicle", "Own vehicle, valid license"),
+        ("public_transit", "Public transit"),
+        ("rides", "Depends on rides"),
+        ("none", "No reliable transportation"),
+    ),
+}
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
+class LifeDomainRecord(models.Model):
+    """The participant's situation in one domain from `effective_from` until the next record:
+    the history shows the changes, and phase rules can ask what held on a date."""
+
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="life_domains"
+    )
+    domain = models.CharField(max_length=20, choices=LifeDomain.choices)
+    status = models.CharField(max_length=30)
+    detail = models.CharField(
+        max_length=200, blank=True, help_text="Employer, school or address, as fits."
+    )
+    hours_per_week = models.PositiveSmallIntegerField(null=True, blank=True)
+    effective_from = models.DateField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["domain", "-effective_from", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["participant", "domain", "effective_from"],
+                name="life_domain_one_per_date",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(hours_per_week__lte=168), name="life_domain_hours_in_week"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_domain_display()} from {self.effective_from:%Y-%m-%d}"
+
+    @property
+    def status_label(self) -> str:
+        return dict(LIFE_DOMAIN_STATUSES[self.domain]).get(self.status, self.status)
+
+
+class IncidentCategory(models.TextChoices):
+    NEW_ARREST = "new_arrest", "New arrest"
+    NEW_CONVICTION = "new_conviction", "New conviction"
+    POLICE_CONTACT = "police_contact", "Police contact"
+    CURFEW_VIOLATION = "curfew_violation", "Curfew violation"
+    FAILURE_TO_REPORT = "failure_to_report", "Failure to report"
+    THREAT_VIOLENCE = "threat_violence", "Threat / violence"
+    OVERDOSE = "overdose", "Overdose"
+    HOSPITALISATION = "hospitalisation", "Hospitalisation"
+    OTHER = "other", "Other"
+
+
+class IncidentSeverity(models.TextChoices):
+    LOW = "low", "Low"
+    MODERATE = "moderate", "Moderate"
+    HIGH = "high", "High"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
+class Incident(models.Model):
+    """Something that happened to or by the participant. Those reported to court are in the
+    court view; new arrests and convictions feed the recidivism measure."""
+
+    participant = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="incidents")
+    occurred_on = models.DateField()
+    category = models.CharField(max_length=20, choices=IncidentCategory.choices)
+    description = models.TextField()
+    reported_to_court = models.BooleanField(default=False)
+    severity = models.CharField(max_length=10, choices=IncidentSeverity.choices)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-occurred_on", "-id"]
+        indexes = [
+            models.Index(fields=["participant", "-occurred_on"], name="incident_timeline_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_category_display()} {self.occurred_on:%Y-%m-%d}"

@@ -37,4 +37,9 @@ urlpatterns = [
         views.program_settings_phases,
         name="program_settings_phases",
     ),
+    path(
+        "programs/<int:pk>/settings/case-notes/",
+        views.program_settings_note_format,
+        name="program_settings_note_format",
+    ),
 ]

@@ -9,7 +9,7 @@ from crispy_forms.helper import FormHelper
 from django import forms
 from django.core.exceptions import ValidationError
 
-from .models import Organization, Program
+from .models import NoteFormat, Organization, Program
 from .roles import OrganizationKind, Role
 from .services import PhaseData
 
@@ -96,6 +96,14 @@ class SettingsChangeForm(CrispyForm):
     )
     change_note = forms.CharField(
         max_length=300, label="Why this change", help_text="Kept with the settings history."
+    )
+
+
+class NoteFormatChangeForm(SettingsChangeForm):
+    note_format = forms.ChoiceField(
+        choices=NoteFormat.choices,
+        label="Case note format",
+        help_text="DAP splits each note into data, assessment and plan.",
     )
 
 

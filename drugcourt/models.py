@@ -149,6 +149,11 @@ class ProgramMembership(models.Model):
         return f"{self.user} in {self.program}"
 
 
+class NoteFormat(models.TextChoices):
+    FREE_TEXT = "free_text", "Free text"
+    DAP = "dap", "DAP (data / assessment / plan)"
+
+
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
 class ProgramSettings(models.Model):
     """One version of a program's settings, in force from `effective_from` (program local date)
@@ -159,6 +164,10 @@ class ProgramSettings(models.Model):
     program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="settings_versions")
     effective_from = models.DateField()
     change_note = models.CharField(max_length=300, blank=True)
+    # Case notes topic: the format of every new case note in the program.
+    note_format = models.CharField(
+        max_length=10, choices=NoteFormat.choices, default=NoteFormat.FREE_TEXT
+    )
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 

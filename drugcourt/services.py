@@ -12,7 +12,15 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from .audit import audited_write
-from .models import Organization, Phase, Program, ProgramMembership, ProgramSettings, User
+from .models import (
+    NoteFormat,
+    Organization,
+    Phase,
+    Program,
+    ProgramMembership,
+    ProgramSettings,
+    User,
+)
 from .program_groups import program_groups_sync
 from .roles import ROLE_ORGANIZATION_KINDS, OrganizationKind, Role
 
@@ -123,6 +131,12 @@ class PhaseData:
     tests_per_week: int
     hearing_interval_weeks: int
 
+    @classmethod
+    def from_phase(cls, phase: Phase) -> "PhaseData":
+        return cls(
+            phase.name, phase.description, phase.tests_per_week, phase.hearing_interval_weeks
+        )
+
     def as_fields(self) -> dict:
         return {
             "name": self.name,
@@ -151,33 +165,76 @@ def program_settings_change_phases(
     change_note: str,
     actor: User,
 ) -> ProgramSettings:
-    """Records a new phase list in force from `effective_from`.
-
-    A change never rewrites the past: the date must be today or later (program local date).
-    Another change for the same future date replaces that pending version; other topics are
-    carried over from the version in force on that date.
-    """
-    if effective_from < program_today(program):
-        raise ValidationError(
-            {"effective_from": "A change cannot apply from a past date; pick today or later."}
-        )
+    """Records a new phase list in force from `effective_from` (see _settings_version)."""
     if not phases:
         raise ValidationError("A program needs at least one phase.")
     names = [phase.name.strip().lower() for phase in phases]
     if len(set(names)) != len(names):
         raise ValidationError("Two phases have the same name; give each phase its own name.")
     with audited_write(actor):
-        version, _ = ProgramSettings.objects.update_or_create(
-            program=program,
-            effective_from=effective_from,
-            defaults={"change_note": change_note, "created_by": actor},
-        )
+        version = _settings_version(program, effective_from, change_note, actor)
         version.phases.all().delete()
-        Phase.objects.bulk_create(
-            Phase(settings=version, number=number, **phase.as_fields())
-            for number, phase in enumerate(phases, start=1)
-        )
+        _create_phases(version, phases)
         return version
+
+
+def program_settings_change_note_format(
+    *,
+    program: Program,
+    effective_from: datetime.date,
+    note_format: NoteFormat,
+    change_note: str,
+    actor: User,
+) -> ProgramSettings:
+    """Records the case-note format in force from `effective_from` (see _settings_version)."""
+    with audited_write(actor):
+        version = _settings_version(program, effective_from, change_note, actor)
+        version.note_format = note_format
+        version.save(update_fields=["note_format"])
+        return version
+
+
+def _settings_version(
+    program: Program, effective_from: datetime.date, change_note: str, actor: User
+) -> ProgramSettings:
+    """The version a change from `effective_from` goes into.
+
+    A change never rewrites the past: the date must be today or later (program local date).
+    A second change for the same date goes into that same version; a new date starts a version
+    that carries every topic over from the version in force on that date, so each change
+    touches only its own topic.
+    """
+    if effective_from < program_today(program):
+        raise ValidationError(
+            {"effective_from": "A change cannot apply from a past date; pick today or later."}
+        )
+    version = ProgramSettings.objects.filter(program=program, effective_from=effective_from).first()
+    if version is not None:
+        version.change_note, version.created_by = change_note, actor
+        version.save(update_fields=["change_note", "created_by"])
+        return version
+    base = (
+        ProgramSettings.objects.filter(program=program, effective_from__lt=effective_from)
+        .order_by("-effective_from")
+        .first()
+    )
+    version = ProgramSettings.objects.create(
+        program=program,
+        effective_from=effective_from,
+        change_note=change_note,
+        created_by=actor,
+        note_format=base.note_format if base else NoteFormat.FREE_TEXT,
+    )
+    if base is not None:
+        _create_phases(version, [PhaseData.from_phase(phase) for phase in base.phases.all()])
+    return version
+
+
+def _create_phases(version: ProgramSettings, phases: list[PhaseData]) -> None:
+    Phase.objects.bulk_create(
+        Phase(settings=version, number=number, **phase.as_fields())
+        for number, phase in enumerate(phases, start=1)
+    )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from . import health, selectors, services
 from .forms import (
+    NoteFormatChangeForm,
     OrganizationForm,
     PhaseFormSet,
     ProgramForm,
@@ -352,4 +353,25 @@ def program_settings_phases(request, pk: int):
         request,
         "drugcourt/program_settings_phases.html",
         {"program": program, "change_form": change_form, "formset": formset},
+    )
+
+
+@role_required(Role.COORDINATOR)
+def program_settings_note_format(request, pk: int):
+    program = get_coordinated_program_or_404(request.user, pk)
+    today = services.program_today(program)
+    in_force = selectors.program_settings_in_force(program, today)
+    form = NoteFormatChangeForm(
+        request.POST or None,
+        initial={"effective_from": today, "note_format": in_force and in_force.note_format},
+    )
+    if request.method == "POST" and form.is_valid():
+        with form_errors_from(form):
+            services.program_settings_change_note_format(
+                program=program, **form.cleaned_data, actor=request.user
+            )
+            messages.success(request, "The case note format is saved.")
+            return redirect("core:program_settings", pk=program.pk)
+    return render(
+        request, "drugcourt/program_settings_note_format.html", {"program": program, "form": form}
     )

@@ -119,3 +119,26 @@ def test_bad_phase_input_is_explained_and_nothing_changes(
     assert response.status_code == 200
     assert message in response.content.decode()
     assert program.settings_versions.count() == 1
+
+
+def test_note_format_change_keeps_the_phase_list_of_its_date(coordinator_client, program):
+    response = coordinator_client.post(
+        reverse("core:program_settings_note_format", args=[program.pk]),
+        {"effective_from": "2026-04-01", "change_note": "Switch to DAP", "note_format": "dap"},
+    )
+
+    assert response.status_code == 302
+    march = program_settings_in_force(program, datetime.date(2026, 3, 31))
+    april = program_settings_in_force(program, datetime.date(2026, 4, 1))
+    assert (march.note_format, april.note_format) == ("free_text", "dap")
+    assert [p.name for p in april.phases.all()] == [p.name for p in march.phases.all()]
+
+
+def test_note_format_refuses_an_unknown_format(coordinator_client, program):
+    response = coordinator_client.post(
+        reverse("core:program_settings_note_format", args=[program.pk]),
+        {"effective_from": "2026-04-01", "change_note": "x", "note_format": "soap"},
+    )
+
+    assert "Select a valid choice" in response.content.decode()
+    assert program.settings_versions.count() == 1
