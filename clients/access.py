@@ -89,7 +89,8 @@ ROLE_DATA_CLASSES: dict[Role, frozenset[DataClass]] = {
     Role.CLERK: COURT_VIEW,
     Role.PROSECUTOR: COURT_VIEW,
     Role.DEFENCE_ATTORNEY: COURT_VIEW,
-    Role.PROBATION_OFFICER: COURT_VIEW | {DataClass.SUPERVISION_CONTACTS},
+    # Probation records incidents (ROLE_MAY_CHANGE), so it reads all of them too.
+    Role.PROBATION_OFFICER: COURT_VIEW | {DataClass.SUPERVISION_CONTACTS, DataClass.ALL_INCIDENTS},
     Role.TREATMENT_PROVIDER: PROVIDER_VIEW,
     Role.EVALUATOR: frozenset(),
 }

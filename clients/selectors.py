@@ -2,10 +2,22 @@
 data starts from `access.participants_visible_to(user)`."""
 
 import datetime
+from dataclasses import dataclass
+from typing import Any
 
 import pghistory.models
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Lower
+from django.db.models import (
+    CharField,
+    Count,
+    DateTimeField,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Cast, Lower
 
 from drugcourt.models import Program, User
 from drugcourt.roles import Role
@@ -14,10 +26,16 @@ from drugcourt.selectors import programs_of
 from . import access, registry
 from .access import DataClass
 from .models import (
+    Addendum,
     Alert,
     AlertState,
+    Appointment,
     CaseAssignment,
+    Contact,
     Enrollment,
+    FollowUp,
+    Incident,
+    LifeDomainRecord,
     Participant,
     ParticipantIdentifier,
 )
@@ -189,3 +207,166 @@ def history_of(participant: Participant) -> QuerySet:
     """Every recorded change to the participant and the rows that point at them (enrollments,
     team, identifiers, contacts, documents, alerts)."""
     return pghistory.models.Events.objects.references(participant).order_by("-pgh_created_at")
+
+
+# ---------------------------------------------------------------------------------------------
+# The daily record
+
+
+def contacts_visible(user: User, participant: Participant) -> QuerySet[Contact]:
+    """Contacts of the participant the user may read: all case notes for those who see case
+    notes, the ones shared with supervision for probation, none for anyone else. Notes entered
+    in error are left out (they stay in the history)."""
+    classes = access.visible_data_classes(user, participant)
+    contacts = Contact.objects.filter(participant=participant, entered_in_error=False)
+    if DataClass.CASE_NOTES in classes:
+        return contacts
+    if DataClass.SUPERVISION_CONTACTS in classes:
+        return contacts.filter(shared_with_supervision=True)
+    return contacts.none()
+
+
+def incidents_visible(user: User, participant: Participant) -> QuerySet[Incident]:
+    classes = access.visible_data_classes(user, participant)
+    incidents = Incident.objects.filter(participant=participant)
+    if DataClass.ALL_INCIDENTS in classes:
+        return incidents
+    if DataClass.COURT_INCIDENTS in classes:
+        return incidents.filter(reported_to_court=True)
+    return incidents.none()
+
+
+def appointments_visible(user: User, participant: Participant) -> QuerySet[Appointment]:
+    if not access.can_see(user, participant, DataClass.ATTENDANCE):
+        return Appointment.objects.none()
+    return Appointment.objects.filter(participant=participant)
+
+
+TIMELINE_KINDS = ("contact", "addendum", "appointment", "incident")
+
+
+@dataclass(frozen=True)
+class TimelineFilter:
+    kinds: tuple[str, ...] = TIMELINE_KINDS
+    function: str = ""
+    author_id: int | None = None
+    start: datetime.date | None = None
+    end: datetime.date | None = None
+
+
+def timeline_rows(user: User, participant: Participant, filters: TimelineFilter) -> QuerySet:
+    """One chronological list of what the user may see: contacts, addenda, appointments and
+    incidents, as (kind, entry_id, at) rows of a UNION ALL, newest first. Paginate it, then
+    `timeline_entries` loads a page's objects with one query per kind. (entry_kind, pk, at)."""
+    sources = {
+        "contact": contacts_visible(user, participant).annotate(
+            at=F("occurred_at"), by=F("author")
+        ),
+        "addendum": Addendum.objects.filter(
+            contact__in=contacts_visible(user, participant)
+        ).annotate(at=F("created_at"), by=F("author")),
+        "appointment": appointments_visible(user, participant).annotate(
+            at=F("scheduled_at"), by=F("created_by")
+        ),
+        "incident": incidents_visible(user, participant).annotate(
+            at=Cast("occurred_on", DateTimeField()), by=F("recorded_by")
+        ),
+    }
+    kinds = [kind for kind in filters.kinds if kind in sources]
+    if filters.function:
+        kinds = [kind for kind in kinds if kind == "contact"]
+    parts = []
+    for kind in kinds:
+        rows = sources[kind]
+        if kind == "contact" and filters.function:
+            rows = rows.filter(
+                Q(primary_function=filters.function)
+                | Q(other_functions__contains=[filters.function])
+            )
+        if filters.author_id:
+            rows = rows.filter(by=filters.author_id)
+        if filters.start:
+            rows = rows.filter(at__date__gte=filters.start)
+        if filters.end:
+            rows = rows.filter(at__date__lte=filters.end)
+        parts.append(
+            rows.annotate(entry_kind=Value(kind, output_field=CharField()))
+            .values("entry_kind", "pk", "at")
+            .order_by()
+        )
+    if not parts:
+        return Contact.objects.none().values("pk")
+    first, *rest = parts
+    return first.union(*rest, all=True).order_by("-at", "-pk")
+
+
+TIMELINE_MODELS = {
+    "contact": (Contact, ("author",)),
+    "addendum": (Addendum, ("author", "contact")),
+    "appointment": (Appointment, ("created_by", "outcome_recorded_by", "staff")),
+    "incident": (Incident, ("recorded_by",)),
+}
+
+
+def timeline_entries(rows) -> list[tuple[str, Any]]:
+    """The objects behind a page of timeline rows, in the page's order (one query per kind)."""
+    ids: dict[str, list[int]] = {}
+    for row in rows:
+        ids.setdefault(row["entry_kind"], []).append(row["pk"])
+    loaded = {
+        kind: TIMELINE_MODELS[kind][0]
+        .objects.select_related(*TIMELINE_MODELS[kind][1])
+        .in_bulk(pks)
+        for kind, pks in ids.items()
+    }
+    return [(row["entry_kind"], loaded[row["entry_kind"]][row["pk"]]) for row in rows]
+
+
+def annotate_last_contact(participants: QuerySet, user: User) -> QuerySet:
+    """The caseload fact: when the participant was last contacted (notes in error left out)."""
+    return participants.annotate(
+        last_contact=Subquery(
+            Contact.objects.filter(participant=OuterRef("pk"), entered_in_error=False)
+            .order_by("-occurred_at")
+            .values("occurred_at")[:1]
+        )
+    )
+
+
+def follow_ups_due(user: User, today: datetime.date) -> QuerySet[FollowUp]:
+    """Open follow-ups assigned to the user, due today or overdue, of participants they reach."""
+    return FollowUp.objects.filter(
+        assigned_to=user,
+        completed_at__isnull=True,
+        due_on__lte=today,
+        participant__in=access.participants_visible_to(user),
+    ).select_related("participant")
+
+
+def appointments_of_day(user: User, day: datetime.date) -> QuerySet[Appointment]:
+    """The user's calendar of the day: appointments with them, and those of participants on
+    their caseload (team assignments), in time order."""
+    caseload = CaseAssignment.objects.filter(user=user, ended_on__isnull=True).values("participant")
+    return (
+        Appointment.objects.filter(Q(staff=user) | Q(participant__in=caseload))
+        .filter(scheduled_at__date=day, participant__in=access.participants_visible_to(user))
+        .select_related("participant", "staff")
+        .order_by("scheduled_at", "pk")
+    )
+
+
+def life_domain_history(participant: Participant) -> QuerySet[LifeDomainRecord]:
+    return participant.life_domains.select_related("recorded_by").order_by(
+        "domain", "-effective_from", "-pk"
+    )
+
+
+def appointments_between(
+    user: User, participant: Participant, start: datetime.datetime, end: datetime.datetime
+) -> QuerySet[Appointment]:
+    return (
+        appointments_visible(user, participant)
+        .filter(scheduled_at__gte=start, scheduled_at__lt=end)
+        .select_related("staff", "outcome_recorded_by")
+        .order_by("scheduled_at", "pk")
+    )

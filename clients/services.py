@@ -12,24 +12,33 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from drugcourt.audit import audited_write
-from drugcourt.models import Program, User
+from drugcourt.models import NoteFormat, Program, ProgramSettings, User
 from drugcourt.roles import ROLE_ORGANIZATION_KINDS, Role
 from drugcourt.services import program_today
 
 from . import access
 from .models import (
     CLOSED_STATUSES,
+    LIFE_DOMAIN_STATUSES,
+    Addendum,
     Alert,
     AlertSeverity,
     AlertState,
+    Appointment,
+    AppointmentOutcome,
     CaseAssignment,
     Charge,
+    Contact,
     Document,
     DocumentKind,
     EmergencyContact,
     Enrollment,
     EnrollmentStatus,
     EnrollmentStatusChange,
+    FollowUp,
+    Incident,
+    LifeDomain,
+    LifeDomainRecord,
     Participant,
     ParticipantIdentifier,
     TeamRole,
@@ -497,3 +506,334 @@ def alert_resolve(*, alert: Alert, note: str, actor: User) -> Alert:
         )
         alert.save(update_fields=["state", "resolution_note", "updated_by", "updated_at"])
         return alert
+
+
+# ---------------------------------------------------------------------------------------------
+# The daily record: contacts, addenda, follow-ups, appointments, life domains, incidents
+
+NOTE_EDIT_WINDOW = datetime.timedelta(hours=24)
+FUTURE_CONTACT_TOLERANCE = datetime.timedelta(minutes=15)
+MAX_CONTACT_MINUTES = 24 * 60
+
+
+@dataclass(frozen=True)
+class FollowUpData:
+    description: str
+    due_on: datetime.date
+    assigned_to: User
+
+
+@dataclass(frozen=True)
+class ContactData:
+    occurred_at: datetime.datetime
+    kind: str
+    duration_minutes: int
+    primary_function: str
+    other_functions: list[str] = field(default_factory=list)
+    people_present: str = ""
+    location: str = ""
+    narrative: str = ""
+    dap_data: str = ""
+    dap_assessment: str = ""
+    dap_plan: str = ""
+    shared_with_supervision: bool = False
+
+
+def _contact_data_class(actor: User, participant: Participant) -> access.DataClass:
+    """Case managers and coordinators write case notes; a probation officer's contacts are
+    supervision contacts (shared with supervision by nature)."""
+    if access.can_change(actor, participant, access.DataClass.CASE_NOTES):
+        return access.DataClass.CASE_NOTES
+    if access.can_change(actor, participant, access.DataClass.SUPERVISION_CONTACTS):
+        return access.DataClass.SUPERVISION_CONTACTS
+    raise ValidationError("You may not record contacts for this participant.")
+
+
+def _check_contact(data: ContactData, note_format: str, now: datetime.datetime) -> None:
+    errors: dict[str, str] = {}
+    if data.occurred_at > now + FUTURE_CONTACT_TOLERANCE:
+        errors["occurred_at"] = "A contact cannot be more than 15 minutes in the future."
+    if not 0 <= data.duration_minutes <= MAX_CONTACT_MINUTES:
+        errors["duration_minutes"] = "The duration must be between 0 and 1440 minutes (24 hours)."
+    if not data.primary_function:
+        errors["primary_function"] = "Choose the case management function this contact served."
+    if note_format == NoteFormat.DAP:
+        for name in ("dap_data", "dap_assessment", "dap_plan"):
+            if not getattr(data, name).strip():
+                errors[name] = "Write this part of the DAP note."
+    elif not data.narrative.strip():
+        errors["narrative"] = "Write the narrative of the contact."
+    if errors:
+        raise ValidationError(errors)
+
+
+def contact_log(
+    *,
+    participant: Participant,
+    data: ContactData,
+    actor: User,
+    follow_up: FollowUpData | None = None,
+    now: datetime.datetime | None = None,
+) -> Contact:
+    """Logs a contact and its note in the format the program has in force, with an optional
+    follow-up. The primary function gets the minutes; further functions count as units."""
+    now = now or timezone.now()
+    data_class = _contact_data_class(actor, participant)
+    note_format = note_format_for(participant, now)
+    _check_contact(data, note_format, now)
+    if follow_up is not None:
+        _check_follow_up(participant, follow_up)
+    with audited_write(actor):
+        contact = Contact.objects.create(
+            participant=participant,
+            **{
+                **vars(data),
+                "other_functions": sorted(set(data.other_functions) - {data.primary_function}),
+                "shared_with_supervision": data.shared_with_supervision
+                or data_class == access.DataClass.SUPERVISION_CONTACTS,
+            },
+            note_format=note_format,
+            author=actor,
+        )
+        if follow_up is not None:
+            FollowUp.objects.create(
+                participant=participant, contact=contact, created_by=actor, **vars(follow_up)
+            )
+        return contact
+
+
+def note_format_for(participant: Participant, now: datetime.datetime) -> str:
+    """The case note format of the participant's current program on the program's date."""
+    enrollment = (
+        participant.enrollments.select_related("program").order_by("-referral_date", "-id").first()
+    )
+    if enrollment is None:
+        return NoteFormat.FREE_TEXT
+    version = (
+        ProgramSettings.objects.filter(
+            program=enrollment.program,
+            effective_from__lte=timezone.localdate(now, timezone=enrollment.program.zone),
+        )
+        .order_by("-effective_from")
+        .only("note_format")
+        .first()
+    )
+    return version.note_format if version else NoteFormat.FREE_TEXT
+
+
+def contact_is_editable(contact: Contact, user: User, now: datetime.datetime) -> bool:
+    return (
+        contact.author_id == user.pk
+        and not contact.entered_in_error
+        and now - contact.created_at < NOTE_EDIT_WINDOW
+    )
+
+
+def contact_edit(
+    *,
+    contact: Contact,
+    version: int,
+    data: ContactData,
+    actor: User,
+    now: datetime.datetime | None = None,
+) -> Contact:
+    """Changes a note within 24 hours of writing it, by its author only. `version` is the one
+    the author opened: if someone saved in between, this save is refused, not merged."""
+    now = now or timezone.now()
+    if not contact_is_editable(contact, actor, now):
+        raise ValidationError(
+            "This note is locked: only its author may change it, within 24 hours. "
+            "Add an addendum instead."
+        )
+    _check_contact(data, contact.note_format, now)
+    fields = {
+        **vars(data),
+        "other_functions": sorted(set(data.other_functions) - {data.primary_function}),
+    }
+    with audited_write(actor):
+        changed = Contact.objects.filter(pk=contact.pk, version=version).update(
+            **fields, version=version + 1, updated_at=now
+        )
+        if not changed:
+            raise ValidationError(
+                "Someone saved this note after you opened it. Reload it to see their change."
+            )
+        contact.refresh_from_db()
+        return contact
+
+
+def addendum_add(*, contact: Contact, text: str, actor: User) -> Addendum:
+    _contact_data_class(actor, contact.participant)
+    if not text.strip():
+        raise ValidationError({"text": "Write the addendum."})
+    with audited_write(actor):
+        return Addendum.objects.create(contact=contact, author=actor, text=text.strip())
+
+
+def contact_mark_entered_in_error(*, contact: Contact, reason: str, actor: User) -> Contact:
+    """Hides a note written on the wrong participant from summaries; it stays in the history.
+    Its author or a coordinator of the participant's program may do it."""
+    is_coordinator = any(
+        access.coordinates(actor, enrollment.program)
+        for enrollment in contact.participant.enrollments.select_related("program")
+    )
+    if contact.author_id != actor.pk and not is_coordinator:
+        raise ValidationError("Only the note's author or a coordinator may mark it.")
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the note was entered in error."})
+    if contact.entered_in_error:
+        raise ValidationError("This note is already marked as entered in error.")
+    with audited_write(actor):
+        contact.entered_in_error, contact.error_reason = True, reason.strip()
+        contact.version += 1
+        contact.save(update_fields=["entered_in_error", "error_reason", "version", "updated_at"])
+        return contact
+
+
+def _check_follow_up(participant: Participant, follow_up: FollowUpData) -> None:
+    if not follow_up.description.strip():
+        raise ValidationError({"follow_up_description": "Say what needs to be done."})
+    if not access.participants_visible_to(follow_up.assigned_to).filter(pk=participant.pk).exists():
+        raise ValidationError(
+            {"follow_up_assigned_to": f"{follow_up.assigned_to} is not on this participant's team."}
+        )
+
+
+def follow_up_complete(*, follow_up: FollowUp, actor: User) -> FollowUp:
+    if follow_up.completed_at is not None:
+        raise ValidationError("This follow-up is already done.")
+    if not access.participants_visible_to(actor).filter(pk=follow_up.participant_id).exists():
+        raise ValidationError("You may not complete this follow-up.")
+    with audited_write(actor):
+        follow_up.completed_at, follow_up.completed_by = timezone.now(), actor
+        follow_up.save(update_fields=["completed_at", "completed_by"])
+        return follow_up
+
+
+def appointment_schedule(
+    *,
+    participant: Participant,
+    kind: str,
+    scheduled_at: datetime.datetime,
+    actor: User,
+    duration_minutes: int = 60,
+    location: str = "",
+    with_whom: str = "",
+    staff: User | None = None,
+) -> Appointment:
+    if not access.can_change(actor, participant, access.DataClass.ATTENDANCE):
+        raise ValidationError("You may not schedule appointments for this participant.")
+    if not 0 < duration_minutes <= MAX_CONTACT_MINUTES:
+        raise ValidationError({"duration_minutes": "Give a duration between 1 and 1440 minutes."})
+    with audited_write(actor):
+        return Appointment.objects.create(
+            participant=participant,
+            kind=kind,
+            scheduled_at=scheduled_at,
+            duration_minutes=duration_minutes,
+            location=location,
+            with_whom=with_whom,
+            staff=staff,
+            created_by=actor,
+        )
+
+
+def appointment_record_outcome(
+    *,
+    appointment: Appointment,
+    outcome: str,
+    actor: User,
+    reason: str = "",
+    now: datetime.datetime | None = None,
+) -> Appointment:
+    """Records what happened. One outcome per appointment; attendance only once it has begun
+    (staff may cancel ahead of time); an excused absence needs its reason."""
+    now = now or timezone.now()
+    if not access.can_change(actor, appointment.participant, access.DataClass.ATTENDANCE):
+        raise ValidationError("You may not record attendance for this participant.")
+    if appointment.outcome:
+        raise ValidationError(
+            f"This appointment already has an outcome ({appointment.get_outcome_display()})."
+        )
+    if outcome != AppointmentOutcome.CANCELLED and appointment.scheduled_at > now:
+        raise ValidationError({"outcome": "Attendance cannot be recorded before the appointment."})
+    if outcome == AppointmentOutcome.EXCUSED and not reason.strip():
+        raise ValidationError({"reason": "Give the reason the absence is excused."})
+    with audited_write(actor):
+        changed = Appointment.objects.filter(pk=appointment.pk, outcome="").update(
+            outcome=outcome,
+            outcome_reason=reason.strip(),
+            outcome_recorded_at=now,
+            outcome_recorded_by=actor,
+        )
+        if not changed:  # another request recorded one in between
+            raise ValidationError("This appointment already has an outcome.")
+        appointment.refresh_from_db()
+        return appointment
+
+
+def life_domain_record(
+    *,
+    participant: Participant,
+    domain: str,
+    status: str,
+    effective_from: datetime.date,
+    actor: User,
+    detail: str = "",
+    hours_per_week: int | None = None,
+) -> LifeDomainRecord:
+    if not access.can_change(actor, participant, access.DataClass.CASE_NOTES):
+        raise ValidationError("You may not record life domains for this participant.")
+    errors = {}
+    if status not in dict(LIFE_DOMAIN_STATUSES[domain]):
+        errors["status"] = f"Choose a {LifeDomain(domain).label.lower()} status from the list."
+    if effective_from > timezone.localdate():
+        errors["effective_from"] = "The date cannot be in the future."
+    if hours_per_week is not None and not 0 <= hours_per_week <= 168:
+        errors["hours_per_week"] = "A week has 168 hours."
+    if errors:
+        raise ValidationError(errors)
+    with audited_write(actor):
+        record, _ = LifeDomainRecord.objects.update_or_create(
+            participant=participant,
+            domain=domain,
+            effective_from=effective_from,
+            defaults={
+                "status": status,
+                "detail": detail,
+                "hours_per_week": hours_per_week,
+                "recorded_by": actor,
+            },
+        )
+        return record
+
+
+def incident_record(
+    *,
+    participant: Participant,
+    occurred_on: datetime.date,
+    category: str,
+    description: str,
+    severity: str,
+    reported_to_court: bool,
+    actor: User,
+) -> Incident:
+    if not access.can_change(actor, participant, access.DataClass.ALL_INCIDENTS):
+        raise ValidationError("You may not record incidents for this participant.")
+    errors = {}
+    if occurred_on > timezone.localdate():
+        errors["occurred_on"] = "The date cannot be in the future."
+    if not description.strip():
+        errors["description"] = "Describe what happened."
+    if errors:
+        raise ValidationError(errors)
+    with audited_write(actor):
+        return Incident.objects.create(
+            participant=participant,
+            occurred_on=occurred_on,
+            category=category,
+            description=description.strip(),
+            severity=severity,
+            reported_to_court=reported_to_court,
+            recorded_by=actor,
+        )
