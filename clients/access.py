@@ -18,14 +18,15 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import Group
 from django.db import models
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 from guardian.shortcuts import assign_perm, remove_perm
 
 from drugcourt.models import Program, ProgramGroupObjectPermission, User
-from drugcourt.roles import Role
+from drugcourt.roles import PROGRAM_WIDE_ROLES, Role
 
 from .models import (
+    PARTICIPANT_ROLES,
     Enrollment,
     Participant,
     ParticipantGroupObjectPermission,
@@ -129,26 +130,39 @@ def _codenames(roles: Iterable[str]) -> list[str]:
 
 
 def participants_visible_to(user: User) -> QuerySet[Participant]:
-    """Every participant the user reaches through a role they still hold: one query, with
-    EXISTS over the indexed direct-FK permission tables."""
+    """Every participant the user reaches through a role they still hold: one query,
+    `pk IN (UNION of the reach branches the user's roles can match)`.
+
+    Rows on Participant carry only participant roles and rows on Program only program-wide
+    roles, so branches of roles the user does not hold are left out. The IN (UNION) plans as a
+    semi-join driven from the user's own permission rows; an OR of EXISTS could only be a
+    filter run on every participant (bench/caseload_explain.py: 266 ms → 0.6 ms for a
+    caseload count over 50,000 participants)."""
     if not user.is_authenticated or not user.is_active or not user.roles:
         return Participant.objects.none()
-    codenames = _codenames(user.roles)
-    direct = ParticipantUserObjectPermission.objects.filter(
-        content_object=OuterRef("pk"), user=user, permission__codename__in=codenames
-    )
-    through_group = ParticipantGroupObjectPermission.objects.filter(
-        content_object=OuterRef("pk"),
-        group__in=user.groups.all(),
-        permission__codename__in=codenames,
-    )
-    programs = ProgramGroupObjectPermission.objects.filter(
-        group__in=user.groups.all(), permission__codename__in=codenames
-    ).values("content_object")
-    through_program = Enrollment.objects.filter(participant=OuterRef("pk"), program__in=programs)
-    return Participant.objects.filter(
-        Exists(direct) | Exists(through_group) | Exists(through_program)
-    )
+    roles = {Role(role) for role in user.roles}
+    groups = user.groups.all()
+    branches: list[QuerySet] = []
+    if held := sorted(reach_codename(role) for role in roles & set(PARTICIPANT_ROLES)):
+        branches += [
+            ParticipantUserObjectPermission.objects.filter(
+                user=user, permission__codename__in=held
+            ).values("content_object"),
+            ParticipantGroupObjectPermission.objects.filter(
+                group__in=groups, permission__codename__in=held
+            ).values("content_object"),
+        ]
+    if held := sorted(reach_codename(role) for role in roles & set(PROGRAM_WIDE_ROLES)):
+        programs = ProgramGroupObjectPermission.objects.filter(
+            group__in=groups, permission__codename__in=held
+        ).values("content_object")
+        branches.append(
+            Enrollment.objects.filter(program__in=programs).order_by().values("participant")
+        )
+    if not branches:
+        return Participant.objects.none()
+    first, *rest = branches
+    return Participant.objects.filter(pk__in=first.union(*rest) if rest else first)
 
 
 def reach_roles(user: User, participant: Participant) -> frozenset[Role]:

@@ -119,11 +119,7 @@ class ParticipantUserObjectPermission(UserObjectPermissionBase):
     content_object = models.ForeignKey(Participant, on_delete=models.CASCADE)
 
     class Meta(UserObjectPermissionBase.Meta):
-        indexes = [
-            models.Index(
-                fields=["user", "permission", "content_object"], name="participant_uperm_idx"
-            )
-        ]
+        pass  # guardian's unique (user, permission, content_object) is the index reads use
 
 
 class ParticipantGroupObjectPermission(GroupObjectPermissionBase):
@@ -132,11 +128,7 @@ class ParticipantGroupObjectPermission(GroupObjectPermissionBase):
     content_object = models.ForeignKey(Participant, on_delete=models.CASCADE)
 
     class Meta(GroupObjectPermissionBase.Meta):
-        indexes = [
-            models.Index(
-                fields=["group", "permission", "content_object"], name="participant_gperm_idx"
-            )
-        ]
+        pass  # guardian's unique (group, permission, content_object) is the index reads use
 
 
 class IdentifierKind(models.TextChoices):
@@ -260,6 +252,8 @@ class Enrollment(models.Model):
         ]
         indexes = [
             models.Index(fields=["program", "status"], name="enrollment_program_status_idx"),
+            # The program branch of access.participants_visible_to (bench: judge count 14→10 ms).
+            models.Index(fields=["program", "participant"], name="enrollment_program_reach_idx"),
             models.Index(fields=["participant", "-referral_date"], name="enrollment_latest_idx"),
         ]
 

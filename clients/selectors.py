@@ -6,11 +6,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import pghistory.models
+from django.core.paginator import Page, Paginator
 from django.db.models import (
     CharField,
     Count,
     DateTimeField,
     F,
+    Func,
     OuterRef,
     Q,
     QuerySet,
@@ -61,10 +63,48 @@ def _latest_enrollment(field: str) -> Subquery:
 def caseload_for(
     user: User, *, search: str = "", status: str = "", phase: int | None = None
 ) -> QuerySet[Participant]:
-    """The participants a user reaches, with their latest enrollment's status, phase, program,
-    case number and entry date, and each registered caseload fact the user may see: one query
-    for the rows however many there are."""
-    participants = access.participants_visible_to(user).annotate(
+    """The participants a user reaches, filtered and in list order, with only the columns the
+    filters need. `caseload_page` shows a page of it."""
+    participants = access.participants_visible_to(user)
+    if search:
+        in_enrollment = Enrollment.objects.filter(
+            Q(case_number__iexact=search) | Q(charges__court_case_number__iexact=search)
+        ).values("participant")
+        participants = participants.annotate(
+            alias_text=Func(
+                F("aliases"), Value(" "), function="array_to_string", output_field=CharField()
+            )
+        ).filter(
+            Q(legal_last_name__icontains=search)
+            | Q(legal_first_name__icontains=search)
+            | Q(preferred_name__icontains=search)
+            | Q(alias_text__icontains=search)
+            | Q(pk__in=in_enrollment)
+        )
+    if status:
+        participants = participants.annotate(enrollment_status=_latest_enrollment("status"))
+        participants = participants.filter(enrollment_status=status)
+    if phase:
+        participants = participants.annotate(enrollment_phase=_latest_enrollment("phase"))
+        participants = participants.filter(enrollment_phase=phase)
+    return participants.order_by(Lower("legal_last_name"), Lower("legal_first_name"), "pk")
+
+
+def caseload_page(
+    user: User,
+    *,
+    page_number: str | int | None,
+    per_page: int,
+    search: str = "",
+    status: str = "",
+    phase: int | None = None,
+) -> Page:
+    """A page of the caseload: the page's ids are chosen first (no per-row subqueries for the
+    rows an OFFSET skips), then only those rows get the latest enrollment and the registered
+    facts the user may see. Two queries, a count and the rows, whatever the page."""
+    participants = caseload_for(user, search=search, status=status, phase=phase)
+    page = Paginator(participants.values("pk"), per_page).get_page(page_number)
+    rows = participants.filter(pk__in=page.object_list).annotate(
         enrollment_status=_latest_enrollment("status"),
         enrollment_phase=_latest_enrollment("phase"),
         enrollment_case_number=_latest_enrollment("case_number"),
@@ -73,21 +113,9 @@ def caseload_for(
         program_name=_latest_enrollment("program__name"),
     )
     for fact in visible_caseload_facts(user):
-        participants = fact.annotate(participants, user)
-    if search:
-        participants = participants.filter(
-            Q(legal_last_name__icontains=search)
-            | Q(legal_first_name__icontains=search)
-            | Q(preferred_name__icontains=search)
-            | Q(aliases__icontains=search)
-            | Q(enrollments__case_number__iexact=search)
-            | Q(enrollments__charges__court_case_number__iexact=search)
-        ).distinct()
-    if status:
-        participants = participants.filter(enrollment_status=status)
-    if phase:
-        participants = participants.filter(enrollment_phase=phase)
-    return participants.order_by(Lower("legal_last_name"), Lower("legal_first_name"), "pk")
+        rows = fact.annotate(rows, user)
+    page.object_list = list(rows)
+    return page
 
 
 def visible_caseload_facts(user: User) -> list[registry.CaseloadFact]:

@@ -35,14 +35,19 @@ def participant_list(request):
     search = request.GET.get("q", "").strip()
     status = request.GET.get("status", "")
     phase = request.GET.get("phase", "")
-    participants = selectors.caseload_for(
-        request.user, search=search, status=status, phase=int(phase) if phase.isdigit() else None
+    page = selectors.caseload_page(
+        request.user,
+        page_number=request.GET.get("page"),
+        per_page=PAGE_SIZE,
+        search=search,
+        status=status,
+        phase=int(phase) if phase.isdigit() else None,
     )
     return render(
         request,
         "clients/participant_list.html",
         {
-            "page": Paginator(participants, PAGE_SIZE).get_page(request.GET.get("page")),
+            "page": page,
             "facts": selectors.visible_caseload_facts(request.user),
             "search": search,
             "status": status,

@@ -79,6 +79,9 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
+# JIT compilation costs ~260 ms on queries whose estimates look big and run in milliseconds
+# (bench/caseload_explain.py); the web's short queries never gain from it.
+DATABASES["default"]["OPTIONS"] = {"options": "-c jit=off"}
 
 
 def redis_urls(url: str, *, db: int | None = None) -> tuple[str, str]:

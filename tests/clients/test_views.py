@@ -422,3 +422,13 @@ def test_history_query_count_does_not_grow_with_events(
 
     with django_assert_num_queries(8):
         client.get(url)
+
+
+def test_caseload_searches_aliases(client, casemanager, participant):
+    participant.aliases = ["Lefty Moss"]
+    participant.save()
+    client.force_login(casemanager)
+
+    page = client.get(reverse("clients:participant_list"), {"q": "lefty"}).content.decode()
+
+    assert "1 in all" in page
