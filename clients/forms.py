@@ -5,20 +5,35 @@ from django import forms
 from django.utils import timezone
 
 from drugcourt.forms import CrispyForm
-from drugcourt.models import Program, User
+from drugcourt.models import NoteFormat, Program, User
 
 from .models import (
+    LIFE_DOMAIN_STATUSES,
+    AppointmentKind,
+    AppointmentOutcome,
+    CaseManagementFunction,
+    ContactKind,
     DocumentKind,
     EnrollmentStatus,
     EntryType,
     Ethnicity,
     IdentifierKind,
+    IncidentCategory,
+    IncidentSeverity,
+    LifeDomain,
     Race,
     ReferralSource,
     Sex,
     TeamRole,
 )
-from .services import ChargeData, EmergencyContactData, EnrollmentData, IdentifierData
+from .services import (
+    ChargeData,
+    ContactData,
+    EmergencyContactData,
+    EnrollmentData,
+    FollowUpData,
+    IdentifierData,
+)
 
 DATE = forms.DateInput(attrs={"type": "date"})
 
@@ -213,3 +228,182 @@ class CaseloadTransferForm(CrispyForm):
         # Someone who left may be deactivated: their caseload must still be movable.
         self.fields["from_user"].queryset = case_managers
         self.fields["to_user"].queryset = case_managers.filter(is_active=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# The daily record
+
+DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+CONTACT_FIELDS = (
+    "occurred_at",
+    "kind",
+    "duration_minutes",
+    "primary_function",
+    "other_functions",
+    "people_present",
+    "location",
+    "narrative",
+    "dap_data",
+    "dap_assessment",
+    "dap_plan",
+    "shared_with_supervision",
+)
+
+
+class ContactForm(CrispyForm):
+    """A contact and its note; the note fields shown follow the program's note format."""
+
+    occurred_at = forms.DateTimeField(label="When", widget=DATETIME, initial=timezone.now)
+    kind = forms.ChoiceField(choices=ContactKind.choices)
+    duration_minutes = forms.IntegerField(label="Minutes", initial=15)
+    primary_function = forms.ChoiceField(
+        choices=[("", "—"), *CaseManagementFunction.choices],
+        label="Primary function",
+        help_text="Gets the minutes.",
+        required=False,
+    )
+    other_functions = forms.MultipleChoiceField(
+        choices=CaseManagementFunction.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        label="Further functions",
+        help_text="Counted as units, not minutes.",
+    )
+    people_present = forms.CharField(
+        max_length=300, required=False, label="Who was present or contacted"
+    )
+    location = forms.CharField(max_length=200, required=False)
+    narrative = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    dap_data = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), required=False, label="Data"
+    )
+    dap_assessment = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), required=False, label="Assessment"
+    )
+    dap_plan = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), required=False, label="Plan"
+    )
+    shared_with_supervision = forms.BooleanField(
+        required=False, label="Share with supervision (probation)"
+    )
+    follow_up_description = forms.CharField(max_length=300, required=False, label="Follow-up: what")
+    follow_up_due_on = forms.DateField(widget=DATE, required=False, label="Follow-up: by when")
+    follow_up_assigned_to = forms.ModelChoiceField(
+        queryset=User.objects.none(), required=False, label="Follow-up: who"
+    )
+
+    def __init__(self, *args, note_format: str, team, with_follow_up: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        unused = ("narrative",) if note_format == NoteFormat.DAP else DAP_FIELDS
+        for name in unused:
+            del self.fields[name]
+        if with_follow_up:
+            self.fields["follow_up_assigned_to"].queryset = team
+        else:
+            for name in FOLLOW_UP_FIELDS:
+                del self.fields[name]
+
+    def contact_data(self) -> ContactData:
+        return ContactData(
+            **{
+                name: self.cleaned_data[name]
+                for name in CONTACT_FIELDS
+                if name in self.cleaned_data
+            }
+        )
+
+    def follow_up(self) -> FollowUpData | None:
+        if not self.cleaned_data.get("follow_up_description"):
+            return None
+        return FollowUpData(
+            description=self.cleaned_data["follow_up_description"],
+            due_on=self.cleaned_data["follow_up_due_on"],
+            assigned_to=self.cleaned_data["follow_up_assigned_to"],
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("follow_up_description"):
+            for name in ("follow_up_due_on", "follow_up_assigned_to"):
+                if not cleaned.get(name):
+                    self.add_error(name, "A follow-up needs a date and a person.")
+        return cleaned
+
+
+DAP_FIELDS = ("dap_data", "dap_assessment", "dap_plan")
+FOLLOW_UP_FIELDS = ("follow_up_description", "follow_up_due_on", "follow_up_assigned_to")
+
+
+class AddendumForm(CrispyForm):
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="Addendum")
+
+
+class EnteredInErrorForm(CrispyForm):
+    reason = forms.CharField(max_length=300, label="Why it was entered in error")
+
+
+class AppointmentForm(CrispyForm):
+    kind = forms.ChoiceField(choices=AppointmentKind.choices)
+    scheduled_at = forms.DateTimeField(label="When", widget=DATETIME)
+    duration_minutes = forms.IntegerField(label="Minutes", initial=60, min_value=1, max_value=1440)
+    location = forms.CharField(max_length=200, required=False)
+    with_whom = forms.CharField(max_length=200, required=False, label="With whom")
+    staff = forms.ModelChoiceField(
+        queryset=User.objects.none(), required=False, label="Staff member (for their calendar)"
+    )
+
+    def __init__(self, *args, team, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["staff"].queryset = team
+
+
+class OutcomeForm(CrispyForm):
+    outcome = forms.ChoiceField(choices=AppointmentOutcome.choices)
+    reason = forms.CharField(max_length=300, required=False, label="Reason (needed if excused)")
+
+
+class LifeDomainForm(CrispyForm):
+    domain = forms.ChoiceField(choices=LifeDomain.choices)
+    status = forms.ChoiceField(
+        choices=[
+            (LifeDomain(domain).label, list(statuses))
+            for domain, statuses in LIFE_DOMAIN_STATUSES.items()
+        ]
+    )
+    detail = forms.CharField(max_length=200, required=False, help_text="Employer, school, address.")
+    hours_per_week = forms.IntegerField(required=False, min_value=0, max_value=168)
+    effective_from = forms.DateField(widget=DATE, initial=timezone.localdate, label="Since")
+
+
+class IncidentForm(CrispyForm):
+    occurred_on = forms.DateField(widget=DATE, initial=timezone.localdate, label="Date")
+    category = forms.ChoiceField(choices=IncidentCategory.choices)
+    severity = forms.ChoiceField(choices=IncidentSeverity.choices)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
+    reported_to_court = forms.BooleanField(required=False)
+
+
+class TimelineFilterForm(forms.Form):
+    kind = forms.ChoiceField(
+        choices=[
+            ("", "Everything"),
+            ("contact", "Contacts"),
+            ("addendum", "Addenda"),
+            ("appointment", "Appointments"),
+            ("incident", "Incidents"),
+        ],
+        required=False,
+    )
+    function = forms.ChoiceField(
+        choices=[("", "Any function"), *CaseManagementFunction.choices], required=False
+    )
+    author = forms.ModelChoiceField(queryset=User.objects.none(), required=False)
+    start = forms.DateField(widget=DATE, required=False, label="From")
+    end = forms.DateField(widget=DATE, required=False, label="To")
+
+    def __init__(self, *args, authors, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["author"].queryset = authors
+        for field in self.fields.values():
+            is_select = isinstance(field.widget, forms.Select)
+            field.widget.attrs["class"] = "form-select" if is_select else "form-control"

@@ -42,6 +42,26 @@ register_section(
 )
 register_section(
     ParticipantSection(
+        key="timeline",
+        title="Record",
+        template="clients/sections/timeline.html",
+        data_class=DataClass.ATTENDANCE,
+        context=lambda participant, user: selectors.timeline_section(participant, user),
+        order=5,
+    )
+)
+register_section(
+    ParticipantSection(
+        key="life_domains",
+        title="Life domains",
+        template="clients/sections/life_domains.html",
+        data_class=DataClass.CASE_NOTES,
+        context=lambda participant, user: {"current": selectors.current_life_domains(participant)},
+        order=30,
+    )
+)
+register_section(
+    ParticipantSection(
         key="documents",
         title="Documents",
         template="clients/sections/documents.html",
@@ -57,10 +77,32 @@ register_caseload_fact(
         label="Open alerts",
         data_class=DataClass.IDENTITY,
         annotate=selectors.annotate_open_alerts,
+        cell_template="clients/facts/count.html",
         order=90,
     )
 )
 
+register_caseload_fact(
+    CaseloadFact(
+        key="last_contact",
+        label="Last contact",
+        data_class=DataClass.CASE_NOTES,
+        annotate=selectors.annotate_last_contact,
+        cell_template="clients/facts/last_contact.html",
+        order=10,
+    )
+)
+
+register_panel(
+    HomePanel(
+        key="my_day",
+        title="My day",
+        template="clients/panels/my_day.html",
+        roles=frozenset({Role.CASE_MANAGER}),
+        context=selectors.my_day,
+        order=5,
+    )
+)
 register_panel(
     HomePanel(
         key="caseload",
@@ -90,6 +132,7 @@ register_panel(
 register_nav_item(NavItem("Participants", "clients:participant_list", REACHING_ROLES, order=50))
 register_nav_item(NavItem("New intake", "clients:intake", INTAKE_ROLES, order=55))
 register_nav_item(NavItem("Alerts", "clients:alert_list", REACHING_ROLES, order=60))
+register_nav_item(NavItem("My calendar", "clients:my_calendar", REACHING_ROLES, order=65))
 
 
 def _assignment_rows():

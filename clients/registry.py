@@ -31,6 +31,7 @@ class CaseloadFact:
     label: str
     data_class: DataClass
     annotate: Callable[[QuerySet, Any], QuerySet]
+    cell_template: str  # renders `value` (the annotation) for `participant`
     order: int = 100
 
 

@@ -20,6 +20,7 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Cast, Lower
+from django.utils import timezone
 
 from drugcourt.models import Program, User
 from drugcourt.roles import Role
@@ -398,3 +399,112 @@ def appointments_between(
         .select_related("staff", "outcome_recorded_by")
         .order_by("scheduled_at", "pk")
     )
+
+
+def team_members(participant: Participant) -> QuerySet[User]:
+    """Staff currently on the participant's team (for follow-ups and appointments)."""
+    return (
+        User.objects.filter(
+            assignments__participant=participant, assignments__ended_on__isnull=True, is_active=True
+        )
+        .distinct()
+        .order_by("last_name", "first_name")
+    )
+
+
+def timeline_authors(participant: Participant) -> QuerySet[User]:
+    return User.objects.filter(
+        Q(pk__in=Contact.objects.filter(participant=participant).values("author"))
+        | Q(pk__in=Incident.objects.filter(participant=participant).values("recorded_by"))
+        | Q(pk__in=Appointment.objects.filter(participant=participant).values("created_by"))
+    ).order_by("last_name", "first_name")
+
+
+def contact_of(user: User, participant: Participant, pk: int) -> Contact | None:
+    """A contact of the participant the user may read, with its addenda."""
+    return (
+        contacts_visible(user, participant)
+        .select_related("author")
+        .prefetch_related("addenda__author", "follow_ups__assigned_to")
+        .filter(pk=pk)
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class CalendarWeek:
+    start: datetime.date  # a Monday
+
+    @property
+    def days(self) -> list[datetime.date]:
+        return [self.start + datetime.timedelta(days=n) for n in range(7)]
+
+    @property
+    def start_at(self) -> datetime.datetime:
+        return timezone.make_aware(datetime.datetime.combine(self.start, datetime.time.min))
+
+    @property
+    def end_at(self) -> datetime.datetime:
+        return self.start_at + datetime.timedelta(days=7)
+
+    @property
+    def previous(self) -> datetime.date:
+        return self.start - datetime.timedelta(days=7)
+
+    @property
+    def next(self) -> datetime.date:
+        return self.start + datetime.timedelta(days=7)
+
+
+def parse_day(value: str | None) -> datetime.date:
+    """A day from a query string (YYYY-MM-DD); today (in the active time zone) otherwise."""
+    try:
+        return datetime.date.fromisoformat(value or "")
+    except ValueError:
+        return timezone.localdate()
+
+
+def calendar_week(value: str | None) -> CalendarWeek:
+    day = parse_day(value)
+    return CalendarWeek(start=day - datetime.timedelta(days=day.weekday()))
+
+
+def appointments_by_day(
+    appointments, week: CalendarWeek
+) -> list[tuple[datetime.date, list[Appointment]]]:
+    by_day: dict[datetime.date, list[Appointment]] = {day: [] for day in week.days}
+    for appointment in appointments:
+        by_day[timezone.localtime(appointment.scheduled_at).date()].append(appointment)
+    return list(by_day.items())
+
+
+TIMELINE_PREVIEW = 10
+
+
+def timeline_section(participant: Participant, user: User) -> dict:
+    """The participant page's record section: the latest entries and what the user may add."""
+    rows = timeline_rows(user, participant, TimelineFilter())
+    page = Paginator(rows, TIMELINE_PREVIEW).get_page(1)
+    return {
+        "page": page,
+        "entries": timeline_entries(page.object_list),
+        "may_log": access.can_change(user, participant, DataClass.CASE_NOTES)
+        or access.can_change(user, participant, DataClass.SUPERVISION_CONTACTS),
+        "may_schedule": access.can_change(user, participant, DataClass.ATTENDANCE),
+        "may_record_incident": access.can_change(user, participant, DataClass.ALL_INCIDENTS),
+    }
+
+
+def current_life_domains(participant: Participant) -> QuerySet[LifeDomainRecord]:
+    """The record in force in each domain (the latest by effective date)."""
+    return participant.life_domains.order_by("domain", "-effective_from", "-pk").distinct("domain")
+
+
+def my_day(user: User) -> dict:
+    """The case manager's home page: today's appointments, follow-ups due, open alerts."""
+    today = timezone.localdate()
+    return {
+        "appointments": appointments_of_day(user, today),
+        "follow_ups": follow_ups_due(user, today),
+        "alerts": alerts_for(user)[:5],
+    }

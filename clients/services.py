@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Subquery
 from django.utils import timezone
 
 from drugcourt.audit import audited_write
@@ -603,22 +603,25 @@ def contact_log(
 
 
 def note_format_for(participant: Participant, now: datetime.datetime) -> str:
-    """The case note format of the participant's current program on the program's date."""
-    enrollment = (
-        participant.enrollments.select_related("program").order_by("-referral_date", "-id").first()
-    )
-    if enrollment is None:
-        return NoteFormat.FREE_TEXT
-    version = (
-        ProgramSettings.objects.filter(
-            program=enrollment.program,
-            effective_from__lte=timezone.localdate(now, timezone=enrollment.program.zone),
+    """The case note format in force for the participant's current program (one query,
+    remembered on the participant object for the rest of the request)."""
+    cached = participant.__dict__.get("_note_format")
+    if cached is None:
+        current_program = (
+            Enrollment.objects.filter(participant=participant)
+            .order_by("-referral_date", "-id")
+            .values("program")[:1]
         )
-        .order_by("-effective_from")
-        .only("note_format")
-        .first()
-    )
-    return version.note_format if version else NoteFormat.FREE_TEXT
+        version = (
+            ProgramSettings.objects.filter(
+                program=Subquery(current_program), effective_from__lte=timezone.localdate(now)
+            )
+            .order_by("-effective_from")
+            .values_list("note_format", flat=True)
+            .first()
+        )
+        cached = participant.__dict__["_note_format"] = version or NoteFormat.FREE_TEXT
+    return cached
 
 
 def contact_is_editable(contact: Contact, user: User, now: datetime.datetime) -> bool:

@@ -32,6 +32,41 @@ urlpatterns = [
         name="document_download",
     ),
     path("participants/<int:pk>/history/", views.participant_history, name="participant_history"),
+    path("participants/<int:pk>/contacts/new/", views.contact_log, name="contact_log"),
+    path(
+        "participants/<int:pk>/contacts/<int:contact_pk>/",
+        views.contact_detail,
+        name="contact_detail",
+    ),
+    path(
+        "participants/<int:pk>/contacts/<int:contact_pk>/edit/",
+        views.contact_edit,
+        name="contact_edit",
+    ),
+    path(
+        "participants/<int:pk>/contacts/<int:contact_pk>/addenda/",
+        views.addendum_add,
+        name="addendum_add",
+    ),
+    path(
+        "participants/<int:pk>/contacts/<int:contact_pk>/entered-in-error/",
+        views.contact_mark_error,
+        name="contact_mark_error",
+    ),
+    path("participants/<int:pk>/timeline/", views.timeline, name="timeline"),
+    path(
+        "participants/<int:pk>/calendar/", views.participant_calendar, name="participant_calendar"
+    ),
+    path("participants/<int:pk>/appointments/new/", views.appointment_new, name="appointment_new"),
+    path(
+        "participants/<int:pk>/appointments/<int:appointment_pk>/outcome/",
+        views.appointment_outcome,
+        name="appointment_outcome",
+    ),
+    path("participants/<int:pk>/life-domains/", views.life_domains, name="life_domains"),
+    path("participants/<int:pk>/incidents/new/", views.incident_new, name="incident_new"),
+    path("follow-ups/<int:pk>/complete/", views.follow_up_complete, name="follow_up_complete"),
+    path("calendar/", views.my_calendar, name="my_calendar"),
     path("alerts/", views.alert_list, name="alert_list"),
     path("alerts/<int:pk>/acknowledge/", views.alert_acknowledge, name="alert_acknowledge"),
     path("alerts/<int:pk>/resolve/", views.alert_resolve, name="alert_resolve"),

@@ -1,33 +1,58 @@
 """Participant pages. Every participant-scoped view starts with `access.get_participant_or_404`;
 someone else's participant answers 404."""
 
+import datetime
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from drugcourt.forms import form_errors_from
 from drugcourt.models import Program
 from drugcourt.permissions import role_required
+from drugcourt.roles import Role
 from drugcourt.selectors import event_actor_names
 from drugcourt.views import PAGE_SIZE
 
 from . import access, registry, selectors, services
 from .access import INTAKE_ROLES, REACHING_ROLES, DataClass
 from .forms import (
+    CONTACT_FIELDS,
+    AddendumForm,
     AlertResolveForm,
+    AppointmentForm,
     AssignmentForm,
     CaseloadTransferForm,
     ChargeFormSet,
+    ContactForm,
     DocumentForm,
     EnrollmentForm,
+    EnteredInErrorForm,
+    IncidentForm,
+    LifeDomainForm,
+    OutcomeForm,
     PersonForm,
     StatusChangeForm,
+    TimelineFilterForm,
 )
-from .models import Alert, AlertState, CaseAssignment, Document, Enrollment, EnrollmentStatus
+from .models import (
+    Alert,
+    AlertState,
+    Appointment,
+    CaseAssignment,
+    Document,
+    Enrollment,
+    EnrollmentStatus,
+    FollowUp,
+)
+
+# Who gets a "Log contact" button on list rows (the view itself checks each participant).
+CONTACT_WRITING_ROLES = {Role.CASE_MANAGER, Role.COORDINATOR, Role.PROBATION_OFFICER}
 
 
 @role_required(*REACHING_ROLES)
@@ -49,6 +74,7 @@ def participant_list(request):
         {
             "page": page,
             "facts": selectors.visible_caseload_facts(request.user),
+            "may_log_contacts": bool(CONTACT_WRITING_ROLES & set(request.user.roles)),
             "search": search,
             "status": status,
             "phase": phase,
@@ -344,3 +370,312 @@ def caseload_transfer(request, program_pk: int):
             )
             return redirect("clients:caseload_transfer", program_pk=program.pk)
     return render(request, "clients/caseload_transfer.html", {"program": program, "form": form})
+
+
+# ---------------------------------------------------------------------------------------------
+# The daily record
+
+
+def _contact_form(request, participant, *, data=None, with_follow_up=True, initial=None):
+    return ContactForm(
+        data,
+        initial=initial,
+        note_format=services.note_format_for(participant, timezone.now()),
+        team=selectors.team_members(participant),
+        with_follow_up=with_follow_up,
+    )
+
+
+def _participant_for_contacts(user, pk: int):
+    """A participant the user may write contacts for: case notes or supervision contacts."""
+    participant = access.get_participant_or_404(user, pk)
+    if not (
+        access.can_change(user, participant, DataClass.CASE_NOTES)
+        or access.can_change(user, participant, DataClass.SUPERVISION_CONTACTS)
+    ):
+        raise Http404("No such participant.")
+    return participant
+
+
+@login_required
+def contact_log(request, pk: int):
+    """Logs a contact. Through htmx (from the caseload or the participant page) it answers with
+    the form again, blank after success, and the `contactLogged` event that refreshes the
+    timeline and the caseload's last-contact cell; without htmx it is a plain page."""
+    participant = _participant_for_contacts(request.user, pk)
+    form = _contact_form(request, participant, data=request.POST or None)
+    logged = None
+    if request.method == "POST" and form.is_valid():
+        with form_errors_from(form):
+            logged = services.contact_log(
+                participant=participant,
+                data=form.contact_data(),
+                follow_up=form.follow_up(),
+                actor=request.user,
+            )
+            if not request.htmx:
+                messages.success(request, "The contact is logged.")
+                return redirect("clients:participant_detail", pk=participant.pk)
+            form = _contact_form(request, participant)
+    template = "clients/_contact_form.html" if request.htmx else "clients/contact_form.html"
+    response = render(
+        request, template, {"participant": participant, "form": form, "logged": logged}
+    )
+    if logged is not None:
+        response["HX-Trigger"] = "contactLogged"
+    return response
+
+
+@login_required
+def contact_detail(request, pk: int, contact_pk: int):
+    participant = access.get_participant_or_404(request.user, pk)
+    contact = selectors.contact_of(request.user, participant, contact_pk)
+    if contact is None:
+        raise Http404("No such contact.")
+    editable = services.contact_is_editable(contact, request.user, timezone.now())
+    edit_form = None
+    if editable:
+        edit_form = _contact_form(
+            request,
+            participant,
+            with_follow_up=False,
+            initial={name: getattr(contact, name) for name in CONTACT_FIELDS},
+        )
+    return render(
+        request,
+        "clients/contact_detail.html",
+        {
+            "participant": participant,
+            "contact": contact,
+            "edit_form": edit_form,
+            "addendum_form": AddendumForm(),
+            "error_form": EnteredInErrorForm(),
+        },
+    )
+
+
+def _contact_to_change(user, pk: int, contact_pk: int):
+    participant = _participant_for_contacts(user, pk)
+    contact = selectors.contact_of(user, participant, contact_pk)
+    if contact is None:
+        raise Http404("No such contact.")
+    return participant, contact
+
+
+@require_POST
+@login_required
+def contact_edit(request, pk: int, contact_pk: int):
+    participant, contact = _contact_to_change(request.user, pk, contact_pk)
+    form = _contact_form(request, participant, data=request.POST, with_follow_up=False)
+    if form.is_valid():
+        try:
+            services.contact_edit(
+                contact=contact,
+                version=int(request.POST.get("version", 0)),
+                data=form.contact_data(),
+                actor=request.user,
+            )
+        except ValidationError as refusal:
+            messages.error(request, " ".join(refusal.messages))
+        else:
+            messages.success(request, "The note is saved.")
+    else:
+        messages.error(request, "The note was not saved: " + form.errors.as_text())
+    return redirect("clients:contact_detail", pk=participant.pk, contact_pk=contact.pk)
+
+
+@require_POST
+@login_required
+def addendum_add(request, pk: int, contact_pk: int):
+    participant, contact = _contact_to_change(request.user, pk, contact_pk)
+    form = AddendumForm(request.POST)
+    if form.is_valid():
+        services.addendum_add(contact=contact, text=form.cleaned_data["text"], actor=request.user)
+        messages.success(request, "The addendum is added.")
+    else:
+        messages.error(request, "Write the addendum.")
+    return redirect("clients:contact_detail", pk=participant.pk, contact_pk=contact.pk)
+
+
+@require_POST
+@login_required
+def contact_mark_error(request, pk: int, contact_pk: int):
+    participant, contact = _contact_to_change(request.user, pk, contact_pk)
+    form = EnteredInErrorForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError("Say why the note was entered in error.")
+        services.contact_mark_entered_in_error(
+            contact=contact, reason=form.cleaned_data["reason"], actor=request.user
+        )
+    except ValidationError as refusal:
+        messages.error(request, " ".join(refusal.messages))
+        return redirect("clients:contact_detail", pk=participant.pk, contact_pk=contact.pk)
+    messages.success(request, "The note is marked as entered in error; it stays in the history.")
+    return redirect("clients:participant_detail", pk=participant.pk)
+
+
+@login_required
+def timeline(request, pk: int):
+    participant = access.get_participant_or_404(request.user, pk)
+    form = TimelineFilterForm(request.GET or None, authors=selectors.timeline_authors(participant))
+    filters = selectors.TimelineFilter()
+    if form.is_valid():
+        data = form.cleaned_data
+        filters = selectors.TimelineFilter(
+            kinds=(data["kind"],) if data["kind"] else selectors.TIMELINE_KINDS,
+            function=data["function"],
+            author_id=data["author"].pk if data["author"] else None,
+            start=data["start"],
+            end=data["end"],
+        )
+    page = Paginator(
+        selectors.timeline_rows(request.user, participant, filters), PAGE_SIZE
+    ).get_page(request.GET.get("page"))
+    template = "clients/_timeline.html" if request.htmx else "clients/timeline.html"
+    return render(
+        request,
+        template,
+        {
+            "participant": participant,
+            "form": form,
+            "page": page,
+            "entries": selectors.timeline_entries(page.object_list),
+        },
+    )
+
+
+def _participant_for_attendance(user, pk: int):
+    return access.get_participant_or_404(user, pk, DataClass.ATTENDANCE, change=True)
+
+
+@login_required
+def appointment_new(request, pk: int):
+    participant = _participant_for_attendance(request.user, pk)
+    form = AppointmentForm(request.POST or None, team=selectors.team_members(participant))
+    if request.method == "POST" and form.is_valid():
+        with form_errors_from(form):
+            services.appointment_schedule(
+                participant=participant, **form.cleaned_data, actor=request.user
+            )
+            messages.success(request, "The appointment is scheduled.")
+            return redirect("clients:participant_calendar", pk=participant.pk)
+    return render(
+        request, "clients/appointment_form.html", {"participant": participant, "form": form}
+    )
+
+
+@require_POST
+@login_required
+def appointment_outcome(request, pk: int, appointment_pk: int):
+    participant = _participant_for_attendance(request.user, pk)
+    appointment = get_object_or_404(Appointment, pk=appointment_pk, participant=participant)
+    form = OutcomeForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError("Choose an outcome.")
+        services.appointment_record_outcome(
+            appointment=appointment,
+            outcome=form.cleaned_data["outcome"],
+            reason=form.cleaned_data["reason"],
+            actor=request.user,
+        )
+    except ValidationError as refusal:
+        messages.error(request, " ".join(refusal.messages))
+    else:
+        messages.success(request, f"Recorded: {appointment.get_outcome_display()}.")
+    return redirect(request.POST.get("next") or "clients:participant_calendar", pk=participant.pk)
+
+
+@login_required
+def participant_calendar(request, pk: int):
+    participant = access.get_participant_or_404(request.user, pk, DataClass.ATTENDANCE)
+    week = selectors.calendar_week(request.GET.get("start"))
+    return render(
+        request,
+        "clients/participant_calendar.html",
+        {
+            "participant": participant,
+            "week": week,
+            "days": selectors.appointments_by_day(
+                selectors.appointments_between(
+                    request.user, participant, week.start_at, week.end_at
+                ),
+                week,
+            ),
+            "may_change": access.can_change(request.user, participant, DataClass.ATTENDANCE),
+            "outcome_form": OutcomeForm(),
+        },
+    )
+
+
+@role_required(*REACHING_ROLES)
+def my_calendar(request):
+    day = selectors.parse_day(request.GET.get("day"))
+    return render(
+        request,
+        "clients/my_calendar.html",
+        {
+            "day": day,
+            "previous_day": day - datetime.timedelta(days=1),
+            "next_day": day + datetime.timedelta(days=1),
+            "appointments": selectors.appointments_of_day(request.user, day),
+        },
+    )
+
+
+@login_required
+def life_domains(request, pk: int):
+    participant = access.get_participant_or_404(request.user, pk, DataClass.CASE_NOTES)
+    may_change = access.can_change(request.user, participant, DataClass.CASE_NOTES)
+    form = LifeDomainForm(request.POST or None)
+    if request.method == "POST":
+        if not may_change:
+            raise Http404("No such participant.")
+        if form.is_valid():
+            with form_errors_from(form):
+                services.life_domain_record(
+                    participant=participant, **form.cleaned_data, actor=request.user
+                )
+                messages.success(request, "Recorded.")
+                return redirect("clients:life_domains", pk=participant.pk)
+    return render(
+        request,
+        "clients/life_domains.html",
+        {
+            "participant": participant,
+            "history": selectors.life_domain_history(participant),
+            "form": form if may_change else None,
+        },
+    )
+
+
+@login_required
+def incident_new(request, pk: int):
+    participant = access.get_participant_or_404(
+        request.user, pk, DataClass.ALL_INCIDENTS, change=True
+    )
+    form = IncidentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        with form_errors_from(form):
+            services.incident_record(
+                participant=participant, **form.cleaned_data, actor=request.user
+            )
+            messages.success(request, "The incident is recorded.")
+            return redirect("clients:timeline", pk=participant.pk)
+    return render(request, "clients/incident_form.html", {"participant": participant, "form": form})
+
+
+@require_POST
+@login_required
+def follow_up_complete(request, pk: int):
+    follow_up = get_object_or_404(
+        FollowUp.objects.select_related("participant"), pk=pk, assigned_to=request.user
+    )
+    try:
+        services.follow_up_complete(follow_up=follow_up, actor=request.user)
+    except ValidationError as refusal:
+        messages.error(request, " ".join(refusal.messages))
+    if request.htmx:
+        return render(request, "clients/_follow_up.html", {"follow_up": follow_up})
+    return redirect("home")

@@ -6,4 +6,4 @@ class DrugcourtConfig(AppConfig):
     verbose_name = "Drug court core"
 
     def ready(self) -> None:
-        from . import home_panels  # noqa: F401  (registers the core home panels)
+        from . import home_panels, timezones  # noqa: F401  (core panels; sign-in time zone)

@@ -11,9 +11,11 @@ from dataclasses import dataclass, field
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from clients import services
 from clients.access import DataClass
+from clients.services import ContactData, FollowUpData
 from tests.conftest import PERSONAS, PNG_1PX, enrolled
 from tests.factories import assign
 
@@ -38,6 +40,8 @@ SEES_PARTICIPANT = frozenset({"coordinator", "judge", "clerk", "prosecutor", "ca
 CHANGES_PARTICIPANT = frozenset({"coordinator", "casemanager"})
 REACHING = frozenset(PERSONAS) - {"admin", "evaluator", "superuser"}
 INTAKE = frozenset({"coordinator", "casemanager", "casemanager2"})
+# A POST that answers with a redirect (also when the service refused: the message says why).
+POST_REDIRECT = {"method": "post", "ok_status": 302, "refused_status": 404}
 
 MATRIX = {
     "home": Entry(EVERYONE),
@@ -107,6 +111,35 @@ MATRIX = {
         data={"note": "Spoke with the participant."},
     ),
     "clients:caseload_transfer": Entry(COORDINATOR, args=("program",), refused_status=404),
+    "clients:contact_log": Entry(CHANGES_PARTICIPANT, args=("participant",), refused_status=404),
+    "clients:contact_detail": Entry(
+        CHANGES_PARTICIPANT, args=("participant", "contact"), refused_status=404
+    ),
+    "clients:contact_edit": Entry(
+        CHANGES_PARTICIPANT, args=("participant", "contact"), **POST_REDIRECT
+    ),
+    "clients:addendum_add": Entry(
+        CHANGES_PARTICIPANT, args=("participant", "contact"), **POST_REDIRECT
+    ),
+    "clients:contact_mark_error": Entry(
+        CHANGES_PARTICIPANT, args=("participant", "contact"), **POST_REDIRECT
+    ),
+    "clients:timeline": Entry(SEES_PARTICIPANT, args=("participant",), refused_status=404),
+    "clients:participant_calendar": Entry(
+        SEES_PARTICIPANT, args=("participant",), refused_status=404
+    ),
+    "clients:appointment_new": Entry(
+        CHANGES_PARTICIPANT, args=("participant",), refused_status=404
+    ),
+    "clients:appointment_outcome": Entry(
+        CHANGES_PARTICIPANT, args=("participant", "appointment"), **POST_REDIRECT
+    ),
+    "clients:life_domains": Entry(CHANGES_PARTICIPANT, args=("participant",), refused_status=404),
+    "clients:incident_new": Entry(CHANGES_PARTICIPANT, args=("participant",), refused_status=404),
+    "clients:follow_up_complete": Entry(
+        frozenset({"casemanager"}), args=("follow_up",), **POST_REDIRECT
+    ),
+    "clients:my_calendar": Entry(REACHING),
 }
 EXEMPT_NAMESPACES = {"admin"}  # Django admin: see test_django_admin_is_for_superusers_only
 
@@ -147,7 +180,25 @@ def matrix_objects(personas, program):
         data_class=DataClass.ENROLLMENT,
         message="Check the enrollment",
     )
+    contact = services.contact_log(
+        participant=participant,
+        data=ContactData(
+            occurred_at=timezone.now(),
+            kind="phone",
+            duration_minutes=10,
+            primary_function="monitoring",
+            narrative="Checked in.",
+        ),
+        follow_up=FollowUpData("Call back", timezone.localdate(), casemanager),
+        actor=casemanager,
+    )
+    appointment = services.appointment_schedule(
+        participant=participant, kind="court", scheduled_at=timezone.now(), actor=casemanager
+    )
     return {
+        "contact": contact.pk,
+        "follow_up": contact.follow_ups.get().pk,
+        "appointment": appointment.pk,
         "program": program.pk,
         "organization": program.court.pk,
         "participant": participant.pk,
