@@ -140,6 +140,10 @@ MATRIX = {
         frozenset({"casemanager"}), args=("follow_up",), **POST_REDIRECT
     ),
     "clients:my_calendar": Entry(REACHING),
+    "reports:units_of_service": Entry(frozenset({"coordinator", "casemanager", "casemanager2"})),
+    "reports:units_of_service_csv": Entry(
+        frozenset({"coordinator", "casemanager", "casemanager2"})
+    ),
 }
 EXEMPT_NAMESPACES = {"admin"}  # Django admin: see test_django_admin_is_for_superusers_only
 
