@@ -13,6 +13,7 @@ from django.db.models import (
     DateTimeField,
     F,
     Func,
+    Model,
     OuterRef,
     Q,
     QuerySet,
@@ -115,8 +116,7 @@ def caseload_page(
     )
     for fact in visible_caseload_facts(user):
         rows = fact.annotate(rows, user)
-    page.object_list = list(rows)
-    return page
+    return Page(list(rows), page.number, page.paginator)
 
 
 def visible_caseload_facts(user: User) -> list[registry.CaseloadFact]:
@@ -329,7 +329,7 @@ def timeline_rows(user: User, participant: Participant, filters: TimelineFilter)
     return first.union(*rest, all=True).order_by("-at", "-pk")
 
 
-TIMELINE_MODELS = {
+TIMELINE_MODELS: dict[str, tuple[type[Model], tuple[str, ...]]] = {
     "contact": (Contact, ("author",)),
     "addendum": (Addendum, ("author", "contact")),
     "appointment": (Appointment, ("created_by", "outcome_recorded_by", "staff")),
@@ -344,7 +344,7 @@ def timeline_entries(rows) -> list[tuple[str, Any]]:
         ids.setdefault(row["entry_kind"], []).append(row["pk"])
     loaded = {
         kind: TIMELINE_MODELS[kind][0]
-        .objects.select_related(*TIMELINE_MODELS[kind][1])
+        ._default_manager.select_related(*TIMELINE_MODELS[kind][1])
         .in_bulk(pks)
         for kind, pks in ids.items()
     }
