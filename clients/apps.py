@@ -9,6 +9,7 @@ class ClientsConfig(AppConfig):
         from drugcourt.demo import register_demo_step
 
         from . import registrations  # noqa: F401  (sections, facts, panels, access source)
-        from .demo import seed_demo_participants
+        from .demo import seed_demo_daily_record, seed_demo_participants
 
         register_demo_step(seed_demo_participants)
+        register_demo_step(seed_demo_daily_record)

@@ -1,15 +1,35 @@
-from django.core.management import call_command
+import datetime
 
-from clients import access
-from clients.models import CaseAssignment, Enrollment, Participant
+from django.core.management import call_command
+from django.db.models import F
+from django.utils import timezone
+
+from clients import access, selectors
+from clients.models import (
+    LIFE_DOMAIN_STATUSES,
+    Addendum,
+    Appointment,
+    CaseAssignment,
+    Contact,
+    Enrollment,
+    FollowUp,
+    Incident,
+    LifeDomain,
+    LifeDomainRecord,
+    Participant,
+)
 from clients.reconcile import access_drift
+from clients.services import contact_is_editable
 from drugcourt.demo import DEMO_USERNAMES
 from drugcourt.models import Organization, Phase, Program, ProgramMembership, User
+
+DAILY_RECORD = (Contact, Addendum, FollowUp, Appointment, LifeDomainRecord, Incident)
 
 
 def counts():
     models = (User, Organization, Program, ProgramMembership, Phase)
-    return [model.objects.count() for model in (*models, Participant, Enrollment, CaseAssignment)]
+    people = (Participant, Enrollment, CaseAssignment)
+    return [model.objects.count() for model in (*models, *people, *DAILY_RECORD)]
 
 
 def test_seed_demo_creates_the_demo_staff_once(db, settings):
@@ -20,6 +40,7 @@ def test_seed_demo_creates_the_demo_staff_once(db, settings):
     call_command("seed_demo")
 
     assert counts() == first
+    assert all(first[-len(DAILY_RECORD) :])
     assert set(User.objects.values_list("username", flat=True)) == set(DEMO_USERNAMES)
     assert User.objects.get(username="judge").check_password("demo-password-for-tests")
     assert not User.objects.filter(is_superuser=True).exists()
@@ -50,6 +71,94 @@ def test_seed_demo_loads_sixty_participants_across_statuses_with_consistent_acce
     assert access.participants_visible_to(User.objects.get(username="probation")).exists()
     assert access.participants_visible_to(User.objects.get(username="judge")).count() == 60
     assert access_drift().is_clean
+
+
+def test_seed_demo_gives_every_participant_months_of_daily_record(db):
+    before = timezone.now()
+    call_command("seed_demo")
+
+    program = Program.objects.get()
+    today = timezone.localdate(timezone=program.zone)
+    ever_active = Participant.objects.filter(enrollments__entry_date__isnull=False)
+    assert ever_active.count() > 40
+    assert not ever_active.filter(contacts=None).exists()
+    assert not ever_active.filter(appointments=None).exists()
+    assert_contacts_are_believable(program, today, before)
+    assert_past_appointments_have_outcomes(before)
+    assert_every_participant_has_a_life_domain_history()
+    incidents = Incident.objects.all()
+    assert incidents.filter(reported_to_court=True).exists()
+    assert incidents.filter(category="new_arrest").exists()
+    assert not incidents.filter(occurred_on__gt=today).exists()
+    assert FollowUp.objects.exclude(completed_at=None).exists()
+    for username in ("casemanager", "casemanager2"):
+        manager = User.objects.get(username=username)
+        assert selectors.follow_ups_due(manager, today).exists()
+        assert selectors.appointments_of_day(manager, today).filter(staff=manager).count() >= 2
+    assert access_drift().is_clean
+
+
+def assert_contacts_are_believable(program, today, before):
+    contacts = Contact.objects.all()
+    assert not contacts.filter(occurred_at__gt=timezone.now()).exists()
+    assert set(contacts.values_list("note_format", flat=True)) == {"free_text"}
+    assert not contacts.filter(narrative="").exists()
+    assert contacts.filter(shared_with_supervision=True).exists()
+    assert set(contacts.values_list("kind", flat=True)) >= {"in_person", "phone", "collateral"}
+    assert 1 <= contacts.filter(entered_in_error=True).count() <= 2
+    assert Addendum.objects.exists()
+    managers = dict(
+        CaseAssignment.objects.filter(team_role="case_manager").values_list("participant", "user")
+    )
+    windows = {
+        enrollment.participant_id: (enrollment.referral_date, enrollment.exit_date or today)
+        for enrollment in Enrollment.objects.all()
+    }
+    for contact in contacts:
+        local = timezone.localtime(contact.occurred_at, timezone=program.zone)
+        first, last = windows[contact.participant_id]
+        assert first <= local.date() <= last
+        assert 8 <= local.hour < 17  # office hours in the program's time zone
+        assert 10 <= contact.duration_minutes <= 60
+        assert contact.primary_function not in contact.other_functions
+        assert contact.author_id == managers[contact.participant_id]
+    week_old = contacts.filter(occurred_at__lt=before - datetime.timedelta(days=7)).first()
+    assert not contact_is_editable(week_old, week_old.author, timezone.now())
+
+
+def assert_past_appointments_have_outcomes(before):
+    appointments = Appointment.objects.all()
+    assert {"case_manager", "treatment", "court"} <= set(
+        appointments.values_list("kind", flat=True)
+    )
+    assert not appointments.filter(scheduled_at__lt=before, outcome="").exists()
+    assert not appointments.filter(scheduled_at__gt=timezone.now()).exclude(outcome="").exists()
+    assert appointments.filter(
+        scheduled_at__gt=timezone.now() + datetime.timedelta(days=7)
+    ).exists()
+    with_outcome = appointments.exclude(outcome="")
+    assert not with_outcome.filter(outcome_recorded_by=None).exists()
+    assert not with_outcome.filter(outcome_recorded_at=None).exists()
+    struggling = with_outcome.filter(
+        participant__enrollments__status__in=["absconded", "terminated"]
+    )
+    others = with_outcome.exclude(pk__in=struggling)
+
+    def missed_share(rows):
+        return rows.filter(outcome="missed").count() / rows.count()
+
+    assert 0 < missed_share(others) < missed_share(struggling)
+
+
+def assert_every_participant_has_a_life_domain_history():
+    for participant in Participant.objects.all():
+        history = LifeDomainRecord.objects.filter(participant=participant)
+        assert set(history.values_list("domain", flat=True)) == set(LifeDomain)
+    for record in LifeDomainRecord.objects.all():
+        assert record.status in dict(LIFE_DOMAIN_STATUSES[record.domain])
+    assert LifeDomainRecord.objects.filter(
+        effective_from__gt=F("participant__enrollments__entry_date")
+    ).exists()
 
 
 def test_the_launcher_prints_exactly_the_demo_logins():
