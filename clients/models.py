@@ -487,7 +487,10 @@ class Contact(models.Model):
     entered in error (hidden from summaries, kept in the history). Editable by its author for
     24 hours (see services.NOTE_EDIT_WINDOW); `version` refuses a concurrent second save."""
 
-    participant = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="contacts")
+    # Indexed by contact_timeline_idx / contact_author_idx, which lead with these columns.
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="contacts", db_index=False
+    )
     occurred_at = models.DateTimeField()
     kind = models.CharField(max_length=20, choices=ContactKind.choices)
     people_present = models.CharField(max_length=300, blank=True)
@@ -505,7 +508,9 @@ class Contact(models.Model):
     dap_assessment = models.TextField(blank=True)
     dap_plan = models.TextField(blank=True)
     shared_with_supervision = models.BooleanField(default=False)
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     version = models.PositiveIntegerField(default=1)
@@ -612,8 +617,9 @@ class Appointment(models.Model):
     """Any scheduled event of the participant, with its actual outcome once it has happened, so
     that a missed event is always recorded (monitoring sweeps flag those left without one)."""
 
+    # Indexed by appointment_calendar_idx, which leads with it.
     participant = models.ForeignKey(
-        Participant, on_delete=models.PROTECT, related_name="appointments"
+        Participant, on_delete=models.PROTECT, related_name="appointments", db_index=False
     )
     kind = models.CharField(max_length=20, choices=AppointmentKind.choices)
     scheduled_at = models.DateTimeField()
@@ -762,7 +768,10 @@ class Incident(models.Model):
     """Something that happened to or by the participant. Those reported to court are in the
     court view; new arrests and convictions feed the recidivism measure."""
 
-    participant = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="incidents")
+    # Indexed by incident_timeline_idx, which leads with it.
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="incidents", db_index=False
+    )
     occurred_on = models.DateField()
     category = models.CharField(max_length=20, choices=IncidentCategory.choices)
     description = models.TextField()
