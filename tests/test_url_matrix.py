@@ -15,9 +15,9 @@ from django.utils import timezone
 
 from clients import services
 from clients.access import DataClass
-from clients.services import ContactData, FollowUpData
+from clients.models import FollowUp
 from tests.conftest import PERSONAS, PNG_1PX, enrolled
-from tests.factories import assign
+from tests.factories import assign, log_contact
 
 EVERYONE = frozenset(PERSONAS)
 PUBLIC = "public"
@@ -184,17 +184,14 @@ def matrix_objects(personas, program):
         data_class=DataClass.ENROLLMENT,
         message="Check the enrollment",
     )
-    contact = services.contact_log(
+    contact = log_contact(participant, casemanager)
+    FollowUp.objects.create(
         participant=participant,
-        data=ContactData(
-            occurred_at=timezone.now(),
-            kind="phone",
-            duration_minutes=10,
-            primary_function="monitoring",
-            narrative="Checked in.",
-        ),
-        follow_up=FollowUpData("Call back", timezone.localdate(), casemanager),
-        actor=casemanager,
+        contact=contact,
+        description="Call back",
+        due_on=timezone.localdate(),
+        assigned_to=casemanager,
+        created_by=casemanager,
     )
     appointment = services.appointment_schedule(
         participant=participant, kind="court", scheduled_at=timezone.now(), actor=casemanager

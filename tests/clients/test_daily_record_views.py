@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from clients import services
 from clients.models import Appointment, Contact, FollowUp
-from clients.services import ContactData
+from tests.factories import log_contact
 
 PROGRAM_ZONE = zoneinfo.ZoneInfo("America/Chicago")  # the personas' program (tests/factories)
 
@@ -105,17 +105,7 @@ def test_contact_form_explains_bad_input_and_saves_nothing(
 
 
 def test_judges_and_providers_cannot_open_notes(client, judge, provider, casemanager, participant):
-    contact = services.contact_log(
-        participant=participant,
-        data=ContactData(
-            occurred_at=timezone.now(),
-            kind="phone",
-            duration_minutes=5,
-            primary_function="monitoring",
-            narrative="Private",
-        ),
-        actor=casemanager,
-    )
+    contact = log_contact(participant, casemanager, narrative="Private")
     url = reverse("clients:contact_detail", args=[participant.pk, contact.pk])
 
     for user in (judge, provider):
@@ -126,17 +116,7 @@ def test_judges_and_providers_cannot_open_notes(client, judge, provider, caseman
 def test_an_addendum_on_another_caseloads_participant_is_not_found(
     client, casemanager, casemanager2, participant2
 ):
-    contact = services.contact_log(
-        participant=participant2,
-        data=ContactData(
-            occurred_at=timezone.now(),
-            kind="phone",
-            duration_minutes=5,
-            primary_function="monitoring",
-            narrative="Theirs",
-        ),
-        actor=casemanager2,
-    )
+    contact = log_contact(participant2, casemanager2, narrative="Theirs")
     client.force_login(casemanager)
 
     url = reverse("clients:addendum_add", args=[participant2.pk, contact.pk])
@@ -148,17 +128,7 @@ def test_a_locked_note_cannot_be_edited_through_the_page(
     client, casemanager, participant, time_machine
 ):
     time_machine.move_to(timezone.now() - datetime.timedelta(days=2), tick=False)
-    contact = services.contact_log(
-        participant=participant,
-        data=ContactData(
-            occurred_at=timezone.now(),
-            kind="phone",
-            duration_minutes=5,
-            primary_function="monitoring",
-            narrative="Original",
-        ),
-        actor=casemanager,
-    )
+    contact = log_contact(participant, casemanager, narrative="Original")
     time_machine.move_to(timezone.now() + datetime.timedelta(days=2), tick=False)
     client.force_login(casemanager)
 
@@ -211,29 +181,16 @@ def test_an_appointment_for_another_caseloads_participant_is_not_found(
     assert not Appointment.objects.exists()
 
 
-def timeline_queries(client, participant, expected, django_assert_num_queries):
-    # session, user, participant (reach), union count, union page, then one query per kind
-    # on the page (contacts, appointments)
-    with django_assert_num_queries(expected):
-        response = client.get(reverse("clients:timeline", args=[participant.pk]))
-    return response
-
-
 def test_timeline_query_count_is_the_same_for_1_and_50_entries(
     client, casemanager, participant, django_assert_num_queries
 ):
     def add(count):
         for n in range(count):
-            services.contact_log(
-                participant=participant,
-                data=ContactData(
-                    occurred_at=timezone.now() - datetime.timedelta(hours=n),
-                    kind="phone",
-                    duration_minutes=5,
-                    primary_function="monitoring",
-                    narrative=f"Note {n}",
-                ),
-                actor=casemanager,
+            log_contact(
+                participant,
+                casemanager,
+                occurred_at=timezone.now() - datetime.timedelta(hours=n),
+                narrative=f"Note {n}",
             )
             services.appointment_schedule(
                 participant=participant,
@@ -258,16 +215,8 @@ def test_timeline_query_count_is_the_same_for_1_and_50_entries(
 
 def test_timeline_filters_by_function(client, casemanager, participant):
     for function in ("monitoring", "advocacy"):
-        services.contact_log(
-            participant=participant,
-            data=ContactData(
-                occurred_at=timezone.now(),
-                kind="phone",
-                duration_minutes=5,
-                primary_function=function,
-                narrative=f"About {function}",
-            ),
-            actor=casemanager,
+        log_contact(
+            participant, casemanager, primary_function=function, narrative=f"About {function}"
         )
     client.force_login(casemanager)
 
