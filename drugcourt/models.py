@@ -149,6 +149,14 @@ class ProgramMembership(models.Model):
         return f"{self.user} in {self.program}"
 
 
+def default_legal_criteria() -> list[str]:
+    return [
+        "The current charge is eligible under the program's policy",
+        "No disqualifying violent offense",
+        "Resides in the jurisdiction",
+    ]
+
+
 class NoteFormat(models.TextChoices):
     FREE_TEXT = "free_text", "Free text"
     DAP = "dap", "DAP (data / assessment / plan)"
@@ -164,6 +172,10 @@ class ProgramSettings(models.Model):
     program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="settings_versions")
     effective_from = models.DateField()
     change_note = models.CharField(max_length=300, blank=True)
+    # Eligibility topic: the legal criteria screenings answer, one line each.
+    legal_criteria = ArrayField(
+        models.CharField(max_length=200), default=default_legal_criteria, blank=True
+    )
     # Case notes topic: the format of every new case note in the program.
     note_format = models.CharField(
         max_length=10, choices=NoteFormat.choices, default=NoteFormat.FREE_TEXT

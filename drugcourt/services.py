@@ -20,6 +20,7 @@ from .models import (
     ProgramMembership,
     ProgramSettings,
     User,
+    default_legal_criteria,
 )
 from .program_groups import program_groups_sync
 from .roles import ROLE_ORGANIZATION_KINDS, OrganizationKind, Role
@@ -224,6 +225,7 @@ def _settings_version(
         change_note=change_note,
         created_by=actor,
         note_format=base.note_format if base else NoteFormat.FREE_TEXT,
+        legal_criteria=base.legal_criteria if base else default_legal_criteria(),
     )
     if base is not None:
         _create_phases(version, [PhaseData.from_phase(phase) for phase in base.phases.all()])

@@ -13,6 +13,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from assessments import services as assessment_services
+from assessments.models import InstrumentVersion
 from clients import services
 from clients.access import DataClass
 from clients.models import FollowUp
@@ -140,6 +142,16 @@ MATRIX = {
         frozenset({"casemanager"}), args=("follow_up",), **POST_REDIRECT
     ),
     "clients:my_calendar": Entry(REACHING),
+    "assessments:screening": Entry(CHANGES_PARTICIPANT, args=("participant",), refused_status=404),
+    "assessments:admission": Entry(CHANGES_PARTICIPANT, args=("participant",), refused_status=404),
+    "assessments:screens": Entry(CHANGES_PARTICIPANT, args=("participant",), refused_status=404),
+    "assessments:administer": Entry(
+        CHANGES_PARTICIPANT, args=("participant", "instrument_version"), refused_status=404
+    ),
+    "assessments:administration": Entry(
+        CHANGES_PARTICIPANT, args=("participant", "administration"), refused_status=404
+    ),
+    "assessments:program_screens": Entry(COORDINATOR, args=("program",), refused_status=404),
     "reports:units_of_service": Entry(frozenset({"coordinator", "casemanager", "casemanager2"})),
     "reports:units_of_service_csv": Entry(
         frozenset({"coordinator", "casemanager", "casemanager2"})
@@ -196,7 +208,17 @@ def matrix_objects(personas, program):
     appointment = services.appointment_schedule(
         participant=participant, kind="court", scheduled_at=timezone.now(), actor=casemanager
     )
+    phq9 = InstrumentVersion.objects.get(instrument__code="PHQ-9", version=1)
+    administration = assessment_services.administration_record(
+        participant=participant,
+        instrument_version=phq9,
+        administered_on=timezone.localdate(),
+        answers={**{str(n): "0" for n in range(1, 10)}, "10": "0"},
+        actor=casemanager,
+    )
     return {
+        "instrument_version": phq9.pk,
+        "administration": administration.pk,
         "contact": contact.pk,
         "follow_up": contact.follow_ups.get().pk,
         "appointment": appointment.pk,

@@ -1,0 +1,171 @@
+"""Forms for screenings, admissions, screens built from their definitions, and the builder a
+coordinator uses to add a program's own screen."""
+
+import re
+
+from django import forms
+from django.utils import timezone
+
+from clients.forms import DATE
+from clients.models import EntryType
+from drugcourt.forms import CrispyForm
+
+from .models import ScreeningDecision
+from .scoring import item_options
+
+SAFETY_FIELD = "safety_action"
+
+
+class ScreeningForm(CrispyForm):
+    screened_on = forms.DateField(widget=DATE, initial=timezone.localdate)
+    substance_use_disorder_indicated = forms.BooleanField(
+        required=False, label="A substance use disorder is indicated"
+    )
+    level_of_care_available = forms.BooleanField(
+        required=False, label="The program can provide the level of care needed"
+    )
+    decision = forms.ChoiceField(choices=ScreeningDecision.choices)
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, criteria: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.criteria = criteria
+        for index, criterion in enumerate(criteria):
+            self.fields[f"criterion_{index}"] = forms.BooleanField(required=False, label=criterion)
+        self.order_fields(["screened_on", *(f"criterion_{i}" for i in range(len(criteria)))])
+
+    def legal_criteria(self) -> dict[str, bool]:
+        return {
+            criterion: self.cleaned_data[f"criterion_{index}"]
+            for index, criterion in enumerate(self.criteria)
+        }
+
+    def screening_fields(self) -> dict:
+        names = ("screened_on", "substance_use_disorder_indicated", "level_of_care_available")
+        return {
+            **{name: self.cleaned_data[name] for name in names},
+            "decision": self.cleaned_data["decision"],
+            "reason": self.cleaned_data["reason"],
+            "legal_criteria": self.legal_criteria(),
+        }
+
+
+class AdmissionForm(CrispyForm):
+    order_or_plea_date = forms.DateField(
+        widget=DATE, required=False, label="Date of the court's order or the plea"
+    )
+    agreement_signed_on = forms.DateField(
+        widget=DATE, required=False, label="Participation agreement signed on"
+    )
+    entry_type = forms.ChoiceField(choices=EntryType.choices)
+
+
+class AdministrationForm(forms.Form):
+    """One radio question per item of the definition; the safety step field appears when a
+    safety item's answer needs it."""
+
+    administered_on = forms.DateField(widget=DATE, initial=timezone.localdate, label="Given on")
+
+    def __init__(self, *args, definition: dict, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.definition = definition
+        for item in definition["items"]:
+            self.fields[f"item_{item['key']}"] = forms.ChoiceField(
+                label=f"{item['key']}. {item['text']}",
+                choices=[(o["value"], o["label"]) for o in item_options(definition, item)],
+                widget=forms.RadioSelect,
+                error_messages={"required": "Answer this item."},
+            )
+        self.fields[SAFETY_FIELD] = forms.CharField(
+            required=False,
+            widget=forms.Textarea(attrs={"rows": 3}),
+            label=self.safety_prompt,
+        )
+
+    @property
+    def safety_prompt(self) -> str:
+        prompts = [i["safety"]["prompt"] for i in self.definition["items"] if i.get("safety")]
+        return prompts[0] if prompts else "Immediate safety step taken"
+
+    @property
+    def item_fields(self):
+        return [self[name] for name in self.fields if name.startswith("item_")]
+
+    def answers(self) -> dict[str, str]:
+        return {
+            name.removeprefix("item_"): value
+            for name, value in self.cleaned_data.items()
+            if name.startswith("item_")
+        }
+
+
+BAND_LINE = re.compile(r"^\s*(\d+)\s*[-–]\s*(\d+)\s+(.+?)\s*$")
+OPTION_LINE = re.compile(r"^\s*(.+?)\s*=\s*(-?\d+)\s*$")
+
+
+class InstrumentBuilderForm(CrispyForm):
+    """A program's own screen without code: answer options, items and bands as lines."""
+
+    code = forms.RegexField(
+        regex=r"^[A-Za-z0-9-]{2,30}$",
+        error_messages={"invalid": "Use 2 to 30 letters, digits or hyphens."},
+        help_text="Short name, e.g. WELL-5.",
+    )
+    name = forms.CharField(max_length=200)
+    instructions = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    source = forms.CharField(max_length=300, help_text="Where the items and scoring come from.")
+    options = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="One answer per line, with its score: “Not at all = 0”.",
+    )
+    items = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text="One question per line. Start a line with * to leave it out of the total.",
+    )
+    bands = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="One band per line, from 0 to the highest total: “0-4 Minimal”.",
+    )
+
+    def clean_options(self) -> list[dict]:
+        options = []
+        for number, line in enumerate(_lines(self.cleaned_data["options"]), start=1):
+            match = OPTION_LINE.match(line)
+            if not match:
+                raise forms.ValidationError(f"Line {number} is not “answer = score”.")
+            options.append({"value": str(number), "label": match[1], "score": int(match[2])})
+        return options
+
+    def clean_items(self) -> list[dict]:
+        items = []
+        for number, line in enumerate(_lines(self.cleaned_data["items"]), start=1):
+            unscored = line.startswith("*")
+            item = {"key": str(number), "text": line.lstrip("* ").strip(), "options": "answers"}
+            if unscored:
+                item["scored"] = False
+            items.append(item)
+        if not items:
+            raise forms.ValidationError("Write at least one question.")
+        return items
+
+    def clean_bands(self) -> list[dict]:
+        bands = []
+        for number, line in enumerate(_lines(self.cleaned_data["bands"]), start=1):
+            match = BAND_LINE.match(line)
+            if not match:
+                raise forms.ValidationError(f"Line {number} is not “from-to label”.")
+            bands.append({"min": int(match[1]), "max": int(match[2]), "label": match[3]})
+        return bands
+
+    def definition(self) -> dict:
+        return {
+            "source": self.cleaned_data["source"],
+            "instructions": self.cleaned_data["instructions"],
+            "option_sets": {"answers": self.cleaned_data["options"]},
+            "items": self.cleaned_data["items"],
+            "bands": self.cleaned_data["bands"],
+        }
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]

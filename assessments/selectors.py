@@ -1,0 +1,99 @@
+"""Reads of screenings, admissions, instruments and administrations."""
+
+from django.db.models import OuterRef, Q, QuerySet, Subquery
+
+from clients import access
+from clients.access import DataClass
+from clients.models import Enrollment, Participant
+from drugcourt.models import Program
+
+from .models import Administration, EligibilityScreening, Instrument, InstrumentVersion
+from .scoring import item_options
+
+
+def current_enrollment(participant: Participant) -> Enrollment | None:
+    return (
+        participant.enrollments.select_related("program").order_by("-referral_date", "-id").first()
+    )
+
+
+def screenings_of(enrollment: Enrollment) -> QuerySet[EligibilityScreening]:
+    return enrollment.screenings.select_related("decided_by")
+
+
+def instrument_versions_for(participant: Participant) -> QuerySet[InstrumentVersion]:
+    """The latest version of each active screen the participant's programs may use: the
+    standard ones and their programs' own."""
+    programs = Enrollment.objects.filter(participant=participant).values("program")
+    latest = (
+        InstrumentVersion.objects.filter(instrument=OuterRef("instrument"))
+        .order_by("-version")
+        .values("pk")[:1]
+    )
+    return (
+        InstrumentVersion.objects.filter(
+            Q(instrument__program=None) | Q(instrument__program__in=programs),
+            instrument__is_active=True,
+            pk=Subquery(latest),
+        )
+        .select_related("instrument")
+        .order_by("instrument__code")
+    )
+
+
+def administrations_of(participant: Participant) -> QuerySet[Administration]:
+    return participant.administrations.select_related(
+        "instrument_version__instrument", "administered_by"
+    ).order_by("-administered_on", "-pk")
+
+
+def latest_results(participant: Participant) -> QuerySet[Administration]:
+    """The most recent administration of each instrument (for the participant page)."""
+    return (
+        participant.administrations.select_related("instrument_version__instrument")
+        .order_by("instrument_version__instrument_id", "-administered_on", "-pk")
+        .distinct("instrument_version__instrument_id")
+    )
+
+
+def trend_of(participant: Participant, instrument: Instrument) -> QuerySet[Administration]:
+    return participant.administrations.filter(instrument_version__instrument=instrument).order_by(
+        "administered_on", "pk"
+    )
+
+
+def program_instruments(program: Program) -> QuerySet[Instrument]:
+    return Instrument.objects.filter(program=program).prefetch_related("versions")
+
+
+def answered_items(administration: Administration) -> list[tuple[dict, dict]]:
+    """(item, chosen option) pairs, read with the definition version it was scored with."""
+    definition = administration.instrument_version.definition
+    return [
+        (
+            item,
+            next(
+                option
+                for option in item_options(definition, item)
+                if option["value"] == administration.answers[item["key"]]
+            ),
+        )
+        for item in definition["items"]
+    ]
+
+
+def assessment_summary(participant: Participant, user) -> dict:
+    """The participant page's eligibility and admission section (court view may read it)."""
+    enrollment = current_enrollment(participant)
+    return {
+        "screening": enrollment.screenings.first() if enrollment else None,
+        "admission": getattr(enrollment, "admission", None) if enrollment else None,
+        "may_change": access.can_change(user, participant, DataClass.ENROLLMENT),
+    }
+
+
+def screens_section(participant: Participant, user) -> dict:
+    return {
+        "latest": latest_results(participant),
+        "may_give": access.can_change(user, participant, DataClass.ASSESSMENT_DETAIL),
+    }

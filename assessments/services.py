@@ -1,0 +1,276 @@
+"""Writes for screenings, admissions, instruments and their administrations."""
+
+import datetime
+import json
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from clients import access
+from clients import services as client_services
+from clients.models import (
+    AlertSeverity,
+    CaseAssignment,
+    Enrollment,
+    EnrollmentStatus,
+    Participant,
+    TeamRole,
+)
+from drugcourt.audit import audited_write
+from drugcourt.models import Program, User
+
+from . import scoring
+from .models import (
+    Administration,
+    Admission,
+    EligibilityScreening,
+    Instrument,
+    InstrumentVersion,
+    ScreeningDecision,
+)
+
+DEFINITIONS_DIR = Path(__file__).resolve().parent / "instruments"
+
+# ---------------------------------------------------------------------------------------------
+# Instrument definitions
+
+
+def instrument_definitions_sync() -> list[InstrumentVersion]:
+    """Stores every standard definition file not stored yet (run after each migrate).
+
+    A stored version is never changed: a file whose content differs from its stored version
+    is an error, because old administrations must keep scoring as they did. Change a
+    definition by adding a file with the next version number."""
+    added = []
+    with transaction.atomic():
+        for path in sorted(DEFINITIONS_DIR.glob("*.json")):
+            definition = json.loads(path.read_text(encoding="utf-8"))
+            scoring.check_definition(definition)
+            instrument, _ = Instrument.objects.get_or_create(
+                code=definition["code"], program=None, defaults={"name": definition["name"]}
+            )
+            stored = instrument.versions.filter(version=definition["version"]).first()
+            if stored is None:
+                added.append(
+                    InstrumentVersion.objects.create(
+                        instrument=instrument,
+                        version=definition["version"],
+                        definition=definition,
+                    )
+                )
+            elif stored.definition != definition:
+                raise scoring.DefinitionError(
+                    f"{path.name} differs from the stored {stored}: give the change a new "
+                    "version number instead of editing a version in use."
+                )
+    return added
+
+
+def instrument_create(
+    *, program: Program, code: str, name: str, definition: dict, actor: User
+) -> InstrumentVersion:
+    """A program's own screen (or its next version), from a definition the coordinator built."""
+    if not access.coordinates(actor, program):
+        raise ValidationError("Only the program's coordinators add screens.")
+    with audited_write(actor):
+        instrument, _ = Instrument.objects.get_or_create(
+            program=program, code=code, defaults={"name": name}
+        )
+        latest = instrument.versions.order_by("-version").first()
+        definition = {
+            **definition,
+            "code": code,
+            "name": name,
+            "version": latest.version + 1 if latest else 1,
+        }
+        try:
+            scoring.check_definition(definition)
+        except scoring.DefinitionError as error:
+            raise ValidationError(str(error)) from None
+        instrument.name = name
+        instrument.save(update_fields=["name"])
+        return InstrumentVersion.objects.create(
+            instrument=instrument,
+            version=definition["version"],
+            definition=definition,
+            created_by=actor,
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Administrations
+
+
+def administration_record(
+    *,
+    participant: Participant,
+    instrument_version: InstrumentVersion,
+    administered_on: datetime.date,
+    answers: dict[str, str],
+    actor: User,
+    safety_action: str = "",
+) -> Administration:
+    """Scores a screen item by item. A safety item answered above its threshold (PHQ-9 item 9)
+    stops the save until the assessor records the immediate step taken; then an urgent alert
+    goes to the participant's case managers."""
+    if not access.can_change(actor, participant, access.DataClass.ASSESSMENT_DETAIL):
+        raise ValidationError("You may not record screens for this participant.")
+    _check_assessment_date(participant, administered_on)
+    try:
+        result = scoring.score(instrument_version.definition, answers)
+    except ValueError as error:
+        raise ValidationError({"answers": str(error)}) from None
+    if result.safety_items and not safety_action.strip():
+        raise ValidationError(
+            {"safety_action": "Record the immediate safety step you took before saving."}
+        )
+    with audited_write(actor):
+        administration = Administration.objects.create(
+            participant=participant,
+            instrument_version=instrument_version,
+            administered_on=administered_on,
+            administered_by=actor,
+            answers=answers,
+            total_score=result.total,
+            band=result.band,
+            safety_action=safety_action.strip(),
+        )
+        if result.safety_items:
+            _raise_safety_alerts(administration, result.safety_items)
+        return administration
+
+
+def _check_assessment_date(participant: Participant, day: datetime.date) -> None:
+    if day > timezone.localdate():
+        raise ValidationError({"administered_on": "The date cannot be in the future."})
+    first_referral = (
+        participant.enrollments.order_by("referral_date").values_list("referral_date", flat=True)
+    ).first()
+    if first_referral and day < first_referral:
+        raise ValidationError(
+            {"administered_on": f"The date is before the referral ({first_referral:%Y-%m-%d})."}
+        )
+
+
+def _raise_safety_alerts(administration: Administration, items: tuple[str, ...]) -> None:
+    code = administration.instrument_version.instrument.code
+    managers = CaseAssignment.objects.filter(
+        participant=administration.participant,
+        team_role=TeamRole.CASE_MANAGER,
+        ended_on__isnull=True,
+    ).select_related("user")
+    # One alert per case manager (or one unassigned when none is on the team yet).
+    for assignment in managers or [None]:
+        recipient = assignment.user if assignment else None
+        client_services.alert_raise(
+            participant=administration.participant,
+            kind="safety_item",
+            source_key=f"administration:{administration.pk}:{getattr(recipient, 'pk', 0)}",
+            data_class=access.DataClass.ASSESSMENT_DETAIL,
+            severity=AlertSeverity.URGENT,
+            message=f"{code} item {', '.join(items)} needs follow-up: "
+            f"{administration.safety_action[:150]}",
+            assigned_to=recipient,
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Eligibility screening and admission
+
+
+def screening_record(
+    *,
+    enrollment: Enrollment,
+    screened_on: datetime.date,
+    legal_criteria: dict[str, bool],
+    substance_use_disorder_indicated: bool,
+    level_of_care_available: bool,
+    decision: str,
+    reason: str,
+    actor: User,
+) -> EligibilityScreening:
+    """Records a screening decision. A referred enrollment moves to screening; not eligible
+    declines it (the record and its reason stay)."""
+    if not access.can_change(actor, enrollment.participant, access.DataClass.ENROLLMENT):
+        raise ValidationError("You may not screen this participant.")
+    if enrollment.status not in (EnrollmentStatus.REFERRED, EnrollmentStatus.SCREENING):
+        raise ValidationError("Only a referred enrollment, or one in screening, is screened.")
+    if enrollment.screenings.exclude(decision=ScreeningDecision.NEEDS_INFORMATION).exists():
+        raise ValidationError("This enrollment already has a screening decision.")
+    if not reason.strip():
+        raise ValidationError({"reason": "Give the reason for the decision."})
+    if screened_on > timezone.localdate() or screened_on < enrollment.referral_date:
+        raise ValidationError({"screened_on": "The date must be between the referral and today."})
+    with audited_write(actor):
+        screening = EligibilityScreening.objects.create(
+            enrollment=enrollment,
+            screened_on=screened_on,
+            legal_criteria=legal_criteria,
+            substance_use_disorder_indicated=substance_use_disorder_indicated,
+            level_of_care_available=level_of_care_available,
+            decision=decision,
+            reason=reason.strip(),
+            decided_by=actor,
+        )
+        if enrollment.status == EnrollmentStatus.REFERRED:
+            client_services.enrollment_change_status(
+                enrollment=enrollment,
+                to_status=EnrollmentStatus.SCREENING,
+                effective_date=screened_on,
+                reason="Eligibility screening.",
+                actor=actor,
+            )
+        if decision == ScreeningDecision.NOT_ELIGIBLE:
+            client_services.enrollment_change_status(
+                enrollment=enrollment,
+                to_status=EnrollmentStatus.DECLINED,
+                effective_date=screened_on,
+                reason=f"Not eligible: {reason.strip()}",
+                actor=actor,
+            )
+        return screening
+
+
+def admission_record(
+    *,
+    enrollment: Enrollment,
+    order_or_plea_date: datetime.date | None,
+    agreement_signed_on: datetime.date | None,
+    entry_type: str,
+    actor: User,
+) -> Admission:
+    """Admits an eligible participant: the court's order or plea and the signed participation
+    agreement are required; the lifecycle service makes the enrollment active in phase 1."""
+    errors = {}
+    if order_or_plea_date is None:
+        errors["order_or_plea_date"] = "Record the date of the court's order or the plea."
+    if agreement_signed_on is None:
+        errors["agreement_signed_on"] = "Record when the participation agreement was signed."
+    if errors:
+        raise ValidationError(errors)
+    if not enrollment.screenings.filter(decision=ScreeningDecision.ELIGIBLE).exists():
+        raise ValidationError("Only a participant screened eligible can be admitted.")
+    entry_date = max(order_or_plea_date, agreement_signed_on)
+    if entry_date > timezone.localdate():
+        raise ValidationError({"agreement_signed_on": "The dates cannot be in the future."})
+    arrests = [c.arrest_date for c in enrollment.charges.all() if c.arrest_date]
+    with audited_write(actor):
+        client_services.enrollment_change_status(
+            enrollment=enrollment,
+            to_status=EnrollmentStatus.ACTIVE,
+            effective_date=entry_date,
+            reason="Admitted: court order or plea and signed participation agreement.",
+            entry_type=entry_type,
+            actor=actor,
+        )
+        return Admission.objects.create(
+            enrollment=enrollment,
+            order_or_plea_date=order_or_plea_date,
+            agreement_signed_on=agreement_signed_on,
+            entry_date=entry_date,
+            days_from_arrest=(entry_date - min(arrests)).days if arrests else None,
+            days_from_referral=(entry_date - enrollment.referral_date).days,
+            admitted_by=actor,
+        )
