@@ -42,4 +42,9 @@ urlpatterns = [
         views.program_settings_note_format,
         name="program_settings_note_format",
     ),
+    path(
+        "programs/<int:pk>/settings/eligibility/",
+        views.program_settings_legal_criteria,
+        name="program_settings_legal_criteria",
+    ),
 ]

@@ -107,6 +107,18 @@ class NoteFormatChangeForm(SettingsChangeForm):
     )
 
 
+class LegalCriteriaChangeForm(SettingsChangeForm):
+    legal_criteria = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 5}),
+        label="Legal eligibility criteria",
+        help_text="One criterion per line; every screening answers each of them.",
+        error_messages={"required": "List at least one legal criterion."},
+    )
+
+    def clean_legal_criteria(self) -> list[str]:
+        return self.cleaned_data["legal_criteria"].splitlines()
+
+
 class PhaseForm(forms.Form):
     name = forms.CharField(max_length=100)
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))

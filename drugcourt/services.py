@@ -195,6 +195,27 @@ def program_settings_change_note_format(
         return version
 
 
+def program_settings_change_legal_criteria(
+    *,
+    program: Program,
+    effective_from: datetime.date,
+    legal_criteria: list[str],
+    change_note: str,
+    actor: User,
+) -> ProgramSettings:
+    """Records the eligibility checklist in force from `effective_from` (see _settings_version)."""
+    criteria = [criterion.strip() for criterion in legal_criteria if criterion.strip()]
+    if not criteria:
+        raise ValidationError({"legal_criteria": "List at least one legal criterion."})
+    if len({c.lower() for c in criteria}) != len(criteria):
+        raise ValidationError({"legal_criteria": "A criterion is listed twice."})
+    with audited_write(actor):
+        version = _settings_version(program, effective_from, change_note, actor)
+        version.legal_criteria = criteria
+        version.save(update_fields=["legal_criteria"])
+        return version
+
+
 def _settings_version(
     program: Program, effective_from: datetime.date, change_note: str, actor: User
 ) -> ProgramSettings:

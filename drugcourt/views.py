@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from . import health, selectors, services
 from .forms import (
+    LegalCriteriaChangeForm,
     NoteFormatChangeForm,
     OrganizationForm,
     PhaseFormSet,
@@ -358,20 +359,44 @@ def program_settings_phases(request, pk: int):
 
 @role_required(Role.COORDINATOR)
 def program_settings_note_format(request, pk: int):
+    return _program_settings_topic(
+        request,
+        pk,
+        form_class=NoteFormatChangeForm,
+        initial=lambda in_force: {"note_format": in_force.note_format},
+        change=services.program_settings_change_note_format,
+        title="Case note format",
+    )
+
+
+@role_required(Role.COORDINATOR)
+def program_settings_legal_criteria(request, pk: int):
+    return _program_settings_topic(
+        request,
+        pk,
+        form_class=LegalCriteriaChangeForm,
+        initial=lambda in_force: {"legal_criteria": "\n".join(in_force.legal_criteria)},
+        change=services.program_settings_change_legal_criteria,
+        title="Eligibility criteria",
+    )
+
+
+def _program_settings_topic(request, pk: int, *, form_class, initial, change, title: str):
+    """One settings topic's change page: the values in force today, a date to apply from."""
     program = get_coordinated_program_or_404(request.user, pk)
     today = services.program_today(program)
     in_force = selectors.program_settings_in_force(program, today)
-    form = NoteFormatChangeForm(
+    form = form_class(
         request.POST or None,
-        initial={"effective_from": today, "note_format": in_force and in_force.note_format},
+        initial={"effective_from": today, **(initial(in_force) if in_force else {})},
     )
     if request.method == "POST" and form.is_valid():
         with form_errors_from(form):
-            services.program_settings_change_note_format(
-                program=program, **form.cleaned_data, actor=request.user
-            )
-            messages.success(request, "The case note format is saved.")
+            change(program=program, **form.cleaned_data, actor=request.user)
+            messages.success(request, f"{title}: saved.")
             return redirect("core:program_settings", pk=program.pk)
     return render(
-        request, "drugcourt/program_settings_note_format.html", {"program": program, "form": form}
+        request,
+        "drugcourt/program_settings_topic.html",
+        {"program": program, "form": form, "title": title},
     )

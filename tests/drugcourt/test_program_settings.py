@@ -142,3 +142,30 @@ def test_note_format_refuses_an_unknown_format(coordinator_client, program):
 
     assert "Select a valid choice" in response.content.decode()
     assert program.settings_versions.count() == 1
+
+
+def test_coordinator_changes_the_eligibility_checklist_from_a_date(coordinator_client, program):
+    response = coordinator_client.post(
+        reverse("core:program_settings_legal_criteria", args=[program.pk]),
+        {
+            "effective_from": "2026-04-01",
+            "change_note": "New county policy",
+            "legal_criteria": "Eligible charge\n\nNo violent offense in 10 years\n",
+        },
+    )
+
+    assert response.status_code == 302
+    april = program_settings_in_force(program, datetime.date(2026, 4, 1))
+    assert april.legal_criteria == ["Eligible charge", "No violent offense in 10 years"]
+    assert program_settings_in_force(program, datetime.date(2026, 3, 31)).legal_criteria != (
+        april.legal_criteria
+    )
+
+
+def test_an_empty_checklist_is_refused(coordinator_client, program):
+    response = coordinator_client.post(
+        reverse("core:program_settings_legal_criteria", args=[program.pk]),
+        {"effective_from": "2026-04-01", "change_note": "x", "legal_criteria": "  \n "},
+    )
+
+    assert "List at least one legal criterion." in response.content.decode()
