@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from clients import access
 from clients.access import DataClass
 from drugcourt.forms import form_errors_from
-from drugcourt.models import Program
+from drugcourt.models import Program, default_legal_criteria
 from drugcourt.selectors import program_settings_in_force
 from drugcourt.services import program_today
 
@@ -37,7 +37,7 @@ def screening(request, pk: int):
     settings_in_force = program_settings_in_force(
         enrollment.program, program_today(enrollment.program)
     )
-    criteria = settings_in_force.legal_criteria if settings_in_force else []
+    criteria = settings_in_force.legal_criteria if settings_in_force else default_legal_criteria()
     form = ScreeningForm(request.POST or None, criteria=criteria)
     if request.method == "POST" and form.is_valid():
         with form_errors_from(form):
