@@ -8,6 +8,14 @@ def _sync_standard_instruments(sender, **kwargs) -> None:
     instrument_definitions_sync()
 
 
+def _register_demo_step() -> None:
+    from drugcourt.demo import register_demo_step
+
+    from .demo import seed_demo_assessments
+
+    register_demo_step(seed_demo_assessments)
+
+
 class AssessmentsConfig(AppConfig):
     name = "assessments"
     verbose_name = "Assessments"
@@ -17,3 +25,6 @@ class AssessmentsConfig(AppConfig):
         # migrate stores the versions not stored yet (and refuses an edited stored version).
         post_migrate.connect(_sync_standard_instruments, sender=self)
         from . import registrations  # noqa: F401  (participant page sections)
+
+        # After the clients demo steps (clients is installed first): screens its participants.
+        _register_demo_step()
