@@ -169,3 +169,42 @@ class InstrumentBuilderForm(CrispyForm):
 
 def _lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+class RiskNeedForm(CrispyForm):
+    """The program's risk and need items; the intensity fields left empty accept the
+    quadrant's recommendation."""
+
+    assessed_on = forms.DateField(widget=DATE, initial=timezone.localdate)
+    track = forms.CharField(max_length=100, required=False, label="Track (empty: as recommended)")
+    court_every_weeks = forms.IntegerField(
+        required=False, min_value=1, max_value=26, label="Court every … weeks"
+    )
+    tests_per_week = forms.IntegerField(required=False, min_value=1, max_value=7)
+    contacts_per_week = forms.IntegerField(
+        required=False, min_value=0, max_value=14, label="Case manager contacts per week"
+    )
+    override_reason = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Why the team departs from the recommendation",
+    )
+
+    def __init__(self, *args, config: dict, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.config = config
+        for prefix, items in (("risk", config["risk_items"]), ("need", config["need_items"])):
+            for index, item in enumerate(items):
+                self.fields[f"{prefix}_{index}"] = forms.BooleanField(required=False, label=item)
+        self.order_fields(["assessed_on", *(n for n in self.fields if n[:5] in ("risk_", "need_"))])
+
+    def answers(self, prefix: str) -> dict[str, bool]:
+        items = self.config[f"{prefix}_items"]
+        return {item: self.cleaned_data[f"{prefix}_{i}"] for i, item in enumerate(items)}
+
+    def accepted(self, recommended: dict) -> dict:
+        """The intensity as entered, each empty field taking the recommended value."""
+        return {
+            name: self.cleaned_data[name] if self.cleaned_data[name] not in (None, "") else value
+            for name, value in recommended.items()
+        }

@@ -154,3 +154,61 @@ class Admission(models.Model):
 
     def __str__(self) -> str:
         return f"Admitted {self.entry_date:%Y-%m-%d}"
+
+
+class Quadrant(models.TextChoices):
+    HIGH_HIGH = "high_high", "High risk / high need"
+    HIGH_LOW = "high_low", "High risk / low need"
+    LOW_HIGH = "low_high", "Low risk / high need"
+    LOW_LOW = "low_low", "Low risk / low need"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
+class RiskNeedAssessment(models.Model):
+    """Criminogenic risk and clinical need items as the program configures them, the quadrant
+    they give, what it recommends, and the intensity the team accepted (an override needs a
+    reason). The accepted intensity is what monitoring and the court use."""
+
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="risk_need_assessments"
+    )
+    assessed_on = models.DateField()
+    risk_answers = models.JSONField()
+    need_answers = models.JSONField()
+    risk_score = models.PositiveSmallIntegerField()
+    need_score = models.PositiveSmallIntegerField()
+    quadrant = models.CharField(max_length=10, choices=Quadrant.choices)
+    recommended = models.JSONField(help_text="The quadrant's recommendation when assessed.")
+    track = models.CharField(max_length=100)
+    court_every_weeks = models.PositiveSmallIntegerField()
+    tests_per_week = models.PositiveSmallIntegerField()
+    contacts_per_week = models.PositiveSmallIntegerField()
+    override_reason = models.TextField(blank=True)
+    assessed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-assessed_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(tests_per_week__lte=7), name="risk_need_tests_per_week_range"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(court_every_weeks__gte=1), name="risk_need_court_interval"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_quadrant_display()} on {self.assessed_on:%Y-%m-%d}"
+
+    @property
+    def is_override(self) -> bool:
+        accepted = {
+            "track": self.track,
+            "court_every_weeks": self.court_every_weeks,
+            "tests_per_week": self.tests_per_week,
+            "contacts_per_week": self.contacts_per_week,
+        }
+        return accepted != self.recommended

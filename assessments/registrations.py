@@ -8,7 +8,7 @@ from . import selectors
 register_section(
     ParticipantSection(
         key="eligibility",
-        title="Eligibility and admission",
+        title="Eligibility, admission, risk and need",
         template="assessments/sections/assessment_summary.html",
         data_class=DataClass.ENROLLMENT,
         context=selectors.assessment_summary,

@@ -1,13 +1,23 @@
 """Reads of screenings, admissions, instruments and administrations."""
 
+import datetime
+
 from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
 
 from clients import access
 from clients.access import DataClass
 from clients.models import Enrollment, Participant
 from drugcourt.models import Program
+from drugcourt.services import program_today
 
-from .models import Administration, EligibilityScreening, Instrument, InstrumentVersion
+from .models import (
+    Administration,
+    EligibilityScreening,
+    Instrument,
+    InstrumentVersion,
+    RiskNeedAssessment,
+)
 from .scoring import item_options
 
 
@@ -88,7 +98,9 @@ def assessment_summary(participant: Participant, user) -> dict:
     return {
         "screening": enrollment.screenings.first() if enrollment else None,
         "admission": getattr(enrollment, "admission", None) if enrollment else None,
+        "risk_need": risk_need_of(participant),
         "may_change": access.can_change(user, participant, DataClass.ENROLLMENT),
+        "may_assess": access.can_change(user, participant, DataClass.ASSESSMENT_SUMMARY),
     }
 
 
@@ -97,3 +109,14 @@ def screens_section(participant: Participant, user) -> dict:
         "latest": latest_results(participant),
         "may_give": access.can_change(user, participant, DataClass.ASSESSMENT_DETAIL),
     }
+
+
+def risk_need_of(participant: Participant) -> RiskNeedAssessment | None:
+    """The latest risk and need assessment: its accepted intensity is the one in force."""
+    return participant.risk_need_assessments.select_related("assessed_by").first()
+
+
+def program_today_for(participant: Participant) -> datetime.date:
+    """Today in the time zone of the participant's current program."""
+    enrollment = current_enrollment(participant)
+    return program_today(enrollment.program) if enrollment else timezone.localdate()

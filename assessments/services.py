@@ -2,6 +2,7 @@
 
 import datetime
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
@@ -19,7 +20,7 @@ from clients.models import (
     TeamRole,
 )
 from drugcourt.audit import audited_write
-from drugcourt.models import Program, User
+from drugcourt.models import Program, ProgramSettings, User, default_risk_need
 
 from . import scoring
 from .models import (
@@ -28,6 +29,8 @@ from .models import (
     EligibilityScreening,
     Instrument,
     InstrumentVersion,
+    Quadrant,
+    RiskNeedAssessment,
     ScreeningDecision,
 )
 
@@ -117,7 +120,7 @@ def administration_record(
     goes to the participant's case managers."""
     if not access.can_change(actor, participant, access.DataClass.ASSESSMENT_DETAIL):
         raise ValidationError("You may not record screens for this participant.")
-    _check_assessment_date(participant, administered_on)
+    _check_assessment_date(participant, administered_on, field="administered_on")
     try:
         result = scoring.score(instrument_version.definition, answers)
     except ValueError as error:
@@ -142,15 +145,15 @@ def administration_record(
         return administration
 
 
-def _check_assessment_date(participant: Participant, day: datetime.date) -> None:
+def _check_assessment_date(participant: Participant, day: datetime.date, *, field: str) -> None:
     if day > timezone.localdate():
-        raise ValidationError({"administered_on": "The date cannot be in the future."})
+        raise ValidationError({field: "The date cannot be in the future."})
     first_referral = (
         participant.enrollments.order_by("referral_date").values_list("referral_date", flat=True)
     ).first()
     if first_referral and day < first_referral:
         raise ValidationError(
-            {"administered_on": f"The date is before the referral ({first_referral:%Y-%m-%d})."}
+            {field: f"The date is before the referral ({first_referral:%Y-%m-%d})."}
         )
 
 
@@ -273,4 +276,101 @@ def admission_record(
             days_from_arrest=(entry_date - min(arrests)).days if arrests else None,
             days_from_referral=(entry_date - enrollment.referral_date).days,
             admitted_by=actor,
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Risk and need
+
+INTENSITY_FIELDS = ("track", "court_every_weeks", "tests_per_week", "contacts_per_week")
+
+
+@dataclass(frozen=True)
+class Intensity:
+    track: str
+    court_every_weeks: int
+    tests_per_week: int
+    contacts_per_week: int
+
+    def as_dict(self) -> dict:
+        return {name: getattr(self, name) for name in INTENSITY_FIELDS}
+
+
+@dataclass(frozen=True)
+class QuadrantResult:
+    risk_score: int
+    need_score: int
+    quadrant: Quadrant
+    recommended: Intensity
+
+
+def quadrant_for(config: dict, risk_answers: dict[str, bool], need_answers: dict[str, bool]):
+    """Counts the risk and need items answered yes; each is high from the program's
+    threshold; the quadrant's recommendation comes from the program's settings."""
+    risk_score = sum(bool(risk_answers.get(item)) for item in config["risk_items"])
+    need_score = sum(bool(need_answers.get(item)) for item in config["need_items"])
+    risk = "high" if risk_score >= config["risk_high_at"] else "low"
+    need = "high" if need_score >= config["need_high_at"] else "low"
+    quadrant = Quadrant(f"{risk}_{need}")
+    return QuadrantResult(
+        risk_score=risk_score,
+        need_score=need_score,
+        quadrant=quadrant,
+        recommended=Intensity(**config["recommendations"][quadrant]),
+    )
+
+
+def risk_need_config_for(participant: Participant, day: datetime.date) -> dict:
+    """The risk and need settings of the participant's current program in force on `day`
+    (the first version when the program's settings start later)."""
+    enrollment = participant.enrollments.order_by("-referral_date", "-id").first()
+    if enrollment is None:
+        return default_risk_need()
+    versions = ProgramSettings.objects.filter(program_id=enrollment.program_id)
+    version = (
+        versions.filter(effective_from__lte=day).order_by("-effective_from").first()
+        or versions.order_by("effective_from").first()
+    )
+    return version.risk_need if version else default_risk_need()
+
+
+def risk_need_record(
+    *,
+    participant: Participant,
+    assessed_on: datetime.date,
+    risk_answers: dict[str, bool],
+    need_answers: dict[str, bool],
+    accepted: Intensity,
+    actor: User,
+    override_reason: str = "",
+) -> RiskNeedAssessment:
+    """Records the quadrant and the intensity the team accepts; departing from the quadrant's
+    recommendation needs a reason."""
+    if not access.can_change(actor, participant, access.DataClass.ASSESSMENT_SUMMARY):
+        raise ValidationError("You may not assess this participant.")
+    _check_assessment_date(participant, assessed_on, field="assessed_on")
+    result = quadrant_for(
+        risk_need_config_for(participant, assessed_on), risk_answers, need_answers
+    )
+    if accepted != result.recommended and not override_reason.strip():
+        raise ValidationError(
+            {"override_reason": "Say why the team departs from the recommended intensity."}
+        )
+    if not 0 < accepted.tests_per_week <= 7 or accepted.court_every_weeks < 1:
+        raise ValidationError(
+            {"tests_per_week": "Tests per week run from 1 to 7, court from every week on."}
+        )
+    with audited_write(actor):
+        return RiskNeedAssessment.objects.create(
+            participant=participant,
+            assessed_on=assessed_on,
+            risk_answers=risk_answers,
+            need_answers=need_answers,
+            risk_score=result.risk_score,
+            need_score=result.need_score,
+            quadrant=result.quadrant,
+            recommended=result.recommended.as_dict(),
+            override_reason=override_reason.strip() if accepted != result.recommended else "",
+            assessed_by=actor,
+            **accepted.as_dict(),
         )

@@ -7,6 +7,7 @@ app_name = "assessments"
 urlpatterns = [
     path("participants/<int:pk>/screening/", views.screening, name="screening"),
     path("participants/<int:pk>/admission/", views.admission, name="admission"),
+    path("participants/<int:pk>/risk-need/", views.risk_need, name="risk_need"),
     path("participants/<int:pk>/screens/", views.screens, name="screens"),
     path(
         "participants/<int:pk>/screens/<int:version_pk>/new/",

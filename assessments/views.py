@@ -18,6 +18,7 @@ from .forms import (
     AdministrationForm,
     AdmissionForm,
     InstrumentBuilderForm,
+    RiskNeedForm,
     ScreeningForm,
 )
 from .models import Administration
@@ -168,4 +169,37 @@ def program_screens(request, program_pk: int):
         request,
         "assessments/program_screens.html",
         {"program": program, "form": form, "instruments": selectors.program_instruments(program)},
+    )
+
+
+@login_required
+def risk_need(request, pk: int):
+    participant = access.get_participant_or_404(
+        request.user, pk, DataClass.ASSESSMENT_SUMMARY, change=True
+    )
+    config = services.risk_need_config_for(participant, selectors.program_today_for(participant))
+    form = RiskNeedForm(request.POST or None, config=config)
+    if request.method == "POST" and form.is_valid():
+        result = services.quadrant_for(config, form.answers("risk"), form.answers("need"))
+        with form_errors_from(form):
+            services.risk_need_record(
+                participant=participant,
+                assessed_on=form.cleaned_data["assessed_on"],
+                risk_answers=form.answers("risk"),
+                need_answers=form.answers("need"),
+                accepted=services.Intensity(**form.accepted(result.recommended.as_dict())),
+                override_reason=form.cleaned_data["override_reason"],
+                actor=request.user,
+            )
+            messages.success(request, f"Recorded: {result.quadrant.label}.")
+            return redirect("clients:participant_detail", pk=participant.pk)
+    return render(
+        request,
+        "assessments/risk_need.html",
+        {
+            "participant": participant,
+            "form": form,
+            "config": config,
+            "latest": selectors.risk_need_of(participant),
+        },
     )

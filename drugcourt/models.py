@@ -157,6 +157,54 @@ def default_legal_criteria() -> list[str]:
     ]
 
 
+def default_risk_need() -> dict:
+    """Risk and need items (answered yes/no), the counts from which each is high, and what each
+    quadrant recommends. Program-configured: the licensed instruments (RANT) are not built in."""
+    return {
+        "risk_items": [
+            "Under 25 at the first arrest",
+            "Prior felony conviction",
+            "Prior failure in treatment or supervision",
+            "Began substance use before age 14",
+            "No stable residence",
+        ],
+        "need_items": [
+            "Severe substance use disorder",
+            "History of withdrawal or chronic heavy use",
+            "Co-occurring mental health symptoms",
+            "Prior treatment without lasting recovery",
+        ],
+        "risk_high_at": 3,
+        "need_high_at": 2,
+        "recommendations": {
+            "high_high": {
+                "track": "Standard drug court",
+                "court_every_weeks": 2,
+                "tests_per_week": 3,
+                "contacts_per_week": 2,
+            },
+            "high_low": {
+                "track": "Accountability (supervision, prosocial services)",
+                "court_every_weeks": 2,
+                "tests_per_week": 3,
+                "contacts_per_week": 1,
+            },
+            "low_high": {
+                "track": "Treatment (less court, more treatment)",
+                "court_every_weeks": 4,
+                "tests_per_week": 2,
+                "contacts_per_week": 1,
+            },
+            "low_low": {
+                "track": "Diversion (minimal supervision)",
+                "court_every_weeks": 8,
+                "tests_per_week": 1,
+                "contacts_per_week": 1,
+            },
+        },
+    }
+
+
 class NoteFormat(models.TextChoices):
     FREE_TEXT = "free_text", "Free text"
     DAP = "dap", "DAP (data / assessment / plan)"
@@ -176,6 +224,8 @@ class ProgramSettings(models.Model):
     legal_criteria = ArrayField(
         models.CharField(max_length=200), default=default_legal_criteria, blank=True
     )
+    # Risk and need topic (see default_risk_need for the shape).
+    risk_need = models.JSONField(default=default_risk_need)
     # Case notes topic: the format of every new case note in the program.
     note_format = models.CharField(
         max_length=10, choices=NoteFormat.choices, default=NoteFormat.FREE_TEXT

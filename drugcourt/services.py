@@ -21,6 +21,7 @@ from .models import (
     ProgramSettings,
     User,
     default_legal_criteria,
+    default_risk_need,
 )
 from .program_groups import program_groups_sync
 from .roles import ROLE_ORGANIZATION_KINDS, OrganizationKind, Role
@@ -247,6 +248,7 @@ def _settings_version(
         created_by=actor,
         note_format=base.note_format if base else NoteFormat.FREE_TEXT,
         legal_criteria=base.legal_criteria if base else default_legal_criteria(),
+        risk_need=base.risk_need if base else default_risk_need(),
     )
     if base is not None:
         _create_phases(version, [PhaseData.from_phase(phase) for phase in base.phases.all()])

@@ -145,6 +145,7 @@ MATRIX = {
     "clients:my_calendar": Entry(REACHING),
     "assessments:screening": Entry(CHANGES_PARTICIPANT, args=("participant",), refused_status=404),
     "assessments:admission": Entry(CHANGES_PARTICIPANT, args=("participant",), refused_status=404),
+    "assessments:risk_need": Entry(CHANGES_PARTICIPANT, args=("participant",), refused_status=404),
     "assessments:screens": Entry(CHANGES_PARTICIPANT, args=("participant",), refused_status=404),
     "assessments:administer": Entry(
         CHANGES_PARTICIPANT, args=("participant", "instrument_version"), refused_status=404
