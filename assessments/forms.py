@@ -10,7 +10,14 @@ from clients.forms import DATE
 from clients.models import EntryType
 from drugcourt.forms import CrispyForm
 
-from .models import ScreeningDecision
+from .models import (
+    ASAM_DIMENSIONS,
+    ASAM_LEVELS,
+    ASAM_RISK_RATINGS,
+    NeedDomain,
+    NeedPriority,
+    ScreeningDecision,
+)
 from .scoring import item_options
 
 SAFETY_FIELD = "safety_action"
@@ -208,3 +215,37 @@ class RiskNeedForm(CrispyForm):
             name: self.cleaned_data[name] if self.cleaned_data[name] not in (None, "") else value
             for name, value in recommended.items()
         }
+
+
+class AsamForm(CrispyForm):
+    assessed_on = forms.DateField(widget=DATE, initial=timezone.localdate)
+    level_of_care = forms.ChoiceField(label="Level of care chosen")
+    justification = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, edition: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.edition = edition
+        self.fields["level_of_care"].choices = [(lvl, lvl) for lvl in ASAM_LEVELS[edition]]
+        for index, dimension in enumerate(ASAM_DIMENSIONS[edition], start=1):
+            self.fields[f"rating_{index}"] = forms.TypedChoiceField(
+                label=f"Dimension {index}: {dimension}",
+                choices=ASAM_RISK_RATINGS,
+                coerce=int,
+            )
+            self.fields[f"notes_{index}"] = forms.CharField(
+                required=False, label=f"Notes on dimension {index}", max_length=1000
+            )
+        self.order_fields(["assessed_on"])
+
+    def ratings(self) -> list[dict]:
+        return [
+            {"rating": self.cleaned_data[f"rating_{n}"], "notes": self.cleaned_data[f"notes_{n}"]}
+            for n in range(1, len(ASAM_DIMENSIONS[self.edition]) + 1)
+        ]
+
+
+class NeedForm(CrispyForm):
+    domain = forms.ChoiceField(choices=NeedDomain.choices)
+    priority = forms.ChoiceField(choices=NeedPriority.choices)
+    description = forms.CharField(max_length=300)
+    identified_on = forms.DateField(widget=DATE, initial=timezone.localdate)

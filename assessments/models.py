@@ -212,3 +212,124 @@ class RiskNeedAssessment(models.Model):
             "contacts_per_week": self.contacts_per_week,
         }
         return accepted != self.recommended
+
+
+class AsamEdition(models.IntegerChoices):
+    THIRD = 3, "3rd edition (2013)"
+    FOURTH = 4, "4th edition (2023)"
+
+
+# The dimensions and levels of care of each edition (DOMAIN.md). The placement logic itself is
+# licensed: the assessor chooses the level and justifies it; nothing here computes one.
+ASAM_DIMENSIONS: dict[int, tuple[str, ...]] = {
+    AsamEdition.THIRD: (
+        "Acute intoxication and/or withdrawal potential",
+        "Biomedical conditions and complications",
+        "Emotional, behavioral, or cognitive conditions and complications",
+        "Readiness to change",
+        "Relapse, continued use, or continued problem potential",
+        "Recovery/living environment",
+    ),
+    AsamEdition.FOURTH: (
+        "Intoxication, withdrawal, and addiction medications",
+        "Biomedical conditions",
+        "Psychiatric and cognitive conditions",
+        "Substance use-related risks",
+        "Recovery environment interactions",
+        "Person-centered considerations",
+    ),
+}
+ASAM_LEVELS: dict[int, tuple[str, ...]] = {
+    AsamEdition.THIRD: ("0.5", "1", "2.1", "2.5", "3.1", "3.3", "3.5", "3.7", "4"),
+    AsamEdition.FOURTH: ("1.0", "1.5", "1.7", "2.1", "2.5", "2.7", "3.1", "3.5", "3.7", "4"),
+}
+ASAM_RISK_RATINGS = (
+    (0, "0 – none"),
+    (1, "1 – mild"),
+    (2, "2 – moderate"),
+    (3, "3 – significant"),
+    (4, "4 – severe"),
+)
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
+class AsamAssessment(models.Model):
+    """ASAM criteria as the assessor rated them: a risk rating (0–4) and notes per dimension,
+    and the level of care chosen with its justification."""
+
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="asam_assessments"
+    )
+    assessed_on = models.DateField()
+    edition = models.PositiveSmallIntegerField(choices=AsamEdition.choices)
+    ratings = models.JSONField(help_text="[{rating, notes}] in dimension order")
+    level_of_care = models.CharField(max_length=5)
+    justification = models.TextField()
+    assessed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-assessed_on", "-id"]
+
+    def __str__(self) -> str:
+        return f"ASAM ({self.get_edition_display()}) level {self.level_of_care}"
+
+    @property
+    def rated_dimensions(self) -> list[tuple[str, dict]]:
+        return list(zip(ASAM_DIMENSIONS[self.edition], self.ratings, strict=True))
+
+
+class NeedDomain(models.TextChoices):
+    HOUSING = "housing", "Housing"
+    EMPLOYMENT = "employment", "Employment"
+    EDUCATION = "education", "Education"
+    MENTAL_HEALTH = "mental_health", "Mental health"
+    MEDICAL = "medical", "Medical"
+    TRANSPORTATION = "transportation", "Transportation"
+    CHILDCARE = "childcare", "Childcare"
+    BENEFITS = "benefits", "Benefits"
+    FAMILY = "family", "Family"
+    LEGAL = "legal", "Legal"
+
+
+class NeedPriority(models.TextChoices):
+    HIGH = "high", "High"
+    MEDIUM = "medium", "Medium"
+    LOW = "low", "Low"
+
+
+class NeedStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    ADDRESSED = "addressed", "Addressed by the plan"
+    DEFERRED = "deferred", "Deferred"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
+class Need(models.Model):
+    """A need the assessment found; open until a plan objective addresses it (or it is
+    deferred with a reason), which the treatment plan issue links."""
+
+    participant = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="needs")
+    domain = models.CharField(max_length=20, choices=NeedDomain.choices)
+    priority = models.CharField(max_length=10, choices=NeedPriority.choices)
+    description = models.CharField(max_length=300)
+    identified_on = models.DateField()
+    identified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(max_length=10, choices=NeedStatus.choices, default=NeedStatus.OPEN)
+
+    class Meta:
+        ordering = ["status", "priority", "domain"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["participant", "domain"],
+                condition=models.Q(status="open"),
+                name="need_one_open_per_domain",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_domain_display()} ({self.get_priority_display()})"

@@ -13,9 +13,12 @@ from drugcourt.services import program_today
 
 from .models import (
     Administration,
+    AsamAssessment,
     EligibilityScreening,
     Instrument,
     InstrumentVersion,
+    Need,
+    NeedStatus,
     RiskNeedAssessment,
 )
 from .scoring import item_options
@@ -95,10 +98,15 @@ def answered_items(administration: Administration) -> list[tuple[dict, dict]]:
 def assessment_summary(participant: Participant, user) -> dict:
     """The participant page's eligibility and admission section (court view may read it)."""
     enrollment = current_enrollment(participant)
+    # ASAM level and needs are the assessment summary, which the court view leaves out.
+    show_summary = access.can_see(user, participant, DataClass.ASSESSMENT_SUMMARY)
     return {
         "screening": enrollment.screenings.first() if enrollment else None,
         "admission": getattr(enrollment, "admission", None) if enrollment else None,
         "risk_need": risk_need_of(participant),
+        "show_summary": show_summary,
+        "asam": asam_of(participant).first() if show_summary else None,
+        "open_needs": open_needs_of(participant) if show_summary else (),
         "may_change": access.can_change(user, participant, DataClass.ENROLLMENT),
         "may_assess": access.can_change(user, participant, DataClass.ASSESSMENT_SUMMARY),
     }
@@ -120,3 +128,15 @@ def program_today_for(participant: Participant) -> datetime.date:
     """Today in the time zone of the participant's current program."""
     enrollment = current_enrollment(participant)
     return program_today(enrollment.program) if enrollment else timezone.localdate()
+
+
+def asam_of(participant: Participant) -> QuerySet[AsamAssessment]:
+    return participant.asam_assessments.select_related("assessed_by")
+
+
+def needs_of(participant: Participant) -> QuerySet[Need]:
+    return participant.needs.select_related("identified_by")
+
+
+def open_needs_of(participant: Participant) -> QuerySet[Need]:
+    return participant.needs.filter(status=NeedStatus.OPEN)

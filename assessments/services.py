@@ -24,11 +24,16 @@ from drugcourt.models import Program, ProgramSettings, User, default_risk_need
 
 from . import scoring
 from .models import (
+    ASAM_DIMENSIONS,
+    ASAM_LEVELS,
     Administration,
     Admission,
+    AsamAssessment,
     EligibilityScreening,
     Instrument,
     InstrumentVersion,
+    Need,
+    NeedStatus,
     Quadrant,
     RiskNeedAssessment,
     ScreeningDecision,
@@ -373,4 +378,73 @@ def risk_need_record(
             override_reason=override_reason.strip() if accepted != result.recommended else "",
             assessed_by=actor,
             **accepted.as_dict(),
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# ASAM criteria and needs
+
+
+def asam_record(
+    *,
+    participant: Participant,
+    assessed_on: datetime.date,
+    edition: int,
+    ratings: list[dict],
+    level_of_care: str,
+    justification: str,
+    actor: User,
+) -> AsamAssessment:
+    """The assessor's ASAM ratings and chosen level of care. The system never places: the
+    official placement logic is licensed."""
+    if not access.can_change(actor, participant, access.DataClass.ASSESSMENT_SUMMARY):
+        raise ValidationError("You may not assess this participant.")
+    _check_assessment_date(participant, assessed_on, field="assessed_on")
+    errors = {}
+    if len(ratings) != len(ASAM_DIMENSIONS[edition]) or any(
+        r.get("rating") not in range(5) for r in ratings
+    ):
+        errors["ratings"] = "Rate every dimension from 0 to 4."
+    if level_of_care not in ASAM_LEVELS[edition]:
+        errors["level_of_care"] = "Choose a level of care of this edition."
+    if not justification.strip():
+        errors["justification"] = "Justify the level of care chosen."
+    if errors:
+        raise ValidationError(errors)
+    with audited_write(actor):
+        return AsamAssessment.objects.create(
+            participant=participant,
+            assessed_on=assessed_on,
+            edition=edition,
+            ratings=ratings,
+            level_of_care=level_of_care,
+            justification=justification.strip(),
+            assessed_by=actor,
+        )
+
+
+def need_record(
+    *,
+    participant: Participant,
+    domain: str,
+    priority: str,
+    description: str,
+    identified_on: datetime.date,
+    actor: User,
+) -> Need:
+    if not access.can_change(actor, participant, access.DataClass.ASSESSMENT_SUMMARY):
+        raise ValidationError("You may not record needs for this participant.")
+    _check_assessment_date(participant, identified_on, field="identified_on")
+    if participant.needs.filter(domain=domain, status=NeedStatus.OPEN).exists():
+        raise ValidationError(
+            {"domain": "This need is already open; change its priority there instead."}
+        )
+    with audited_write(actor):
+        return Need.objects.create(
+            participant=participant,
+            domain=domain,
+            priority=priority,
+            description=description.strip(),
+            identified_on=identified_on,
+            identified_by=actor,
         )

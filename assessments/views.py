@@ -17,11 +17,13 @@ from .forms import (
     SAFETY_FIELD,
     AdministrationForm,
     AdmissionForm,
+    AsamForm,
     InstrumentBuilderForm,
+    NeedForm,
     RiskNeedForm,
     ScreeningForm,
 )
-from .models import Administration
+from .models import Administration, AsamEdition
 
 
 def _enrollment_to_change(user, pk: int):
@@ -202,4 +204,59 @@ def risk_need(request, pk: int):
             "config": config,
             "latest": selectors.risk_need_of(participant),
         },
+    )
+
+
+@login_required
+def asam(request, pk: int):
+    participant = access.get_participant_or_404(
+        request.user, pk, DataClass.ASSESSMENT_SUMMARY, change=True
+    )
+    edition = AsamEdition.FOURTH if request.GET.get("edition") == "4" else AsamEdition.THIRD
+    form = AsamForm(request.POST or None, edition=edition)
+    if request.method == "POST" and form.is_valid():
+        with form_errors_from(form):
+            services.asam_record(
+                participant=participant,
+                assessed_on=form.cleaned_data["assessed_on"],
+                edition=edition,
+                ratings=form.ratings(),
+                level_of_care=form.cleaned_data["level_of_care"],
+                justification=form.cleaned_data["justification"],
+                actor=request.user,
+            )
+            messages.success(request, "The ASAM ratings are recorded.")
+            return redirect("clients:participant_detail", pk=participant.pk)
+    return render(
+        request,
+        "assessments/asam.html",
+        {
+            "participant": participant,
+            "form": form,
+            "edition": edition,
+            "editions": AsamEdition.choices,
+            "history": selectors.asam_of(participant),
+        },
+    )
+
+
+@login_required
+def needs(request, pk: int):
+    participant = access.get_participant_or_404(request.user, pk, DataClass.ASSESSMENT_SUMMARY)
+    may_change = access.can_change(request.user, participant, DataClass.ASSESSMENT_SUMMARY)
+    form = NeedForm(request.POST or None) if may_change else None
+    if request.method == "POST":
+        if form is None:
+            raise Http404("No such participant.")
+        if form.is_valid():
+            with form_errors_from(form):
+                services.need_record(
+                    participant=participant, **form.cleaned_data, actor=request.user
+                )
+                messages.success(request, "The need is recorded.")
+                return redirect("assessments:needs", pk=participant.pk)
+    return render(
+        request,
+        "assessments/needs.html",
+        {"participant": participant, "form": form, "needs": selectors.needs_of(participant)},
     )

@@ -146,6 +146,8 @@ MATRIX = {
     "assessments:screening": Entry(CHANGES_PARTICIPANT, args=("participant",), refused_status=404),
     "assessments:admission": Entry(CHANGES_PARTICIPANT, args=("participant",), refused_status=404),
     "assessments:risk_need": Entry(CHANGES_PARTICIPANT, args=("participant",), refused_status=404),
+    "assessments:asam": Entry(CHANGES_PARTICIPANT, args=("participant",), refused_status=404),
+    "assessments:needs": Entry(CHANGES_PARTICIPANT, args=("participant",), refused_status=404),
     "assessments:screens": Entry(CHANGES_PARTICIPANT, args=("participant",), refused_status=404),
     "assessments:administer": Entry(
         CHANGES_PARTICIPANT, args=("participant", "instrument_version"), refused_status=404
