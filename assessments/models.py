@@ -264,6 +264,9 @@ class AsamAssessment(models.Model):
     edition = models.PositiveSmallIntegerField(choices=AsamEdition.choices)
     ratings = models.JSONField(help_text="[{rating, notes}] in dimension order")
     level_of_care = models.CharField(max_length=5)
+    program_rule_level = models.CharField(
+        max_length=5, blank=True, help_text="What the program's own rule suggested, if it has one."
+    )
     justification = models.TextField()
     assessed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"

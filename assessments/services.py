@@ -325,18 +325,31 @@ def quadrant_for(config: dict, risk_answers: dict[str, bool], need_answers: dict
     )
 
 
-def risk_need_config_for(participant: Participant, day: datetime.date) -> dict:
-    """The risk and need settings of the participant's current program in force on `day`
-    (the first version when the program's settings start later)."""
+def settings_for(participant: Participant, day: datetime.date) -> ProgramSettings | None:
+    """The settings of the participant's current program in force on `day` (the first
+    version when the program's settings start later)."""
     enrollment = participant.enrollments.order_by("-referral_date", "-id").first()
     if enrollment is None:
-        return default_risk_need()
+        return None
     versions = ProgramSettings.objects.filter(program_id=enrollment.program_id)
-    version = (
+    return (
         versions.filter(effective_from__lte=day).order_by("-effective_from").first()
         or versions.order_by("effective_from").first()
     )
+
+
+def risk_need_config_for(participant: Participant, day: datetime.date) -> dict:
+    version = settings_for(participant, day)
     return version.risk_need if version else default_risk_need()
+
+
+def asam_program_rule_level(
+    participant: Participant, day: datetime.date, edition: int, ratings: list[dict]
+) -> str:
+    """The level the program's own rule suggests from the highest rating ("" without a rule)."""
+    version = settings_for(participant, day)
+    levels = version.asam_rule.get(str(edition), {}) if version else {}
+    return levels.get(str(max(r["rating"] for r in ratings)), "")
 
 
 def risk_need_record(
@@ -418,6 +431,7 @@ def asam_record(
             edition=edition,
             ratings=ratings,
             level_of_care=level_of_care,
+            program_rule_level=asam_program_rule_level(participant, assessed_on, edition, ratings),
             justification=justification.strip(),
             assessed_by=actor,
         )

@@ -47,4 +47,9 @@ urlpatterns = [
         views.program_settings_legal_criteria,
         name="program_settings_legal_criteria",
     ),
+    path(
+        "programs/<int:pk>/settings/asam-rule/",
+        views.program_settings_asam_rule,
+        name="program_settings_asam_rule",
+    ),
 ]

@@ -119,6 +119,38 @@ class LegalCriteriaChangeForm(SettingsChangeForm):
         return self.cleaned_data["legal_criteria"].splitlines()
 
 
+class AsamRuleChangeForm(SettingsChangeForm):
+    """One line per ASAM edition: “3: 0=0.5 1=1 2=2.1 3=3.5 4=4” maps the highest dimension
+    rating to the level the program suggests. Empty: the program suggests nothing."""
+
+    asam_rule = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Program rule for ASAM levels",
+        help_text="One line per edition, e.g. “3: 0=0.5 1=1 2=2.1 3=3.5 4=4”. Shown as a program "
+        "rule, never as the official ASAM placement.",
+    )
+
+    def clean_asam_rule(self) -> dict[str, dict[str, str]]:
+        rule: dict[str, dict[str, str]] = {}
+        for line in self.cleaned_data["asam_rule"].splitlines():
+            if not line.strip():
+                continue
+            edition, _, pairs = line.partition(":")
+            try:
+                levels = dict(pair.split("=", 1) for pair in pairs.split())
+            except ValueError:
+                raise forms.ValidationError(
+                    f"“{line.strip()}” is not “edition: rating=level …”."
+                ) from None
+            if edition.strip() not in ("3", "4") or set(levels) != {"0", "1", "2", "3", "4"}:
+                raise forms.ValidationError(
+                    "Each line names edition 3 or 4 and a level for every rating from 0 to 4."
+                )
+            rule[edition.strip()] = levels
+        return rule
+
+
 class PhaseForm(forms.Form):
     name = forms.CharField(max_length=100)
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))

@@ -224,6 +224,9 @@ class ProgramSettings(models.Model):
     legal_criteria = ArrayField(
         models.CharField(max_length=200), default=default_legal_criteria, blank=True
     )
+    # ASAM topic: an optional program rule suggesting a level of care from the highest dimension
+    # rating, per edition: {"3": {"0": "0.5", ..., "4": "4"}}. Empty: no suggestion is shown.
+    asam_rule = models.JSONField(default=dict, blank=True)
     # Risk and need topic (see default_risk_need for the shape).
     risk_need = models.JSONField(default=default_risk_need)
     # Case notes topic: the format of every new case note in the program.

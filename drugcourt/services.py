@@ -217,6 +217,22 @@ def program_settings_change_legal_criteria(
         return version
 
 
+def program_settings_change_asam_rule(
+    *,
+    program: Program,
+    effective_from: datetime.date,
+    asam_rule: dict[str, dict[str, str]],
+    change_note: str,
+    actor: User,
+) -> ProgramSettings:
+    """Records the program's ASAM suggestion rule in force from `effective_from`."""
+    with audited_write(actor):
+        version = _settings_version(program, effective_from, change_note, actor)
+        version.asam_rule = asam_rule
+        version.save(update_fields=["asam_rule"])
+        return version
+
+
 def _settings_version(
     program: Program, effective_from: datetime.date, change_note: str, actor: User
 ) -> ProgramSettings:
@@ -249,6 +265,7 @@ def _settings_version(
         note_format=base.note_format if base else NoteFormat.FREE_TEXT,
         legal_criteria=base.legal_criteria if base else default_legal_criteria(),
         risk_need=base.risk_need if base else default_risk_need(),
+        asam_rule=base.asam_rule if base else {},
     )
     if base is not None:
         _create_phases(version, [PhaseData.from_phase(phase) for phase in base.phases.all()])

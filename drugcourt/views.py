@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from . import health, selectors, services
 from .forms import (
+    AsamRuleChangeForm,
     LegalCriteriaChangeForm,
     NoteFormatChangeForm,
     OrganizationForm,
@@ -378,6 +379,23 @@ def program_settings_legal_criteria(request, pk: int):
         initial=lambda in_force: {"legal_criteria": "\n".join(in_force.legal_criteria)},
         change=services.program_settings_change_legal_criteria,
         title="Eligibility criteria",
+    )
+
+
+@role_required(Role.COORDINATOR)
+def program_settings_asam_rule(request, pk: int):
+    return _program_settings_topic(
+        request,
+        pk,
+        form_class=AsamRuleChangeForm,
+        initial=lambda in_force: {
+            "asam_rule": "\n".join(
+                f"{edition}: " + " ".join(f"{r}={level}" for r, level in levels.items())
+                for edition, levels in in_force.asam_rule.items()
+            )
+        },
+        change=services.program_settings_change_asam_rule,
+        title="ASAM program rule",
     )
 
 

@@ -98,3 +98,49 @@ def test_court_roles_do_not_see_asam_or_needs(client, judge, casemanager, partic
 
     assert "Open needs" not in page
     assert client.get(reverse("assessments:needs", args=[participant.pk])).status_code == 404
+
+
+def test_the_program_rule_suggestion_is_kept_and_labelled(
+    client, coordinator, casemanager, participant, program
+):
+    from django.utils import timezone
+
+    from drugcourt.services import program_settings_change_asam_rule
+
+    program_settings_change_asam_rule(
+        program=program,
+        effective_from=timezone.localdate(),
+        change_note="Our rule",
+        asam_rule={"3": {"0": "0.5", "1": "1", "2": "2.1", "3": "3.5", "4": "4"}},
+        actor=coordinator,
+    )
+
+    assessment = services.asam_record(
+        participant=participant,
+        assessed_on=timezone.localdate(),
+        edition=3,
+        ratings=ratings(2),
+        level_of_care="2.5",
+        justification="More structure needed.",
+        actor=casemanager,
+    )
+    client.force_login(casemanager)
+    page = client.get(reverse("clients:participant_detail", args=[participant.pk])).content.decode()
+
+    assert assessment.program_rule_level == "2.1"
+    assert "program rule (not the official placement) suggested 2.1" in page
+
+
+def test_the_rule_page_refuses_a_line_without_every_rating(client, coordinator, program):
+    client.force_login(coordinator)
+
+    response = client.post(
+        reverse("core:program_settings_asam_rule", args=[program.pk]),
+        {
+            "effective_from": "2099-01-01",
+            "change_note": "x",
+            "asam_rule": "3: 0=0.5 1=1 2=2.1",
+        },
+    )
+
+    assert "a level for every rating from 0 to 4" in response.content.decode()
