@@ -140,3 +140,11 @@ def needs_of(participant: Participant) -> QuerySet[Need]:
 
 def open_needs_of(participant: Participant) -> QuerySet[Need]:
     return participant.needs.filter(status=NeedStatus.OPEN)
+
+
+def trend_points(participant: Participant, instrument: Instrument) -> list[dict]:
+    """The trend as data for the chart (the page's table shows the same rows)."""
+    return [
+        {"date": a.administered_on.isoformat(), "score": a.total_score, "band": a.band}
+        for a in trend_of(participant, instrument)
+    ]

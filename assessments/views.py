@@ -24,6 +24,7 @@ from .forms import (
     ScreeningForm,
 )
 from .models import Administration, AsamEdition
+from .scoring import max_score
 
 
 def _enrollment_to_change(user, pk: int):
@@ -146,6 +147,10 @@ def administration(request, pk: int, administration_pk: int):
             "administration": shown,
             "answered": selectors.answered_items(shown),
             "trend": selectors.trend_of(participant, shown.instrument_version.instrument),
+            "trend_points": selectors.trend_points(
+                participant, shown.instrument_version.instrument
+            ),
+            "max_score": max_score(shown.instrument_version.definition),
         },
     )
 

@@ -132,3 +132,24 @@ def test_the_builder_explains_bad_bands(client, coordinator, program):
 
     assert "The bands must end at the highest possible score, 2." in response.content.decode()
     assert not InstrumentVersion.objects.filter(instrument__code="WELL-2").exists()
+
+
+def test_a_result_page_charts_the_trend_with_a_table_alternative(client, casemanager, participant):
+    for day, level in ((2, "2"), (20, "1")):
+        given = services.administration_record(
+            participant=participant,
+            instrument_version=phq9(),
+            administered_on=datetime.date(2026, 11, day),
+            answers={**{str(n): level for n in range(1, 9)}, "9": "0", "10": "0"},
+            actor=casemanager,
+        )
+    client.force_login(casemanager)
+
+    page = client.get(
+        reverse("assessments:administration", args=[participant.pk, given.pk])
+    ).content.decode()
+
+    assert 'id="trend-chart"' in page
+    assert '"score": 16' in page
+    assert '"score": 8' in page
+    assert 'data-testid="trend"' in page
