@@ -75,3 +75,34 @@ def test_screening_admission_and_a_screen_with_a_safety_step(
     expect(page.locator("p.lead")).to_contain_text("9")
     given = Administration.objects.get()
     assert (given.total_score, given.band) == (9, "Mild")
+
+
+def test_the_trend_chart_draws_under_the_content_security_policy(
+    live_server, page, sign_in, casemanager, participant
+):
+    from assessments import services as assessment_services
+    from assessments.models import InstrumentVersion
+
+    phq9 = InstrumentVersion.objects.get(instrument__code="PHQ-9", version=1)
+    for days_ago, level in ((40, "2"), (10, "1")):
+        given = assessment_services.administration_record(
+            participant=participant,
+            instrument_version=phq9,
+            administered_on=timezone.localdate() - datetime.timedelta(days=days_ago),
+            answers={**{str(n): level for n in range(1, 9)}, "9": "0", "10": "0"},
+            actor=casemanager,
+        )
+    refused = []
+    page.on(
+        "console",
+        lambda message: (
+            refused.append(message.text) if "Content Security" in message.text else None
+        ),
+    )
+    sign_in(page, casemanager)
+
+    page.goto(f"{live_server.url}/participants/{participant.pk}/administrations/{given.pk}/")
+
+    drawn = page.evaluate("() => Boolean(Chart.getChart(document.getElementById('trend-chart')))")
+    assert drawn
+    assert refused == []
