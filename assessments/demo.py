@@ -9,14 +9,23 @@ about monthly since: most improve, a few stay flat or have a recent setback. The
 of one setback per case manager answered the self-harm item, with the safety step taken and
 the urgent alert it raises.
 
+Everyone admitted was also assessed in the week after entry: a risk and need assessment (most
+high risk / high need, as drug courts target; the quadrant and its recommendation computed by
+`services.quadrant_for`; a few overrides, each with its reason), an ASAM assessment (mostly the
+3rd edition) whose level of care fits its ratings, and one to three open needs that fit the
+participant's life domains (housing when homeless, employment when out of work).
+
 Answers are drawn item by item from the stored definitions and scored by `scoring.score`.
 Written in bulk (the services would re-walk the lifecycle), deterministic (a fixed random seed
-for a given day) and idempotent (skipped once the demo enrollments have screenings)."""
+for a given day) and idempotent: screenings, admissions and screens are skipped once the demo
+enrollments have screenings, the assessments once the admitted ones have a risk and need
+assessment (so a database seeded before the assessments existed gets them)."""
 
 import datetime
 import itertools
 import random
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 from django.db import transaction
 from django.utils import timezone
@@ -30,6 +39,8 @@ from clients.models import (
     Enrollment,
     EnrollmentStatus,
     EnrollmentStatusChange,
+    LifeDomain,
+    LifeDomainRecord,
     TeamRole,
 )
 from drugcourt.audit import audited_write
@@ -37,12 +48,22 @@ from drugcourt.models import Program, ProgramSettings, User
 
 from . import scoring
 from .models import (
+    ASAM_DIMENSIONS,
     Administration,
     Admission,
+    AsamAssessment,
+    AsamEdition,
     EligibilityScreening,
     InstrumentVersion,
+    Need,
+    NeedDomain,
+    NeedPriority,
+    NeedStatus,
+    Quadrant,
+    RiskNeedAssessment,
     ScreeningDecision,
 )
+from .services import Intensity, asam_program_rule_level, quadrant_for, risk_need_config_for
 
 INTAKE_SCREENS = ("PHQ-9", "GAD-7", "AUDIT", "DAST-10")
 FOLLOW_UP_SCREEN = "PHQ-9"
@@ -97,6 +118,205 @@ ELIGIBLE_REASONS = (
 )
 
 
+# Risk and need, ASAM and needs: assessed within a week of entry.
+ASSESSED_AFTER_ENTRY_DAYS = (0, 7)
+HH, HL, LH, LL = Quadrant.HIGH_HIGH, Quadrant.HIGH_LOW, Quadrant.LOW_HIGH, Quadrant.LOW_LOW
+# The quadrant each admitted participant's answers aim at, in turn by case number: drug courts
+# target high risk / high need, and a few others were admitted.
+QUADRANT_TURNS = (
+    *(HH, HH, HH, LH, HH, HH, HH, HL, HH, HH, HH, HH),
+    *(LH, HH, HH, HH, HH, HH, HL, HH, HH, HH, LL, HH),
+)
+UNSTABLE_HOUSING = ("homeless", "shelter", "temporary")
+WORKING = ("full_time", "part_time")
+NO_STABLE_RESIDENCE = "No stable residence"  # a default risk item the housing record answers
+CO_OCCURRING = "Co-occurring mental health symptoms"  # a default need item
+ASAM_FOURTH_EVERY = 6  # every sixth admitted participant was assessed with the 4th edition
+
+
+@dataclass(frozen=True)
+class Override:
+    """A departure from the recommended intensity some team agreed, and for whom it fits."""
+
+    reason: str  # formatted with the accepted intensity's fields
+    fits: Callable[[RiskNeedAssessment, dict[str, str]], bool]  # (assessment, life domains)
+    change: Callable[[Intensity], Intensity]
+
+
+OVERRIDES = (
+    Override(
+        "Works night shifts; tests moved to {tests_per_week} a week.",
+        lambda assessment, situation: situation.get(LifeDomain.EMPLOYMENT) in WORKING,
+        lambda intensity: replace(intensity, tests_per_week=max(1, intensity.tests_per_week - 1)),
+    ),
+    Override(
+        "Missed two court dates on the original charge; status hearings every week until phase 2.",
+        lambda assessment, situation: assessment.quadrant == HH,
+        lambda intensity: replace(intensity, court_every_weeks=1),
+    ),
+    Override(
+        "Overdosed two months before the arrest; tests raised to {tests_per_week} a week.",
+        lambda assessment, situation: assessment.quadrant == LH,
+        lambda intensity: replace(intensity, tests_per_week=min(7, intensity.tests_per_week + 1)),
+    ),
+)
+
+WITHDRAWAL, BIOMEDICAL, PSYCHIATRIC, READINESS, RELAPSE, ENVIRONMENT = range(6)
+# ASAM ratings (0-4) are drawn with these weights per concept, in the 3rd edition's dimension
+# order: withdrawal, biomedical, emotional/psychiatric, readiness (the 4th edition's
+# person-centered considerations), relapse (substance use-related risks), environment.
+ASAM_WEIGHTS = {
+    "high": (
+        (4, 4, 2, 0, 0),
+        (6, 3, 1, 0, 0),
+        (2, 3, 4, 2, 0),
+        (1, 3, 4, 2, 0),
+        (0, 1, 4, 5, 1),
+        (1, 3, 4, 2, 0),
+    ),
+    "low": (
+        (7, 3, 0, 0, 0),
+        (7, 3, 0, 0, 0),
+        (4, 4, 2, 0, 0),
+        (3, 5, 2, 0, 0),
+        (1, 5, 4, 0, 0),
+        (3, 5, 2, 0, 0),
+    ),
+}
+# The concept of each dimension of an edition.
+ASAM_CONCEPTS = {
+    AsamEdition.THIRD: (WITHDRAWAL, BIOMEDICAL, PSYCHIATRIC, READINESS, RELAPSE, ENVIRONMENT),
+    AsamEdition.FOURTH: (WITHDRAWAL, BIOMEDICAL, PSYCHIATRIC, RELAPSE, ENVIRONMENT, READINESS),
+}
+# The least the environment rating is for a housing status.
+HOUSING_ENVIRONMENT = {"homeless": 3, "shelter": 2, "temporary": 2}
+# Notes for a rating of 2 or more, per concept (readiness per edition).
+ASAM_NOTES: dict[object, tuple[str, ...]] = {
+    WITHDRAWAL: (
+        "Daily use until the arrest; sweats and poor sleep the first days in custody.",
+        "Heavy daily drinking; tremor on the morning of the assessment.",
+        "Interested in medication for opioid use disorder; referred to the Harbor Light "
+        "prescriber.",
+    ),
+    BIOMEDICAL: (
+        "Untreated hepatitis C; referred to the county health clinic.",
+        "High blood pressure and no primary care doctor.",
+    ),
+    PSYCHIATRIC: (
+        "Low mood and poor sleep since the arrest.",
+        "Panic attacks since a car crash; no current treatment.",
+        "Past PTSD diagnosis; stopped medication a year ago.",
+    ),
+    (READINESS, AsamEdition.THIRD): (
+        "Ambivalent; says the court is the main reason to be here.",
+        "Wants to stop drinking but not other use yet.",
+    ),
+    (READINESS, AsamEdition.FOURTH): (
+        "Worried about keeping the job; asks for evening groups.",
+        "Wants help getting visits with the children back.",
+    ),
+    RELAPSE: (
+        "Relapsed within a month of the last treatment; few coping skills.",
+        "Daily cravings; uses when stressed at work.",
+        "Two prior treatment episodes, each followed by relapse.",
+    ),
+    ENVIRONMENT: (
+        "Lives with a partner who still uses.",
+        "Most friends still use; no sober supports yet.",
+    ),
+    "homeless": ("Homeless; sleeping in a car or outside.",),
+    "shelter": ("At the Lakeview Mission shelter; several residents use.",),
+    "temporary": ("Staying on a relative's couch; the stay ends soon.",),
+}
+# The levels of care the demo assessors chose, per edition: (level, description).
+LEVELS_OF_CARE = {
+    "outpatient": {3: ("1", "outpatient services"), 4: ("1.5", "outpatient therapy")},
+    "intensive": {3: ("2.1", "intensive outpatient"), 4: ("2.1", "intensive outpatient")},
+    "high": {3: ("2.5", "partial hospitalization"), 4: ("2.5", "high-intensity outpatient")},
+    "low_residential": {
+        3: ("3.1", "clinically managed low-intensity residential"),
+        4: ("3.1", "clinically managed low-intensity residential"),
+    },
+    "residential": {
+        3: ("3.5", "clinically managed high-intensity residential"),
+        4: ("3.5", "clinically managed high-intensity residential"),
+    },
+    "medical": {
+        3: ("3.7", "medically monitored intensive inpatient"),
+        4: ("3.7", "medically managed residential"),
+    },
+}
+RISK_WORDS = ("no", "mild", "moderate", "significant", "severe")
+
+# Needs that fit a life-domain status or a need answer: (domain, priority, description).
+HIGH, MEDIUM, LOW = NeedPriority.HIGH, NeedPriority.MEDIUM, NeedPriority.LOW
+HOUSING_NEEDS = {
+    "homeless": (
+        NeedDomain.HOUSING,
+        HIGH,
+        "Homeless; needs a shelter bed now, then a recovery residence.",
+    ),
+    "shelter": (
+        NeedDomain.HOUSING,
+        HIGH,
+        "At the shelter; on the waiting list for a recovery residence.",
+    ),
+    "temporary": (
+        NeedDomain.HOUSING,
+        MEDIUM,
+        "Staying with family short-term; needs a place of their own.",
+    ),
+}
+EMPLOYMENT_NEEDS = {
+    "unemployed_seeking": (
+        NeedDomain.EMPLOYMENT,
+        MEDIUM,
+        "Out of work and looking; referral to the county workforce center.",
+    ),
+    "unemployed_not_seeking": (
+        NeedDomain.EMPLOYMENT,
+        LOW,
+        "Not working or looking; job readiness once settled in treatment.",
+    ),
+    "unable": (
+        NeedDomain.BENEFITS,
+        MEDIUM,
+        "Unable to work; help applying for disability benefits.",
+    ),
+}
+TRANSPORTATION_NEEDS = {
+    "none": (
+        NeedDomain.TRANSPORTATION,
+        MEDIUM,
+        "No reliable way to treatment and testing; needs a bus pass.",
+    ),
+    "rides": (NeedDomain.TRANSPORTATION, LOW, "Depends on rides from family to get to testing."),
+}
+EDUCATION_NEEDS = {
+    "not_enrolled": (
+        NeedDomain.EDUCATION,
+        LOW,
+        "Not in school; interested in a job-training certificate.",
+    ),
+}
+MENTAL_HEALTH_NEED = (
+    NeedDomain.MENTAL_HEALTH,
+    HIGH,
+    "Co-occurring depression and anxiety; needs a psychiatric evaluation.",
+)
+OTHER_NEEDS = (
+    (NeedDomain.BENEFITS, MEDIUM, "No health insurance; apply for Medicaid to cover treatment."),
+    (NeedDomain.LEGAL, LOW, "Driver's license suspended; unpaid fines to resolve."),
+    (NeedDomain.MEDICAL, MEDIUM, "No primary care doctor; overdue dental care."),
+    (
+        NeedDomain.FAMILY,
+        MEDIUM,
+        "Strained relationship with parents; a family session is requested.",
+    ),
+    (NeedDomain.CHILDCARE, HIGH, "Two young children; needs childcare during IOP groups."),
+)
+
+
 @dataclass(frozen=True)
 class DemoEnrollment:
     enrollment: Enrollment
@@ -112,14 +332,27 @@ class DemoEnrollment:
 @transaction.atomic
 def seed_demo_assessments(program: Program, staff: dict[str, User]) -> None:
     enrollments = Enrollment.objects.filter(program=program, case_number__startswith=CASE_PREFIX)
-    if (
-        not enrollments.exists()
-        or EligibilityScreening.objects.filter(enrollment__in=enrollments).exists()
-    ):
+    if not enrollments.exists():
         return
-    rng = random.Random(2028)  # noqa: S311  (demo data, not security)
+    admitted = Admission.objects.filter(enrollment__in=enrollments)
+    screened = EligibilityScreening.objects.filter(enrollment__in=enrollments).exists()
+    assessed = RiskNeedAssessment.objects.filter(
+        participant__in=admitted.values("enrollment__participant")
+    ).exists()
+    if screened and assessed:
+        return
     today = timezone.localdate(timezone=program.zone)
     cases = _demo_enrollments(enrollments, today)
+    if not screened:
+        _seed_screenings_and_screens(program, cases, today)
+    if not assessed:
+        _seed_assessments(cases, admitted, today)
+
+
+def _seed_screenings_and_screens(
+    program: Program, cases: list[DemoEnrollment], today: datetime.date
+) -> None:
+    rng = random.Random(2028)  # noqa: S311  (demo data, not security)
     settings_versions = list(
         ProgramSettings.objects.filter(program=program).order_by("effective_from")
     )
@@ -187,7 +420,9 @@ def _demo_enrollments(enrollments, today: datetime.date) -> list[DemoEnrollment]
                 absconded_on.get(enrollment.pk) or enrollment.exit_date or today, today
             ),
         )
-        for enrollment in enrollments.prefetch_related("charges").order_by("case_number")
+        for enrollment in enrollments.select_related("participant")
+        .prefetch_related("charges")
+        .order_by("case_number")
     ]
 
 
@@ -402,6 +637,243 @@ def _raise_safety_alert(administration: Administration, manager: User) -> None:
         f"{administration.safety_action[:150]}",
         assigned_to=manager,
     )
+
+
+# Risk and need, ASAM and needs
+
+
+def _seed_assessments(cases: list[DemoEnrollment], admitted, today: datetime.date) -> None:
+    rng = random.Random(2029)  # noqa: S311  (demo data, not security)
+    entries = dict(admitted.values_list("enrollment", "entry_date"))
+    cases = [case for case in cases if case.enrollment.pk in entries]
+    histories = _life_domain_histories(cases)
+    turns = itertools.cycle(QUADRANT_TURNS)
+    assessments, situations, asams, needs = [], [], [], []
+    for number, case in enumerate(cases, start=1):
+        entry = entries[case.enrollment.pk]
+        latest = min(max(entry, case.screens_until), today)
+        day = min(entry + _days(rng, ASSESSED_AFTER_ENTRY_DAYS), latest)
+        situation = _situation_on(histories.get(case.participant_id, {}), day)
+        config = risk_need_config_for(case.enrollment.participant, day)
+        assessment = _risk_need(case, day, config, next(turns), situation, rng)
+        assessments.append(assessment)
+        situations.append(situation)
+        edition = AsamEdition.FOURTH if number % ASAM_FOURTH_EVERY == 0 else AsamEdition.THIRD
+        need_high = assessment.quadrant in (HH, LH)
+        asams.append(_asam(case, day, edition, need_high, situation, rng))
+        needs += _needs(case, day, assessment.need_answers, situation, rng)
+    _override(assessments, situations, rng)
+    for manager in dict.fromkeys(case.manager for case in cases):
+        with audited_write(manager):
+            RiskNeedAssessment.objects.bulk_create(
+                row for row in assessments if row.assessed_by == manager
+            )
+            AsamAssessment.objects.bulk_create(row for row in asams if row.assessed_by == manager)
+            Need.objects.bulk_create(row for row in needs if row.identified_by == manager)
+
+
+def _life_domain_histories(cases: list[DemoEnrollment]) -> dict[int, dict[str, list]]:
+    """{participant: {domain: [(effective from, status)] oldest first}}."""
+    histories: dict[int, dict[str, list]] = {}
+    records = LifeDomainRecord.objects.filter(
+        participant__in=[case.participant_id for case in cases]
+    ).order_by("effective_from", "id")
+    for participant, domain, day, status in records.values_list(
+        "participant", "domain", "effective_from", "status"
+    ):
+        histories.setdefault(participant, {}).setdefault(domain, []).append((day, status))
+    return histories
+
+
+def _situation_on(history: dict[str, list], day: datetime.date) -> dict[str, str]:
+    """Each domain's status on `day` (the first one recorded when all are later)."""
+    return {
+        domain: [status for since, status in steps if since <= day or since == steps[0][0]][-1]
+        for domain, steps in history.items()
+    }
+
+
+def _risk_need(
+    case: DemoEnrollment,
+    day: datetime.date,
+    config: dict,
+    aim: Quadrant,
+    situation: dict[str, str],
+    rng: random.Random,
+) -> RiskNeedAssessment:
+    """Answers aiming at the quadrant `aim`, scored as services.risk_need_record scores them;
+    the team accepts the recommendation (overrides come later)."""
+    risk, need = aim.split("_")
+    facts = {NO_STABLE_RESIDENCE: situation.get(LifeDomain.HOUSING) in UNSTABLE_HOUSING}
+    risk_answers = _yes_no(config["risk_items"], config["risk_high_at"], risk == "high", facts, rng)
+    need_answers = _yes_no(config["need_items"], config["need_high_at"], need == "high", {}, rng)
+    result = quadrant_for(config, risk_answers, need_answers)
+    return RiskNeedAssessment(
+        participant_id=case.participant_id,
+        assessed_on=day,
+        risk_answers=risk_answers,
+        need_answers=need_answers,
+        risk_score=result.risk_score,
+        need_score=result.need_score,
+        quadrant=result.quadrant,
+        recommended=result.recommended.as_dict(),
+        override_reason="",
+        assessed_by=case.manager,
+        **result.recommended.as_dict(),
+    )
+
+
+def _yes_no(
+    items: list[str], high_at: int, high: bool, facts: dict[str, bool], rng: random.Random
+) -> dict[str, bool]:
+    """Yes to enough items to be high (or too few), preferring the items the facts confirm and
+    leaving the ones they contradict for last."""
+    if high:
+        count = rng.randint(min(high_at, len(items)), len(items))
+    else:
+        count = rng.randint(0, max(0, min(high_at - 1, len(items))))
+    confirmed = [item for item in items if facts.get(item) is True]
+    contradicted = [item for item in items if facts.get(item) is False]
+    others = [item for item in items if item not in facts]
+    for group in (confirmed, others, contradicted):
+        rng.shuffle(group)
+    yes = set((confirmed + others + contradicted)[:count])
+    return {item: item in yes for item in items}
+
+
+def _override(
+    assessments: list[RiskNeedAssessment], situations: list[dict[str, str]], rng: random.Random
+) -> None:
+    """Each override goes to one assessment it fits (in a shuffled order), with its reason."""
+    order = list(zip(assessments, situations, strict=True))
+    rng.shuffle(order)
+    for override in OVERRIDES:
+        for assessment, situation in order:
+            if assessment.override_reason or not override.fits(assessment, situation):
+                continue
+            recommended = Intensity(**assessment.recommended)
+            accepted = override.change(recommended)
+            if accepted == recommended:
+                continue
+            for name, value in accepted.as_dict().items():
+                setattr(assessment, name, value)
+            assessment.override_reason = override.reason.format(**accepted.as_dict())
+            break
+
+
+def _asam(
+    case: DemoEnrollment,
+    day: datetime.date,
+    edition: AsamEdition,
+    need_high: bool,
+    situation: dict[str, str],
+    rng: random.Random,
+) -> AsamAssessment:
+    """Ratings drawn by concept (the recovery environment follows the housing record), with a
+    note for each rated 2 or more, and the level of care that fits them (the assessor's choice;
+    the program's own rule, if it has one, is only recorded beside it)."""
+    weights = ASAM_WEIGHTS["high" if need_high else "low"]
+    housing = situation.get(LifeDomain.HOUSING, "")
+    concepts = [rng.choices(range(5), weights=weights[concept])[0] for concept in range(6)]
+    concepts[ENVIRONMENT] = max(concepts[ENVIRONMENT], HOUSING_ENVIRONMENT.get(housing, 0))
+    ratings = []
+    for concept in ASAM_CONCEPTS[edition]:
+        rating = concepts[concept]
+        notes = ""
+        if rating >= 2:
+            key: object = (concept, edition) if concept == READINESS else concept
+            if concept == ENVIRONMENT and housing in HOUSING_ENVIRONMENT:
+                key = housing
+            notes = rng.choice(ASAM_NOTES[key])
+        ratings.append({"rating": rating, "notes": notes})
+    level, description = LEVELS_OF_CARE[_care(concepts)][edition]
+    return AsamAssessment(
+        participant_id=case.participant_id,
+        assessed_on=day,
+        edition=edition,
+        ratings=ratings,
+        level_of_care=level,
+        # As services.asam_record stores it ("" while the program has no rule).
+        program_rule_level=asam_program_rule_level(
+            case.enrollment.participant, day, edition, ratings
+        ),
+        justification=_justification(edition, ratings, level, description),
+        assessed_by=case.manager,
+    )
+
+
+def _care(concepts: list[int]) -> str:
+    """The kind of care the ratings call for: residential when a rating is severe (medical
+    when it is withdrawal or biomedical), low-intensity residential when relapse risk and the
+    environment are both significant, otherwise outpatient of rising intensity."""
+    top = max(concepts)
+    if top >= 4:
+        return "medical" if max(concepts[WITHDRAWAL], concepts[BIOMEDICAL]) >= 4 else "residential"
+    if concepts[RELAPSE] >= 3 and concepts[ENVIRONMENT] >= 3:
+        return "low_residential"
+    if sum(rating >= 3 for rating in concepts) >= 3:
+        return "high"
+    if top == 3 or sum(rating >= 2 for rating in concepts) >= 3:
+        return "intensive"
+    return "outpatient"
+
+
+def _justification(edition: int, ratings: list[dict], level: str, description: str) -> str:
+    top = max(rating["rating"] for rating in ratings)
+    highest = [
+        dimension[:1].lower() + dimension[1:]
+        for dimension, rating in zip(ASAM_DIMENSIONS[edition], ratings, strict=True)
+        if rating["rating"] == top
+    ]
+    where = (
+        "; a slot is open at Harbor Light"
+        if level in ("1", "1.5", "2.1", "2.5")
+        else "; a bed is available"
+    )
+    if top <= 1:
+        return f"Level {level} ({description}) fits mild risk at most in every dimension{where}."
+    return (
+        f"Level {level} ({description}) fits {RISK_WORDS[top]} risk in "
+        f"{' and '.join(highest[:2])}{where}."
+    )
+
+
+def _needs(
+    case: DemoEnrollment,
+    day: datetime.date,
+    need_answers: dict[str, bool],
+    situation: dict[str, str],
+    rng: random.Random,
+) -> list[Need]:
+    """One to three open needs in distinct domains: housing and mental health first when they
+    fit, then the others that fit the life domains, then common ones."""
+    first = [HOUSING_NEEDS.get(situation.get(LifeDomain.HOUSING, ""))]
+    if need_answers.get(CO_OCCURRING):
+        first.append(MENTAL_HEALTH_NEED)
+    fitting = [
+        EMPLOYMENT_NEEDS.get(situation.get(LifeDomain.EMPLOYMENT, "")),
+        TRANSPORTATION_NEEDS.get(situation.get(LifeDomain.TRANSPORTATION, "")),
+        EDUCATION_NEEDS.get(situation.get(LifeDomain.EDUCATION, "")),
+    ]
+    rng.shuffle(fitting)
+    others = list(OTHER_NEEDS)
+    rng.shuffle(others)
+    chosen: dict[str, tuple] = {}
+    for need in [*first, *fitting, *others]:
+        if need is not None and need[0] not in chosen:
+            chosen[need[0]] = need
+    return [
+        Need(
+            participant_id=case.participant_id,
+            domain=domain,
+            priority=priority,
+            description=description,
+            identified_on=day,
+            identified_by=case.manager,
+            status=NeedStatus.OPEN,
+        )
+        for domain, priority, description in list(chosen.values())[: rng.randint(1, 3)]
+    ]
 
 
 def _days(rng: random.Random, bounds: tuple[int, int]) -> datetime.timedelta:

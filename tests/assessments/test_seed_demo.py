@@ -1,16 +1,35 @@
 """`seed_demo` screens, admits and assesses the demo participants (assessments/demo.py)."""
 
+import datetime
+from collections import Counter
+
 from django.core.management import call_command
 from django.utils import timezone
 
-from assessments.models import Administration, Admission, EligibilityScreening
+from assessments.models import (
+    ASAM_DIMENSIONS,
+    ASAM_LEVELS,
+    Administration,
+    Admission,
+    AsamAssessment,
+    EligibilityScreening,
+    Need,
+    RiskNeedAssessment,
+)
 from assessments.scoring import score
+from assessments.services import (
+    Intensity,
+    asam_program_rule_level,
+    quadrant_for,
+    risk_need_config_for,
+)
 from clients.access import DataClass
 from clients.models import (
     Alert,
     CaseAssignment,
     Enrollment,
     EnrollmentStatusChange,
+    LifeDomainRecord,
     TeamRole,
 )
 from drugcourt.models import Program, ProgramSettings
@@ -19,9 +38,12 @@ from drugcourt.selectors import program_settings_in_force
 INTAKE_SCREENS = {"PHQ-9", "GAD-7", "AUDIT", "DAST-10"}
 
 
+ASSESSMENTS = (RiskNeedAssessment, AsamAssessment, Need)
+
+
 def counts():
     models = (EligibilityScreening, Admission, Administration, Alert, EnrollmentStatusChange)
-    return [model.objects.count() for model in models]
+    return [model.objects.count() for model in (*models, *ASSESSMENTS)]
 
 
 def demo_enrollments():
@@ -143,3 +165,115 @@ def test_seed_demo_safety_answers_carry_the_step_taken_and_an_urgent_alert(db):
         assert alert.data_class == DataClass.ASSESSMENT_DETAIL
         assert alert.message.startswith("PHQ-9 item 9 needs follow-up: ")
     assert Alert.objects.filter(kind="safety_item").count() == safety.count()
+
+
+def test_seed_demo_assesses_everyone_admitted_within_a_week_of_entry(db):
+    call_command("seed_demo")
+
+    program = Program.objects.get()
+    today = timezone.localdate(timezone=program.zone)
+    managers = dict(
+        CaseAssignment.objects.filter(team_role=TeamRole.CASE_MANAGER, ended_on=None).values_list(
+            "participant", "user"
+        )
+    )
+    admissions = Admission.objects.filter(enrollment__case_number__startswith="LV-DC-")
+    quadrants, overrides, editions = Counter(), [], Counter()
+    for admission in admissions.select_related("enrollment__participant"):
+        participant = admission.enrollment.participant
+        manager = managers[participant.pk]
+        window = (admission.entry_date, min(admission.entry_date + datetime.timedelta(7), today))
+
+        [assessment] = participant.risk_need_assessments.all()
+        assert window[0] <= assessment.assessed_on <= window[1]
+        assert assessment.assessed_by_id == manager
+        config = risk_need_config_for(participant, assessment.assessed_on)
+        assert set(assessment.risk_answers) == set(config["risk_items"])
+        assert set(assessment.need_answers) == set(config["need_items"])
+        result = quadrant_for(config, assessment.risk_answers, assessment.need_answers)
+        assert (assessment.risk_score, assessment.need_score) == (
+            result.risk_score,
+            result.need_score,
+        )
+        assert assessment.quadrant == result.quadrant
+        assert assessment.recommended == result.recommended.as_dict()
+        accepted = Intensity(
+            assessment.track,
+            assessment.court_every_weeks,
+            assessment.tests_per_week,
+            assessment.contacts_per_week,
+        )
+        assert assessment.is_override == (accepted != result.recommended)
+        assert bool(assessment.override_reason) == assessment.is_override
+        assert 0 < accepted.tests_per_week <= 7
+        assert accepted.court_every_weeks >= 1
+        quadrants[assessment.quadrant] += 1
+        if assessment.is_override:
+            overrides.append(assessment.override_reason)
+
+        [asam] = participant.asam_assessments.all()
+        assert window[0] <= asam.assessed_on <= window[1]
+        assert asam.assessed_by_id == manager
+        assert asam.level_of_care in ASAM_LEVELS[asam.edition]
+        assert len(asam.ratings) == len(ASAM_DIMENSIONS[asam.edition])
+        assert all(rating["rating"] in range(5) for rating in asam.ratings)
+        assert all(rating["notes"] for rating in asam.ratings if rating["rating"] >= 2)
+        assert asam.justification.startswith(f"Level {asam.level_of_care} (")
+        assert asam.program_rule_level == asam_program_rule_level(
+            participant, asam.assessed_on, asam.edition, asam.ratings
+        )
+        editions[asam.edition] += 1
+
+        needs = list(participant.needs.all())
+        assert 1 <= len(needs) <= 3
+        assert {need.status for need in needs} == {"open"}
+        assert len({need.domain for need in needs}) == len(needs)
+        for need in needs:
+            assert need.description
+            assert need.identified_by_id == manager
+            assert window[0] <= need.identified_on <= window[1]
+        if housing_on(participant, asam.assessed_on) in ("homeless", "shelter", "temporary"):
+            assert "housing" in {need.domain for need in needs}
+
+    admitted = admissions.count()
+    assert admitted > 40
+    assert [model.objects.count() for model in ASSESSMENTS[:2]] == [admitted, admitted]
+    # Drug courts target high risk / high need; a few others were admitted.
+    assert quadrants["high_high"] > admitted * 2 / 3
+    assert len(quadrants) >= 3
+    assert 2 <= len(overrides) <= 3
+    assert any("night shifts" in reason for reason in overrides)
+    assert editions[3] > editions[4] > 0
+
+
+def housing_on(participant, day):
+    record = (
+        LifeDomainRecord.objects.filter(participant=participant, domain="housing")
+        .filter(effective_from__lte=day)
+        .order_by("-effective_from")
+        .first()
+    )
+    return record.status if record else None
+
+
+def test_seed_demo_assesses_a_database_seeded_before_the_assessments(db):
+    call_command("seed_demo")
+    first = counts()
+    rows = {model: rows_of(model) for model in ASSESSMENTS}
+    for model in ASSESSMENTS:
+        model.objects.all().delete()
+
+    call_command("seed_demo")
+
+    assert counts() == first
+    assert {model: rows_of(model) for model in ASSESSMENTS} == rows
+
+
+def rows_of(model):
+    """The rows as written (in the order they were written), without their ids."""
+    fields = [
+        field.attname
+        for field in model._meta.concrete_fields
+        if field.attname not in ("id", "created_at")
+    ]
+    return list(model.objects.order_by("pk").values(*fields))
