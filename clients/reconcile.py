@@ -1,6 +1,6 @@
 """`manage.py access_reconcile`: recompute the access rows from their sources of truth and
 report (or repair) any drift. Sources: every registered `AccessSource` for per-participant
-rows, and program membership × roles for the program groups."""
+rows, and program membership × roles (and a provider's organization) for the groups."""
 
 from dataclasses import dataclass, field
 
@@ -8,7 +8,12 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 
 from drugcourt.models import User
-from drugcourt.program_groups import GROUP_PREFIX, expected_program_groups, program_groups_sync
+from drugcourt.program_groups import (
+    GROUP_PREFIX,
+    ORGANIZATION_PREFIX,
+    access_groups_sync,
+    expected_access_groups,
+)
 from drugcourt.roles import Role
 
 from . import access
@@ -49,16 +54,12 @@ def _existing_rows() -> set[Row]:
 def access_drift() -> Drift:
     expected = {row for source in access.access_sources() for row in source.expected()}
     existing = _existing_rows()
-    members = (
-        User.objects.filter(memberships__isnull=False)
-        .distinct()
-        .prefetch_related("programs", "groups")
-    )
+    prefixes = (GROUP_PREFIX, ORGANIZATION_PREFIX)
     wrong_groups = [
         user
-        for user in members
-        if expected_program_groups(user)
-        != {g.name for g in user.groups.all() if g.name.startswith(GROUP_PREFIX)}
+        for user in User.objects.prefetch_related("programs", "groups")
+        if expected_access_groups(user)
+        != {g.name for g in user.groups.all() if g.name.startswith(prefixes)}
     ]
     return Drift(
         missing=expected - existing,
@@ -81,5 +82,5 @@ def access_repair() -> Drift:
             holders[kind].get(pk=holder_id), Participant.objects.get(pk=participant_id), role
         )
     for user in drift.users_with_wrong_program_groups:
-        program_groups_sync(user)
+        access_groups_sync(user)
     return drift

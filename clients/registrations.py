@@ -108,7 +108,7 @@ register_panel(
         key="caseload",
         title="Participants",
         template="clients/panels/caseload.html",
-        roles=REACHING_ROLES - {Role.TREATMENT_PROVIDER},
+        roles=REACHING_ROLES,
         context=lambda user: {
             "count": selectors.caseload_for(user).count(),
             "alerts": selectors.alerts_for(user, state=AlertState.OPEN).count(),
@@ -118,17 +118,6 @@ register_panel(
         order=20,
     )
 )
-register_panel(
-    HomePanel(
-        key="provider_referrals",
-        title="My referrals",
-        template="clients/panels/provider_referrals.html",
-        roles=frozenset({Role.TREATMENT_PROVIDER}),
-        context=lambda user: {"count": selectors.caseload_for(user).count()},
-        order=20,
-    )
-)
-
 register_nav_item(NavItem("Participants", "clients:participant_list", REACHING_ROLES, order=50))
 register_nav_item(NavItem("New intake", "clients:intake", INTAKE_ROLES, order=55))
 register_nav_item(NavItem("Alerts", "clients:alert_list", REACHING_ROLES, order=60))

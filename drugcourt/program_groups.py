@@ -39,3 +39,41 @@ def program_groups_sync(user: User) -> None:
     for name in expected - current:
         _, program_pk, role = name.split(":")
         user.groups.add(program_group(Program.objects.get(pk=program_pk), Role(role)))
+
+
+# Provider organizations: one group per treatment agency, holding its staff with the provider
+# role. Service episodes grant participant rows to the group, so new staff inherit them.
+ORGANIZATION_PREFIX = "organization:"
+
+
+def organization_group_name(organization_pk: int) -> str:
+    return f"{ORGANIZATION_PREFIX}{organization_pk}:providers"
+
+
+def organization_group(organization) -> Group:
+    group, _ = Group.objects.get_or_create(name=organization_group_name(organization.pk))
+    return group
+
+
+def expected_organization_groups(user: User) -> set[str]:
+    if user.organization_id and user.has_role(Role.TREATMENT_PROVIDER):
+        return {organization_group_name(user.organization_id)}
+    return set()
+
+
+def organization_groups_sync(user: User) -> None:
+    wanted = expected_organization_groups(user)
+    current = user.groups.filter(name__startswith=ORGANIZATION_PREFIX)
+    user.groups.remove(*current.exclude(name__in=wanted))
+    if wanted:
+        user.groups.add(organization_group(user.organization))
+
+
+def expected_access_groups(user: User) -> set[str]:
+    """The names of every access group the user should be in (for access_reconcile)."""
+    return expected_program_groups(user) | expected_organization_groups(user)
+
+
+def access_groups_sync(user: User) -> None:
+    program_groups_sync(user)
+    organization_groups_sync(user)

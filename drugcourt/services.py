@@ -23,7 +23,7 @@ from .models import (
     default_legal_criteria,
     default_risk_need,
 )
-from .program_groups import program_groups_sync
+from .program_groups import access_groups_sync
 from .roles import ROLE_ORGANIZATION_KINDS, OrganizationKind, Role
 
 # ---------------------------------------------------------------------------------------------
@@ -426,11 +426,12 @@ def _check_not_last_administrator(user: User, *, field: str | None) -> None:
 
 
 def _set_programs(user: User, programs: list[Program]) -> None:
-    """Program membership and the program-wide access rows derived from it, together."""
+    """Program membership and the access groups derived from it, the roles and the
+    organization (program groups, provider organization group), together."""
     wanted = {program.pk for program in programs}
     current = set(user.memberships.values_list("program_id", flat=True))
     user.memberships.filter(program_id__in=current - wanted).delete()
     ProgramMembership.objects.bulk_create(
         ProgramMembership(user=user, program_id=program_id) for program_id in wanted - current
     )
-    program_groups_sync(user)
+    access_groups_sync(user)

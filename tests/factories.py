@@ -10,7 +10,7 @@ from clients import access, services
 from clients.models import CaseAssignment, Contact, Enrollment, EnrollmentStatus, Participant
 from clients.services import ContactData
 from drugcourt.models import Organization, Program, User
-from drugcourt.program_groups import program_groups_sync
+from drugcourt.program_groups import access_groups_sync
 from drugcourt.roles import OrganizationKind, Role
 
 
@@ -46,9 +46,9 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     @factory.post_generation
     def programs(self, create, extracted, **kwargs):
-        if create and extracted:
-            self.programs.add(*extracted)
-            program_groups_sync(self)
+        if create:
+            self.programs.add(*(extracted or []))
+            access_groups_sync(self)
 
 
 class ParticipantFactory(factory.django.DjangoModelFactory):

@@ -20,6 +20,7 @@ from clients.access import DataClass
 from clients.models import FollowUp
 from tests.conftest import PERSONAS, PNG_1PX, enrolled
 from tests.factories import assign, log_contact
+from treatment_plans import services as referral_services
 
 EVERYONE = frozenset(PERSONAS)
 PUBLIC = "public"
@@ -44,6 +45,8 @@ REACHING = frozenset(PERSONAS) - {"admin", "evaluator", "superuser"}
 INTAKE = frozenset({"coordinator", "casemanager", "casemanager2"})
 # A POST that answers with a redirect (also when the service refused: the message says why).
 POST_REDIRECT = {"method": "post", "ok_status": 302, "refused_status": 404}
+# Who sees the plan summary of `participant` (court view includes it).
+SEES_PLAN = SEES_PARTICIPANT
 
 MATRIX = {
     "home": Entry(EVERYONE),
@@ -157,6 +160,30 @@ MATRIX = {
         CHANGES_PARTICIPANT, args=("participant", "administration"), refused_status=404
     ),
     "assessments:program_screens": Entry(COORDINATOR, args=("program",), refused_status=404),
+    "treatment_plans:referral_new": Entry(
+        CHANGES_PARTICIPANT, args=("participant",), refused_status=404
+    ),
+    "treatment_plans:my_referrals": Entry(frozenset({"provider"})),
+    # The referral is addressed to the provider's agency: its staff read the packet; the team
+    # that sees the plan reads it too.
+    "treatment_plans:referral_detail": Entry(
+        SEES_PLAN | {"provider"}, args=("referral",), refused_status=404
+    ),
+    "treatment_plans:referral_accept": Entry(
+        SEES_PLAN | {"provider"}, args=("referral",), **POST_REDIRECT
+    ),
+    "treatment_plans:referral_decline": Entry(
+        SEES_PLAN | {"provider"}, args=("referral",), **POST_REDIRECT
+    ),
+    "treatment_plans:referral_intake": Entry(
+        SEES_PLAN | {"provider"}, args=("referral",), **POST_REDIRECT
+    ),
+    "treatment_plans:referral_intake_outcome": Entry(
+        SEES_PLAN | {"provider"}, args=("referral",), **POST_REDIRECT
+    ),
+    "treatment_plans:episode_discharge": Entry(
+        CHANGES_PARTICIPANT | {"provider"}, args=("episode",), refused_status=404
+    ),
     "reports:units_of_service": Entry(frozenset({"coordinator", "casemanager", "casemanager2"})),
     "reports:units_of_service_csv": Entry(
         frozenset({"coordinator", "casemanager", "casemanager2"})
@@ -221,7 +248,33 @@ def matrix_objects(personas, program):
         answers={**{str(n): "0" for n in range(1, 10)}, "10": "0"},
         actor=casemanager,
     )
+    provider = personas["provider"]
+    referral = referral_services.referral_send(
+        participant=participant,
+        provider=provider.organization,
+        requested_service="Intensive outpatient",
+        reason="Moderate use disorder",
+        urgency="routine",
+        shared_information="Name and contact",
+        actor=casemanager,
+    )
+    # A second participant on casemanager's caseload is in treatment with the provider, so the
+    # provider reaches that one and not `participant`.
+    treated = enrolled(program, creator=casemanager)
+    assign(treated, casemanager)
+    other = referral_services.referral_send(
+        participant=treated,
+        provider=provider.organization,
+        requested_service="Individual counselling",
+        reason="Trauma",
+        urgency="routine",
+        shared_information="Name",
+        actor=casemanager,
+    )
+    episode = referral_services.referral_accept(referral=other, actor=provider)
     return {
+        "referral": referral.pk,
+        "episode": episode.pk,
         "instrument_version": phq9.pk,
         "administration": administration.pk,
         "contact": contact.pk,

@@ -77,9 +77,9 @@ def test_a_person_with_two_roles_sees_each_participant_through_the_role_that_rea
 ):
     casemanager.roles = [Role.CASE_MANAGER, Role.JUDGE]
     casemanager.save()
-    from drugcourt.program_groups import program_groups_sync
+    from drugcourt.program_groups import access_groups_sync
 
-    program_groups_sync(casemanager)
+    access_groups_sync(casemanager)
 
     assert access.can_see(casemanager, participant, DataClass.CASE_NOTES)
     assert access.can_see(casemanager, participant2, DataClass.COURT)

@@ -194,7 +194,7 @@ def test_provider_sees_an_empty_state_that_explains_referrals(client, provider):
 
     page = client.get(reverse("clients:participant_list")).content.decode()
 
-    assert "Referrals from case managers arrive here" in page
+    assert "from the moment your agency accepts their referral" in page
 
 
 def test_participant_page_shows_only_sections_the_role_may_see(

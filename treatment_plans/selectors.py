@@ -1,0 +1,86 @@
+"""Reads of referrals and service episodes."""
+
+from django.contrib.auth.models import Group
+from django.db.models import QuerySet
+
+from clients import access
+from clients.access import DataClass
+from clients.models import Participant
+from drugcourt.models import Organization, User
+from drugcourt.program_groups import organization_group_name
+from drugcourt.roles import OrganizationKind, Role
+
+from .models import Referral, ServiceEpisode
+
+
+def referrals_of(participant: Participant) -> QuerySet[Referral]:
+    return participant.referrals.select_related("provider", "sent_by", "episode")
+
+
+def provider_referrals(user: User) -> QuerySet[Referral]:
+    """Referrals addressed to the user's treatment agency: the referral packet only, which the
+    provider reads before it reaches the participant (DESIGN.md, role table)."""
+    if not (user.has_role(Role.TREATMENT_PROVIDER) and user.organization_id):
+        return Referral.objects.none()
+    return (
+        Referral.objects.filter(provider_id=user.organization_id)
+        .select_related("participant", "sent_by", "intake_appointment", "episode")
+        .order_by("-sent_at", "-pk")
+    )
+
+
+def treatment_providers() -> QuerySet[Organization]:
+    return Organization.objects.filter(kind=OrganizationKind.TREATMENT_AGENCY, is_active=True)
+
+
+def active_episode_rows():
+    """Access rows the active episodes call for (an access source of clients.access)."""
+    groups = dict(Group.objects.filter(name__startswith="organization:").values_list("name", "pk"))
+    active = ServiceEpisode.objects.filter(discharged_on__isnull=True).values_list(
+        "provider_id", "participant_id"
+    )
+    for provider_id, participant_id in active:
+        group_pk = groups.get(organization_group_name(provider_id))
+        if group_pk is not None:
+            yield ("group", group_pk, participant_id, Role.TREATMENT_PROVIDER)
+
+
+def referral_for(user: User, pk: int) -> Referral | None:
+    """A referral the user may open: one addressed to their agency (the packet), or one of a
+    participant whose plan they may see."""
+    referral = provider_referrals(user).filter(pk=pk).first()
+    if referral is not None:
+        return referral
+    referral = (
+        Referral.objects.select_related("participant", "provider", "sent_by", "intake_appointment")
+        .filter(pk=pk, participant__in=access.participants_visible_to(user))
+        .first()
+    )
+    if referral is None or not access.can_see(user, referral.participant, DataClass.PLAN_SUMMARY):
+        return None
+    return referral
+
+
+def episode_for(user: User, pk: int) -> ServiceEpisode | None:
+    """An active episode the user may discharge: their agency's, or one of a participant whose
+    plan they may change."""
+    episode = (
+        ServiceEpisode.objects.select_related("participant", "provider")
+        .filter(pk=pk, discharged_on__isnull=True)
+        .first()
+    )
+    if episode is None:
+        return None
+    own_agency = (
+        user.has_role(Role.TREATMENT_PROVIDER) and user.organization_id == episode.provider_id
+    )
+    if own_agency or access.can_change(user, episode.participant, DataClass.PLAN_SUMMARY):
+        return episode
+    return None
+
+
+def referrals_section(participant: Participant, user: User) -> dict:
+    return {
+        "referrals": referrals_of(participant),
+        "may_refer": access.can_change(user, participant, DataClass.PLAN_SUMMARY),
+    }

@@ -1,0 +1,20 @@
+from django.urls import path
+
+from . import views
+
+app_name = "treatment_plans"
+
+urlpatterns = [
+    path("participants/<int:pk>/referrals/new/", views.referral_new, name="referral_new"),
+    path("referrals/", views.my_referrals, name="my_referrals"),
+    path("referrals/<int:pk>/", views.referral_detail, name="referral_detail"),
+    path("referrals/<int:pk>/accept/", views.referral_accept, name="referral_accept"),
+    path("referrals/<int:pk>/decline/", views.referral_decline, name="referral_decline"),
+    path("referrals/<int:pk>/intake/", views.referral_schedule_intake, name="referral_intake"),
+    path(
+        "referrals/<int:pk>/intake/outcome/",
+        views.referral_intake_outcome,
+        name="referral_intake_outcome",
+    ),
+    path("episodes/<int:pk>/discharge/", views.episode_discharge, name="episode_discharge"),
+]
