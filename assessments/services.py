@@ -256,7 +256,7 @@ def admission_record(
         errors["order_or_plea_date"] = "Record the date of the court's order or the plea."
     if agreement_signed_on is None:
         errors["agreement_signed_on"] = "Record when the participation agreement was signed."
-    if errors:
+    if order_or_plea_date is None or agreement_signed_on is None:
         raise ValidationError(errors)
     if not enrollment.screenings.filter(decision=ScreeningDecision.ELIGIBLE).exists():
         raise ValidationError("Only a participant screened eligible can be admitted.")

@@ -14,7 +14,9 @@ from .models import Referral, ServiceEpisode
 
 
 def referrals_of(participant: Participant) -> QuerySet[Referral]:
-    return participant.referrals.select_related("provider", "sent_by", "episode")
+    return Referral.objects.filter(participant=participant).select_related(
+        "provider", "sent_by", "episode"
+    )
 
 
 def provider_referrals(user: User) -> QuerySet[Referral]:
