@@ -52,4 +52,9 @@ urlpatterns = [
         views.program_settings_asam_rule,
         name="program_settings_asam_rule",
     ),
+    path(
+        "programs/<int:pk>/settings/alert-thresholds/",
+        views.program_settings_alert_thresholds,
+        name="program_settings_alert_thresholds",
+    ),
 ]

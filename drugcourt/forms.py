@@ -151,6 +151,14 @@ class AsamRuleChangeForm(SettingsChangeForm):
         return rule
 
 
+class AlertThresholdsChangeForm(SettingsChangeForm):
+    referral_engagement_days = forms.IntegerField(
+        min_value=1,
+        max_value=90,
+        label="Alert when a referral is not engaged after (days)",
+    )
+
+
 class PhaseForm(forms.Form):
     name = forms.CharField(max_length=100)
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))

@@ -224,6 +224,9 @@ class ProgramSettings(models.Model):
     legal_criteria = ArrayField(
         models.CharField(max_length=200), default=default_legal_criteria, blank=True
     )
+    # Alert thresholds topic: after how many days an open referral that is not engaged raises
+    # an alert (the referral sweep).
+    referral_engagement_days = models.PositiveSmallIntegerField(default=14)
     # ASAM topic: an optional program rule suggesting a level of care from the highest dimension
     # rating, per edition: {"3": {"0": "0.5", ..., "4": "4"}}. Empty: no suggestion is shown.
     asam_rule = models.JSONField(default=dict, blank=True)

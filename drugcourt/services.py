@@ -233,6 +233,24 @@ def program_settings_change_asam_rule(
         return version
 
 
+def program_settings_change_alert_thresholds(
+    *,
+    program: Program,
+    effective_from: datetime.date,
+    referral_engagement_days: int,
+    change_note: str,
+    actor: User,
+) -> ProgramSettings:
+    """Records the alert thresholds in force from `effective_from`."""
+    if not 1 <= referral_engagement_days <= 90:
+        raise ValidationError({"referral_engagement_days": "Give a number of days from 1 to 90."})
+    with audited_write(actor):
+        version = _settings_version(program, effective_from, change_note, actor)
+        version.referral_engagement_days = referral_engagement_days
+        version.save(update_fields=["referral_engagement_days"])
+        return version
+
+
 def _settings_version(
     program: Program, effective_from: datetime.date, change_note: str, actor: User
 ) -> ProgramSettings:
@@ -266,6 +284,7 @@ def _settings_version(
         legal_criteria=base.legal_criteria if base else default_legal_criteria(),
         risk_need=base.risk_need if base else default_risk_need(),
         asam_rule=base.asam_rule if base else {},
+        referral_engagement_days=base.referral_engagement_days if base else 14,
     )
     if base is not None:
         _create_phases(version, [PhaseData.from_phase(phase) for phase in base.phases.all()])

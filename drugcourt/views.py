@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from . import health, selectors, services
 from .forms import (
+    AlertThresholdsChangeForm,
     AsamRuleChangeForm,
     LegalCriteriaChangeForm,
     NoteFormatChangeForm,
@@ -396,6 +397,18 @@ def program_settings_asam_rule(request, pk: int):
         },
         change=services.program_settings_change_asam_rule,
         title="ASAM program rule",
+    )
+
+
+@role_required(Role.COORDINATOR)
+def program_settings_alert_thresholds(request, pk: int):
+    return _program_settings_topic(
+        request,
+        pk,
+        form_class=AlertThresholdsChangeForm,
+        initial=lambda in_force: {"referral_engagement_days": in_force.referral_engagement_days},
+        change=services.program_settings_change_alert_thresholds,
+        title="Alert thresholds",
     )
 
 

@@ -37,8 +37,8 @@ OPEN_REFERRAL_STATES = (
     ReferralState.ACCEPTED,
     ReferralState.INTAKE_SCHEDULED,
 )
-# A referral not engaged after this many days is highlighted (the program setting and the
-# sweep that alerts on it come with the rest of the treatment plans issue).
+# A referral not engaged after this many days is highlighted and alerted on, unless the
+# program's settings say otherwise (ProgramSettings.referral_engagement_days).
 ENGAGEMENT_LIMIT_DAYS = 14
 
 
@@ -91,7 +91,9 @@ class Referral(models.Model):
 
     @property
     def is_overdue(self) -> bool:
-        return self.state in OPEN_REFERRAL_STATES and self.days_open > ENGAGEMENT_LIMIT_DAYS
+        """Open for longer than its program allows (`limit_days` from the selectors)."""
+        limit = getattr(self, "limit_days", ENGAGEMENT_LIMIT_DAYS)
+        return self.state in OPEN_REFERRAL_STATES and self.days_open > limit
 
 
 class DischargeReason(models.TextChoices):

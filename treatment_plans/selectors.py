@@ -1,22 +1,36 @@
 """Reads of referrals and service episodes."""
 
+import datetime
+
 from django.contrib.auth.models import Group
-from django.db.models import QuerySet
+from django.db.models import (
+    DateTimeField,
+    ExpressionWrapper,
+    F,
+    Func,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from clients import access
 from clients.access import DataClass
-from clients.models import Participant
-from drugcourt.models import Organization, User
+from clients.models import Enrollment, Participant
+from drugcourt.models import Organization, ProgramSettings, User
 from drugcourt.program_groups import organization_group_name
 from drugcourt.roles import OrganizationKind, Role
 
-from .models import Referral, ServiceEpisode
+from .models import ENGAGEMENT_LIMIT_DAYS, OPEN_REFERRAL_STATES, Referral, ServiceEpisode
 
 
 def referrals_of(participant: Participant) -> QuerySet[Referral]:
-    return Referral.objects.filter(participant=participant).select_related(
+    referrals = Referral.objects.filter(participant=participant).select_related(
         "provider", "sent_by", "episode"
     )
+    return with_engagement_limit(referrals, timezone.localdate())
 
 
 def provider_referrals(user: User) -> QuerySet[Referral]:
@@ -24,11 +38,12 @@ def provider_referrals(user: User) -> QuerySet[Referral]:
     provider reads before it reaches the participant (DESIGN.md, role table)."""
     if not (user.has_role(Role.TREATMENT_PROVIDER) and user.organization_id):
         return Referral.objects.none()
-    return (
+    referrals = (
         Referral.objects.filter(provider_id=user.organization_id)
         .select_related("participant", "sent_by", "intake_appointment", "episode")
         .order_by("-sent_at", "-pk")
     )
+    return with_engagement_limit(referrals, timezone.localdate())
 
 
 def treatment_providers() -> QuerySet[Organization]:
@@ -86,3 +101,30 @@ def referrals_section(participant: Participant, user: User) -> dict:
         "referrals": referrals_of(participant),
         "may_refer": access.can_change(user, participant, DataClass.PLAN_SUMMARY),
     }
+
+
+def with_engagement_limit(referrals: QuerySet[Referral], today) -> QuerySet[Referral]:
+    """Adds `limit_days`: after how many days the referral counts as not engaged, from the
+    settings in force today of the participant's current program (default 14)."""
+    current_program = (
+        Enrollment.objects.filter(participant=OuterRef(OuterRef("participant")))
+        .order_by("-referral_date", "-id")
+        .values("program")[:1]
+    )
+    in_force = (
+        ProgramSettings.objects.filter(program=Subquery(current_program), effective_from__lte=today)
+        .order_by("-effective_from")
+        .values("referral_engagement_days")[:1]
+    )
+    return referrals.annotate(limit_days=Coalesce(Subquery(in_force), Value(ENGAGEMENT_LIMIT_DAYS)))
+
+
+def referrals_not_engaged(now: datetime.datetime) -> QuerySet[Referral]:
+    """Open referrals older than their program's limit: what the referral sweep alerts on."""
+    since_limit = ExpressionWrapper(
+        Value(now) - Func(F("limit_days"), template="make_interval(days => %(expressions)s)"),
+        output_field=DateTimeField(),
+    )
+    return with_engagement_limit(
+        Referral.objects.filter(state__in=OPEN_REFERRAL_STATES), timezone.localdate(now)
+    ).filter(sent_at__lt=since_limit)

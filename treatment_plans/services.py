@@ -5,16 +5,19 @@ same transaction."""
 import datetime
 
 from django.core.exceptions import ValidationError
+from django.db.models import CharField, F, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from clients import access
 from clients import services as client_services
-from clients.models import AppointmentKind, AppointmentOutcome, Participant
+from clients.models import AlertSeverity, AppointmentKind, AppointmentOutcome, Participant
 from drugcourt.audit import audited_write
 from drugcourt.models import Organization, User
 from drugcourt.program_groups import organization_group
 from drugcourt.roles import OrganizationKind, Role
 
+from . import selectors
 from .models import (
     REFERRAL_TRANSITIONS,
     DischargeReason,
@@ -179,3 +182,26 @@ def episode_discharge(
                 organization_group(episode.provider), episode.participant, Role.TREATMENT_PROVIDER
             )
         return episode
+
+
+def referral_sweep(*, now: datetime.datetime | None = None) -> int:
+    """Raises one alert per open referral not engaged within its program's limit, in one
+    set-based statement; running it again raises nothing twice. Returns the new alerts."""
+    rows = selectors.referrals_not_engaged(now or timezone.now()).annotate(
+        source_key=Concat(Value("referral:"), Cast("pk", CharField())),
+        message=Concat(
+            Value("Referral to "),
+            F("provider__name"),
+            Value(" not engaged after "),
+            Cast("limit_days", CharField()),
+            Value(" days"),
+            output_field=CharField(),
+        ),
+        assigned_to_id=F("sent_by_id"),
+    )
+    return client_services.alerts_raise_from_query(
+        kind="referral_not_engaged",
+        data_class=access.DataClass.PLAN_SUMMARY,
+        severity=AlertSeverity.WARNING,
+        rows=rows,
+    )

@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import environ
+from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -203,6 +204,10 @@ CELERY_TASK_MAX_RETRIES = env.int("CELERY_TASK_MAX_RETRIES", default=5)
 CELERY_TASK_RETRY_BACKOFF_MAX = env.int("CELERY_TASK_RETRY_BACKOFF_MAX", default=600)
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "drugcourt.tasks.heartbeat_task", "schedule": 60.0},
+    "referral-sweep": {
+        "task": "treatment_plans.tasks.referral_sweep_task",
+        "schedule": crontab(minute=5),  # hourly
+    },
 }
 
 LOGGING = {
