@@ -1,0 +1,181 @@
+"""`seed_demo` refers the admitted demo participants to the demo treatment agency, with
+referrals in every state and service episodes whose access matches (treatment_plans/demo.py)."""
+
+import datetime
+
+from django.apps import apps
+from django.core.management import call_command
+from django.utils import timezone
+
+from clients import access
+from clients.models import Appointment, CaseAssignment, Enrollment, ParticipantGroupObjectPermission
+from clients.reconcile import access_drift
+from drugcourt.models import Program, User
+from treatment_plans.models import (
+    ENGAGEMENT_LIMIT_DAYS,
+    Referral,
+    ReferralState,
+    ServiceEpisode,
+)
+
+AGENCY = "Harbor Light Recovery Services"
+DISCHARGE_REASONS = {
+    "graduated": {"completed"},
+    "terminated": {"left_against_advice", "administrative"},
+    "withdrawn": {"administrative", "left_against_advice"},
+    "neutral_discharge": {"transferred", "administrative"},
+    "absconded": {"left_against_advice"},
+}
+
+
+def counts():
+    models = (Referral, ServiceEpisode, Appointment, ParticipantGroupObjectPermission)
+    return [model.objects.count() for model in models]
+
+
+def test_seed_demo_refers_the_admitted_participants_in_every_state(db):
+    before = timezone.now()
+    call_command("seed_demo")
+
+    program = Program.objects.get()
+    today = timezone.localdate(timezone=program.zone)
+    provider = User.objects.get(username="provider")
+    managers = dict(
+        CaseAssignment.objects.filter(team_role="case_manager", ended_on=None).values_list(
+            "participant", "user"
+        )
+    )
+    entries = dict(
+        Enrollment.objects.filter(case_number__startswith="LV-DC-").values_list(
+            "participant", "entry_date"
+        )
+    )
+    referrals = Referral.objects.select_related("provider", "intake_appointment")
+    states = {state: referrals.filter(state=state) for state in ReferralState}
+    assert all(states.values()), {state: rows.count() for state, rows in states.items()}
+    assert states[ReferralState.ENGAGED].count() > 40
+    # Every participant ever admitted but one who left on the day of entry was referred.
+    referred = set(referrals.values_list("participant", flat=True))
+    admitted = {participant for participant, entry in entries.items() if entry is not None}
+    assert referred <= admitted
+    assert len(admitted - referred) <= 1
+
+    now = timezone.now()
+    for referral in referrals.prefetch_related("episode"):
+        assert referral.provider.name == AGENCY
+        assert referral.sent_by_id == managers[referral.participant_id]
+        assert all((referral.requested_service, referral.reason, referral.shared_information))
+        # None in the future, none before entry, each step after the one before.
+        assert entries[referral.participant_id] <= timezone.localdate(referral.sent_at)
+        assert referral.sent_at <= now
+        if referral.state == ReferralState.SENT:
+            assert (referral.responded_at, referral.responded_by) == (None, None)
+        else:
+            assert referral.sent_at < referral.responded_at <= now
+            assert referral.responded_by == provider
+        episode = getattr(referral, "episode", None)
+        if referral.state in (ReferralState.SENT, ReferralState.DECLINED):
+            assert episode is None
+            assert referral.intake_appointment is None
+        else:
+            assert episode is not None
+            assert episode.started_on == timezone.localdate(referral.responded_at)
+            assert (episode.participant_id, episode.provider_id) == (
+                referral.participant_id,
+                referral.provider_id,
+            )
+        assert bool(referral.decline_reason) == (referral.state == ReferralState.DECLINED)
+        assert (referral.engaged_at is not None) == (referral.state == ReferralState.ENGAGED)
+        intake = referral.intake_appointment
+        if referral.state == ReferralState.ACCEPTED:
+            assert intake is None
+        if referral.state in (ReferralState.INTAKE_SCHEDULED, ReferralState.ENGAGED):
+            assert (intake.kind, intake.staff, intake.created_by) == (
+                "treatment",
+                provider,
+                provider,
+            )
+            assert intake.participant_id == referral.participant_id
+            assert intake.created_at == referral.responded_at < intake.scheduled_at
+        if referral.state == ReferralState.INTAKE_SCHEDULED:
+            assert intake.outcome == ""
+        if referral.state == ReferralState.ENGAGED:
+            assert intake.outcome == "attended"
+            assert intake.outcome_recorded_by == provider
+            assert intake.scheduled_at < intake.outcome_recorded_at <= now
+            assert referral.engaged_at == intake.outcome_recorded_at
+            assert referral.days_open <= ENGAGEMENT_LIMIT_DAYS
+
+    open_sent = states[ReferralState.SENT]
+    assert len([r for r in open_sent if r.is_overdue]) >= 2
+    assert len([r for r in open_sent if r.days_open <= 7]) >= 2
+    assert len([r for r in referrals if r.is_overdue]) == 2
+    future_intakes = states[ReferralState.INTAKE_SCHEDULED].filter(
+        intake_appointment__scheduled_at__gt=before
+    )
+    assert future_intakes.count() >= 2
+    assert today < max(
+        timezone.localdate(r.intake_appointment.scheduled_at) for r in future_intakes
+    )
+    assert states[ReferralState.DECLINED].exclude(decline_reason="").count() == 2
+    # The sent_at correction is no change of the referral: one history row each.
+    assert apps.get_model("treatment_plans", "ReferralEvent").objects.count() == referrals.count()
+
+
+def test_seed_demo_episodes_match_the_enrollments_and_the_provider_access(db):
+    call_command("seed_demo")
+
+    program = Program.objects.get()
+    today = timezone.localdate(timezone=program.zone)
+    provider = User.objects.get(username="provider")
+    episodes = ServiceEpisode.objects.select_related("referral", "participant")
+    enrollments = {
+        enrollment.participant_id: enrollment
+        for enrollment in Enrollment.objects.filter(case_number__startswith="LV-DC-")
+    }
+    active = episodes.filter(discharged_on__isnull=True)
+    discharged = episodes.filter(discharged_on__isnull=False)
+    assert active.count() > 30
+    assert discharged.filter(discharge_reason="completed").exists()
+    assert discharged.exclude(discharge_reason="completed").exists()
+
+    for episode in discharged:
+        enrollment = enrollments[episode.participant_id]
+        assert enrollment.status in DISCHARGE_REASONS
+        assert episode.discharge_reason in DISCHARGE_REASONS[enrollment.status]
+        assert episode.discharge_summary.strip()
+        assert episode.discharged_by == provider
+        intake_day = timezone.localdate(episode.referral.intake_appointment.scheduled_at)
+        assert episode.started_on <= intake_day <= episode.discharged_on
+        assert episode.discharged_on <= (enrollment.exit_date or today)
+    for episode in active:
+        assert enrollments[episode.participant_id].status in ("active", "absconded")
+        assert (episode.discharged_by, episode.discharge_reason, episode.discharge_summary) == (
+            None,
+            "",
+            "",
+        )
+    # Everyone who left the program left treatment too.
+    assert not active.exclude(participant__enrollments__exit_date=None).exists()
+    # Each participant's first loop closed within days of entry.
+    for episode in episodes.filter(referral__state="engaged"):
+        entry = enrollments[episode.participant_id].entry_date
+        assert episode.started_on - entry <= datetime.timedelta(days=14)
+
+    visible = set(access.participants_visible_to(provider).values_list("pk", flat=True))
+    assert visible == set(active.values_list("participant", flat=True))
+    assert access_drift().is_clean
+
+
+def test_seed_demo_refers_once(db):
+    call_command("seed_demo")
+    first = counts()
+    referrals = list(Referral.objects.order_by("pk").values("participant", "state", "sent_at"))
+
+    call_command("seed_demo")
+
+    assert counts() == first
+    assert list(Referral.objects.order_by("pk").values("participant", "state", "sent_at")) == (
+        referrals
+    )
+    assert access_drift().is_clean
