@@ -182,6 +182,18 @@ MATRIX = {
     "treatment_plans:referral_intake_outcome": Entry(
         SEES_PLAN | {"provider"}, args=("referral",), **POST_REDIRECT
     ),
+    "treatment_plans:plan_start": Entry(
+        CHANGES_PARTICIPANT, args=("participant",), refused_status=404
+    ),
+    "treatment_plans:plan_detail": Entry(SEES_PLAN, args=("plan",), refused_status=404),
+    "treatment_plans:plan_goal_add": Entry(CHANGES_PARTICIPANT, args=("plan",), **POST_REDIRECT),
+    "treatment_plans:plan_objective_add": Entry(
+        CHANGES_PARTICIPANT, args=("plan",), **POST_REDIRECT
+    ),
+    "treatment_plans:plan_service_add": Entry(CHANGES_PARTICIPANT, args=("plan",), **POST_REDIRECT),
+    "treatment_plans:plan_need_defer": Entry(CHANGES_PARTICIPANT, args=("plan",), **POST_REDIRECT),
+    "treatment_plans:plan_activate": Entry(CHANGES_PARTICIPANT, args=("plan",), **POST_REDIRECT),
+    "treatment_plans:plan_review": Entry(CHANGES_PARTICIPANT, args=("plan",), refused_status=404),
     "treatment_plans:episode_discharge": Entry(
         CHANGES_PARTICIPANT | {"provider"}, args=("episode",), refused_status=404
     ),
@@ -273,7 +285,11 @@ def matrix_objects(personas, program):
         actor=casemanager,
     )
     episode = referral_services.referral_accept(referral=other, actor=provider)
+    plan = referral_services.plan_start_draft(
+        participant=participant, starts_on=timezone.localdate(), actor=casemanager
+    )
     return {
+        "plan": plan.pk,
         "referral": referral.pk,
         "episode": episode.pk,
         "instrument_version": phq9.pk,

@@ -1,12 +1,13 @@
 from django import forms
 from django.utils import timezone
 
+from assessments.models import Need, NeedStatus
 from clients.forms import DATE, DATETIME
 from clients.models import AppointmentOutcome
 from drugcourt.forms import CrispyForm
 from drugcourt.models import Organization
 
-from .models import DischargeReason, Urgency
+from .models import DischargeReason, Goal, Objective, ObjectiveProgress, Urgency
 
 
 class ReferralForm(CrispyForm):
@@ -47,3 +48,78 @@ class DischargeForm(CrispyForm):
     reason = forms.ChoiceField(choices=DischargeReason.choices)
     discharged_on = forms.DateField(widget=DATE, initial=timezone.localdate)
     summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class PlanStartForm(CrispyForm):
+    starts_on = forms.DateField(widget=DATE, initial=timezone.localdate, label="Plan starts on")
+
+
+class GoalForm(CrispyForm):
+    participant_words = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), label="In the participant's words"
+    )
+    clinical_terms = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ObjectiveForm(CrispyForm):
+    goal = forms.ModelChoiceField(queryset=Goal.objects.none())
+    description = forms.CharField(max_length=300, label="Measurable objective")
+    target_date = forms.DateField(widget=DATE, required=False)
+    need = forms.ModelChoiceField(
+        queryset=Need.objects.none(), required=False, label="Answers the need"
+    )
+
+    def __init__(self, *args, plan, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["goal"].queryset = plan.goals.all()
+        self.fields["need"].queryset = Need.objects.filter(
+            participant=plan.participant, status=NeedStatus.OPEN
+        )
+
+
+class ServiceForm(CrispyForm):
+    objective = forms.ModelChoiceField(queryset=Objective.objects.none())
+    service = forms.CharField(max_length=200, help_text="e.g. Intensive outpatient")
+    provider = forms.ModelChoiceField(
+        queryset=Organization.objects.none(), required=False, label="Provider"
+    )
+    frequency = forms.CharField(max_length=100, help_text="e.g. 3 sessions a week")
+    starts_on = forms.DateField(widget=DATE, initial=timezone.localdate)
+
+    def __init__(self, *args, plan, providers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["objective"].queryset = Objective.objects.filter(goal__plan=plan)
+        self.fields["provider"].queryset = providers
+
+
+class DeferralForm(CrispyForm):
+    need = forms.ModelChoiceField(queryset=Need.objects.none())
+    reason = forms.CharField(max_length=300, label="Why it waits")
+
+    def __init__(self, *args, plan, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["need"].queryset = Need.objects.filter(
+            participant=plan.participant, status=NeedStatus.OPEN
+        )
+
+
+class ActivateForm(CrispyForm):
+    acknowledged_on = forms.DateField(
+        widget=DATE, required=False, label="Participant acknowledged the plan on"
+    )
+
+
+class ReviewForm(forms.Form):
+    reviewed_on = forms.DateField(widget=DATE, initial=timezone.localdate)
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+    def __init__(self, *args, objectives, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.objectives = list(objectives)
+        for objective in self.objectives:
+            self.fields[f"objective_{objective.pk}"] = forms.ChoiceField(
+                choices=ObjectiveProgress.choices, label=objective.description
+            )
+
+    def progress(self) -> dict[int, str]:
+        return {o.pk: self.cleaned_data[f"objective_{o.pk}"] for o in self.objectives}

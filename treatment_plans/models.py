@@ -137,3 +137,153 @@ class ServiceEpisode(models.Model):
     @property
     def is_active(self) -> bool:
         return self.discharged_on is None
+
+
+# ---------------------------------------------------------------------------------------------
+# Treatment plans
+
+PLAN_REVIEW_INTERVAL_DAYS = 90
+
+
+class PlanStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    ACTIVE = "active", "Active"
+    SUPERSEDED = "superseded", "Superseded"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
+class TreatmentPlan(models.Model):
+    """One version of a participant's plan. Activating a draft supersedes the active version,
+    which stays readable; the activation records the participant's acknowledgement and the
+    case manager's signature."""
+
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="treatment_plans"
+    )
+    version = models.PositiveSmallIntegerField()
+    status = models.CharField(max_length=12, choices=PlanStatus.choices, default=PlanStatus.DRAFT)
+    starts_on = models.DateField()
+    review_due_on = models.DateField(null=True, blank=True)
+    acknowledged_on = models.DateField(null=True, blank=True)
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    signed_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["participant", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["participant", "version"], name="plan_version_once"),
+            models.UniqueConstraint(
+                fields=["participant"],
+                condition=models.Q(status="active"),
+                name="plan_one_active",
+            ),
+            models.UniqueConstraint(
+                fields=["participant"],
+                condition=models.Q(status="draft"),
+                name="plan_one_draft",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["review_due_on"],
+                condition=models.Q(status="active"),
+                name="plan_review_due_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Plan v{self.version} ({self.get_status_display()})"
+
+
+class Goal(models.Model):
+    plan = models.ForeignKey(TreatmentPlan, on_delete=models.CASCADE, related_name="goals")
+    participant_words = models.TextField(help_text="The goal in the participant's own words.")
+    clinical_terms = models.TextField()
+
+    class Meta:
+        ordering = ["plan", "id"]
+
+    def __str__(self) -> str:
+        return self.clinical_terms[:60]
+
+
+class Objective(models.Model):
+    goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="objectives")
+    description = models.CharField(max_length=300, help_text="Measurable: what, how much, by when.")
+    target_date = models.DateField()
+    need = models.ForeignKey(
+        "assessments.Need",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="objectives",
+        help_text="The assessed need this objective answers.",
+    )
+
+    class Meta:
+        ordering = ["goal", "target_date", "id"]
+
+    def __str__(self) -> str:
+        return self.description
+
+
+class PlannedService(models.Model):
+    objective = models.ForeignKey(Objective, on_delete=models.CASCADE, related_name="services")
+    service = models.CharField(max_length=200)
+    provider = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    frequency = models.CharField(max_length=100, help_text="e.g. 3 sessions a week")
+    starts_on = models.DateField()
+
+    class Meta:
+        ordering = ["objective", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.service}, {self.frequency}"
+
+
+class NeedDeferral(models.Model):
+    """An open need the plan consciously leaves for later, with the reason."""
+
+    plan = models.ForeignKey(TreatmentPlan, on_delete=models.CASCADE, related_name="deferrals")
+    need = models.ForeignKey("assessments.Need", on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(max_length=300)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "need"], name="need_deferred_once_per_plan")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.need} deferred"
+
+
+class ObjectiveProgress(models.TextChoices):
+    MET = "met", "Met"
+    PROGRESSING = "progressing", "Progressing"
+    NOT_PROGRESSING = "not_progressing", "Not progressing"
+    REVISED = "revised", "Revised"
+
+
+@pghistory.track(pghistory.InsertEvent())
+class PlanReview(models.Model):
+    plan = models.ForeignKey(TreatmentPlan, on_delete=models.PROTECT, related_name="reviews")
+    reviewed_on = models.DateField()
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    progress = models.JSONField(help_text="{objective id: progress}")
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-reviewed_on", "-id"]
+
+    def __str__(self) -> str:
+        return f"Review {self.reviewed_on:%Y-%m-%d}"

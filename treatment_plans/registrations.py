@@ -17,6 +17,16 @@ register_access_source(
 
 register_section(
     ParticipantSection(
+        key="plan",
+        title="Treatment plan",
+        template="treatment_plans/sections/plan.html",
+        data_class=DataClass.PLAN_SUMMARY,
+        context=selectors.plan_section,
+        order=33,
+    )
+)
+register_section(
+    ParticipantSection(
         key="referrals",
         title="Referrals and treatment",
         template="treatment_plans/sections/referrals.html",

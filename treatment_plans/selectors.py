@@ -9,6 +9,7 @@ from django.db.models import (
     F,
     Func,
     OuterRef,
+    Prefetch,
     QuerySet,
     Subquery,
     Value,
@@ -16,6 +17,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from assessments.models import Need, NeedStatus
 from clients import access
 from clients.access import DataClass
 from clients.models import Enrollment, Participant
@@ -23,7 +25,17 @@ from drugcourt.models import Organization, ProgramSettings, User
 from drugcourt.program_groups import organization_group_name
 from drugcourt.roles import OrganizationKind, Role
 
-from .models import ENGAGEMENT_LIMIT_DAYS, OPEN_REFERRAL_STATES, Referral, ServiceEpisode
+from .models import (
+    ENGAGEMENT_LIMIT_DAYS,
+    OPEN_REFERRAL_STATES,
+    Goal,
+    NeedDeferral,
+    Objective,
+    PlannedService,
+    Referral,
+    ServiceEpisode,
+    TreatmentPlan,
+)
 
 
 def referrals_of(participant: Participant) -> QuerySet[Referral]:
@@ -128,3 +140,57 @@ def referrals_not_engaged(now: datetime.datetime) -> QuerySet[Referral]:
     return with_engagement_limit(
         Referral.objects.filter(state__in=OPEN_REFERRAL_STATES), timezone.localdate(now)
     ).filter(sent_at__lt=since_limit)
+
+
+def plans_of(participant: Participant) -> QuerySet[TreatmentPlan]:
+    return TreatmentPlan.objects.filter(participant=participant).select_related("signed_by")
+
+
+def plan_for(user: User, pk: int, *, change: bool = False) -> TreatmentPlan | None:
+    """A plan of a participant whose plan the user may see (or change)."""
+    plan = (
+        TreatmentPlan.objects.select_related("participant", "signed_by")
+        .prefetch_related(
+            Prefetch(
+                "goals",
+                queryset=Goal.objects.prefetch_related(
+                    Prefetch(
+                        "objectives",
+                        queryset=Objective.objects.select_related("need").prefetch_related(
+                            Prefetch(
+                                "services",
+                                queryset=PlannedService.objects.select_related("provider"),
+                            )
+                        ),
+                    )
+                ),
+            ),
+            Prefetch("deferrals", queryset=NeedDeferral.objects.select_related("need")),
+        )
+        .filter(pk=pk, participant__in=access.participants_visible_to(user))
+        .first()
+    )
+    allowed = access.can_change if change else access.can_see
+    if plan is None or not allowed(user, plan.participant, DataClass.PLAN_SUMMARY):
+        return None
+    return plan
+
+
+def needs_to_answer(plan: TreatmentPlan) -> list:
+    """Open needs of the participant, each with whether this plan answers or defers it."""
+    answered = {
+        objective.need_id for goal in plan.goals.all() for objective in goal.objectives.all()
+    }
+    deferred = {deferral.need_id for deferral in plan.deferrals.all()}
+    return [
+        (need, need.pk in answered, need.pk in deferred)
+        for need in Need.objects.filter(participant=plan.participant, status=NeedStatus.OPEN)
+    ]
+
+
+def plan_section(participant: Participant, user: User) -> dict:
+    return {
+        "active": plans_of(participant).filter(status="active").prefetch_related("goals").first(),
+        "draft": plans_of(participant).filter(status="draft").first(),
+        "may_plan": access.can_change(user, participant, DataClass.PLAN_SUMMARY),
+    }

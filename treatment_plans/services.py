@@ -9,6 +9,7 @@ from django.db.models import CharField, F, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
+from assessments.models import Need, NeedStatus
 from clients import access
 from clients import services as client_services
 from clients.models import AlertSeverity, AppointmentKind, AppointmentOutcome, Participant
@@ -19,11 +20,19 @@ from drugcourt.roles import OrganizationKind, Role
 
 from . import selectors
 from .models import (
+    PLAN_REVIEW_INTERVAL_DAYS,
     REFERRAL_TRANSITIONS,
     DischargeReason,
+    Goal,
+    NeedDeferral,
+    Objective,
+    PlannedService,
+    PlanReview,
+    PlanStatus,
     Referral,
     ReferralState,
     ServiceEpisode,
+    TreatmentPlan,
 )
 
 
@@ -205,3 +214,203 @@ def referral_sweep(*, now: datetime.datetime | None = None) -> int:
         severity=AlertSeverity.WARNING,
         rows=rows,
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Treatment plans
+
+
+def _check_may_plan(actor: User, participant: Participant) -> None:
+    if not access.can_change(actor, participant, access.DataClass.PLAN_SUMMARY):
+        raise ValidationError("You may not change this participant's plan.")
+
+
+def _check_draft(plan: TreatmentPlan) -> None:
+    if plan.status != PlanStatus.DRAFT:
+        raise ValidationError("Only a draft plan can be changed; start a new version.")
+
+
+def plan_start_draft(
+    *, participant: Participant, starts_on: datetime.date, actor: User
+) -> TreatmentPlan:
+    """A new version, starting from a copy of the active plan's goals, objectives and
+    services (or empty for the first plan)."""
+    _check_may_plan(actor, participant)
+    if TreatmentPlan.objects.filter(participant=participant, status=PlanStatus.DRAFT).exists():
+        raise ValidationError("A draft already exists; finish or change that one.")
+    active = TreatmentPlan.objects.filter(participant=participant, status=PlanStatus.ACTIVE).first()
+    latest = TreatmentPlan.objects.filter(participant=participant).order_by("-version").first()
+    with audited_write(actor):
+        draft = TreatmentPlan.objects.create(
+            participant=participant,
+            version=latest.version + 1 if latest else 1,
+            starts_on=starts_on,
+            created_by=actor,
+        )
+        if active is not None:
+            _copy_contents(active, draft)
+        return draft
+
+
+def _copy_contents(source: TreatmentPlan, target: TreatmentPlan) -> None:
+    for goal in source.goals.prefetch_related("objectives__services"):
+        copy = Goal.objects.create(
+            plan=target,
+            participant_words=goal.participant_words,
+            clinical_terms=goal.clinical_terms,
+        )
+        for objective in goal.objectives.all():
+            new_objective = Objective.objects.create(
+                goal=copy,
+                description=objective.description,
+                target_date=objective.target_date,
+                need=objective.need,
+            )
+            PlannedService.objects.bulk_create(
+                PlannedService(
+                    objective=new_objective,
+                    service=service.service,
+                    provider=service.provider,
+                    frequency=service.frequency,
+                    starts_on=service.starts_on,
+                )
+                for service in objective.services.all()
+            )
+
+
+def goal_add(
+    *, plan: TreatmentPlan, participant_words: str, clinical_terms: str, actor: User
+) -> Goal:
+    _check_may_plan(actor, plan.participant)
+    _check_draft(plan)
+    if not clinical_terms.strip() or not participant_words.strip():
+        raise ValidationError("Write the goal in the participant's words and in clinical terms.")
+    with audited_write(actor):
+        return Goal.objects.create(
+            plan=plan,
+            participant_words=participant_words.strip(),
+            clinical_terms=clinical_terms.strip(),
+        )
+
+
+def objective_add(
+    *,
+    goal: Goal,
+    description: str,
+    target_date: datetime.date | None,
+    need: Need | None,
+    actor: User,
+) -> Objective:
+    plan = goal.plan
+    _check_may_plan(actor, plan.participant)
+    _check_draft(plan)
+    if target_date is None:
+        raise ValidationError({"target_date": "A measurable objective needs a target date."})
+    if target_date < plan.starts_on:
+        raise ValidationError({"target_date": "The target date is before the plan starts."})
+    if need is not None and need.participant_id != plan.participant_id:
+        raise ValidationError({"need": "That need is another participant's."})
+    with audited_write(actor):
+        return Objective.objects.create(
+            goal=goal, description=description.strip(), target_date=target_date, need=need
+        )
+
+
+def service_add(
+    *,
+    objective: Objective,
+    service: str,
+    provider: Organization | None,
+    frequency: str,
+    starts_on: datetime.date,
+    actor: User,
+) -> PlannedService:
+    _check_may_plan(actor, objective.goal.plan.participant)
+    _check_draft(objective.goal.plan)
+    if provider is not None and provider.kind != OrganizationKind.TREATMENT_AGENCY:
+        raise ValidationError({"provider": "Choose a treatment provider."})
+    with audited_write(actor):
+        return PlannedService.objects.create(
+            objective=objective,
+            service=service.strip(),
+            provider=provider,
+            frequency=frequency.strip(),
+            starts_on=starts_on,
+        )
+
+
+def need_defer(*, plan: TreatmentPlan, need: Need, reason: str, actor: User) -> NeedDeferral:
+    _check_may_plan(actor, plan.participant)
+    _check_draft(plan)
+    if need.participant_id != plan.participant_id:
+        raise ValidationError({"need": "That need is another participant's."})
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the need waits."})
+    with audited_write(actor):
+        deferral, _ = NeedDeferral.objects.update_or_create(
+            plan=plan, need=need, defaults={"reason": reason.strip()}
+        )
+        return deferral
+
+
+def plan_activate(
+    *, plan: TreatmentPlan, acknowledged_on: datetime.date | None, actor: User
+) -> TreatmentPlan:
+    """Makes the draft the plan in force: every open need must be answered by an objective or
+    deferred with a reason; the participant's acknowledgement and the signature are recorded,
+    the previous version is superseded and a review falls due in 90 days."""
+    _check_may_plan(actor, plan.participant)
+    _check_draft(plan)
+    if acknowledged_on is None:
+        raise ValidationError({"acknowledged_on": "Record when the participant acknowledged it."})
+    objectives = Objective.objects.filter(goal__plan=plan)
+    if not objectives.exists():
+        raise ValidationError("A plan needs at least one goal with an objective.")
+    answered = set(objectives.exclude(need=None).values_list("need_id", flat=True))
+    deferred = set(plan.deferrals.values_list("need_id", flat=True))
+    open_needs = Need.objects.filter(participant=plan.participant, status=NeedStatus.OPEN)
+    unanswered = [need for need in open_needs if need.pk not in answered | deferred]
+    if unanswered:
+        names = ", ".join(need.get_domain_display().lower() for need in unanswered)
+        raise ValidationError(f"Answer or defer every open need first: {names}.")
+    with audited_write(actor):
+        TreatmentPlan.objects.filter(participant=plan.participant, status=PlanStatus.ACTIVE).update(
+            status=PlanStatus.SUPERSEDED
+        )
+        plan.status, plan.acknowledged_on = PlanStatus.ACTIVE, acknowledged_on
+        plan.signed_by, plan.signed_at = actor, timezone.now()
+        plan.review_due_on = plan.starts_on + datetime.timedelta(days=PLAN_REVIEW_INTERVAL_DAYS)
+        plan.save()
+        open_needs.filter(pk__in=answered).update(status=NeedStatus.ADDRESSED)
+        open_needs.filter(pk__in=deferred - answered).update(status=NeedStatus.DEFERRED)
+        return plan
+
+
+def plan_review_record(
+    *,
+    plan: TreatmentPlan,
+    reviewed_on: datetime.date,
+    progress: dict[int, str],
+    note: str,
+    actor: User,
+) -> PlanReview:
+    """Progress per objective of the plan in force; the next review falls due in 90 days."""
+    _check_may_plan(actor, plan.participant)
+    if plan.status != PlanStatus.ACTIVE:
+        raise ValidationError("Only the plan in force is reviewed.")
+    objective_ids = set(Objective.objects.filter(goal__plan=plan).values_list("pk", flat=True))
+    if set(progress) != objective_ids:
+        raise ValidationError("Record progress for every objective.")
+    if reviewed_on > timezone.localdate() or reviewed_on < plan.starts_on:
+        raise ValidationError({"reviewed_on": "The date must be between the plan start and today."})
+    with audited_write(actor):
+        review = PlanReview.objects.create(
+            plan=plan,
+            reviewed_on=reviewed_on,
+            reviewed_by=actor,
+            progress={str(k): v for k, v in progress.items()},
+            note=note.strip(),
+        )
+        plan.review_due_on = reviewed_on + datetime.timedelta(days=PLAN_REVIEW_INTERVAL_DAYS)
+        plan.save(update_fields=["review_due_on"])
+        return review

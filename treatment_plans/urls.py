@@ -17,4 +17,12 @@ urlpatterns = [
         name="referral_intake_outcome",
     ),
     path("episodes/<int:pk>/discharge/", views.episode_discharge, name="episode_discharge"),
+    path("participants/<int:pk>/plans/new/", views.plan_start, name="plan_start"),
+    path("plans/<int:pk>/", views.plan_detail, name="plan_detail"),
+    path("plans/<int:pk>/goals/", views.plan_goal_add, name="plan_goal_add"),
+    path("plans/<int:pk>/objectives/", views.plan_objective_add, name="plan_objective_add"),
+    path("plans/<int:pk>/services/", views.plan_service_add, name="plan_service_add"),
+    path("plans/<int:pk>/deferrals/", views.plan_need_defer, name="plan_need_defer"),
+    path("plans/<int:pk>/activate/", views.plan_activate, name="plan_activate"),
+    path("plans/<int:pk>/review/", views.plan_review, name="plan_review"),
 ]

@@ -16,7 +16,21 @@ from drugcourt.roles import Role
 from drugcourt.views import PAGE_SIZE
 
 from . import selectors, services
-from .forms import DeclineForm, DischargeForm, IntakeForm, IntakeOutcomeForm, ReferralForm
+from .forms import (
+    ActivateForm,
+    DeclineForm,
+    DeferralForm,
+    DischargeForm,
+    GoalForm,
+    IntakeForm,
+    IntakeOutcomeForm,
+    ObjectiveForm,
+    PlanStartForm,
+    ReferralForm,
+    ReviewForm,
+    ServiceForm,
+)
+from .models import Objective, PlanStatus
 
 
 @login_required
@@ -152,3 +166,136 @@ def episode_discharge(request, pk: int):
     return render(
         request, "treatment_plans/episode_discharge.html", {"episode": episode, "form": form}
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Treatment plans
+
+
+@login_required
+def plan_start(request, pk: int):
+    participant = access.get_participant_or_404(
+        request.user, pk, DataClass.PLAN_SUMMARY, change=True
+    )
+    form = PlanStartForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        with form_errors_from(form):
+            plan = services.plan_start_draft(
+                participant=participant, **form.cleaned_data, actor=request.user
+            )
+            return redirect("treatment_plans:plan_detail", pk=plan.pk)
+    return render(
+        request, "treatment_plans/plan_start.html", {"participant": participant, "form": form}
+    )
+
+
+def _plan(user, pk: int, *, change: bool = False):
+    plan = selectors.plan_for(user, pk, change=change)
+    if plan is None:
+        raise Http404("No such plan.")
+    return plan
+
+
+@login_required
+def plan_detail(request, pk: int):
+    plan = _plan(request.user, pk)
+    editable = plan.status == PlanStatus.DRAFT and access.can_change(
+        request.user, plan.participant, DataClass.PLAN_SUMMARY
+    )
+    context = {"plan": plan, "editable": editable, "needs": selectors.needs_to_answer(plan)}
+    if editable:
+        context |= {
+            "goal_form": GoalForm(),
+            "objective_form": ObjectiveForm(plan=plan),
+            "service_form": ServiceForm(plan=plan, providers=selectors.treatment_providers()),
+            "deferral_form": DeferralForm(plan=plan),
+            "activate_form": ActivateForm(),
+        }
+    return render(request, "treatment_plans/plan_detail.html", context)
+
+
+def _plan_change(request, form, write) -> None:
+    """A change to a draft plan from one of its small forms; refusals become messages."""
+    if not form.is_valid():
+        messages.error(request, "Not saved: " + form.errors.as_text())
+        return
+    try:
+        write(form.cleaned_data)
+    except ValidationError as refusal:
+        messages.error(request, " ".join(refusal.messages))
+
+
+@require_POST
+@login_required
+def plan_goal_add(request, pk: int):
+    plan = _plan(request.user, pk, change=True)
+    _plan_change(
+        request,
+        GoalForm(request.POST),
+        lambda data: services.goal_add(plan=plan, **data, actor=request.user),
+    )
+    return redirect("treatment_plans:plan_detail", pk=pk)
+
+
+@require_POST
+@login_required
+def plan_objective_add(request, pk: int):
+    plan = _plan(request.user, pk, change=True)
+    _plan_change(
+        request,
+        ObjectiveForm(request.POST, plan=plan),
+        lambda data: services.objective_add(**data, actor=request.user),
+    )
+    return redirect("treatment_plans:plan_detail", pk=pk)
+
+
+@require_POST
+@login_required
+def plan_service_add(request, pk: int):
+    plan = _plan(request.user, pk, change=True)
+    form = ServiceForm(request.POST, plan=plan, providers=selectors.treatment_providers())
+    _plan_change(request, form, lambda data: services.service_add(**data, actor=request.user))
+    return redirect("treatment_plans:plan_detail", pk=pk)
+
+
+@require_POST
+@login_required
+def plan_need_defer(request, pk: int):
+    plan = _plan(request.user, pk, change=True)
+    _plan_change(
+        request,
+        DeferralForm(request.POST, plan=plan),
+        lambda data: services.need_defer(plan=plan, **data, actor=request.user),
+    )
+    return redirect("treatment_plans:plan_detail", pk=pk)
+
+
+@require_POST
+@login_required
+def plan_activate(request, pk: int):
+    plan = _plan(request.user, pk, change=True)
+    _plan_change(
+        request,
+        ActivateForm(request.POST),
+        lambda data: services.plan_activate(plan=plan, **data, actor=request.user),
+    )
+    return redirect("treatment_plans:plan_detail", pk=pk)
+
+
+@login_required
+def plan_review(request, pk: int):
+    plan = _plan(request.user, pk, change=True)
+    objectives = Objective.objects.filter(goal__plan=plan)
+    form = ReviewForm(request.POST or None, objectives=objectives)
+    if request.method == "POST" and form.is_valid():
+        with form_errors_from(form):
+            services.plan_review_record(
+                plan=plan,
+                reviewed_on=form.cleaned_data["reviewed_on"],
+                progress=form.progress(),
+                note=form.cleaned_data["note"],
+                actor=request.user,
+            )
+            messages.success(request, "The review is recorded; the next one is due in 90 days.")
+            return redirect("treatment_plans:plan_detail", pk=plan.pk)
+    return render(request, "treatment_plans/plan_review.html", {"plan": plan, "form": form})
