@@ -157,6 +157,11 @@ class AlertThresholdsChangeForm(SettingsChangeForm):
         max_value=90,
         label="Alert when a referral is not engaged after (days)",
     )
+    plan_review_notice_days = forms.IntegerField(
+        min_value=0,
+        max_value=60,
+        label="Alert this many days before a plan review falls due",
+    )
 
 
 class PhaseForm(forms.Form):

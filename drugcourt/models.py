@@ -227,6 +227,8 @@ class ProgramSettings(models.Model):
     # Alert thresholds topic: after how many days an open referral that is not engaged raises
     # an alert (the referral sweep).
     referral_engagement_days = models.PositiveSmallIntegerField(default=14)
+    # ... and how many days before a treatment plan review falls due it raises one.
+    plan_review_notice_days = models.PositiveSmallIntegerField(default=7)
     # ASAM topic: an optional program rule suggesting a level of care from the highest dimension
     # rating, per edition: {"3": {"0": "0.5", ..., "4": "4"}}. Empty: no suggestion is shown.
     asam_rule = models.JSONField(default=dict, blank=True)

@@ -238,16 +238,20 @@ def program_settings_change_alert_thresholds(
     program: Program,
     effective_from: datetime.date,
     referral_engagement_days: int,
+    plan_review_notice_days: int,
     change_note: str,
     actor: User,
 ) -> ProgramSettings:
     """Records the alert thresholds in force from `effective_from`."""
     if not 1 <= referral_engagement_days <= 90:
         raise ValidationError({"referral_engagement_days": "Give a number of days from 1 to 90."})
+    if not 0 <= plan_review_notice_days <= 60:
+        raise ValidationError({"plan_review_notice_days": "Give a number of days from 0 to 60."})
     with audited_write(actor):
         version = _settings_version(program, effective_from, change_note, actor)
         version.referral_engagement_days = referral_engagement_days
-        version.save(update_fields=["referral_engagement_days"])
+        version.plan_review_notice_days = plan_review_notice_days
+        version.save(update_fields=["referral_engagement_days", "plan_review_notice_days"])
         return version
 
 
@@ -285,6 +289,7 @@ def _settings_version(
         risk_need=base.risk_need if base else default_risk_need(),
         asam_rule=base.asam_rule if base else {},
         referral_engagement_days=base.referral_engagement_days if base else 14,
+        plan_review_notice_days=base.plan_review_notice_days if base else 7,
     )
     if base is not None:
         _create_phases(version, [PhaseData.from_phase(phase) for phase in base.phases.all()])

@@ -406,7 +406,10 @@ def program_settings_alert_thresholds(request, pk: int):
         request,
         pk,
         form_class=AlertThresholdsChangeForm,
-        initial=lambda in_force: {"referral_engagement_days": in_force.referral_engagement_days},
+        initial=lambda in_force: {
+            "referral_engagement_days": in_force.referral_engagement_days,
+            "plan_review_notice_days": in_force.plan_review_notice_days,
+        },
         change=services.program_settings_change_alert_thresholds,
         title="Alert thresholds",
     )

@@ -143,6 +143,9 @@ class ServiceEpisode(models.Model):
 # Treatment plans
 
 PLAN_REVIEW_INTERVAL_DAYS = 90
+# The plan-review sweep alerts this many days before a review falls due, unless the program's
+# settings say otherwise (ProgramSettings.plan_review_notice_days).
+PLAN_REVIEW_NOTICE_DAYS = 7
 
 
 class PlanStatus(models.TextChoices):

@@ -4,6 +4,7 @@ import datetime
 
 from django.contrib.auth.models import Group
 from django.db.models import (
+    DateField,
     DateTimeField,
     ExpressionWrapper,
     F,
@@ -28,10 +29,12 @@ from drugcourt.roles import OrganizationKind, Role
 from .models import (
     ENGAGEMENT_LIMIT_DAYS,
     OPEN_REFERRAL_STATES,
+    PLAN_REVIEW_NOTICE_DAYS,
     Goal,
     NeedDeferral,
     Objective,
     PlannedService,
+    PlanStatus,
     Referral,
     ServiceEpisode,
     TreatmentPlan,
@@ -115,20 +118,28 @@ def referrals_section(participant: Participant, user: User) -> dict:
     }
 
 
-def with_engagement_limit(referrals: QuerySet[Referral], today) -> QuerySet[Referral]:
-    """Adds `limit_days`: after how many days the referral counts as not engaged, from the
-    settings in force today of the participant's current program (default 14)."""
+def program_setting(field: str, today: datetime.date) -> Subquery:
+    """A settings value in force today for the current program of the row's participant (a
+    subquery over OuterRef("participant"), for set-based sweeps and lists)."""
     current_program = (
         Enrollment.objects.filter(participant=OuterRef(OuterRef("participant")))
         .order_by("-referral_date", "-id")
         .values("program")[:1]
     )
-    in_force = (
+    return Subquery(
         ProgramSettings.objects.filter(program=Subquery(current_program), effective_from__lte=today)
         .order_by("-effective_from")
-        .values("referral_engagement_days")[:1]
+        .values(field)[:1]
     )
-    return referrals.annotate(limit_days=Coalesce(Subquery(in_force), Value(ENGAGEMENT_LIMIT_DAYS)))
+
+
+def with_engagement_limit(referrals: QuerySet[Referral], today) -> QuerySet[Referral]:
+    """Adds `limit_days`: after how many days the referral counts as not engaged (default 14)."""
+    return referrals.annotate(
+        limit_days=Coalesce(
+            program_setting("referral_engagement_days", today), Value(ENGAGEMENT_LIMIT_DAYS)
+        )
+    )
 
 
 def referrals_not_engaged(now: datetime.datetime) -> QuerySet[Referral]:
@@ -194,3 +205,19 @@ def plan_section(participant: Participant, user: User) -> dict:
         "draft": plans_of(participant).filter(status="draft").first(),
         "may_plan": access.can_change(user, participant, DataClass.PLAN_SUMMARY),
     }
+
+
+def plans_due_for_review(today: datetime.date) -> QuerySet[TreatmentPlan]:
+    """Plans in force whose review falls due within the program's notice (or is overdue)."""
+    notice = Coalesce(
+        program_setting("plan_review_notice_days", today), Value(PLAN_REVIEW_NOTICE_DAYS)
+    )
+    return (
+        TreatmentPlan.objects.filter(status=PlanStatus.ACTIVE, review_due_on__isnull=False)
+        .annotate(notice_days=notice)
+        .filter(
+            review_due_on__lte=ExpressionWrapper(
+                Value(today) + F("notice_days"), output_field=DateField()
+            )
+        )
+    )

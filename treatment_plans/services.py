@@ -414,3 +414,25 @@ def plan_review_record(
         plan.review_due_on = reviewed_on + datetime.timedelta(days=PLAN_REVIEW_INTERVAL_DAYS)
         plan.save(update_fields=["review_due_on"])
         return review
+
+
+def plan_review_sweep(*, today: datetime.date | None = None) -> int:
+    """One alert per plan in force whose review is due within the program's notice or overdue,
+    to the case manager who signed it; a new due date raises a new alert. One statement."""
+    rows = selectors.plans_due_for_review(today or timezone.localdate()).annotate(
+        source_key=Concat(
+            Value("plan:"), Cast("pk", CharField()), Value(":"), Cast("review_due_on", CharField())
+        ),
+        message=Concat(
+            Value("Treatment plan review due "),
+            Cast("review_due_on", CharField()),
+            output_field=CharField(),
+        ),
+        assigned_to_id=F("signed_by_id"),
+    )
+    return client_services.alerts_raise_from_query(
+        kind="plan_review_due",
+        data_class=access.DataClass.PLAN_SUMMARY,
+        severity=AlertSeverity.WARNING,
+        rows=rows,
+    )

@@ -208,6 +208,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "treatment_plans.tasks.referral_sweep_task",
         "schedule": crontab(minute=5),  # hourly
     },
+    "plan-review-sweep": {
+        "task": "treatment_plans.tasks.plan_review_sweep_task",
+        "schedule": crontab(minute=15, hour=6),  # daily, before the working day (UTC)
+    },
 }
 
 LOGGING = {

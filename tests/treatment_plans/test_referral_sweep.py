@@ -55,6 +55,7 @@ def test_the_programs_threshold_decides(
         program=program,
         effective_from=timezone.localdate(),
         referral_engagement_days=7,
+        plan_review_notice_days=7,
         change_note="Tighter",
         actor=coordinator,
     )
