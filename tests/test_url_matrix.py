@@ -194,6 +194,9 @@ MATRIX = {
     "treatment_plans:plan_need_defer": Entry(CHANGES_PARTICIPANT, args=("plan",), **POST_REDIRECT),
     "treatment_plans:plan_activate": Entry(CHANGES_PARTICIPANT, args=("plan",), **POST_REDIRECT),
     "treatment_plans:plan_review": Entry(CHANGES_PARTICIPANT, args=("plan",), refused_status=404),
+    "treatment_plans:progress_report_new": Entry(
+        frozenset({"provider"}), args=("episode",), refused_status=404
+    ),
     "treatment_plans:episode_discharge": Entry(
         CHANGES_PARTICIPANT | {"provider"}, args=("episode",), refused_status=404
     ),

@@ -7,7 +7,7 @@ from clients.models import AppointmentOutcome
 from drugcourt.forms import CrispyForm
 from drugcourt.models import Organization
 
-from .models import DischargeReason, Goal, Objective, ObjectiveProgress, Urgency
+from .models import DischargeReason, Engagement, Goal, Objective, ObjectiveProgress, Urgency
 
 
 class ReferralForm(CrispyForm):
@@ -123,3 +123,16 @@ class ReviewForm(forms.Form):
 
     def progress(self) -> dict[int, str]:
         return {o.pk: self.cleaned_data[f"objective_{o.pk}"] for o in self.objectives}
+
+
+class ProgressReportForm(CrispyForm):
+    month = forms.DateField(
+        widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"),
+        input_formats=["%Y-%m", "%Y-%m-%d"],
+        initial=timezone.localdate,
+        help_text="The month reported on.",
+    )
+    engagement = forms.ChoiceField(choices=Engagement.choices)
+    attendance_summary = forms.CharField(max_length=300, help_text="e.g. 11 of 12 groups")
+    clinical_progress = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
+    recommendation = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))

@@ -290,3 +290,39 @@ class PlanReview(models.Model):
 
     def __str__(self) -> str:
         return f"Review {self.reviewed_on:%Y-%m-%d}"
+
+
+class Engagement(models.TextChoices):
+    ENGAGED = "engaged", "Engaged"
+    PARTLY = "partly", "Partly engaged"
+    NOT_ENGAGED = "not_engaged", "Not engaged"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
+class ProgressReport(models.Model):
+    """A provider's monthly report on an episode; the team and the court read it."""
+
+    episode = models.ForeignKey(
+        ServiceEpisode, on_delete=models.PROTECT, related_name="progress_reports"
+    )
+    month = models.DateField(help_text="The first day of the month reported on.")
+    engagement = models.CharField(max_length=12, choices=Engagement.choices)
+    attendance_summary = models.CharField(max_length=300)
+    clinical_progress = models.TextField()
+    recommendation = models.TextField()
+    written_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    written_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-month", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["episode", "month"], name="progress_report_monthly"),
+            models.CheckConstraint(
+                condition=models.Q(month__day=1), name="progress_report_month_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Progress {self.month:%Y-%m}"

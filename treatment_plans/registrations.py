@@ -36,6 +36,17 @@ register_section(
     )
 )
 
+register_section(
+    ParticipantSection(
+        key="progress_reports",
+        title="Provider progress reports",
+        template="treatment_plans/sections/progress_reports.html",
+        data_class=DataClass.PROGRESS_REPORTS,
+        context=selectors.treatment_section,
+        order=37,
+    )
+)
+
 register_panel(
     HomePanel(
         key="my_referrals",

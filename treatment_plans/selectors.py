@@ -35,6 +35,7 @@ from .models import (
     Objective,
     PlannedService,
     PlanStatus,
+    ProgressReport,
     Referral,
     ServiceEpisode,
     TreatmentPlan,
@@ -221,3 +222,13 @@ def plans_due_for_review(today: datetime.date) -> QuerySet[TreatmentPlan]:
             )
         )
     )
+
+
+def progress_reports_of(participant: Participant) -> QuerySet[ProgressReport]:
+    return ProgressReport.objects.filter(episode__participant=participant).select_related(
+        "episode__provider", "written_by"
+    )
+
+
+def treatment_section(participant: Participant, user: User) -> dict:
+    return {"reports": progress_reports_of(participant)[:6]}

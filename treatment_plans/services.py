@@ -29,6 +29,7 @@ from .models import (
     PlannedService,
     PlanReview,
     PlanStatus,
+    ProgressReport,
     Referral,
     ReferralState,
     ServiceEpisode,
@@ -436,3 +437,42 @@ def plan_review_sweep(*, today: datetime.date | None = None) -> int:
         severity=AlertSeverity.WARNING,
         rows=rows,
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Progress reports
+
+
+def progress_report_write(
+    *,
+    episode: ServiceEpisode,
+    month: datetime.date,
+    engagement: str,
+    attendance_summary: str,
+    clinical_progress: str,
+    recommendation: str,
+    actor: User,
+) -> ProgressReport:
+    """The provider's monthly report on an active episode (one per month)."""
+    own_agency = (
+        actor.has_role(Role.TREATMENT_PROVIDER) and actor.organization_id == episode.provider_id
+    )
+    if not own_agency or not episode.is_active:
+        raise ValidationError("Only the provider's staff report on an active episode.")
+    first_of_month = month.replace(day=1)
+    if first_of_month > timezone.localdate() or first_of_month < episode.started_on.replace(day=1):
+        raise ValidationError({"month": "Report on a month of the episode, up to this one."})
+    if episode.progress_reports.filter(month=first_of_month).exists():
+        raise ValidationError({"month": "This month already has a report."})
+    if not clinical_progress.strip() or not recommendation.strip():
+        raise ValidationError("Write the clinical progress and a recommendation.")
+    with audited_write(actor):
+        return ProgressReport.objects.create(
+            episode=episode,
+            month=first_of_month,
+            engagement=engagement,
+            attendance_summary=attendance_summary.strip(),
+            clinical_progress=clinical_progress.strip(),
+            recommendation=recommendation.strip(),
+            written_by=actor,
+        )

@@ -17,6 +17,7 @@ urlpatterns = [
         name="referral_intake_outcome",
     ),
     path("episodes/<int:pk>/discharge/", views.episode_discharge, name="episode_discharge"),
+    path("episodes/<int:pk>/reports/new/", views.progress_report_new, name="progress_report_new"),
     path("participants/<int:pk>/plans/new/", views.plan_start, name="plan_start"),
     path("plans/<int:pk>/", views.plan_detail, name="plan_detail"),
     path("plans/<int:pk>/goals/", views.plan_goal_add, name="plan_goal_add"),

@@ -26,6 +26,7 @@ from .forms import (
     IntakeOutcomeForm,
     ObjectiveForm,
     PlanStartForm,
+    ProgressReportForm,
     ReferralForm,
     ReviewForm,
     ServiceForm,
@@ -299,3 +300,19 @@ def plan_review(request, pk: int):
             messages.success(request, "The review is recorded; the next one is due in 90 days.")
             return redirect("treatment_plans:plan_detail", pk=plan.pk)
     return render(request, "treatment_plans/plan_review.html", {"plan": plan, "form": form})
+
+
+@login_required
+def progress_report_new(request, pk: int):
+    episode = selectors.episode_for(request.user, pk)
+    if episode is None or not request.user.has_role(Role.TREATMENT_PROVIDER):
+        raise Http404("No such episode.")
+    form = ProgressReportForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        with form_errors_from(form):
+            services.progress_report_write(episode=episode, **form.cleaned_data, actor=request.user)
+            messages.success(request, "The progress report is filed.")
+            return redirect("treatment_plans:referral_detail", pk=episode.referral_id)
+    return render(
+        request, "treatment_plans/progress_report_form.html", {"episode": episode, "form": form}
+    )
