@@ -4,6 +4,8 @@ import datetime
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -184,3 +186,20 @@ def test_the_provider_accepts_on_the_page(client, provider, referral):
 
     referral.refresh_from_db()
     assert referral.state == "accepted"
+
+
+def test_the_participant_pages_referral_list_has_constant_queries(
+    client, casemanager, provider, participant
+):
+    refer(participant, provider.organization, casemanager)
+    client.force_login(casemanager)
+    url = reverse("clients:participant_detail", args=[participant.pk])
+    with CaptureQueriesContext(connection) as one:
+        client.get(url)
+    for n in range(19):
+        refer(participant, provider.organization, casemanager, requested_service=f"Service {n}")
+    with CaptureQueriesContext(connection) as twenty:
+        page = client.get(url).content.decode()
+
+    assert page.count("Service ") >= 19
+    assert len(twenty.captured_queries) == len(one.captured_queries)
