@@ -19,7 +19,14 @@ Written in bulk with every field as the services fill it (sent_at, auto_now_add,
 after the insert and kept out of the history), and the provider organization's access
 granted for every active episode exactly as `referral_accept` grants it, so access_reconcile
 finds no drift. Deterministic (a fixed random seed for a given day) and idempotent (skipped
-once the demo participants have referrals)."""
+once the demo participants have referrals).
+
+Then every admitted participant gets a treatment plan signed by their case manager a few days
+after entry (about ten a version 2 after a review rewrote version 1), whose objectives answer
+every open need but one or two deferred ones, the needs then addressed or deferred as
+plan_activate leaves them; reviews every 90 days (a few overdue or due this week); and the
+provider's monthly progress reports on the last full months of every episode. Skipped once the
+demo participants have plans."""
 
 import datetime
 import itertools
@@ -30,7 +37,7 @@ import pgtrigger
 from django.db import transaction
 from django.utils import timezone
 
-from assessments.models import AsamAssessment
+from assessments.models import AsamAssessment, Need, NeedStatus
 from clients import access
 from clients.demo import CASE_PREFIX, Clock
 from clients.models import (
@@ -49,7 +56,24 @@ from drugcourt.models import Organization, Program, User
 from drugcourt.program_groups import organization_group
 from drugcourt.roles import Role
 
-from .models import DischargeReason, Referral, ReferralState, ServiceEpisode, Urgency
+from .models import (
+    PLAN_REVIEW_INTERVAL_DAYS,
+    DischargeReason,
+    Engagement,
+    Goal,
+    NeedDeferral,
+    Objective,
+    ObjectiveProgress,
+    PlannedService,
+    PlanReview,
+    PlanStatus,
+    ProgressReport,
+    Referral,
+    ReferralState,
+    ServiceEpisode,
+    TreatmentPlan,
+    Urgency,
+)
 
 AGENCY_NAME = ORGANIZATIONS["agency"][0]  # Harbor Light Recovery Services
 
@@ -226,8 +250,15 @@ class Planned:
     episode: ServiceEpisode | None = None
 
 
-@transaction.atomic
 def seed_demo_referrals(program: Program, staff: dict[str, User]) -> None:
+    """The demo step: referrals and episodes, then treatment plans and progress reports (each
+    skipped once written)."""
+    _seed_referrals(program, staff)
+    seed_demo_plans(program, staff)
+
+
+@transaction.atomic
+def _seed_referrals(program: Program, staff: dict[str, User]) -> None:
     enrollments = Enrollment.objects.filter(
         program=program, case_number__startswith=CASE_PREFIX, entry_date__isnull=False
     )
@@ -515,3 +546,648 @@ def _weekday_before(day: datetime.date) -> datetime.date:
     if day.weekday() > 4:
         return day - datetime.timedelta(days=day.weekday() - 4)
     return day
+
+
+# ---------------------------------------------------------------------------------------------
+# Treatment plans and progress reports
+
+# The plan is signed a few days after entry, once the assessment's needs are known.
+PLAN_AFTER_ENTRY_DAYS = (3, 10)
+DRAFT_BEFORE_SIGNING_DAYS = (1, 3)
+# Reviews are recorded on the due date or up to this many days before it.
+REVIEW_EARLY_DAYS = (0, 10)
+REVISED_PLANS = 10  # participants with a superseded version 1 and an active version 2
+NEW_VERSION_AFTER_REVIEW_DAYS = (1, 4)
+OVERDUE_REVIEWS = 3  # active participants whose last review was not recorded in time
+DUE_SOON_REVIEWS = 2  # and whose review falls due in the coming days
+DEFERRALS = 2
+REPORT_MONTHS = 4  # the last full months of each episode a provider reported on
+
+RECOVERY_GOALS = (
+    (
+        "I want to stay clean and be there for my kids.",
+        "Sustained abstinence from alcohol and drugs; build relapse-prevention skills.",
+    ),
+    (
+        "I don't want to end up back in jail because of using.",
+        "Abstinence and full compliance with treatment and testing; reduce recidivism risk.",
+    ),
+    (
+        "I want my life back, without needing to get high to get through the day.",
+        "Remission of substance use disorder; coping skills for cravings and stress.",
+    ),
+    (
+        "Stay sober one day at a time and keep my family's trust.",
+        "Sustained abstinence; engagement in treatment and a recovery support network.",
+    ),
+)
+# The treatment service the referral asked for, as a planned service: (service, frequency).
+TREATMENT_SERVICES = {
+    IOP: ("Intensive outpatient program (IOP)", "3 sessions a week"),
+    "Outpatient counselling, weekly": ("Individual counselling", "Weekly"),
+    "Partial hospitalization, 5 days a week, then IOP": (
+        "Partial hospitalization, then IOP",
+        "5 days a week, then 3 sessions a week",
+    ),
+    "Recovery residence with IOP groups (ASAM 3.1)": (
+        "Recovery residence with IOP groups",
+        "Residence daily; 3 groups a week",
+    ),
+    "Residential treatment (ASAM 3.5), then step-down to IOP": (
+        "Residential treatment, then step-down to IOP",
+        "Daily, then 3 sessions a week",
+    ),
+    "Medically monitored inpatient treatment (ASAM 3.7)": (
+        "Medically monitored inpatient treatment",
+        "Daily",
+    ),
+}
+MOUD_SERVICE = ("Medication for opioid use disorder (buprenorphine)", "Daily dose; weekly visit")
+COUNSELLING = ("Individual counselling", "Weekly")
+TESTING = ("Random drug testing (color line)", "2 to 3 times a week")
+RELAPSE_GROUP = ("Relapse prevention group", "Weekly")
+
+# What a plan does about a need, by domain: (participant's words, clinical terms, objective,
+# (service, frequency, by the treatment agency) ...).
+NEED_PLANS = {
+    "housing": (
+        "I need a safe place to live that isn't around people using.",
+        "Stable, substance-free housing.",
+        "Move into a recovery residence or other stable, substance-free housing; address "
+        "verified by the case manager.",
+        (("Recovery residence placement (application and deposit assistance)", "Weekly", False),),
+    ),
+    "mental_health": (
+        "I want to stop feeling so down and on edge all the time.",
+        "Co-occurring depression and anxiety: evaluation and treatment.",
+        "Complete a psychiatric evaluation and attend at least 3 of 4 monthly medication visits; "
+        "PHQ-9 below 10 by the target date.",
+        (
+            ("Psychiatric evaluation and medication management", "Monthly", True),
+            ("Individual counselling (CBT)", "Weekly", True),
+        ),
+    ),
+    "employment": (
+        "I want a steady job so I can pay my own way.",
+        "Stable, lawful employment.",
+        "Register with the county workforce center and submit at least 5 job applications a "
+        "week until employed; pay stubs verified.",
+        (("Job readiness and placement, county workforce center", "Weekly", False),),
+    ),
+    "education": (
+        "Get a certificate so I can get a better job.",
+        "Vocational training.",
+        "Enroll in a job-training certificate program and attend every class for 8 weeks.",
+        (("Vocational counselling", "Every other week", False),),
+    ),
+    "transportation": (
+        "Get to treatment and testing without begging for rides.",
+        "Reliable transportation to treatment and testing.",
+        "Obtain a monthly bus pass; miss no session or test for lack of transport for 8 weeks.",
+        (("Bus pass (program transportation assistance)", "Monthly", False),),
+    ),
+    "benefits": (
+        "Get insurance so my treatment gets paid for.",
+        "Health coverage (Medicaid enrollment).",
+        "Submit a Medicaid application within 30 days; coverage confirmed by the target date.",
+        (("Benefits enrollment assistance", "Two appointments", False),),
+    ),
+    "legal": (
+        "Get my license back.",
+        "Resolve the license suspension and outstanding fines.",
+        "Set up a payment plan for the unpaid fines and apply for license reinstatement.",
+        (("Legal aid clinic", "As scheduled", False),),
+    ),
+    "medical": (
+        "See a doctor and get my teeth fixed.",
+        "Primary and dental care.",
+        "Establish care with a primary care doctor and attend a dental appointment.",
+        (("Primary care, community health center", "Initial visit, then as needed", False),),
+    ),
+    "family": (
+        "Fix things at home so we stop fighting.",
+        "Family conflict as a relapse trigger; family involvement in recovery.",
+        "Attend family counselling with the partner at least twice a month for 3 months.",
+        (("Family counselling", "Every other week", True),),
+    ),
+    "childcare": (
+        "Have someone to watch my kids while I'm at group.",
+        "Childcare during treatment hours.",
+        "Arrange approved childcare covering every IOP session within 30 days.",
+        (("Childcare subsidy application", "Once", False),),
+    ),
+}
+DEFERRABLE = {
+    "education": "Waits until IOP is completed; class hours clash with the groups.",
+    "employment": "The job search waits until phase 2; treatment and housing come first.",
+    "legal": "The fines wait until the participant is employed; no hearing is pending.",
+    "transportation": "Family drives to treatment for now; revisit at the first review.",
+    "medical": "Not urgent; revisit at the first review once treatment is steady.",
+    "benefits": "Treatment is covered by the drug court grant for now; revisit at review.",
+    "childcare": "The children stay with the grandmother during groups for now.",
+}
+REVIEW_NOTES = (
+    "Reviewed with the participant at the staffing; steady progress, plan continues.",
+    "Reviewed with the participant and the Harbor Light counselor; plan continues as written.",
+    "Quarterly review: attendance good, some objectives still open; targets kept.",
+    "Reviewed with the participant; one slip discussed, objectives kept.",
+)
+REVISION_NOTE = (
+    "Reviewed with the participant; objectives past their target date rewritten in a new "
+    "version of the plan."
+)
+REPORT_TEXTS = {
+    "engaged": (
+        "Attended {attended} of {sessions} scheduled sessions; all drug tests negative.",
+        (
+            "Participates actively in groups and completes the assignments. Identifies triggers "
+            "and uses the coping plan; cravings reported as rare.",
+            "Engaged and open in sessions; has started to share in group and to support peers. "
+            "Working on a relapse-prevention plan for the holidays.",
+            "Consistent attendance and honest check-ins. Reports better sleep and mood; "
+            "practising refusal skills at work.",
+        ),
+        (
+            "Continue the current level of care.",
+            "Continue as planned; consider step-down to weekly outpatient next month.",
+            "Continue treatment; no change recommended.",
+        ),
+    ),
+    "partly": (
+        "Attended {attended} of {sessions} scheduled sessions; {missed} unexcused absences and "
+        "one positive test (alcohol).",
+        (
+            "Attends most sessions but arrives late and shares little. Admits to drinking at a "
+            "family gathering; ambivalent about the goals.",
+            "Engagement uneven this month: missed sessions during a housing move. Motivation "
+            "fair; cravings increased under stress.",
+        ),
+        (
+            "Continue IOP with an added individual session a week; the team may want to discuss "
+            "attendance at the next staffing.",
+            "Continue treatment; review the relapse-prevention plan with the case manager.",
+        ),
+    ),
+    "not_engaged": (
+        "Attended {attended} of {sessions} scheduled sessions; outreach calls unanswered.",
+        (
+            "Stopped attending in the second week; not reachable by phone. No clinical contact "
+            "since the last group attended.",
+            "Minimal engagement; left two groups early and missed the rest. Reports use and "
+            "does not want to change treatment now.",
+        ),
+        (
+            "Recommend the team address non-attendance; re-engagement session offered.",
+            "Recommend a higher level of care if the participant returns.",
+        ),
+    ),
+}
+
+
+@dataclass
+class PlanDraft:
+    """One plan version with its contents and reviews, before they are written."""
+
+    case: DemoCase
+    plan: TreatmentPlan
+    goals: list[tuple[Goal, list[tuple[Objective, list[PlannedService]]]]]
+    deferrals: list[NeedDeferral]
+    reviews: list[datetime.date]
+    revised_at_last_review: bool = False
+
+    @property
+    def objectives(self) -> list[Objective]:
+        return [objective for _, rows in self.goals for objective, _ in rows]
+
+
+@transaction.atomic
+def seed_demo_plans(program: Program, staff: dict[str, User]) -> None:
+    enrollments = Enrollment.objects.filter(
+        program=program, case_number__startswith=CASE_PREFIX, entry_date__isnull=False
+    )
+    participants = enrollments.values("participant")
+    if (
+        not enrollments.exists()
+        or TreatmentPlan.objects.filter(participant__in=participants).exists()
+    ):
+        return
+    rng = random.Random(2031)  # noqa: S311  (demo data, not security)
+    clock = Clock(program.zone, timezone.now())
+    agency = Organization.objects.get(name=AGENCY_NAME)
+    cases = _demo_cases(enrollments)
+    needs: dict[int, list[Need]] = {}
+    for need in Need.objects.filter(participant__in=participants, status=NeedStatus.OPEN).order_by(
+        "identified_on", "id"
+    ):
+        needs.setdefault(need.participant_id, []).append(need)
+    deferred = _deferred_needs(cases, needs, rng)
+    drafts = []
+    for case in cases:
+        draft = _first_plan(
+            case, needs.get(case.enrollment.participant_id, []), deferred, agency, clock, rng
+        )
+        draft.reviews = _review_days(draft.plan.starts_on, _plan_end(case, clock), rng)
+        drafts.append(draft)
+    drafts += _revise(drafts, clock, rng)
+    _late_reviews(drafts, clock, rng)
+    _write_plans(drafts, needs, clock, rng)
+    _write_progress_reports(enrollments, staff["provider"], clock, rng)
+
+
+def _plan_end(case: DemoCase, clock: Clock) -> datetime.date:
+    return min(case.left_on or clock.today, clock.today)
+
+
+def _deferred_needs(cases: list[DemoCase], needs: dict[int, list[Need]], rng) -> set[int]:
+    """One or two needs that can wait, of participants with others to work on."""
+    candidates = []
+    for case in cases:
+        rows = needs.get(case.enrollment.participant_id, [])
+        waiting = [need for need in rows if need.domain in DEFERRABLE and need.priority != "high"]
+        if len(rows) > 1 and waiting:
+            candidates.append(waiting[-1])
+    return {need.pk for need in rng.sample(candidates, min(DEFERRALS, len(candidates)))}
+
+
+def _first_plan(
+    case: DemoCase, needs: list[Need], deferred: set[int], agency, clock: Clock, rng
+) -> PlanDraft:
+    entry = case.enrollment.entry_date
+    starts_on = min(
+        _weekday_from(entry + _days(rng, PLAN_AFTER_ENTRY_DAYS)), _plan_end(case, clock)
+    )
+    plan = _plan(case, 1, starts_on, clock, rng)
+    words, terms = rng.choice(RECOVERY_GOALS)
+    service, _ = _service(case)
+    treatment = (
+        [MOUD_SERVICE, TREATMENT_SERVICES[IOP]]
+        if service == MOUD[0]
+        else [TREATMENT_SERVICES.get(service, TREATMENT_SERVICES[IOP])]
+    )
+    if len(treatment) == 1 and rng.random() < 0.5:
+        treatment.append(COUNSELLING)
+    recovery = [
+        (
+            Objective(
+                description="Attend at least 90% of scheduled treatment sessions for 12 weeks, "
+                "verified by Harbor Light attendance records.",
+                target_date=starts_on + datetime.timedelta(days=84),
+            ),
+            [_planned(name, frequency, agency, starts_on) for name, frequency in treatment],
+        )
+    ]
+    if rng.random() < 0.6:
+        recovery.append(
+            (
+                Objective(
+                    description="Provide negative drug tests for 60 consecutive days.",
+                    target_date=starts_on + _days(rng, (75, 100)),
+                ),
+                [
+                    _planned(*TESTING, None, starts_on),
+                    *([_planned(*RELAPSE_GROUP, agency, starts_on)] if rng.random() < 0.5 else []),
+                ],
+            )
+        )
+    goals = [(Goal(plan=plan, participant_words=words, clinical_terms=terms), recovery)]
+    answered = [need for need in needs if need.pk not in deferred]
+    # One goal per need, the third need sharing the second's goal (at most three goals).
+    groups = [answered[:1], answered[1:]] if len(answered) == 3 else [[need] for need in answered]
+    for group in filter(None, groups):
+        words, terms, _, _ = NEED_PLANS[group[0].domain]
+        rows = []
+        for need in group:
+            _, _, description, services = NEED_PLANS[need.domain]
+            rows.append(
+                (
+                    Objective(
+                        description=description,
+                        target_date=starts_on + _days(rng, (30, 120)),
+                        need=need,
+                    ),
+                    [
+                        _planned(name, frequency, agency if ours else None, starts_on)
+                        for name, frequency, ours in services
+                    ],
+                )
+            )
+        goals.append((Goal(plan=plan, participant_words=words, clinical_terms=terms), rows))
+    deferrals = [
+        NeedDeferral(plan=plan, need=need, reason=DEFERRABLE[need.domain])
+        for need in needs
+        if need.pk in deferred
+    ]
+    return PlanDraft(case, plan, goals, deferrals, [])
+
+
+def _plan(
+    case: DemoCase,
+    version: int,
+    starts_on: datetime.date,
+    clock: Clock,
+    rng,
+    not_before: datetime.date | None = None,
+) -> TreatmentPlan:
+    """Signed by the case manager on the day it starts (or a day or two before, not before
+    the review that asked for it), the participant acknowledging it at the signing."""
+    not_before = not_before or case.enrollment.entry_date
+    signed_on = max(starts_on - _days(rng, (0, 2)), not_before)
+    signed_at = min(clock.at(signed_on, *rng.choice(OFFICE_TIMES)), clock.now)
+    plan = TreatmentPlan(
+        participant_id=case.enrollment.participant_id,
+        version=version,
+        status=PlanStatus.ACTIVE,
+        starts_on=starts_on,
+        acknowledged_on=timezone.localdate(signed_at, timezone=clock.zone),
+        signed_by=case.manager,
+        signed_at=signed_at,
+        created_by=case.manager,
+    )
+    plan.created_at = max(
+        signed_at - _days(rng, DRAFT_BEFORE_SIGNING_DAYS),
+        min(clock.at(not_before, 8), signed_at),
+    )
+    return plan
+
+
+def _planned(service: str, frequency: str, provider, starts_on: datetime.date) -> PlannedService:
+    return PlannedService(
+        service=service, frequency=frequency, provider=provider, starts_on=starts_on
+    )
+
+
+def _review_days(starts_on: datetime.date, end: datetime.date, rng) -> list[datetime.date]:
+    """Every 90 days from the start (a few days early at times), up to the end."""
+    days, anchor = [], starts_on
+    while (due := anchor + datetime.timedelta(days=PLAN_REVIEW_INTERVAL_DAYS)) <= end:
+        anchor = _weekday_before(due - _days(rng, REVIEW_EARLY_DAYS))
+        days.append(anchor)
+    return days
+
+
+def _revise(drafts: list[PlanDraft], clock: Clock, rng) -> list[PlanDraft]:
+    """About ten plans were rewritten at a review: version 1 is superseded by a version 2
+    starting days later, with the objectives past their target date given new ones."""
+    eligible = [
+        draft
+        for draft in drafts
+        if draft.reviews
+        and draft.reviews[0] + datetime.timedelta(days=NEW_VERSION_AFTER_REVIEW_DAYS[1])
+        <= _plan_end(draft.case, clock)
+    ]
+    revised = []
+    for first in rng.sample(eligible, min(REVISED_PLANS, len(eligible))):
+        case = first.case
+        at = rng.randrange(len(first.reviews))
+        latest = _plan_end(case, clock) - datetime.timedelta(days=NEW_VERSION_AFTER_REVIEW_DAYS[1])
+        while first.reviews[at] > latest:
+            at -= 1
+        first.reviews = first.reviews[: at + 1]
+        first.revised_at_last_review = True
+        first.plan.status = PlanStatus.SUPERSEDED
+        starts_on = min(
+            _weekday_from(first.reviews[-1] + _days(rng, NEW_VERSION_AFTER_REVIEW_DAYS)),
+            _plan_end(case, clock),
+        )
+        plan = _plan(case, 2, starts_on, clock, rng, not_before=first.reviews[-1])
+        goals = []
+        for goal, rows in first.goals:
+            copy = Goal(
+                plan=plan,
+                participant_words=goal.participant_words,
+                clinical_terms=goal.clinical_terms,
+            )
+            new_rows = []
+            for objective, services in rows:
+                target = objective.target_date
+                if target <= starts_on + datetime.timedelta(days=14):
+                    target = starts_on + _days(rng, (45, 120))
+                new_rows.append(
+                    (
+                        Objective(
+                            description=objective.description,
+                            target_date=target,
+                            need=objective.need,
+                        ),
+                        [
+                            _planned(
+                                service.service, service.frequency, service.provider, starts_on
+                            )
+                            for service in services
+                        ],
+                    )
+                )
+            goals.append((copy, new_rows))
+        deferrals = [
+            NeedDeferral(plan=plan, need=deferral.need, reason=deferral.reason)
+            for deferral in first.deferrals
+        ]
+        second = PlanDraft(case, plan, goals, deferrals, [])
+        second.reviews = _review_days(starts_on, _plan_end(case, clock), rng)
+        revised.append(second)
+    return revised
+
+
+def _late_reviews(drafts: list[PlanDraft], clock: Clock, rng) -> None:
+    """A few active participants' reviews are overdue (the last one not recorded) and a few
+    fall due in the coming week, so the daily sweep has work."""
+    today = clock.today
+    in_force = [
+        draft
+        for draft in drafts
+        if draft.plan.status == PlanStatus.ACTIVE
+        and draft.case.enrollment.status == EnrollmentStatus.ACTIVE
+        and draft.reviews
+    ]
+    overdue = rng.sample(in_force, min(OVERDUE_REVIEWS, len(in_force)))
+    for draft in overdue:
+        draft.reviews.pop()
+    due_soon = []
+    for draft in in_force:
+        if draft in overdue or len(due_soon) == DUE_SOON_REVIEWS:
+            continue
+        shifted = _weekday_before(
+            today - datetime.timedelta(days=PLAN_REVIEW_INTERVAL_DAYS - rng.randint(2, 6))
+        )
+        previous = draft.reviews[-2] if len(draft.reviews) > 1 else draft.plan.starts_on
+        if shifted >= previous + datetime.timedelta(days=45):
+            draft.reviews[-1] = shifted
+            due_soon.append(draft)
+
+
+def _progress(draft: PlanDraft, day: datetime.date, revising: bool, rng) -> dict[str, str]:
+    struggling = draft.case.enrollment.status in (
+        EnrollmentStatus.TERMINATED,
+        EnrollmentStatus.ABSCONDED,
+    )
+    progress = {}
+    for objective in draft.objectives:
+        if revising and objective.target_date <= day + datetime.timedelta(days=30):
+            value = ObjectiveProgress.REVISED
+        elif objective.target_date <= day:
+            value = rng.choices(
+                (
+                    ObjectiveProgress.MET,
+                    ObjectiveProgress.NOT_PROGRESSING,
+                    ObjectiveProgress.REVISED,
+                ),
+                (3, 3, 1) if struggling else (8, 1, 1),
+            )[0]
+        else:
+            value = rng.choices(
+                (ObjectiveProgress.PROGRESSING, ObjectiveProgress.NOT_PROGRESSING),
+                (1, 1) if struggling else (5, 1),
+            )[0]
+        progress[str(objective.pk)] = value
+    return progress
+
+
+def _write_plans(drafts: list[PlanDraft], needs: dict[int, list[Need]], clock: Clock, rng) -> None:
+    for draft in drafts:
+        plan = draft.plan
+        last = draft.reviews[-1] if draft.reviews else plan.starts_on
+        plan.review_due_on = last + datetime.timedelta(days=PLAN_REVIEW_INTERVAL_DAYS)
+    plans = [draft.plan for draft in drafts]
+    created = {id(plan): plan.created_at for plan in plans}
+    managers = dict.fromkeys(draft.case.manager for draft in drafts)
+    for manager in managers:
+        with audited_write(manager):
+            TreatmentPlan.objects.bulk_create(
+                draft.plan for draft in drafts if draft.case.manager == manager
+            )
+    goals = [goal for draft in drafts for goal, _ in draft.goals]
+    Goal.objects.bulk_create(goals)
+    rows = [row for draft in drafts for _, rows in draft.goals for row in rows]
+    for draft in drafts:
+        for goal, goal_rows in draft.goals:
+            for objective, services in goal_rows:
+                objective.goal = goal
+                for service in services:
+                    service.objective = objective
+    Objective.objects.bulk_create(objective for objective, _ in rows)
+    PlannedService.objects.bulk_create(service for _, services in rows for service in services)
+    NeedDeferral.objects.bulk_create(deferral for draft in drafts for deferral in draft.deferrals)
+    for manager in managers:
+        reviews = [
+            PlanReview(
+                plan=draft.plan,
+                reviewed_on=day,
+                reviewed_by=manager,
+                progress=_progress(
+                    draft, day, draft.revised_at_last_review and day == draft.reviews[-1], rng
+                ),
+                note=REVISION_NOTE
+                if draft.revised_at_last_review and day == draft.reviews[-1]
+                else rng.choice(REVIEW_NOTES),
+            )
+            for draft in drafts
+            if draft.case.manager == manager
+            for day in draft.reviews
+        ]
+        mine = {
+            draft.case.enrollment.participant_id
+            for draft in drafts
+            if draft.case.manager == manager
+        }
+        addressed = {
+            objective.need_id
+            for draft in drafts
+            if draft.case.manager == manager
+            for objective in draft.objectives
+            if objective.need_id
+        }
+        deferred = {
+            deferral.need_id
+            for draft in drafts
+            if draft.case.manager == manager
+            for deferral in draft.deferrals
+        } - addressed
+        with audited_write(manager):
+            PlanReview.objects.bulk_create(reviews)
+            # As plan_activate: the needs the plan answers are addressed, the others deferred.
+            open_needs = Need.objects.filter(participant__in=mine, status=NeedStatus.OPEN)
+            open_needs.filter(pk__in=addressed).update(status=NeedStatus.ADDRESSED)
+            open_needs.filter(pk__in=deferred).update(status=NeedStatus.DEFERRED)
+    for plan in plans:
+        plan.created_at = created[id(plan)]
+    # created_at is set on insert; the seed's correction is not a change of the plan.
+    with pgtrigger.ignore("treatment_plans.TreatmentPlan:update_update"):
+        TreatmentPlan.objects.bulk_update(plans, ["created_at"])
+
+
+def _write_progress_reports(enrollments, provider: User, clock: Clock, rng) -> None:
+    """The provider's monthly reports on every episode: the last full months, at most four."""
+    statuses = dict(enrollments.values_list("participant", "status"))
+    reports = []
+    episodes = ServiceEpisode.objects.filter(participant__in=statuses).select_related("referral")
+    for episode in episodes.order_by("pk"):
+        months = _full_months(episode.started_on, episode.discharged_on or clock.today)
+        months = months[-REPORT_MONTHS:]
+        struggling = episode.discharge_reason == DischargeReason.LEFT_AGAINST_ADVICE or statuses[
+            episode.participant_id
+        ] in (EnrollmentStatus.TERMINATED, EnrollmentStatus.ABSCONDED)
+        sessions = _monthly_sessions(episode.referral.requested_service)
+        for index, month in enumerate(months):
+            from_end = len(months) - index
+            if struggling and from_end == 1:
+                engagement = Engagement.NOT_ENGAGED
+            elif (struggling and from_end == 2) or rng.random() < 0.15:
+                engagement = Engagement.PARTLY
+            else:
+                engagement = Engagement.ENGAGED
+            attended = {
+                Engagement.ENGAGED: sessions - rng.randint(0, 1),
+                Engagement.PARTLY: round(sessions * rng.uniform(0.55, 0.8)),
+                Engagement.NOT_ENGAGED: rng.randint(0, max(1, sessions // 4)),
+            }[engagement]
+            attendance, progress, recommendation = REPORT_TEXTS[engagement]
+            written = clock.at(
+                _weekday_from(_next_month(month) + _days(rng, (1, 6))), *rng.choice(OFFICE_TIMES)
+            )
+            if episode.discharged_on is not None:
+                written = min(written, clock.at(episode.discharged_on, 16, 30))
+            report = ProgressReport(
+                episode=episode,
+                month=month,
+                engagement=engagement,
+                attendance_summary=attendance.format(
+                    attended=attended, sessions=sessions, missed=sessions - attended
+                ),
+                clinical_progress=rng.choice(progress),
+                recommendation=rng.choice(recommendation),
+                written_by=provider,
+            )
+            report.written = min(written, clock.now)
+            reports.append(report)
+    with audited_write(provider):
+        ProgressReport.objects.bulk_create(reports)
+    for report in reports:
+        report.written_at = report.written
+    # written_at is set on insert; the seed's correction is not a change of the report.
+    with pgtrigger.ignore("treatment_plans.ProgressReport:update_update"):
+        ProgressReport.objects.bulk_update(reports, ["written_at"])
+
+
+def _full_months(start: datetime.date, end: datetime.date) -> list[datetime.date]:
+    """The first days of the months wholly within start..end."""
+    month = start if start.day == 1 else _next_month(start)
+    months = []
+    while _next_month(month) - datetime.timedelta(days=1) <= end:
+        months.append(month)
+        month = _next_month(month)
+    return months
+
+
+def _next_month(day: datetime.date) -> datetime.date:
+    return (day.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+
+
+def _monthly_sessions(service: str) -> int:
+    service = service.lower()
+    if "every other week" in service:
+        return 2
+    if "weekly" in service and "iop" not in service:
+        return 4
+    if "5 days" in service or "residential" in service or "inpatient" in service:
+        return 20
+    return 13

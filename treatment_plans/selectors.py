@@ -21,7 +21,7 @@ from django.utils import timezone
 from assessments.models import Need, NeedStatus
 from clients import access
 from clients.access import DataClass
-from clients.models import Enrollment, Participant
+from clients.models import OPEN_STATUSES, Enrollment, Participant
 from drugcourt.models import Organization, ProgramSettings, User
 from drugcourt.program_groups import organization_group_name
 from drugcourt.roles import OrganizationKind, Role
@@ -134,6 +134,18 @@ def program_setting(field: str, today: datetime.date) -> Subquery:
     )
 
 
+def in_program_now(rows: QuerySet) -> QuerySet:
+    """Keeps rows whose participant's current enrollment is open: sweeps skip people who left."""
+    current_status = (
+        Enrollment.objects.filter(participant=OuterRef("participant"))
+        .order_by("-referral_date", "-id")
+        .values("status")[:1]
+    )
+    return rows.annotate(current_status=Subquery(current_status)).filter(
+        current_status__in=sorted(OPEN_STATUSES)
+    )
+
+
 def with_engagement_limit(referrals: QuerySet[Referral], today) -> QuerySet[Referral]:
     """Adds `limit_days`: after how many days the referral counts as not engaged (default 14)."""
     return referrals.annotate(
@@ -149,9 +161,10 @@ def referrals_not_engaged(now: datetime.datetime) -> QuerySet[Referral]:
         Value(now) - Func(F("limit_days"), template="make_interval(days => %(expressions)s)"),
         output_field=DateTimeField(),
     )
-    return with_engagement_limit(
-        Referral.objects.filter(state__in=OPEN_REFERRAL_STATES), timezone.localdate(now)
-    ).filter(sent_at__lt=since_limit)
+    open_referrals = in_program_now(Referral.objects.filter(state__in=OPEN_REFERRAL_STATES))
+    return with_engagement_limit(open_referrals, timezone.localdate(now)).filter(
+        sent_at__lt=since_limit
+    )
 
 
 def plans_of(participant: Participant) -> QuerySet[TreatmentPlan]:
@@ -213,8 +226,9 @@ def plans_due_for_review(today: datetime.date) -> QuerySet[TreatmentPlan]:
     notice = Coalesce(
         program_setting("plan_review_notice_days", today), Value(PLAN_REVIEW_NOTICE_DAYS)
     )
+    plans = TreatmentPlan.objects.filter(status=PlanStatus.ACTIVE, review_due_on__isnull=False)
     return (
-        TreatmentPlan.objects.filter(status=PlanStatus.ACTIVE, review_due_on__isnull=False)
+        in_program_now(plans)
         .annotate(notice_days=notice)
         .filter(
             review_due_on__lte=ExpressionWrapper(

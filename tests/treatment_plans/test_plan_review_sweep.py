@@ -68,3 +68,12 @@ def test_beat_runs_the_plan_review_sweep_daily(db, settings):
 
     assert entry["task"] == "treatment_plans.tasks.plan_review_sweep_task"
     assert plan_review_sweep_task() == 0
+
+
+def test_people_who_left_the_program_raise_no_review_alert(casemanager, participant):
+    plan = active_plan(participant, casemanager)
+    enrollment = participant.enrollments.get()
+    enrollment.status = "graduated"
+    enrollment.save()
+
+    assert services.plan_review_sweep(today=plan.review_due_on) == 0

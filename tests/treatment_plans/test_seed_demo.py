@@ -2,21 +2,34 @@
 referrals in every state and service episodes whose access matches (treatment_plans/demo.py)."""
 
 import datetime
+import itertools
 
 from django.apps import apps
 from django.core.management import call_command
 from django.utils import timezone
 
+from assessments.models import Need, NeedStatus
 from clients import access
 from clients.models import Appointment, CaseAssignment, Enrollment, ParticipantGroupObjectPermission
 from clients.reconcile import access_drift
-from drugcourt.models import Program, User
+from drugcourt.models import Organization, Program, User
 from treatment_plans.models import (
     ENGAGEMENT_LIMIT_DAYS,
+    Engagement,
+    Goal,
+    NeedDeferral,
+    Objective,
+    ObjectiveProgress,
+    PlannedService,
+    PlanReview,
+    PlanStatus,
+    ProgressReport,
     Referral,
     ReferralState,
     ServiceEpisode,
+    TreatmentPlan,
 )
+from treatment_plans.selectors import plans_due_for_review
 
 AGENCY = "Harbor Light Recovery Services"
 DISCHARGE_REASONS = {
@@ -178,4 +191,141 @@ def test_seed_demo_refers_once(db):
     assert list(Referral.objects.order_by("pk").values("participant", "state", "sent_at")) == (
         referrals
     )
+    assert access_drift().is_clean
+
+
+def plan_counts():
+    models = (TreatmentPlan, Goal, Objective, PlannedService, NeedDeferral, PlanReview)
+    return [model.objects.count() for model in (*models, ProgressReport)]
+
+
+def test_seed_demo_gives_every_admitted_participant_a_signed_plan(db):
+    call_command("seed_demo")
+
+    today = timezone.localdate(timezone=Program.objects.get().zone)
+    now = timezone.now()
+    enrollments = {
+        enrollment.participant_id: enrollment
+        for enrollment in Enrollment.objects.filter(
+            case_number__startswith="LV-DC-", entry_date__isnull=False
+        )
+    }
+    managers = dict(
+        CaseAssignment.objects.filter(team_role="case_manager", ended_on=None).values_list(
+            "participant", "user"
+        )
+    )
+    plans = TreatmentPlan.objects.prefetch_related(
+        "goals__objectives__services", "deferrals", "reviews"
+    )
+    assert set(plans.values_list("participant", flat=True)) == set(enrollments)
+    active = {plan.participant_id: plan for plan in plans.filter(status=PlanStatus.ACTIVE)}
+    assert set(active) == set(enrollments)
+    assert plans.filter(status=PlanStatus.DRAFT).count() == 0
+    superseded = plans.filter(status=PlanStatus.SUPERSEDED)
+    assert 5 <= superseded.count() <= 15
+    for plan in superseded:
+        newer = active[plan.participant_id]
+        assert (plan.version, newer.version) == (1, 2)
+        assert plan.starts_on < newer.starts_on
+        assert plan.signed_at < newer.signed_at
+
+    agency = Organization.objects.get(name=AGENCY)
+    for plan in plans:
+        enrollment = enrollments[plan.participant_id]
+        assert plan.signed_by_id == plan.created_by_id == managers[plan.participant_id]
+        assert plan.created_at <= plan.signed_at <= now
+        assert plan.acknowledged_on == timezone.localdate(plan.signed_at)
+        assert enrollment.entry_date <= plan.acknowledged_on <= plan.starts_on <= today
+        goals = list(plan.goals.all())
+        assert 1 <= len(goals) <= 3
+        for goal in goals:
+            assert all((goal.participant_words, goal.clinical_terms))
+            objectives = list(goal.objectives.all())
+            assert 1 <= len(objectives) <= 2
+            for objective in objectives:
+                assert objective.target_date > plan.starts_on
+                services = list(objective.services.all())
+                assert 1 <= len(services) <= 2
+                assert all(service.frequency for service in services)
+        objectives = [o for goal in goals for o in goal.objectives.all()]
+        assert any(s.provider == agency for o in objectives for s in o.services.all())
+        reviews = sorted(plan.reviews.all(), key=lambda review: review.reviewed_on)
+        ids = {str(objective.pk) for objective in objectives}
+        for review in reviews:
+            assert set(review.progress) == ids
+            assert set(review.progress.values()) <= set(ObjectiveProgress.values)
+            assert plan.starts_on <= review.reviewed_on <= today
+            assert review.reviewed_by_id == plan.signed_by_id
+        last = reviews[-1].reviewed_on if reviews else plan.starts_on
+        assert plan.review_due_on == last + datetime.timedelta(days=90)
+    assert any("revised" in review.progress.values() for review in PlanReview.objects.all())
+
+    # Every need of an admitted participant is answered or deferred by the plan in force.
+    needs = Need.objects.filter(participant__in=enrollments)
+    assert needs.exists()
+    assert not needs.filter(status=NeedStatus.OPEN).exists()
+    for need in needs:
+        plan = active[need.participant_id]
+        answered = Objective.objects.filter(goal__plan=plan, need=need).exists()
+        deferred = plan.deferrals.filter(need=need).exists()
+        assert (need.status, answered or deferred) in (
+            (NeedStatus.ADDRESSED, True),
+            (NeedStatus.DEFERRED, True),
+        )
+        assert (need.status == NeedStatus.ADDRESSED) == answered
+    assert 1 <= needs.filter(status=NeedStatus.DEFERRED).count() <= 2
+    assert all(deferral.reason for deferral in NeedDeferral.objects.all())
+
+    # The daily sweep has work: reviews due within the week or overdue for active participants.
+    due = plans_due_for_review(today).filter(
+        participant__enrollments__status="active",
+    )
+    assert due.filter(review_due_on__lt=today).count() >= 2
+    assert due.filter(review_due_on__gte=today).count() >= 1
+    assert access_drift().is_clean
+
+
+def test_seed_demo_writes_monthly_progress_reports(db):
+    call_command("seed_demo")
+
+    today = timezone.localdate(timezone=Program.objects.get().zone)
+    provider = User.objects.get(username="provider")
+    reports = ProgressReport.objects.select_related("episode")
+    assert reports.count() > 50
+    assert set(reports.values_list("engagement", flat=True)) == set(Engagement.values)
+    months_by_episode = {}
+    for report in reports:
+        episode = report.episode
+        assert report.month.day == 1
+        assert report.month <= today.replace(day=1)
+        assert report.month >= episode.started_on.replace(day=1)
+        if episode.discharged_on is not None:
+            assert report.month <= episode.discharged_on
+        assert report.written_by == provider
+        assert report.written_at <= timezone.now()
+        assert timezone.localdate(report.written_at) >= report.month
+        assert all((report.attendance_summary, report.clinical_progress, report.recommendation))
+        months_by_episode.setdefault(episode.pk, []).append(report.month)
+    for months in months_by_episode.values():
+        assert len(months) == len(set(months)) <= 4
+        ordered = sorted(months)
+        for earlier, later in itertools.pairwise(ordered):
+            assert (later.year * 12 + later.month) - (earlier.year * 12 + earlier.month) == 1
+    # Every episode a full month old has reports.
+    for episode in ServiceEpisode.objects.all():
+        end = episode.discharged_on or today
+        if (end - episode.started_on).days > 62:
+            assert episode.pk in months_by_episode
+
+
+def test_seed_demo_plans_once(db):
+    call_command("seed_demo")
+    first = plan_counts()
+    needs = list(Need.objects.order_by("pk").values_list("pk", "status"))
+
+    call_command("seed_demo")
+
+    assert plan_counts() == first
+    assert list(Need.objects.order_by("pk").values_list("pk", "status")) == needs
     assert access_drift().is_clean
