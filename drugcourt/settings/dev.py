@@ -1,4 +1,13 @@
-"""Local development (`make run`): debug on, console e-mail, a fixed non-secret key."""
+"""Local development (`make run`): debug on, console e-mail, a fixed non-secret key.
+
+`make run` always provides DATABASE_URL and REDIS_URL (embedded servers when unset). For
+`manage.py` typed by hand, they default to the usual local servers, so commands such as
+`makemigrations --check` work without the launcher; nothing is started here."""
+
+import os
+
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/drugcourt")
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
 
 from .base import *  # noqa: F403
 from .base import env
