@@ -42,6 +42,12 @@ from .models import (
 )
 
 
+def is_agency_staff(user: User, organization_id: int) -> bool:
+    """The user works for this treatment agency as a provider: who answers its referrals,
+    reports on its episodes and may discharge them."""
+    return user.has_role(Role.TREATMENT_PROVIDER) and user.organization_id == organization_id
+
+
 def referrals_of(participant: Participant) -> QuerySet[Referral]:
     referrals = Referral.objects.filter(participant=participant).select_related(
         "provider", "sent_by", "episode"
@@ -104,9 +110,7 @@ def episode_for(user: User, pk: int) -> ServiceEpisode | None:
     )
     if episode is None:
         return None
-    own_agency = (
-        user.has_role(Role.TREATMENT_PROVIDER) and user.organization_id == episode.provider_id
-    )
+    own_agency = is_agency_staff(user, episode.provider_id)
     if own_agency or access.can_change(user, episode.participant, DataClass.PLAN_SUMMARY):
         return episode
     return None

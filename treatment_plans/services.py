@@ -71,9 +71,7 @@ def referral_send(
 
 def _check_provider(actor: User, referral: Referral) -> None:
     """Only staff of the provider organization answer its referrals."""
-    if not (
-        actor.has_role(Role.TREATMENT_PROVIDER) and actor.organization_id == referral.provider_id
-    ):
+    if not selectors.is_agency_staff(actor, referral.provider_id):
         raise ValidationError("Only the provider's staff answer this referral.")
 
 
@@ -165,9 +163,7 @@ def episode_discharge(
 ) -> ServiceEpisode:
     """Ends the episode and, with it, the provider's access (unless another episode at the
     same provider is still active)."""
-    is_provider = (
-        actor.has_role(Role.TREATMENT_PROVIDER) and actor.organization_id == episode.provider_id
-    )
+    is_provider = selectors.is_agency_staff(actor, episode.provider_id)
     if not is_provider and not access.can_change(
         actor, episode.participant, access.DataClass.PLAN_SUMMARY
     ):
@@ -454,9 +450,7 @@ def progress_report_write(
     actor: User,
 ) -> ProgressReport:
     """The provider's monthly report on an active episode (one per month)."""
-    own_agency = (
-        actor.has_role(Role.TREATMENT_PROVIDER) and actor.organization_id == episode.provider_id
-    )
+    own_agency = selectors.is_agency_staff(actor, episode.provider_id)
     if not own_agency or not episode.is_active:
         raise ValidationError("Only the provider's staff report on an active episode.")
     first_of_month = month.replace(day=1)

@@ -75,8 +75,7 @@ def referral_detail(request, pk: int):
         "treatment_plans/referral_detail.html",
         {
             "referral": referral,
-            "is_provider": request.user.organization_id == referral.provider_id
-            and request.user.has_role(Role.TREATMENT_PROVIDER),
+            "is_provider": selectors.is_agency_staff(request.user, referral.provider_id),
             "decline_form": DeclineForm(),
             "intake_form": IntakeForm(),
             "outcome_form": IntakeOutcomeForm(),
@@ -305,7 +304,7 @@ def plan_review(request, pk: int):
 @login_required
 def progress_report_new(request, pk: int):
     episode = selectors.episode_for(request.user, pk)
-    if episode is None or not request.user.has_role(Role.TREATMENT_PROVIDER):
+    if episode is None or not selectors.is_agency_staff(request.user, episode.provider_id):
         raise Http404("No such episode.")
     form = ProgressReportForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
