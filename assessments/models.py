@@ -32,10 +32,6 @@ class Instrument(models.Model):
     def __str__(self) -> str:
         return f"{self.code}: {self.name}"
 
-    @property
-    def is_standard(self) -> bool:
-        return self.program_id is None
-
 
 class InstrumentVersion(models.Model):
     """One version of a definition. Never changed once stored: administrations keep pointing at

@@ -1,7 +1,6 @@
 """The participant's record: the person, their enrollments (episodes in a program), the team,
 charges, documents and alerts, and the guardian permission tables access is decided from."""
 
-import datetime
 
 import pghistory
 from django.conf import settings
@@ -265,10 +264,6 @@ class Enrollment(models.Model):
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 
-    def days_in_program(self, today: datetime.date) -> int | None:
-        if self.entry_date is None:
-            return None
-        return ((self.exit_date or today) - self.entry_date).days
 
 
 class EnrollmentStatusChange(models.Model):

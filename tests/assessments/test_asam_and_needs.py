@@ -144,3 +144,20 @@ def test_the_rule_page_refuses_a_line_without_every_rating(client, coordinator, 
     )
 
     assert "a level for every rating from 0 to 4" in response.content.decode()
+
+
+def test_the_asam_page_shows_earlier_ratings_per_dimension(client, casemanager, participant):
+    services.asam_record(
+        participant=participant,
+        assessed_on=datetime.date(2026, 11, 2),
+        edition=3,
+        ratings=[{"rating": 3, "notes": "Withdrawal history"}, *ratings()[1:]],
+        level_of_care="3.5",
+        justification="Needs residential.",
+        actor=casemanager,
+    )
+    client.force_login(casemanager)
+
+    page = client.get(reverse("assessments:asam", args=[participant.pk])).content.decode()
+
+    assert f"{ASAM_DIMENSIONS[3][0]}: 3 — Withdrawal history" in page
