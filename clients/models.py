@@ -1,7 +1,6 @@
 """The participant's record: the person, their enrollments (episodes in a program), the team,
 charges, documents and alerts, and the guardian permission tables access is decided from."""
 
-
 import pghistory
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
@@ -263,7 +262,6 @@ class Enrollment(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
-
 
 
 class EnrollmentStatusChange(models.Model):
