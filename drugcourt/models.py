@@ -1,5 +1,6 @@
 """Core models: staff users, organizations, programs and their effective-dated settings."""
 
+import datetime
 import zoneinfo
 
 import pghistory
@@ -205,6 +206,42 @@ def default_risk_need() -> dict:
     }
 
 
+class Substance(models.TextChoices):
+    """What a drug or alcohol test can find (DOMAIN.md "Typical panel"), by its usual code."""
+
+    AMPHETAMINES = "AMP", "Amphetamines"
+    METHAMPHETAMINE = "MAMP", "Methamphetamine"
+    COCAINE = "COC", "Cocaine"
+    OPIATES = "OPI", "Opiates"
+    FENTANYL = "FEN", "Fentanyl"
+    BUPRENORPHINE = "BUP", "Buprenorphine"
+    METHADONE = "MTD", "Methadone"
+    OXYCODONE = "OXY", "Oxycodone"
+    BENZODIAZEPINES = "BZO", "Benzodiazepines"
+    CANNABINOIDS = "THC", "Cannabinoids (THC)"
+    ALCOHOL_ETG = "ETG", "Alcohol (EtG/EtS)"
+    ALCOHOL_BREATH = "BAC", "Alcohol (breath)"
+    SYNTHETIC_CANNABINOIDS = "K2", "Synthetic cannabinoids"
+
+
+def default_testing_panel() -> list[str]:
+    return [code for code in Substance.values if code != Substance.ALCOHOL_BREATH]
+
+
+class PolicyPositive(models.TextChoices):
+    """Test outcomes a program may count as positive (DOMAIN.md: programs usually count all)."""
+
+    MISSED = "missed", "Missed"
+    REFUSED = "refused", "Refused"
+    DILUTE = "dilute", "Dilute"
+    ADULTERATED = "adulterated", "Adulterated"
+    SUBSTITUTED = "substituted", "Substituted"
+
+
+def default_policy_positive() -> list[str]:
+    return list(PolicyPositive.values)
+
+
 class NoteFormat(models.TextChoices):
     FREE_TEXT = "free_text", "Free text"
     DAP = "dap", "DAP (data / assessment / plan)"
@@ -238,8 +275,31 @@ class ProgramSettings(models.Model):
     note_format = models.CharField(
         max_length=10, choices=NoteFormat.choices, default=NoteFormat.FREE_TEXT
     )
+    # Drug testing topic: what the program tests for, which outcomes count as positive, how
+    # long a participant has to give a specimen once notified, when the weekly random draw is
+    # made (program local time on the Sunday before the ISO week) and when each day's call list
+    # is published, and when repeated missed or positive tests raise an alert.
+    testing_panel = ArrayField(
+        models.CharField(max_length=8, choices=Substance.choices), default=default_testing_panel
+    )
+    policy_positive = ArrayField(
+        models.CharField(max_length=12, choices=PolicyPositive.choices),
+        default=default_policy_positive,
+        blank=True,
+    )
+    urine_window_hours = models.PositiveSmallIntegerField(default=8)
+    oral_fluid_window_hours = models.PositiveSmallIntegerField(default=4)
+    draw_time = models.TimeField(default=datetime.time(18, 0))
+    call_list_time = models.TimeField(default=datetime.time(6, 0))
+    noncompliance_events = models.PositiveSmallIntegerField(default=2)
+    noncompliance_days = models.PositiveSmallIntegerField(default=14)
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+
+    # Fields that are not a settings topic: everything else is carried over to a new version.
+    VERSION_FIELDS = frozenset(
+        {"id", "program", "effective_from", "change_note", "created_by", "created_at"}
+    )
 
     class Meta:
         ordering = ["program", "-effective_from"]

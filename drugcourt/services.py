@@ -20,8 +20,6 @@ from .models import (
     ProgramMembership,
     ProgramSettings,
     User,
-    default_legal_criteria,
-    default_risk_need,
 )
 from .program_groups import access_groups_sync
 from .roles import ROLE_ORGANIZATION_KINDS, OrganizationKind, Role
@@ -279,17 +277,17 @@ def _settings_version(
         .order_by("-effective_from")
         .first()
     )
+    carried_over = {
+        field.attname: getattr(base, field.attname)
+        for field in ProgramSettings._meta.concrete_fields
+        if base is not None and field.name not in ProgramSettings.VERSION_FIELDS
+    }
     version = ProgramSettings.objects.create(
         program=program,
         effective_from=effective_from,
         change_note=change_note,
         created_by=actor,
-        note_format=base.note_format if base else NoteFormat.FREE_TEXT,
-        legal_criteria=base.legal_criteria if base else default_legal_criteria(),
-        risk_need=base.risk_need if base else default_risk_need(),
-        asam_rule=base.asam_rule if base else {},
-        referral_engagement_days=base.referral_engagement_days if base else 14,
-        plan_review_notice_days=base.plan_review_notice_days if base else 7,
+        **carried_over,
     )
     if base is not None:
         _create_phases(version, [PhaseData.from_phase(phase) for phase in base.phases.all()])
