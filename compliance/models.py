@@ -33,6 +33,7 @@ class TestStatus(models.TextChoices):
     ADULTERATED = "adulterated", "Adulterated"
     SUBSTITUTED = "substituted", "Substituted"
     INVALID = "invalid", "Invalid"
+    EXCUSED = "excused", "Excused"
 
 
 # Statuses that come from a lab result (the rest come from scheduling, collection or a sweep).
@@ -131,7 +132,16 @@ class DrugTest(models.Model):
     admitted_use = ArrayField(
         models.CharField(max_length=8, choices=Substance.choices), default=list, blank=True
     )
-    refusal_note = models.CharField(max_length=300, blank=True)
+    # Why a refused or excused test was not collected (blackout, left the program, ...).
+    status_note = models.CharField(max_length=300, blank=True)
+    current_result = models.ForeignKey(
+        "DrugTestResult",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The newest result version, which decides the status.",
+    )
     confirmation_requested_at = models.DateTimeField(null=True, blank=True)
     ordered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

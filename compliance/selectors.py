@@ -3,12 +3,27 @@
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import IntegerField, OuterRef, QuerySet, Subquery
+from django.contrib.postgres.fields import ArrayField
+from django.db.models import (
+    BooleanField,
+    CharField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
 from django.db.models.functions import Coalesce
 
 from assessments.models import RiskNeedAssessment
 from clients.models import Enrollment, EnrollmentStatus, Participant
 from drugcourt.models import Phase, ProgramSettings
+
+from .models import DrugTest, Prescription, SubstanceResult, TestStatus
 
 
 @dataclass(frozen=True)
@@ -77,3 +92,49 @@ def testing_frequency_for(participant: Participant, on: datetime.date) -> Testin
     else:
         source = f"Default for phase {enrollment.phase} in the program settings"
     return TestingFrequency(tests_per_week=enrollment.tests_per_week, source=source)
+
+
+def as_array(column: F) -> Func:
+    """A one-element varchar array of a column, for ArrayField `contains` lookups."""
+    return Func(
+        column,
+        template="ARRAY[%(expressions)s]::varchar[]",
+        output_field=ArrayField(CharField()),
+    )
+
+
+def unexplained_findings() -> QuerySet[SubstanceResult]:
+    """Findings of the outer test's current result that no prescription in force on the test's
+    day explains (medication for substance use disorder included): those are violations, the
+    rest are expected."""
+    explaining = Prescription.objects.filter(
+        participant=OuterRef(OuterRef("participant")),
+        explains__contains=as_array(OuterRef("substance")),
+        starts_on__lte=OuterRef(OuterRef("scheduled_for")),
+    ).filter(Q(ends_on__isnull=True) | Q(ends_on__gte=OuterRef(OuterRef("scheduled_for"))))
+    return SubstanceResult.objects.filter(result=OuterRef("current_result")).exclude(
+        Exists(explaining)
+    )
+
+
+def with_counts_as_positive(tests: QuerySet[DrugTest]) -> QuerySet[DrugTest]:
+    """Annotates `counts_as_positive`: a positive result with an unexplained finding, or a
+    status the program's testing policy in force on the test's day counts as positive (missed,
+    refused, dilute, adulterated, substituted). One statement for any number of tests."""
+    policy = (
+        ProgramSettings.objects.filter(
+            program=OuterRef("program"), effective_from__lte=OuterRef("scheduled_for")
+        )
+        .order_by("-effective_from")
+        .values("policy_positive")[:1]
+    )
+    return tests.annotate(
+        policy_positive=Subquery(policy, output_field=ArrayField(CharField())),
+        has_unexplained_finding=Exists(unexplained_findings()),
+    ).annotate(
+        counts_as_positive=ExpressionWrapper(
+            Q(status=TestStatus.POSITIVE, has_unexplained_finding=True)
+            | Q(policy_positive__contains=as_array(F("status"))),
+            output_field=BooleanField(),
+        )
+    )
