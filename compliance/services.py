@@ -1,0 +1,449 @@
+"""Writes for drug tests (ordering, collection, refusal, results and their corrections),
+prescriptions and blackout periods. A test's status changes only here and in compliance.sweeps
+(and the call list in compliance.draw); every change is audited with its actor."""
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db.models import Max, Q
+from django.utils import timezone
+
+from clients import access
+from clients.models import Enrollment, EnrollmentStatus, Participant
+from drugcourt.audit import audited_write
+from drugcourt.models import Program, Substance, User
+from drugcourt.selectors import program_settings_in_force
+
+from .models import (
+    BlackoutPeriod,
+    DrugTest,
+    DrugTestResult,
+    Prescription,
+    SpecimenType,
+    SubstanceResult,
+    TestReason,
+    TestStatus,
+)
+from .validity import ValidityMeasures, result_status
+
+# Specimens collected on the spot once the participant is told: they get the short window.
+SHORT_WINDOW_SPECIMENS = frozenset({SpecimenType.ORAL_FLUID, SpecimenType.BREATH})
+
+
+def collection_window(
+    program: Program, day: datetime.date, specimen_type: str
+) -> datetime.timedelta:
+    """How long a participant has, once notified, to give the specimen (program settings in
+    force on `day`: 8 hours for urine and 4 for oral fluid by default)."""
+    settings = program_settings_in_force(program, day)
+    if settings is None:
+        raise ValidationError("The program has no settings in force; a coordinator must set it up.")
+    hours = (
+        settings.oral_fluid_window_hours
+        if specimen_type in SHORT_WINDOW_SPECIMENS
+        else settings.urine_window_hours
+    )
+    return datetime.timedelta(hours=hours)
+
+
+def _check_may_test(actor: User, participant: Participant) -> None:
+    if not access.can_change(actor, participant, access.DataClass.DRUG_TESTS):
+        raise ValidationError("You may not record drug tests for this participant.")
+
+
+def _program_today(program: Program, now: datetime.datetime) -> datetime.date:
+    return timezone.localdate(now, timezone=program.zone)
+
+
+def _blackout_on(participant: Participant, day: datetime.date) -> BlackoutPeriod | None:
+    return (
+        BlackoutPeriod.objects.filter(participant=participant, starts_on__lte=day)
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=day))
+        .first()
+    )
+
+
+def _panel_errors(program: Program, day: datetime.date, substances: list[str]) -> list[str]:
+    settings = program_settings_in_force(program, day)
+    program_panel = set(settings.testing_panel if settings else [])
+    return sorted(set(substances) - program_panel)
+
+
+def _set_status(test: DrugTest, status: str, now: datetime.datetime, **fields) -> None:
+    test.status, test.status_changed_at = status, now
+    for name, value in fields.items():
+        setattr(test, name, value)
+    test.save(update_fields=["status", "status_changed_at", *fields])
+
+
+# ---------------------------------------------------------------------------------------------
+# Ordered tests, collection and refusal
+
+
+def drug_test_order(
+    *,
+    participant: Participant,
+    scheduled_for: datetime.date,
+    specimen_type: str,
+    reason: str,
+    actor: User,
+    now: datetime.datetime | None = None,
+) -> DrugTest:
+    """Orders a test outside the random draw (for cause, a court order). A test for today is
+    notified at once and its collection window starts now; a later one is called with that
+    day's call list."""
+    now = now or timezone.now()
+    _check_may_test(actor, participant)
+    enrollment = (
+        Enrollment.objects.filter(participant=participant, status=EnrollmentStatus.ACTIVE)
+        .select_related("program")
+        .first()
+    )
+    if enrollment is None:
+        raise ValidationError("Only a participant active in a program can be ordered a test.")
+    program = enrollment.program
+    today = _program_today(program, now)
+    if scheduled_for < today:
+        raise ValidationError({"scheduled_for": "A test cannot be ordered for a past day."})
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the test is ordered."})
+    blackout = _blackout_on(participant, scheduled_for)
+    if blackout is not None:
+        raise ValidationError(
+            {"scheduled_for": f"The participant cannot be tested that day ({blackout})."}
+        )
+    notified_at = now if scheduled_for == today else None
+    with audited_write(actor):
+        return DrugTest.objects.create(
+            participant=participant,
+            program=program,
+            reason=TestReason.ORDERED,
+            scheduled_for=scheduled_for,
+            specimen_type=specimen_type,
+            notified_at=notified_at,
+            collect_by=(
+                notified_at + collection_window(program, scheduled_for, specimen_type)
+                if notified_at
+                else None
+            ),
+            ordered_by=actor,
+            order_reason=reason.strip(),
+            status=TestStatus.SCHEDULED,
+            status_changed_at=now,
+        )
+
+
+@dataclass(frozen=True)
+class CollectionData:
+    collected_at: datetime.datetime
+    specimen_type: str
+    collection_site: str
+    observed: bool
+    chain_of_custody_id: str
+    panel: list[str]
+    admitted_use: list[str] = field(default_factory=list)
+
+
+def drug_test_record_collection(
+    *, test: DrugTest, data: CollectionData, actor: User, now: datetime.datetime | None = None
+) -> DrugTest:
+    """Records the specimen: the test waits for its result. Refused when the participant was
+    not yet called, the time is before the call or in the future, or the panel holds a
+    substance the program does not test for."""
+    now = now or timezone.now()
+    _check_may_test(actor, test.participant)
+    if test.status != TestStatus.SCHEDULED:
+        raise ValidationError(
+            f"Only a scheduled test can be collected; this one is {test.get_status_display()}."
+        )
+    errors: dict[str, str] = {}
+    if test.notified_at is None:
+        errors["collected_at"] = "The participant has not been called for this test yet."
+    elif data.collected_at < test.notified_at:
+        errors["collected_at"] = (
+            "The collection time is before the participant was notified "
+            f"({timezone.localtime(test.notified_at, test.program.zone):%b %-d, %H:%M})."
+        )
+    if data.collected_at > now:
+        errors["collected_at"] = "The collection time is in the future."
+    if not data.panel:
+        errors["panel"] = "Choose the substances the specimen is tested for."
+    unknown = _panel_errors(test.program, test.scheduled_for, data.panel)
+    if unknown:
+        errors["panel"] = f"Not in the program's panel: {', '.join(unknown)}."
+    if not data.chain_of_custody_id.strip():
+        errors["chain_of_custody_id"] = "Give the chain-of-custody form number."
+    if errors:
+        raise ValidationError(errors)
+    with audited_write(actor):
+        _set_status(
+            test,
+            TestStatus.PENDING,
+            now,
+            collected_at=data.collected_at,
+            specimen_type=data.specimen_type,
+            collection_site=data.collection_site.strip(),
+            observed=data.observed,
+            chain_of_custody_id=data.chain_of_custody_id.strip(),
+            panel=sorted(set(data.panel)),
+            admitted_use=sorted(set(data.admitted_use)),
+            collected_by=actor,
+        )
+        return test
+
+
+def drug_test_record_refusal(
+    *, test: DrugTest, note: str, actor: User, now: datetime.datetime | None = None
+) -> DrugTest:
+    now = now or timezone.now()
+    _check_may_test(actor, test.participant)
+    if test.status != TestStatus.SCHEDULED:
+        raise ValidationError(
+            f"Only a scheduled test can be refused; this one is {test.get_status_display()}."
+        )
+    if not note.strip():
+        raise ValidationError({"note": "Say what happened."})
+    with audited_write(actor):
+        _set_status(test, TestStatus.REFUSED, now, status_note=note.strip())
+        return test
+
+
+# ---------------------------------------------------------------------------------------------
+# Results
+
+
+@dataclass(frozen=True)
+class FindingData:
+    substance: str
+    cutoff: Decimal | None
+    level: Decimal | None
+    unit: str = "ng/mL"
+
+
+@dataclass(frozen=True)
+class ResultData:
+    resulted_at: datetime.datetime
+    measures: ValidityMeasures
+    findings: list[FindingData]
+    is_confirmation: bool = False
+
+
+def _check_result(test: DrugTest, data: ResultData, now: datetime.datetime) -> None:
+    errors: dict[str, str] = {}
+    if data.resulted_at > now:
+        errors["resulted_at"] = "The result date is in the future."
+    elif test.collected_at and data.resulted_at < test.collected_at:
+        errors["resulted_at"] = "The result date is before the specimen was collected."
+    substances = [finding.substance for finding in data.findings]
+    if len(set(substances)) != len(substances):
+        errors["findings"] = "A substance is listed twice."
+    outside_panel = sorted(set(substances) - set(test.panel))
+    if outside_panel:
+        labels = ", ".join(Substance(code).label for code in outside_panel)
+        errors["findings"] = f"Not in the panel this specimen was tested for: {labels}."
+    if errors:
+        raise ValidationError(errors)
+    data.measures.check_ranges()
+
+
+def _add_result_version(
+    test: DrugTest, data: ResultData, correction_reason: str, actor: User, now: datetime.datetime
+) -> DrugTestResult:
+    version = (test.results.aggregate(last=Max("version"))["last"] or 0) + 1
+    status = result_status(data.measures, has_findings=bool(data.findings))
+    measures = data.measures
+    result = DrugTestResult.objects.create(
+        drug_test=test,
+        version=version,
+        resulted_at=data.resulted_at,
+        creatinine_mg_dl=measures.creatinine_mg_dl,
+        specific_gravity=measures.specific_gravity,
+        ph=measures.ph,
+        adulterant=measures.adulterant.strip(),
+        lab_invalid=measures.lab_invalid,
+        is_confirmation=data.is_confirmation,
+        status=status,
+        correction_reason=correction_reason,
+        recorded_by=actor,
+    )
+    SubstanceResult.objects.bulk_create(
+        SubstanceResult(
+            result=result,
+            substance=finding.substance,
+            cutoff=finding.cutoff,
+            level=finding.level,
+            unit=finding.unit,
+        )
+        for finding in data.findings
+    )
+    _set_status(test, status, now, current_result=result)
+    return result
+
+
+def drug_test_record_result(
+    *, test: DrugTest, data: ResultData, actor: User, now: datetime.datetime | None = None
+) -> DrugTestResult:
+    """The first result of a collected specimen; the status follows from validity and
+    findings (compliance.validity)."""
+    now = now or timezone.now()
+    _check_may_test(actor, test.participant)
+    if test.status != TestStatus.PENDING:
+        raise ValidationError(
+            "A result can only be recorded for a collected specimen waiting for one; "
+            f"this test is {test.get_status_display()}."
+        )
+    _check_result(test, data, now)
+    with audited_write(actor):
+        return _add_result_version(test, data, "", actor, now)
+
+
+def drug_test_correct_result(
+    *,
+    test: DrugTest,
+    data: ResultData,
+    reason: str,
+    actor: User,
+    now: datetime.datetime | None = None,
+) -> DrugTestResult:
+    """A corrected or confirmed result: a new version; the earlier ones are kept unchanged."""
+    now = now or timezone.now()
+    _check_may_test(actor, test.participant)
+    if test.current_result_id is None:
+        raise ValidationError("This test has no result to correct yet.")
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the result is corrected."})
+    _check_result(test, data, now)
+    with audited_write(actor):
+        return _add_result_version(test, data, reason.strip(), actor, now)
+
+
+def drug_test_request_confirmation(
+    *, test: DrugTest, actor: User, now: datetime.datetime | None = None
+) -> DrugTest:
+    """The participant disputes a positive screen: the laboratory is asked to confirm it
+    (GC/MS or LC/MS); its answer is recorded as a corrected result marked as confirmation."""
+    now = now or timezone.now()
+    _check_may_test(actor, test.participant)
+    if test.status != TestStatus.POSITIVE:
+        raise ValidationError("Only a positive result can be sent for confirmation.")
+    if test.confirmation_requested_at is not None:
+        raise ValidationError("Confirmation was already requested for this test.")
+    with audited_write(actor):
+        test.confirmation_requested_at = now
+        test.save(update_fields=["confirmation_requested_at"])
+        return test
+
+
+# ---------------------------------------------------------------------------------------------
+# Prescriptions and blackout periods
+
+
+@dataclass(frozen=True)
+class PrescriptionData:
+    drug: str
+    dose: str
+    prescriber: str
+    for_substance_use_disorder: bool
+    starts_on: datetime.date
+    ends_on: datetime.date | None
+    explains: list[str]
+
+
+def prescription_record(
+    *, participant: Participant, data: PrescriptionData, actor: User
+) -> Prescription:
+    """A prescription the team knows of. From then on, positives for the analytes it explains,
+    on days it is in force, show as expected and never count as violations."""
+    _check_may_test(actor, participant)
+    errors: dict[str, str] = {}
+    for name in ("drug", "dose", "prescriber"):
+        if not getattr(data, name).strip():
+            errors[name] = "This field is required."
+    if not data.explains:
+        errors["explains"] = "Choose the analytes this medication can make a test find."
+    if data.ends_on is not None and data.ends_on < data.starts_on:
+        errors["ends_on"] = "The end date is before the start date."
+    if errors:
+        raise ValidationError(errors)
+    with audited_write(actor):
+        return Prescription.objects.create(
+            participant=participant,
+            drug=data.drug.strip(),
+            dose=data.dose.strip(),
+            prescriber=data.prescriber.strip(),
+            for_substance_use_disorder=data.for_substance_use_disorder,
+            starts_on=data.starts_on,
+            ends_on=data.ends_on,
+            explains=sorted(set(data.explains)),
+            recorded_by=actor,
+        )
+
+
+def prescription_end(
+    *, prescription: Prescription, ends_on: datetime.date, actor: User
+) -> Prescription:
+    _check_may_test(actor, prescription.participant)
+    if ends_on < prescription.starts_on:
+        raise ValidationError({"ends_on": "The end date is before the start date."})
+    with audited_write(actor):
+        prescription.ends_on = ends_on
+        prescription.save(update_fields=["ends_on"])
+        return prescription
+
+
+def blackout_record(
+    *,
+    participant: Participant,
+    reason: str,
+    starts_on: datetime.date,
+    ends_on: datetime.date | None,
+    note: str,
+    actor: User,
+    now: datetime.datetime | None = None,
+) -> BlackoutPeriod:
+    """Records days the participant cannot be tested. Tests inside the period that were not
+    collected (scheduled, or already marked missed) are excused, so none counts as missed; the
+    draw skips those days from now on."""
+    now = now or timezone.now()
+    _check_may_test(actor, participant)
+    if ends_on is not None and ends_on < starts_on:
+        raise ValidationError({"ends_on": "The blackout ends before it starts."})
+    with audited_write(actor):
+        blackout = BlackoutPeriod.objects.create(
+            participant=participant,
+            reason=reason,
+            starts_on=starts_on,
+            ends_on=ends_on,
+            note=note.strip(),
+            recorded_by=actor,
+        )
+        inside = DrugTest.objects.filter(
+            participant=participant,
+            status__in=[TestStatus.SCHEDULED, TestStatus.MISSED],
+            scheduled_for__gte=starts_on,
+        )
+        if ends_on is not None:
+            inside = inside.filter(scheduled_for__lte=ends_on)
+        inside.update(
+            status=TestStatus.EXCUSED,
+            status_changed_at=now,
+            status_note=f"Blackout: {blackout.get_reason_display()}",
+        )
+        return blackout
+
+
+def blackout_end(
+    *, blackout: BlackoutPeriod, ends_on: datetime.date, actor: User
+) -> BlackoutPeriod:
+    """Closes an open-ended blackout (e.g. release from custody)."""
+    _check_may_test(actor, blackout.participant)
+    if blackout.ends_on is not None:
+        raise ValidationError("This blackout already has an end date.")
+    if ends_on < blackout.starts_on:
+        raise ValidationError({"ends_on": "The blackout ends before it starts."})
+    with audited_write(actor):
+        blackout.ends_on = ends_on
+        blackout.save(update_fields=["ends_on"])
+        return blackout
