@@ -7,12 +7,16 @@ from django.contrib.postgres.fields import ArrayField
 from django.db.models import (
     BooleanField,
     CharField,
+    Count,
     Exists,
     ExpressionWrapper,
     F,
     Func,
     IntegerField,
+    Max,
+    Min,
     OuterRef,
+    Prefetch,
     Q,
     QuerySet,
     Subquery,
@@ -20,10 +24,28 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from assessments.models import RiskNeedAssessment
-from clients.models import Enrollment, EnrollmentStatus, Participant
-from drugcourt.models import Phase, ProgramSettings
+from assessments.selectors import program_today_for
+from clients import access
+from clients.access import DataClass
+from clients.models import (
+    Alert,
+    AlertState,
+    Appointment,
+    AppointmentOutcome,
+    Enrollment,
+    EnrollmentStatus,
+    Participant,
+)
+from drugcourt.models import Phase, ProgramSettings, User
 
-from .models import DrugTest, Prescription, SubstanceResult, TestStatus
+from .models import (
+    BlackoutPeriod,
+    DrugTest,
+    DrugTestResult,
+    Prescription,
+    SubstanceResult,
+    TestStatus,
+)
 
 
 @dataclass(frozen=True)
@@ -138,3 +160,125 @@ def with_counts_as_positive(tests: QuerySet[DrugTest]) -> QuerySet[DrugTest]:
             output_field=BooleanField(),
         )
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Pages
+
+COMPLIANCE_WINDOW_DAYS = 90
+# Alerts the compliance section lists (raised by compliance.sweeps).
+TEST_ALERT_KINDS = ("test_missed", "result_overdue", "repeated_noncompliance")
+ATTENDANCE_ALERT_KINDS = ("attendance_not_recorded", "missed_appointment")
+
+
+def drug_tests_of(participant: Participant) -> QuerySet[DrugTest]:
+    """The participant's tests, newest first, with whether each counts as positive."""
+    return with_counts_as_positive(
+        DrugTest.objects.filter(participant=participant).select_related("current_result")
+    ).order_by("-scheduled_for", "-id")
+
+
+def drug_test_for(user: User, pk: int, *, change: bool = False) -> DrugTest | None:
+    """A test of a participant whose drug tests the user may see (or record)."""
+    test = (
+        with_counts_as_positive(DrugTest.objects.all())
+        .select_related("participant", "program", "collected_by", "ordered_by", "draw")
+        .prefetch_related(
+            Prefetch(
+                "results",
+                queryset=DrugTestResult.objects.select_related("recorded_by").prefetch_related(
+                    "findings"
+                ),
+            )
+        )
+        .filter(pk=pk, participant__in=access.participants_visible_to(user))
+        .first()
+    )
+    allowed = access.can_change if change else access.can_see
+    if test is None or not allowed(user, test.participant, DataClass.DRUG_TESTS):
+        return None
+    return test
+
+
+def expected_substances(test: DrugTest) -> set[str]:
+    """Substances of the test's findings that a prescription in force that day explains."""
+    explained = Prescription.objects.filter(
+        participant_id=test.participant_id, starts_on__lte=test.scheduled_for
+    ).filter(Q(ends_on__isnull=True) | Q(ends_on__gte=test.scheduled_for))
+    return {code for prescription in explained for code in prescription.explains}
+
+
+def prescriptions_of(participant: Participant) -> QuerySet[Prescription]:
+    return Prescription.objects.filter(participant=participant).order_by("-starts_on", "-id")
+
+
+def blackouts_of(participant: Participant) -> QuerySet[BlackoutPeriod]:
+    return BlackoutPeriod.objects.filter(participant=participant).order_by("-starts_on", "-id")
+
+
+def days_sober(participant: Participant, today: datetime.date) -> int | None:
+    """Days of continuous sobriety: since the last test that counts as positive (policy
+    included), or else since entry into the program. None before entry."""
+    last_positive = (
+        with_counts_as_positive(DrugTest.objects.filter(participant=participant))
+        .filter(counts_as_positive=True, scheduled_for__lte=today)
+        .aggregate(last=Max("scheduled_for"))["last"]
+    )
+    if last_positive is not None:
+        return (today - last_positive).days
+    entry = Enrollment.objects.filter(participant=participant, entry_date__isnull=False).aggregate(
+        first=Min("entry_date")
+    )["first"]
+    return (today - entry).days if entry else None
+
+
+def attendance_rate(participant: Participant, since: datetime.date) -> int | None:
+    """Per cent of appointments since `since` attended (late counts as attended; excused and
+    cancelled ones are left out). None when there were none to attend."""
+    counts = Appointment.objects.filter(
+        participant=participant, scheduled_at__date__gte=since
+    ).aggregate(
+        attended=Count(
+            "pk", filter=Q(outcome__in=[AppointmentOutcome.ATTENDED, AppointmentOutcome.LATE])
+        ),
+        missed=Count("pk", filter=Q(outcome=AppointmentOutcome.MISSED)),
+    )
+    expected = counts["attended"] + counts["missed"]
+    return round(100 * counts["attended"] / expected) if expected else None
+
+
+def calendar_strip(
+    tests: list[DrugTest], first_day: datetime.date, last_day: datetime.date
+) -> list[tuple[datetime.date, list[DrugTest]]]:
+    """Every day from first_day to last_day with that day's tests (most days have none)."""
+    by_day: dict[datetime.date, list[DrugTest]] = {}
+    for test in tests:
+        by_day.setdefault(test.scheduled_for, []).append(test)
+    days = (last_day - first_day).days + 1
+    return [
+        (day, by_day.get(day, []))
+        for day in (first_day + datetime.timedelta(days=n) for n in range(days))
+    ]
+
+
+def compliance_section(participant: Participant, user: User) -> dict:
+    """The participant page's compliance section: a 90-day strip of tests, attendance rate,
+    days of continuous sobriety, the current testing frequency and open monitoring alerts."""
+    today = program_today_for(participant)
+    first_day = today - datetime.timedelta(days=COMPLIANCE_WINDOW_DAYS - 1)
+    recent = list(drug_tests_of(participant).filter(scheduled_for__range=(first_day, today)))
+    alert_kinds = list(TEST_ALERT_KINDS)
+    if access.can_see(user, participant, DataClass.ATTENDANCE):
+        alert_kinds += ATTENDANCE_ALERT_KINDS
+    return {
+        "strip": calendar_strip(recent, first_day, today),
+        "tests_in_window": len(recent),
+        "attendance_rate": attendance_rate(participant, first_day),
+        "days_sober": days_sober(participant, today),
+        "frequency": testing_frequency_for(participant, today),
+        "alerts": Alert.objects.filter(
+            participant=participant, state=AlertState.OPEN, kind__in=alert_kinds
+        ).order_by("-created_at"),
+        "may_record": access.can_change(user, participant, DataClass.DRUG_TESTS),
+        "window_days": COMPLIANCE_WINDOW_DAYS,
+    }

@@ -6,7 +6,7 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Max, Q
 from django.utils import timezone
 
@@ -237,12 +237,13 @@ def _check_result(test: DrugTest, data: ResultData, now: datetime.datetime) -> N
     elif test.collected_at and data.resulted_at < test.collected_at:
         errors["resulted_at"] = "The result date is before the specimen was collected."
     substances = [finding.substance for finding in data.findings]
+    # Findings are rows of the result form, not one field: their errors belong to the form.
     if len(set(substances)) != len(substances):
-        errors["findings"] = "A substance is listed twice."
+        errors[NON_FIELD_ERRORS] = "A substance is listed twice."
     outside_panel = sorted(set(substances) - set(test.panel))
     if outside_panel:
         labels = ", ".join(Substance(code).label for code in outside_panel)
-        errors["findings"] = f"Not in the panel this specimen was tested for: {labels}."
+        errors[NON_FIELD_ERRORS] = f"Not in the panel this specimen was tested for: {labels}."
     if errors:
         raise ValidationError(errors)
     data.measures.check_ranges()

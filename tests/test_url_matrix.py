@@ -18,6 +18,7 @@ from assessments.models import InstrumentVersion
 from clients import services
 from clients.access import DataClass
 from clients.models import FollowUp
+from compliance.models import BlackoutPeriod, BlackoutReason, DrugTest, Prescription, TestReason
 from tests.conftest import PERSONAS, PNG_1PX, enrolled
 from tests.factories import assign, log_contact
 from treatment_plans import services as referral_services
@@ -200,6 +201,28 @@ MATRIX = {
     "treatment_plans:episode_discharge": Entry(
         CHANGES_PARTICIPANT | {"provider"}, args=("episode",), refused_status=404
     ),
+    "compliance:participant_testing": Entry(
+        SEES_PARTICIPANT, args=("participant",), refused_status=404
+    ),
+    "compliance:test_order": Entry(CHANGES_PARTICIPANT, args=("participant",), refused_status=404),
+    "compliance:prescription_new": Entry(
+        CHANGES_PARTICIPANT, args=("participant",), refused_status=404
+    ),
+    "compliance:blackout_new": Entry(
+        CHANGES_PARTICIPANT, args=("participant",), refused_status=404
+    ),
+    "compliance:prescription_end": Entry(
+        CHANGES_PARTICIPANT, args=("prescription",), **POST_REDIRECT
+    ),
+    "compliance:blackout_end": Entry(CHANGES_PARTICIPANT, args=("blackout",), **POST_REDIRECT),
+    "compliance:test_detail": Entry(SEES_PARTICIPANT, args=("drug_test",), refused_status=404),
+    "compliance:test_collect": Entry(CHANGES_PARTICIPANT, args=("drug_test",), refused_status=404),
+    "compliance:test_refuse": Entry(CHANGES_PARTICIPANT, args=("drug_test",), **POST_REDIRECT),
+    "compliance:test_result": Entry(CHANGES_PARTICIPANT, args=("drug_test",), refused_status=404),
+    "compliance:test_correct": Entry(CHANGES_PARTICIPANT, args=("drug_test",), refused_status=404),
+    "compliance:test_request_confirmation": Entry(
+        CHANGES_PARTICIPANT, args=("drug_test",), **POST_REDIRECT
+    ),
     "reports:units_of_service": Entry(frozenset({"coordinator", "casemanager", "casemanager2"})),
     "reports:units_of_service_csv": Entry(
         frozenset({"coordinator", "casemanager", "casemanager2"})
@@ -291,7 +314,32 @@ def matrix_objects(personas, program):
     plan = referral_services.plan_start_draft(
         participant=participant, starts_on=timezone.localdate(), actor=casemanager
     )
+    drug_test = DrugTest.objects.create(
+        participant=participant,
+        program=program,
+        reason=TestReason.ORDERED,
+        scheduled_for=timezone.localdate(),
+        status_changed_at=timezone.now(),
+    )
+    prescription = Prescription.objects.create(
+        participant=participant,
+        drug="Buprenorphine",
+        dose="8 mg",
+        prescriber="Dr. Reyes",
+        starts_on=timezone.localdate(),
+        explains=["BUP"],
+        recorded_by=casemanager,
+    )
+    blackout = BlackoutPeriod.objects.create(
+        participant=participant,
+        reason=BlackoutReason.HOSPITAL,
+        starts_on=timezone.localdate(),
+        recorded_by=casemanager,
+    )
     return {
+        "drug_test": drug_test.pk,
+        "prescription": prescription.pk,
+        "blackout": blackout.pk,
         "plan": plan.pk,
         "referral": referral.pk,
         "episode": episode.pk,

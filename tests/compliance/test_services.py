@@ -163,7 +163,7 @@ def test_a_result_for_a_test_not_yet_collected_is_refused(participant, casemanag
     [
         (result(resulted_at=LATER + datetime.timedelta(minutes=1)), "resulted_at", "future"),
         (result(resulted_at=NOW), "resulted_at", "before the specimen"),
-        (result(Substance.FENTANYL), "findings", "Fentanyl"),
+        (result(Substance.FENTANYL), "__all__", "Fentanyl"),
         (result(creatinine_mg_dl=Decimal("2000")), "creatinine_mg_dl", "between"),
         (result(specific_gravity=Decimal("1.2")), "specific_gravity", "between"),
     ],

@@ -1,0 +1,194 @@
+"""Drug testing pages and the participant page's compliance section: what each role sees, what
+the forms refuse, and query counts that do not grow with the tests shown."""
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from compliance import services
+from compliance.models import DrugTest, DrugTestResult, TestReason, TestStatus
+from drugcourt.models import Substance
+from tests.treatment_plans.test_referrals import refer
+from treatment_plans import services as treatment_services
+
+
+def drug_tests(participant, count, *, status=TestStatus.NEGATIVE, days_ago=1):
+    """`count` tests on consecutive days ending `days_ago` days ago, made directly (the services
+    are tested on their own in test_services)."""
+    today = timezone.localdate()
+    return DrugTest.objects.bulk_create(
+        DrugTest(
+            participant=participant,
+            program=participant.enrollments.get().program,
+            reason=TestReason.RANDOM,
+            scheduled_for=today - datetime.timedelta(days=days_ago + n),
+            status=status,
+            collected_at=(
+                timezone.now() - datetime.timedelta(days=days_ago + n)
+                if status != TestStatus.MISSED
+                else None
+            ),
+            status_changed_at=timezone.now(),
+        )
+        for n in range(count)
+    )
+
+
+def detail(client, user, participant):
+    client.force_login(user)
+    return client.get(reverse("clients:participant_detail", args=[participant.pk]))
+
+
+def test_the_compliance_section_shows_tests_sobriety_and_frequency(
+    client, casemanager, participant
+):
+    drug_tests(participant, 3)
+    drug_tests(participant, 1, status=TestStatus.MISSED, days_ago=10)
+
+    page = detail(client, casemanager, participant).content.decode()
+
+    assert "Compliance" in page
+    assert "3 a week" in page
+    assert "Default for phase 1" in page
+    # The last test that counts as positive (the missed one, by default policy) was 10 days ago.
+    assert "10 days" in page
+    assert page.count("test-mark test-negative") == 3
+    assert "Missed</span>" in page
+
+
+def test_the_section_costs_the_same_queries_at_1_and_20_tests(client, casemanager, participant):
+    drug_tests(participant, 1)
+    client.force_login(casemanager)
+    url = reverse("clients:participant_detail", args=[participant.pk])
+    with CaptureQueriesContext(connection) as one:
+        client.get(url)
+    drug_tests(participant, 19, days_ago=2)
+    with CaptureQueriesContext(connection) as twenty:
+        client.get(url)
+    assert len(twenty.captured_queries) == len(one.captured_queries)
+
+
+def test_court_roles_see_results_and_probation_off_the_team_does_not(
+    client, judge, probation, participant
+):
+    drug_tests(participant, 1)
+    assert "test-mark test-negative" in detail(client, judge, participant).content.decode()
+
+    client.force_login(probation)
+    testing = reverse("compliance:participant_testing", args=[participant.pk])
+    assert client.get(testing).status_code == 404
+
+
+def test_the_provider_sees_results_only_during_an_active_episode(
+    client, provider, casemanager, participant
+):
+    (test,) = drug_tests(participant, 1)
+    client.force_login(provider)
+    url = reverse("compliance:test_detail", args=[test.pk])
+    assert client.get(url).status_code == 404
+
+    referral = refer(participant, provider.organization, casemanager)
+    episode = treatment_services.referral_accept(referral=referral, actor=provider)
+    assert client.get(url).status_code == 200
+    # ... and may not record tests.
+    order = reverse("compliance:test_order", args=[participant.pk])
+    assert client.get(order).status_code == 404
+
+    treatment_services.episode_discharge(
+        episode=episode,
+        reason="completed",
+        summary="Done",
+        discharged_on=timezone.localdate(),
+        actor=provider,
+    )
+    assert client.get(url).status_code == 404
+
+
+def test_a_result_with_a_substance_outside_the_panel_is_refused_and_nothing_saved(
+    client, casemanager, participant
+):
+    test = services.drug_test_order(
+        participant=participant,
+        scheduled_for=timezone.localdate(),
+        specimen_type="urine",
+        reason="For cause",
+        actor=casemanager,
+        now=timezone.now() - datetime.timedelta(minutes=10),
+    )
+    services.drug_test_record_collection(
+        test=test,
+        data=services.CollectionData(
+            collected_at=test.notified_at,
+            specimen_type="urine",
+            collection_site="Office",
+            observed=True,
+            chain_of_custody_id="CCF-9",
+            panel=[Substance.COCAINE],
+        ),
+        actor=casemanager,
+    )
+    client.force_login(casemanager)
+    url = reverse("compliance:test_result", args=[test.pk])
+    form = {
+        "resulted_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+        "finding-TOTAL_FORMS": "3",
+        "finding-INITIAL_FORMS": "0",
+        "finding-0-substance": Substance.CANNABINOIDS,
+        "finding-0-level": "80",
+        "finding-0-unit": "ng/mL",
+        "finding-1-unit": "ng/mL",
+        "finding-2-unit": "ng/mL",
+    }
+
+    refused = client.post(url, form)
+    assert refused.status_code == 200
+    assert "Select a valid choice" in refused.content.decode()
+    assert not DrugTestResult.objects.exists()
+
+    form["finding-0-substance"] = Substance.COCAINE
+    saved = client.post(url, form)
+    assert saved.status_code == 302, saved.content.decode()
+    test.refresh_from_db()
+    assert test.status == TestStatus.POSITIVE
+
+
+def test_collection_before_notification_is_shown_on_the_form(client, casemanager, participant):
+    test = services.drug_test_order(
+        participant=participant,
+        scheduled_for=timezone.localdate(),
+        specimen_type="urine",
+        reason="For cause",
+        actor=casemanager,
+    )
+    client.force_login(casemanager)
+    early = timezone.localtime(test.notified_at) - datetime.timedelta(hours=1)
+    response = client.post(
+        reverse("compliance:test_collect", args=[test.pk]),
+        {
+            "collected_at": early.strftime("%Y-%m-%dT%H:%M"),
+            "specimen_type": "urine",
+            "collection_site": "Office",
+            "observed": "on",
+            "chain_of_custody_id": "CCF-1",
+            "panel": [Substance.COCAINE],
+        },
+    )
+    assert "before the participant was notified" in response.content.decode()
+    test.refresh_from_db()
+    assert test.status == TestStatus.SCHEDULED
+
+
+@pytest.mark.parametrize("status", [TestStatus.NEGATIVE, TestStatus.POSITIVE])
+def test_the_testing_page_filters_by_status(client, casemanager, participant, status):
+    drug_tests(participant, 2)
+    drug_tests(participant, 1, status=TestStatus.POSITIVE, days_ago=5)
+    client.force_login(casemanager)
+    page = client.get(
+        reverse("compliance:participant_testing", args=[participant.pk]), {"status": status}
+    ).content.decode()
+    expected = 2 if status == TestStatus.NEGATIVE else 1
+    assert page.count(f"test-status test-{status}") == expected
