@@ -57,4 +57,9 @@ urlpatterns = [
         views.program_settings_alert_thresholds,
         name="program_settings_alert_thresholds",
     ),
+    path(
+        "programs/<int:pk>/settings/testing/",
+        views.program_settings_testing_policy,
+        name="program_settings_testing_policy",
+    ),
 ]

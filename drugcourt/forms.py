@@ -9,7 +9,7 @@ from crispy_forms.helper import FormHelper
 from django import forms
 from django.core.exceptions import ValidationError
 
-from .models import NoteFormat, Organization, Program
+from .models import NoteFormat, Organization, PolicyPositive, Program, Substance
 from .roles import OrganizationKind, Role
 from .services import PhaseData
 
@@ -161,6 +161,42 @@ class AlertThresholdsChangeForm(SettingsChangeForm):
         min_value=0,
         max_value=60,
         label="Alert this many days before a plan review falls due",
+    )
+
+
+class TestingPolicyChangeForm(SettingsChangeForm):
+    testing_panel = forms.MultipleChoiceField(
+        choices=Substance.choices,
+        widget=forms.CheckboxSelectMultiple,
+        label="Panel: substances the program tests for",
+    )
+    policy_positive = forms.MultipleChoiceField(
+        choices=PolicyPositive.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        label="Count these outcomes as positive",
+    )
+    urine_window_hours = forms.IntegerField(
+        min_value=1, max_value=24, label="Hours to give a urine specimen once notified"
+    )
+    oral_fluid_window_hours = forms.IntegerField(
+        min_value=1,
+        max_value=24,
+        label="Hours to give an oral fluid or breath specimen once notified",
+    )
+    draw_time = forms.TimeField(
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        label="Weekly random draw: time on the Sunday before the week",
+    )
+    call_list_time = forms.TimeField(
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        label="Daily call list published at",
+    )
+    noncompliance_events = forms.IntegerField(
+        min_value=2, max_value=10, label="Repeated non-compliance: this many missed or positive…"
+    )
+    noncompliance_days = forms.IntegerField(
+        min_value=1, max_value=60, label="…within this many days raise an alert"
     )
 
 

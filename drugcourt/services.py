@@ -253,6 +253,54 @@ def program_settings_change_alert_thresholds(
         return version
 
 
+TESTING_POLICY_FIELDS = (
+    "testing_panel",
+    "policy_positive",
+    "urine_window_hours",
+    "oral_fluid_window_hours",
+    "draw_time",
+    "call_list_time",
+    "noncompliance_events",
+    "noncompliance_days",
+)
+# Ranges of the numeric testing policy fields: windows within a day; the non-compliance window
+# within the 90 days the sweep looks back over.
+TESTING_POLICY_RANGES = {
+    "urine_window_hours": (1, 24),
+    "oral_fluid_window_hours": (1, 24),
+    "noncompliance_events": (2, 10),
+    "noncompliance_days": (1, 60),
+}
+
+
+def program_settings_change_testing_policy(
+    *,
+    program: Program,
+    effective_from: datetime.date,
+    change_note: str,
+    actor: User,
+    **policy,
+) -> ProgramSettings:
+    """Records the drug testing policy (every field of TESTING_POLICY_FIELDS) in force from
+    `effective_from`."""
+    if set(policy) != set(TESTING_POLICY_FIELDS):
+        raise TypeError(f"The testing policy is exactly {', '.join(TESTING_POLICY_FIELDS)}.")
+    errors = {}
+    if not policy["testing_panel"]:
+        errors["testing_panel"] = "Choose at least one substance to test for."
+    for name, (low, high) in TESTING_POLICY_RANGES.items():
+        if not low <= policy[name] <= high:
+            errors[name] = f"Give a number from {low} to {high}."
+    if errors:
+        raise ValidationError(errors)
+    with audited_write(actor):
+        version = _settings_version(program, effective_from, change_note, actor)
+        for name, value in policy.items():
+            setattr(version, name, value)
+        version.save(update_fields=list(policy))
+        return version
+
+
 def _settings_version(
     program: Program, effective_from: datetime.date, change_note: str, actor: User
 ) -> ProgramSettings:

@@ -20,6 +20,7 @@ from .forms import (
     ProgramForm,
     SettingsChangeForm,
     StaffForm,
+    TestingPolicyChangeForm,
     form_errors_from,
 )
 from .home import panels_for
@@ -412,6 +413,20 @@ def program_settings_alert_thresholds(request, pk: int):
         },
         change=services.program_settings_change_alert_thresholds,
         title="Alert thresholds",
+    )
+
+
+@role_required(Role.COORDINATOR)
+def program_settings_testing_policy(request, pk: int):
+    return _program_settings_topic(
+        request,
+        pk,
+        form_class=TestingPolicyChangeForm,
+        initial=lambda in_force: {
+            name: getattr(in_force, name) for name in services.TESTING_POLICY_FIELDS
+        },
+        change=services.program_settings_change_testing_policy,
+        title="Drug testing policy",
     )
 
 

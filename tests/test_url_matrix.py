@@ -79,6 +79,7 @@ MATRIX = {
     "core:program_settings_note_format": Entry(COORDINATOR, args=("program",)),
     "core:program_settings_legal_criteria": Entry(COORDINATOR, args=("program",)),
     "core:program_settings_asam_rule": Entry(COORDINATOR, args=("program",)),
+    "core:program_settings_testing_policy": Entry(COORDINATOR, args=("program",)),
     "core:program_settings_alert_thresholds": Entry(COORDINATOR, args=("program",)),
     "clients:participant_list": Entry(REACHING),
     "clients:intake": Entry(INTAKE),

@@ -185,6 +185,10 @@ EMAIL_BACKEND = env(
     "DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
 )
 DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="drugcourt@localhost")
+# How participants are told they are called for a drug test today (compliance.notifications):
+# ConsoleSender, FileSender (appends to TEST_NOTICE_FILE) or EmailSender, or an SMS adapter.
+TEST_NOTICE_SENDER = env("TEST_NOTICE_SENDER", default="compliance.notifications.ConsoleSender")
+TEST_NOTICE_FILE = env.path("TEST_NOTICE_FILE", default=BASE_DIR / "var" / "test-notices.jsonl")
 # Where links in e-mails point (no request is at hand in a Celery task).
 SITE_URL = env("DJANGO_SITE_URL", default="http://127.0.0.1:8000")
 
@@ -211,6 +215,32 @@ CELERY_BEAT_SCHEDULE = {
     "plan-review-sweep": {
         "task": "treatment_plans.tasks.plan_review_sweep_task",
         "schedule": crontab(minute=15, hour=6),  # daily, before the working day (UTC)
+    },
+    # Monitoring (compliance.tasks). Minutes are offset so the sweeps do not start together;
+    # the missed-test sweep follows each testing tick by a few minutes.
+    "testing-tick": {
+        "task": "compliance.tasks.testing_tick_task",
+        "schedule": crontab(minute="*/15"),
+    },
+    "drug-tests-missed-sweep": {
+        "task": "compliance.tasks.drug_tests_missed_sweep_task",
+        "schedule": crontab(minute="4,19,34,49"),
+    },
+    "results-overdue-sweep": {
+        "task": "compliance.tasks.results_overdue_sweep_task",
+        "schedule": crontab(minute=23),  # hourly
+    },
+    "appointments-unrecorded-sweep": {
+        "task": "compliance.tasks.appointments_unrecorded_sweep_task",
+        "schedule": crontab(minute=38),  # hourly
+    },
+    "appointments-missed-sweep": {
+        "task": "compliance.tasks.appointments_missed_sweep_task",
+        "schedule": crontab(minute=42),  # hourly
+    },
+    "noncompliance-sweep": {
+        "task": "compliance.tasks.noncompliance_sweep_task",
+        "schedule": crontab(minute=53),  # hourly, after the missed-test sweep of minute 49
     },
 }
 

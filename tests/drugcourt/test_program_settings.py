@@ -169,3 +169,52 @@ def test_an_empty_checklist_is_refused(coordinator_client, program):
     )
 
     assert "List at least one legal criterion." in response.content.decode()
+
+
+def policy_post(**overrides):
+    return {
+        "effective_from": "2026-04-01",
+        "change_note": "Stricter policy",
+        "testing_panel": ["COC", "THC", "ETG"],
+        "policy_positive": ["missed", "refused"],
+        "urine_window_hours": "6",
+        "oral_fluid_window_hours": "3",
+        "draw_time": "19:30",
+        "call_list_time": "05:30",
+        "noncompliance_events": "3",
+        "noncompliance_days": "21",
+        **overrides,
+    }
+
+
+def test_coordinator_changes_the_testing_policy_from_a_date(coordinator_client, program):
+    url = reverse("core:program_settings_testing_policy", args=[program.pk])
+    assert coordinator_client.post(url, policy_post()).status_code == 302
+
+    march = program_settings_in_force(program, datetime.date(2026, 3, 31))
+    april = program_settings_in_force(program, datetime.date(2026, 4, 1))
+    assert (march.urine_window_hours, april.urine_window_hours) == (8, 6)
+    assert april.testing_panel == ["COC", "THC", "ETG"]
+    assert april.policy_positive == ["missed", "refused"]
+    assert april.draw_time == datetime.time(19, 30)
+    assert (april.noncompliance_events, april.noncompliance_days) == (3, 21)
+    assert [p.name for p in april.phases.all()] == [p.name for p in march.phases.all()]
+    page = coordinator_client.get(reverse("core:program_settings", args=[program.pk]))
+    assert "Drug testing policy" in page.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"testing_panel": []}, "This field is required."),
+        ({"urine_window_hours": "30"}, "less than or equal to 24"),
+        ({"noncompliance_events": "1"}, "greater than or equal to 2"),
+        ({"testing_panel": ["XYZ"]}, "Select a valid choice"),
+    ],
+)
+def test_bad_testing_policy_input_is_refused(coordinator_client, program, overrides, message):
+    url = reverse("core:program_settings_testing_policy", args=[program.pk])
+    response = coordinator_client.post(url, policy_post(**overrides))
+
+    assert message in response.content.decode()
+    assert program.settings_versions.count() == 1
