@@ -139,7 +139,7 @@ def unexplained_findings() -> QuerySet[SubstanceResult]:
     )
 
 
-def with_counts_as_positive(tests: QuerySet[DrugTest]) -> QuerySet[DrugTest]:
+def with_counts_as_positive(tests: QuerySet[DrugTest]) -> QuerySet:
     """Annotates `counts_as_positive`: a positive result with an unexplained finding, or a
     status the program's testing policy in force on the test's day counts as positive (missed,
     refused, dilute, adulterated, substituted). One statement for any number of tests."""
