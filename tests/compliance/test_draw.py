@@ -1,0 +1,595 @@
+"""The weekly random draw, the beat tick that makes it at the program's local time (DST days
+included), and the daily call list with its notices."""
+
+import datetime
+import hashlib
+import hmac
+import itertools
+import json
+import logging
+from collections import Counter
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.apps import apps
+from django.core import mail
+from django.core.exceptions import ValidationError
+
+from assessments import services as assessment_services
+from assessments.services import Intensity
+from clients.models import Enrollment, EnrollmentStatus
+from clients.services import enrollment_change_status
+from compliance import draw as draws
+from compliance import services
+from compliance.models import (
+    BlackoutPeriod,
+    BlackoutReason,
+    DrugTest,
+    SpecimenType,
+    TestDraw,
+    TestReason,
+    TestStatus,
+)
+from drugcourt.models import default_risk_need
+from tests.factories import EnrollmentFactory, assign
+
+UTC = datetime.UTC
+CHICAGO = ZoneInfo("America/Chicago")  # the persona program's time zone
+SEED = bytes(range(32))
+# ISO 2026-W50 runs from Monday Dec 7 to Sunday Dec 13 (Chicago is UTC-6 then).
+MONDAY = datetime.date(2026, 12, 7)
+
+
+def local(year, month, day, hour, minute=0, *, fold=0) -> datetime.datetime:
+    """A Chicago wall-clock time, as the UTC instant it happens."""
+    wall_clock = datetime.datetime(year, month, day, hour, minute, tzinfo=CHICAGO, fold=fold)
+    return wall_clock.astimezone(UTC)
+
+
+SUNDAY_EVENING = local(2026, 12, 6, 18, 30)  # after the default 18:00 draw time
+
+
+def week_day(weekday: int) -> datetime.date:
+    return MONDAY + datetime.timedelta(days=weekday - 1)
+
+
+def draw_w50(program, now=SUNDAY_EVENING) -> TestDraw:
+    return draws.test_draw_make(program=program, iso_year=2026, iso_week=50, now=now)
+
+
+def days_of(participant) -> list[datetime.date]:
+    tests = DrugTest.objects.filter(participant=participant).order_by("scheduled_for")
+    return list(tests.values_list("scheduled_for", flat=True))
+
+
+# ---------------------------------------------------------------------------------------------
+# The algorithm
+
+
+@pytest.mark.parametrize("group", range(1, 8))
+def test_a_group_gets_its_number_of_distinct_days_reproducibly(group):
+    days = draws.choose_days(SEED, 7, 2026, 45, group)
+
+    assert days == draws.choose_days(SEED, 7, 2026, 45, group)
+    assert days == sorted(set(days))
+    assert len(days) == group
+    assert set(days) <= {1, 2, 3, 4, 5, 6, 7}
+
+
+def test_the_algorithm_gives_the_answer_an_auditor_computes():
+    """Checked against an independent implementation of the docstring. Changing the algorithm
+    needs a new ALGORITHM_VERSION (old draws keep theirs)."""
+    assert draws.ALGORITHM_VERSION == "hmac-sha256-fisher-yates-v1"
+    assert [draws.choose_days(SEED, 7, 2026, 45, group) for group in range(1, 8)] == [
+        [4],
+        [4, 6],
+        [2, 6, 7],
+        [1, 2, 5, 7],
+        [1, 2, 3, 6, 7],
+        [2, 3, 4, 5, 6, 7],
+        [1, 2, 3, 4, 5, 6, 7],
+    ]
+
+
+def test_the_byte_stream_goes_on_with_counted_hmacs():
+    message = b"7:2026-W45:3"
+
+    first_64 = bytes(itertools.islice(draws._byte_stream(SEED, message), 64))
+
+    assert first_64 == (
+        hmac.digest(SEED, message, "sha256") + hmac.digest(SEED, message + b"#1", "sha256")
+    )
+
+
+def test_a_simulated_quarter_honours_frequencies_at_random_weekends_included():
+    picks_per_weekday: Counter[int] = Counter()
+    patterns: dict[int, set[tuple[int, ...]]] = {group: set() for group in range(1, 8)}
+    for week in range(1, 14):
+        seed = hashlib.sha256(f"quarter week {week}".encode()).digest()
+        for group in range(1, 8):
+            days = draws.choose_days(seed, 7, 2027, week, group)
+            assert len(set(days)) == group
+            patterns[group].add(tuple(days))
+            picks_per_weekday.update(days)
+
+    assert picks_per_weekday[6] > 0
+    assert picks_per_weekday[7] > 0
+    # 13 weeks x 28 picks, about 52 per weekday: no day is left out or favoured.
+    assert all(40 <= picks_per_weekday[day] <= 65 for day in range(1, 8)), picks_per_weekday
+    # No fixed weekday pattern: every group that can vary does (seven days of seven cannot).
+    assert all(len(patterns[group]) > 1 for group in range(1, 7))
+
+
+def test_different_seeds_draw_different_days():
+    def week(seed: bytes) -> list[list[int]]:
+        return [draws.choose_days(seed, 7, 2026, 45, group) for group in range(1, 7)]
+
+    assert week(SEED) != week(bytes(32))
+
+
+# ---------------------------------------------------------------------------------------------
+# Making the draw
+
+
+def test_the_draw_calls_each_participant_on_their_groups_days(program, participant, participant2):
+    draw = draw_w50(program)
+
+    group_days = draw.group_days["3"]  # phase 1 tests three times a week
+    assert draw.group_days == {"3": group_days}
+    assert (draw.algorithm_version, len(bytes.fromhex(draw.seed))) == (draws.ALGORITHM_VERSION, 32)
+    assert draw.tests_scheduled == 6
+    for person in (participant, participant2):
+        assert days_of(person) == [week_day(day) for day in group_days]
+    test = DrugTest.objects.filter(participant=participant).first()
+    assert (test.reason, test.draw, test.test_group, test.program) == (
+        TestReason.RANDOM,
+        draw,
+        3,
+        program,
+    )
+    assert (test.specimen_type, test.status, test.notified_at, test.status_changed_at) == (
+        SpecimenType.URINE,
+        TestStatus.SCHEDULED,
+        None,
+        SUNDAY_EVENING,
+    )
+    assert draws.draw_verify(draw)
+    assert list(draws.draws_of(program)) == [draw]
+    history = apps.get_model("compliance", "DrugTestEvent").objects.filter(draw=draw)
+    assert history.filter(pgh_label="insert").count() == 6
+
+
+def test_the_draw_is_made_once(program, participant):
+    first = draw_w50(program)
+
+    again = draw_w50(program, now=SUNDAY_EVENING + datetime.timedelta(hours=1))
+
+    assert (again.pk, again.seed, again.tests_scheduled) == (first.pk, first.seed, 3)
+    assert DrugTest.objects.count() == 3
+
+
+def test_a_tampered_draw_fails_verification(program, participant):
+    draw = draw_w50(program)
+    drawn = draw.group_days["3"]
+
+    draw.group_days = {"3": [day for day in range(1, 8) if day not in drawn][:3]}
+    assert not draws.draw_verify(draw)
+
+    draw.group_days = {"3": drawn}
+    other_seed = next(
+        seed
+        for seed in (bytes([n]) * 32 for n in range(256))
+        if draws.choose_days(seed, program.pk, 2026, 50, 3) != drawn
+    )
+    draw.seed = other_seed.hex()  # days chosen by hand, then a seed put to them
+    assert not draws.draw_verify(draw)
+
+
+def test_frequencies_come_from_the_accepted_assessment_then_the_phase(
+    program, participant, participant2, casemanager2
+):
+    Enrollment.objects.filter(participant=participant).update(phase=5)  # once a week
+    config = default_risk_need()
+    assessment_services.risk_need_record(
+        participant=participant2,  # phase 1 says three a week; the team accepted two
+        assessed_on=datetime.date(2026, 11, 2),
+        risk_answers=dict.fromkeys(config["risk_items"], True),
+        need_answers=dict.fromkeys(config["need_items"], True),
+        accepted=Intensity("Standard drug court", 2, 2, 2),
+        override_reason="Works night shifts.",
+        actor=casemanager2,
+    )
+    third = EnrollmentFactory(program=program).participant  # phase 1
+
+    draw = draw_w50(program)
+
+    assert set(draw.group_days) == {"1", "2", "3"}
+    for person, group in ((participant, 1), (participant2, 2), (third, 3)):
+        assert days_of(person) == [week_day(day) for day in draw.group_days[str(group)]]
+        groups = DrugTest.objects.filter(participant=person).values_list("test_group", flat=True)
+        assert set(groups) == {group}
+    assert draws.draw_verify(draw)
+
+
+def test_nobody_is_drawn_inside_their_blackout(program, participant, participant2, casemanager):
+    # Monday to Friday: at least one of three drawn days falls inside, whatever the seed.
+    BlackoutPeriod.objects.create(
+        participant=participant,
+        reason=BlackoutReason.RESIDENTIAL,
+        starts_on=week_day(1),
+        ends_on=week_day(5),
+        recorded_by=casemanager,
+    )
+    BlackoutPeriod.objects.create(
+        participant=participant2,
+        reason=BlackoutReason.CUSTODY,
+        starts_on=datetime.date(2026, 11, 20),
+        ends_on=None,
+        recorded_by=casemanager,
+    )
+
+    draw = draw_w50(program)
+
+    weekend = [week_day(day) for day in draw.group_days["3"] if day in (6, 7)]
+    assert days_of(participant) == weekend
+    assert days_of(participant2) == []
+    assert draw.tests_scheduled == len(weekend)
+
+
+def test_closed_enrollments_are_not_drawn(program, participant, participant2, casemanager2):
+    enrollment_change_status(
+        enrollment=participant2.enrollments.get(),
+        to_status=EnrollmentStatus.GRADUATED,
+        effective_date=datetime.date(2026, 11, 20),
+        reason="Completed all phases.",
+        actor=casemanager2,
+    )
+
+    draw_w50(program)
+
+    assert len(days_of(participant)) == 3
+    assert days_of(participant2) == []
+
+
+def test_a_late_draw_schedules_nothing_on_days_already_past(program, participant):
+    draw = draw_w50(program, now=local(2026, 12, 9, 10, 0))  # Wednesday morning
+
+    assert len(draw.group_days["3"]) == 3  # the draw itself is whole
+    from_wednesday = [week_day(day) for day in draw.group_days["3"] if day >= 3]
+    assert days_of(participant) == from_wednesday
+    assert draw.tests_scheduled == len(from_wednesday)
+
+
+@pytest.mark.parametrize("participants", [1, 20])
+def test_the_draw_takes_the_same_queries_for_any_number_of_participants(
+    program, participants, django_assert_num_queries
+):
+    EnrollmentFactory.create_batch(participants, program=program)
+
+    # 1 the week's draw, if made 2 savepoint 3 history setting (compliance.draw) 4 the
+    # frequency groups 5 insert the draw (on conflict do nothing) 6 read it back 7 insert the
+    # tests and count them on the draw 8 release the savepoint
+    with django_assert_num_queries(8):
+        draw = draw_w50(program)
+    with django_assert_num_queries(1):
+        draw_w50(program)
+
+    assert draw.tests_scheduled == 3 * participants
+
+
+# ---------------------------------------------------------------------------------------------
+# The beat tick
+
+
+def week_draw(program, iso_year, iso_week) -> TestDraw | None:
+    return TestDraw.objects.filter(program=program, iso_year=iso_year, iso_week=iso_week).first()
+
+
+def test_the_tick_draws_next_week_once_the_sunday_draw_time_has_passed(program, participant):
+    before = draws.testing_tick(now=local(2026, 12, 6, 17, 45))  # Sunday of W49, draw at 18:00
+
+    assert week_draw(program, 2026, 49) is not None  # the current week had none: made at once
+    assert week_draw(program, 2026, 50) is None
+    assert before["draws"] == 2  # W49 of both test programs
+
+    after = draws.testing_tick(now=local(2026, 12, 6, 18, 15))
+    again = draws.testing_tick(now=local(2026, 12, 6, 18, 30))
+
+    w50 = week_draw(program, 2026, 50)
+    assert w50.drawn_at == local(2026, 12, 6, 18, 15)
+    assert DrugTest.objects.filter(draw=w50).count() == w50.tests_scheduled == 3
+    assert (after["draws"], after["tests_scheduled"]) == (2, 3)  # W50 of both programs
+    assert (again["draws"], again["tests_scheduled"], again["failed"]) == (0, 0, 0)
+
+
+def test_the_current_weeks_draw_made_late_leaves_its_past_days_empty(program, participant):
+    draws.testing_tick(now=local(2026, 12, 10, 5, 0))  # Thursday, before the call list
+
+    assert week_draw(program, 2026, 50) is not None
+    assert all(day >= datetime.date(2026, 12, 10) for day in days_of(participant))
+    assert week_draw(program, 2026, 51) is None
+
+
+def tick_every_quarter_hour(start: datetime.datetime, end: datetime.datetime) -> None:
+    moment = start
+    while moment < end:
+        draws.testing_tick(now=moment)
+        moment += datetime.timedelta(minutes=15)
+
+
+def test_a_draw_time_skipped_by_spring_forward_draws_once(program, program_settings, participant):
+    program_settings.draw_time = datetime.time(2, 30)  # 2027-03-14 jumps from 02:00 to 03:00
+    program_settings.save(update_fields=["draw_time"])
+
+    tick_every_quarter_hour(local(2027, 3, 14, 0, 0), local(2027, 3, 14, 5, 0))
+
+    w11 = TestDraw.objects.get(program=program, iso_year=2027, iso_week=11)
+    # 02:30 standard time is 03:30 daylight time: the first tick from then on draws.
+    assert (
+        w11.drawn_at
+        == local(2027, 3, 14, 3, 30)
+        == datetime.datetime(2027, 3, 14, 8, 30, tzinfo=UTC)
+    )
+    assert DrugTest.objects.filter(draw=w11).count() == 3
+    assert TestDraw.objects.filter(program=program).count() == 2  # W10 (made late) and W11
+
+
+def test_a_draw_time_repeated_by_fall_back_draws_once(program, program_settings, participant):
+    program_settings.draw_time = datetime.time(1, 30)  # 2026-11-01 repeats 01:00 to 02:00
+    program_settings.save(update_fields=["draw_time"])
+
+    tick_every_quarter_hour(local(2026, 11, 1, 0, 0), local(2026, 11, 1, 5, 0))
+
+    w45 = TestDraw.objects.get(program=program, iso_year=2026, iso_week=45)
+    # The first 01:30 (daylight time); the second, an hour later, draws nothing more.
+    assert (
+        w45.drawn_at
+        == local(2026, 11, 1, 1, 30)
+        == datetime.datetime(2026, 11, 1, 6, 30, tzinfo=UTC)
+    )
+    assert DrugTest.objects.filter(draw=w45).count() == 3
+    assert TestDraw.objects.filter(program=program).count() == 2  # W44 (made late) and W45
+
+
+def test_the_tick_publishes_todays_call_list_once_its_time_has_passed(program, participant):
+    first = week_day(draw_w50(program).group_days["3"][0])
+
+    def tick(hour: int, minute: int) -> int:
+        return draws.testing_tick(now=local(first.year, first.month, first.day, hour, minute))[
+            "notified"
+        ]
+
+    assert (tick(5, 45), tick(6, 0), tick(6, 15)) == (0, 1, 0)  # call list at 06:00
+    test = DrugTest.objects.get(participant=participant, scheduled_for=first)
+    assert test.notified_at == local(first.year, first.month, first.day, 6, 0)
+
+
+# ---------------------------------------------------------------------------------------------
+# The call list
+
+WEDNESDAY = datetime.date(2026, 12, 9)
+ORDERED_AT = local(2026, 12, 8, 9, 0)
+CALL_TIME = local(2026, 12, 9, 6, 5)
+
+
+def order(participant, actor, specimen=SpecimenType.URINE) -> DrugTest:
+    return services.drug_test_order(
+        participant=participant,
+        scheduled_for=WEDNESDAY,
+        specimen_type=specimen,
+        reason="Court order: tested on Wednesday.",
+        actor=actor,
+        now=ORDERED_AT,
+    )
+
+
+@pytest.fixture
+def notice_file(settings, tmp_path):
+    settings.TEST_NOTICE_SENDER = "compliance.notifications.FileSender"
+    settings.TEST_NOTICE_FILE = tmp_path / "notices.jsonl"
+    return settings.TEST_NOTICE_FILE
+
+
+def notices_in(path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def test_the_call_list_starts_each_window_by_specimen(
+    program_settings,
+    program,
+    participant,
+    casemanager,
+    notice_file,
+    django_capture_on_commit_callbacks,
+):
+    program_settings.urine_window_hours, program_settings.oral_fluid_window_hours = 6, 3
+    program_settings.save(update_fields=["urine_window_hours", "oral_fluid_window_hours"])
+    tests = [order(participant, casemanager, specimen) for specimen in SpecimenType]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        notified = draws.call_list_publish(program=program, day=WEDNESDAY, now=CALL_TIME)
+
+    window_hours = {}
+    for test in tests:
+        test.refresh_from_db()
+        assert test.notified_at == CALL_TIME
+        window_hours[test.specimen_type] = (test.collect_by - CALL_TIME).total_seconds() / 3600
+    assert notified == 5
+    assert window_hours == {
+        "urine": 6,
+        "oral_fluid": 3,
+        "breath": 3,
+        "sweat_patch": 6,
+        "blood": 6,
+    }
+    sent = notices_in(notice_file)
+    assert sorted(notice["collect_by"] for notice in sent) == ["09:05"] * 2 + ["12:05"] * 3
+    assert {notice["participant_id"] for notice in sent} == {participant.pk}
+
+
+def test_the_call_list_excuses_blackouts_and_people_who_left(
+    program,
+    participant,
+    participant2,
+    casemanager,
+    casemanager2,
+    notice_file,
+    django_capture_on_commit_callbacks,
+):
+    in_custody, left = order(participant, casemanager), order(participant2, casemanager2)
+    staying_person = EnrollmentFactory(program=program).participant
+    assign(staying_person, casemanager)
+    staying = order(staying_person, casemanager)
+    # Recorded without the blackout service (which would excuse the test at once).
+    BlackoutPeriod.objects.create(
+        participant=participant,
+        reason=BlackoutReason.CUSTODY,
+        starts_on=datetime.date(2026, 12, 8),
+        recorded_by=casemanager,
+    )
+    Enrollment.objects.filter(participant=participant2).update(status=EnrollmentStatus.TERMINATED)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        notified = draws.call_list_publish(program=program, day=WEDNESDAY, now=CALL_TIME)
+
+    for test in (in_custody, left, staying):
+        test.refresh_from_db()
+    assert notified == 1
+    assert (in_custody.status, in_custody.status_note, in_custody.notified_at) == (
+        TestStatus.EXCUSED,
+        "Blackout: In custody",
+        None,
+    )
+    assert (left.status, left.status_changed_at) == (TestStatus.EXCUSED, CALL_TIME)
+    assert "No longer active" in left.status_note
+    assert (staying.status, staying.notified_at) == (TestStatus.SCHEDULED, CALL_TIME)
+    assert [notice["participant_id"] for notice in notices_in(notice_file)] == [staying_person.pk]
+
+
+def test_the_call_list_is_published_and_sent_once(
+    program,
+    participant,
+    participant2,
+    casemanager,
+    casemanager2,
+    notice_file,
+    django_capture_on_commit_callbacks,
+):
+    order(participant, casemanager)
+    order(participant2, casemanager2)
+
+    with django_capture_on_commit_callbacks(execute=True) as first_callbacks:
+        first = draws.call_list_publish(program=program, day=WEDNESDAY, now=CALL_TIME)
+    with django_capture_on_commit_callbacks(execute=True) as second_callbacks:
+        second = draws.call_list_publish(
+            program=program, day=WEDNESDAY, now=CALL_TIME + datetime.timedelta(hours=1)
+        )
+
+    assert (first, second) == (2, 0)
+    assert (len(first_callbacks), len(second_callbacks)) == (1, 0)
+    sent = notices_in(notice_file)
+    assert sorted(notice["name"] for notice in sent) == ["Ada", "Ben"]
+    assert DrugTest.objects.filter(notified_at=CALL_TIME).count() == 2
+
+
+def test_the_notice_says_only_when_the_check_in_is_due(
+    program, participant, casemanager, notice_file, django_capture_on_commit_callbacks
+):
+    order(participant, casemanager)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        draws.call_list_publish(program=program, day=WEDNESDAY, now=CALL_TIME)
+
+    [notice] = notices_in(notice_file)
+    assert notice["text"] == "Hello Ada, your check-in is due today by 14:05."
+    assert (notice["day"], notice["specimen"]) == ("2026-12-09", "Urine")
+    for secret in (program.name, "drug", "Drug", "urine", "Urine", "court"):
+        assert secret not in notice["text"]
+
+
+def test_notices_can_go_by_email(
+    settings,
+    program,
+    participant,
+    participant2,
+    casemanager,
+    casemanager2,
+    caplog,
+    django_capture_on_commit_callbacks,
+):
+    settings.TEST_NOTICE_SENDER = "compliance.notifications.EmailSender"
+    participant.email = "ada@example.org"
+    participant.save(update_fields=["email"])
+    order(participant, casemanager)
+    order(participant2, casemanager2)  # no e-mail address
+
+    with caplog.at_level(logging.WARNING), django_capture_on_commit_callbacks(execute=True):
+        draws.call_list_publish(program=program, day=WEDNESDAY, now=CALL_TIME)
+
+    [message] = mail.outbox
+    assert (message.to, message.subject) == (["ada@example.org"], "Check-in reminder")
+    assert "by 14:05" in message.body
+    assert f"Participant {participant2.pk} has no e-mail address" in caplog.text
+
+
+def test_a_failing_sender_is_logged_and_the_list_stays_published(
+    settings, program, participant, casemanager, caplog, django_capture_on_commit_callbacks
+):
+    settings.TEST_NOTICE_SENDER = "compliance.notifications.FileSender"
+    settings.TEST_NOTICE_FILE = "/nonexistent-folder/notices.jsonl"
+    test = order(participant, casemanager)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert draws.call_list_publish(program=program, day=WEDNESDAY, now=CALL_TIME) == 1
+
+    test.refresh_from_db()
+    assert test.notified_at == CALL_TIME
+    assert "Sending 1 test notices" in caplog.text
+
+
+@pytest.mark.parametrize("participants", [1, 20])
+def test_publishing_takes_the_same_queries_for_any_number_of_participants(
+    program, participants, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    EnrollmentFactory.create_batch(participants, program=program)
+    first = week_day(draw_w50(program).group_days["3"][0])
+    call_time = local(first.year, first.month, first.day, 6, 5)
+
+    # 1 settings in force 2 their phases 3 anything to call? 4 savepoint 5 history setting
+    # 6 excuse blackouts 7 excuse people who left 8 lock the tests to call, with participants
+    # 9 notify them 10 release the savepoint
+    with django_assert_num_queries(10), django_capture_on_commit_callbacks(execute=True):
+        notified = draws.call_list_publish(program=program, day=first, now=call_time)
+    # 1 settings in force 2 their phases 3 anything to call?
+    with django_assert_num_queries(3):
+        draws.call_list_publish(program=program, day=first, now=call_time)
+
+    assert notified == participants
+
+
+def test_a_call_list_is_published_on_its_own_day_only(program, participant, casemanager):
+    order(participant, casemanager)
+
+    with pytest.raises(ValidationError, match="own day"):
+        draws.call_list_publish(program=program, day=WEDNESDAY, now=local(2026, 12, 8, 23, 0))
+
+    assert not DrugTest.objects.filter(notified_at__isnull=False).exists()
+
+
+def test_the_call_list_shows_only_on_its_day_after_its_time(
+    program, participant, participant2, casemanager, casemanager2
+):
+    order(participant2, casemanager2)  # Okoye
+    order(participant, casemanager)  # Moss
+    draws.call_list_publish(program=program, day=WEDNESDAY, now=CALL_TIME)
+
+    def listed(now: datetime.datetime, day: datetime.date = WEDNESDAY) -> list[str]:
+        tests = draws.call_list_for(program=program, day=day, now=now)
+        return [test.participant.legal_last_name for test in tests]
+
+    assert listed(CALL_TIME) == ["Moss", "Okoye"]
+    assert listed(local(2026, 12, 9, 23, 59)) == ["Moss", "Okoye"]
+    assert listed(local(2026, 12, 9, 5, 59)) == []  # before the call list time (06:00)
+    assert listed(local(2026, 12, 10, 9, 0)) == []  # the next day
+    assert listed(local(2026, 12, 8, 9, 0)) == []  # the day before
+    assert listed(local(2026, 12, 10, 9, 0), day=datetime.date(2026, 12, 10)) == []
