@@ -1,8 +1,10 @@
-"""What compliance adds to the participant page: the compliance section (drug tests,
-attendance, sobriety, testing frequency and monitoring alerts)."""
+"""What compliance adds: the participant page's compliance section (drug tests, attendance,
+sobriety, testing frequency and monitoring alerts) and the call list in the navigation."""
 
 from clients.access import DataClass
 from clients.registry import ParticipantSection, register_section
+from drugcourt.home import NavItem, register_nav_item
+from drugcourt.roles import Role
 
 from . import selectors
 
@@ -14,5 +16,14 @@ register_section(
         data_class=DataClass.DRUG_TESTS,
         context=selectors.compliance_section,
         order=7,
+    )
+)
+
+register_nav_item(
+    NavItem(
+        "Call list",
+        "compliance:call_list",
+        frozenset({Role.COORDINATOR, Role.CASE_MANAGER}),
+        order=62,
     )
 )

@@ -161,7 +161,8 @@ def drug_test_record_collection(
     errors: dict[str, str] = {}
     if test.notified_at is None:
         errors["collected_at"] = "The participant has not been called for this test yet."
-    elif data.collected_at < test.notified_at:
+    # Times are entered to the minute: the minute of the call itself is not "before" it.
+    elif data.collected_at < test.notified_at.replace(second=0, microsecond=0):
         errors["collected_at"] = (
             "The collection time is before the participant was notified "
             f"({timezone.localtime(test.notified_at, test.program.zone):%b %-d, %H:%M})."

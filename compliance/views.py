@@ -7,15 +7,18 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from clients import access
 from clients.access import DataClass
 from drugcourt.forms import form_errors_from
-from drugcourt.selectors import program_settings_in_force
+from drugcourt.permissions import get_coordinated_program_or_404, role_required
+from drugcourt.roles import Role
+from drugcourt.selectors import program_settings_in_force, programs_of
 from drugcourt.views import PAGE_SIZE
 
-from . import selectors, services
+from . import draw, selectors, services
 from .forms import (
     BlackoutForm,
     CollectionForm,
@@ -189,7 +192,11 @@ def test_collect(request, pk: int):
     form = CollectionForm(
         request.POST or None,
         panel=_panel(test),
-        initial={"specimen_type": test.specimen_type, "observed": True},
+        initial={
+            "collected_at": timezone.now(),
+            "specimen_type": test.specimen_type,
+            "observed": True,
+        },
     )
     if request.method == "POST" and form.is_valid():
         with form_errors_from(form):
@@ -202,7 +209,7 @@ def test_collect(request, pk: int):
 
 
 def _result_page(request, test, form_class, record, heading: str):
-    form = form_class(request.POST or None)
+    form = form_class(request.POST or None, initial={"resulted_at": timezone.now()})
     findings = findings_formset(request.POST or None, test.panel)
     if request.method == "POST" and form.is_valid() and findings.is_valid():
         with form_errors_from(form):
@@ -275,3 +282,57 @@ def test_request_confirmation(request, pk: int):
         return "Laboratory confirmation requested."
 
     return _test_action(request, pk, request_confirmation)
+
+
+# ---------------------------------------------------------------------------------------------
+# The day's call list and the draw audit
+
+
+@role_required(Role.COORDINATOR, Role.CASE_MANAGER)
+def call_list(request):
+    """Today's published call list of a program the user works in, limited to the
+    participants the user reaches."""
+    programs = programs_of(request.user)
+    program = programs.filter(pk=request.GET.get("program") or None).first() or programs.first()
+    if program is None:
+        raise Http404("You are not a member of any program.")
+    now = timezone.now()
+    today = timezone.localdate(now, timezone=program.zone)
+    tests = draw.call_list_for(program=program, day=today, now=now).filter(
+        participant__in=access.participants_visible_to(request.user)
+    )
+    return render(
+        request,
+        "compliance/call_list.html",
+        {
+            "program": program,
+            "programs": programs,
+            "today": today,
+            "tests": tests,
+            "may_audit": access.coordinates(request.user, program),
+        },
+    )
+
+
+@role_required(Role.COORDINATOR)
+def program_draws(request, pk: int):
+    """The audit of a program's weekly draws: seeds and verification once a week is over;
+    until then the days stay sealed."""
+    program = get_coordinated_program_or_404(request.user, pk)
+    page = Paginator(draw.draws_of(program), PAGE_SIZE).get_page(request.GET.get("page"))
+    today = timezone.localdate(timezone=program.zone)
+    this_week = today.isocalendar()[:2]
+    rows = [
+        (
+            test_draw,
+            draw.draw_verify(test_draw)
+            if (test_draw.iso_year, test_draw.iso_week) < this_week
+            else None,
+        )
+        for test_draw in page
+    ]
+    return render(
+        request,
+        "compliance/program_draws.html",
+        {"program": program, "page": page, "rows": rows, "algorithm": draw.ALGORITHM_VERSION},
+    )

@@ -9,9 +9,10 @@ from django.utils import timezone
 from clients import access, services
 from clients.models import CaseAssignment, Contact, Enrollment, EnrollmentStatus, Participant
 from clients.services import ContactData
-from drugcourt.models import Organization, Program, User
+from drugcourt.models import Organization, Phase, Program, ProgramSettings, User
 from drugcourt.program_groups import access_groups_sync
 from drugcourt.roles import OrganizationKind, Role
+from drugcourt.services import DEFAULT_PHASES
 
 
 class OrganizationFactory(factory.django.DjangoModelFactory):
@@ -99,3 +100,19 @@ def log_contact(participant: Participant, author: User, **overrides) -> Contact:
         **overrides,
     }
     return services.contact_log(participant=participant, data=ContactData(**fields), actor=author)
+
+
+def settings_since_2020(program: Program) -> ProgramSettings:
+    """A first settings version (default phases and policies) in force from 2020 on, so tests
+    may travel to any date."""
+    version = ProgramSettings.objects.create(
+        program=program,
+        effective_from=datetime.date(2020, 1, 1),
+        change_note="Test settings.",
+        created_by=UserFactory(username=f"settings-author-{program.pk}"),
+    )
+    Phase.objects.bulk_create(
+        Phase(settings=version, number=number, **phase.as_fields())
+        for number, phase in enumerate(DEFAULT_PHASES, start=1)
+    )
+    return version

@@ -216,6 +216,8 @@ MATRIX = {
         CHANGES_PARTICIPANT, args=("prescription",), **POST_REDIRECT
     ),
     "compliance:blackout_end": Entry(CHANGES_PARTICIPANT, args=("blackout",), **POST_REDIRECT),
+    "compliance:call_list": Entry(frozenset({"coordinator", "casemanager", "casemanager2"})),
+    "compliance:program_draws": Entry(COORDINATOR, args=("program",)),
     "compliance:test_detail": Entry(SEES_PARTICIPANT, args=("drug_test",), refused_status=404),
     "compliance:test_collect": Entry(CHANGES_PARTICIPANT, args=("drug_test",), refused_status=404),
     "compliance:test_refuse": Entry(CHANGES_PARTICIPANT, args=("drug_test",), **POST_REDIRECT),

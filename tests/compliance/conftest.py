@@ -1,27 +1,9 @@
 """Monitoring tests need the program's settings (phases, testing policy) in force on any date
 they travel to, so the persona program gets a first settings version from 2020 on."""
 
-import datetime
-
 import pytest
 
-from drugcourt.models import Phase, ProgramSettings
-from drugcourt.services import DEFAULT_PHASES
-from tests.factories import UserFactory
-
-
-def settings_since_2020(program) -> ProgramSettings:
-    version = ProgramSettings.objects.create(
-        program=program,
-        effective_from=datetime.date(2020, 1, 1),
-        change_note="Test settings.",
-        created_by=UserFactory(username=f"settings-author-{program.pk}"),
-    )
-    Phase.objects.bulk_create(
-        Phase(settings=version, number=number, **phase.as_fields())
-        for number, phase in enumerate(DEFAULT_PHASES, start=1)
-    )
-    return version
+from tests.factories import settings_since_2020
 
 
 @pytest.fixture(autouse=True)

@@ -4,12 +4,13 @@ the forms refuse, and query counts that do not grow with the tests shown."""
 import datetime
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from compliance import services
+from compliance import draw, services
 from compliance.models import DrugTest, DrugTestResult, TestReason, TestStatus
 from drugcourt.models import Substance
 from tests.treatment_plans.test_referrals import refer
@@ -192,3 +193,46 @@ def test_the_testing_page_filters_by_status(client, casemanager, participant, st
     ).content.decode()
     expected = 2 if status == TestStatus.NEGATIVE else 1
     assert page.count(f"test-status test-{status}") == expected
+
+
+CALL_DAY = datetime.datetime(2026, 11, 23, 18, 0, tzinfo=datetime.UTC)  # Monday noon, Chicago
+
+
+def test_the_call_list_shows_only_todays_published_tests_of_ones_own_participants(
+    client, casemanager, participant, participant2
+):
+    for person in (participant, participant2):
+        DrugTest.objects.create(
+            participant=person,
+            program=person.enrollments.get().program,
+            reason=TestReason.RANDOM,
+            scheduled_for=CALL_DAY.date(),
+            notified_at=CALL_DAY - datetime.timedelta(hours=6),
+            collect_by=CALL_DAY + datetime.timedelta(hours=2),
+            status_changed_at=CALL_DAY,
+        )
+    client.force_login(casemanager)
+
+    with time_machine.travel(CALL_DAY, tick=False):
+        page = client.get(reverse("compliance:call_list")).content.decode()
+    assert str(participant) in page
+    assert str(participant2) not in page
+
+    # 05:00 in Chicago: before the default 06:00 call-list time, nothing is shown.
+    with time_machine.travel(CALL_DAY.replace(hour=11), tick=False):
+        early = client.get(reverse("compliance:call_list")).content.decode()
+    assert str(participant) not in early
+
+
+def test_the_draw_audit_seals_the_current_week_and_reproduces_past_ones(
+    client, coordinator, program, participant
+):
+    last_week = draw.test_draw_make(program=program, iso_year=2026, iso_week=47, now=CALL_DAY)
+    draw.test_draw_make(program=program, iso_year=2026, iso_week=48, now=CALL_DAY)
+    client.force_login(coordinator)
+
+    with time_machine.travel(CALL_DAY, tick=False):
+        page = client.get(reverse("compliance:program_draws", args=[program.pk])).content.decode()
+    assert "Sealed until the week is over." in page
+    assert last_week.seed in page
+    assert "reproduced" in page
