@@ -152,7 +152,6 @@ def _draw_week(
         tests_per_week__gte=1, tests_per_week__lte=7
     )
     with audited_write(None):
-        _history_rows_without_per_row_errors()
         groups = enrollments.order_by().values_list("tests_per_week", flat=True).distinct()
         seed = secrets.token_hex(32)
         group_days = _group_days(bytes.fromhex(seed), program.pk, iso_year, iso_week, groups)
@@ -181,15 +180,6 @@ def _draw_week(
         ]
         draw.tests_scheduled = _schedule_tests(draw, enrollments, drawn, now)
     return draw, True
-
-
-def _history_rows_without_per_row_errors() -> None:
-    """The history trigger on drug tests (pghistory through pgtrigger) reads the setting
-    pgtrigger.ignore on every row; while it is unset it raises and catches an error each time,
-    which made a draw of 11,000 tests take 5 s instead of under 2 s. Setting it to "ignore no
-    trigger" for the transaction keeps every history row and drops that cost."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('pgtrigger.ignore', '{}', true)")
 
 
 def _schedule_tests(
@@ -329,7 +319,6 @@ def _publish(
         output_field=DateTimeField(),
     )
     with audited_write(None):
-        _history_rows_without_per_row_errors()
         due.filter(Exists(blackouts)).update(
             status=TestStatus.EXCUSED,
             status_changed_at=now,

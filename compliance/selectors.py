@@ -72,9 +72,12 @@ def with_testing_frequency(enrollments: QuerySet[Enrollment], on: datetime.date)
         .order_by("-effective_from")
         .values("pk")[:1]
     )
-    phase_default = Phase.objects.filter(
-        settings=Subquery(settings_in_force), number=OuterRef("phase")
-    ).values("tests_per_week")[:1]
+    # (settings, number) is unique: no ordering needed (the model's default one costs a join).
+    phase_default = (
+        Phase.objects.filter(settings=Subquery(settings_in_force), number=OuterRef("phase"))
+        .order_by()
+        .values("tests_per_week")[:1]
+    )
     return enrollments.annotate(
         assessed_tests_per_week=Subquery(accepted.values("tests_per_week")[:1]),
         assessed_on=Subquery(accepted.values("assessed_on")[:1]),

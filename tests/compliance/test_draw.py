@@ -266,10 +266,10 @@ def test_the_draw_takes_the_same_queries_for_any_number_of_participants(
 ):
     EnrollmentFactory.create_batch(participants, program=program)
 
-    # 1 the week's draw, if made 2 savepoint 3 history setting (compliance.draw) 4 the
-    # frequency groups 5 insert the draw (on conflict do nothing) 6 read it back 7 insert the
-    # tests and count them on the draw 8 release the savepoint
-    with django_assert_num_queries(8):
+    # 1 the week's draw, if made 2 savepoint 3 the frequency groups 4 insert the draw (on
+    # conflict do nothing) 5 read it back 6 insert the tests and count them on the draw
+    # 7 release the savepoint
+    with django_assert_num_queries(7):
         draw = draw_w50(program)
     with django_assert_num_queries(1):
         draw_w50(program)
@@ -555,10 +555,10 @@ def test_publishing_takes_the_same_queries_for_any_number_of_participants(
     first = week_day(draw_w50(program).group_days["3"][0])
     call_time = local(first.year, first.month, first.day, 6, 5)
 
-    # 1 settings in force 2 their phases 3 anything to call? 4 savepoint 5 history setting
-    # 6 excuse blackouts 7 excuse people who left 8 lock the tests to call, with participants
-    # 9 notify them 10 release the savepoint
-    with django_assert_num_queries(10), django_capture_on_commit_callbacks(execute=True):
+    # 1 settings in force 2 their phases 3 anything to call? 4 savepoint 5 excuse blackouts
+    # 6 excuse people who left 7 lock the tests to call, with participants 8 notify them
+    # 9 release the savepoint
+    with django_assert_num_queries(9), django_capture_on_commit_callbacks(execute=True):
         notified = draws.call_list_publish(program=program, day=first, now=call_time)
     # 1 settings in force 2 their phases 3 anything to call?
     with django_assert_num_queries(3):
