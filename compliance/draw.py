@@ -50,7 +50,7 @@ from .models import (
 )
 from .notifications import TestNotice, notice_sender
 from .selectors import enrollments_to_test
-from .services import SHORT_WINDOW_SPECIMENS
+from .services import collection_window
 
 logger = logging.getLogger(__name__)
 
@@ -269,17 +269,6 @@ def _blackouts_on(day: datetime.date) -> QuerySet[BlackoutPeriod]:
     )
 
 
-def _collect_by(
-    settings: ProgramSettings, specimen_type: str, now: datetime.datetime
-) -> datetime.datetime:
-    hours = (
-        settings.oral_fluid_window_hours
-        if specimen_type in SHORT_WINDOW_SPECIMENS
-        else settings.urine_window_hours
-    )
-    return now + datetime.timedelta(hours=hours)
-
-
 def call_list_publish(*, program: Program, day: datetime.date, now: datetime.datetime) -> int:
     """Publishes the program's call list of `day` (its program-local today): of the scheduled
     tests not yet notified, those of a participant in a blackout or no longer active in the
@@ -313,7 +302,7 @@ def _publish(
     )
     collect_by = Case(
         *[
-            When(specimen_type=kind, then=Value(_collect_by(settings, kind, now)))
+            When(specimen_type=kind, then=Value(now + collection_window(settings, kind)))
             for kind in SpecimenType
         ],
         output_field=DateTimeField(),
@@ -347,7 +336,7 @@ def _publish(
                 day=day,
                 specimen=SpecimenType(test.specimen_type).label,
                 collect_by=timezone.localtime(
-                    _collect_by(settings, test.specimen_type, now), program.zone
+                    now + collection_window(settings, test.specimen_type), program.zone
                 ).strftime("%H:%M"),
             )
             for test in called

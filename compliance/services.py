@@ -13,7 +13,7 @@ from django.utils import timezone
 from clients import access
 from clients.models import Enrollment, EnrollmentStatus, Participant
 from drugcourt.audit import audited_write
-from drugcourt.models import Program, Substance, User
+from drugcourt.models import Program, ProgramSettings, Substance, User
 from drugcourt.selectors import program_settings_in_force
 
 from .models import (
@@ -32,14 +32,9 @@ from .validity import ValidityMeasures, result_status
 SHORT_WINDOW_SPECIMENS = frozenset({SpecimenType.ORAL_FLUID, SpecimenType.BREATH})
 
 
-def collection_window(
-    program: Program, day: datetime.date, specimen_type: str
-) -> datetime.timedelta:
-    """How long a participant has, once notified, to give the specimen (program settings in
-    force on `day`: 8 hours for urine and 4 for oral fluid by default)."""
-    settings = program_settings_in_force(program, day)
-    if settings is None:
-        raise ValidationError("The program has no settings in force; a coordinator must set it up.")
+def collection_window(settings: ProgramSettings, specimen_type: str) -> datetime.timedelta:
+    """How long a participant has, once notified, to give the specimen under these settings
+    (8 hours for urine, sweat patch and blood, 4 for oral fluid and breath by default)."""
     hours = (
         settings.oral_fluid_window_hours
         if specimen_type in SHORT_WINDOW_SPECIMENS
@@ -115,6 +110,9 @@ def drug_test_order(
             {"scheduled_for": f"The participant cannot be tested that day ({blackout})."}
         )
     notified_at = now if scheduled_for == today else None
+    settings = program_settings_in_force(program, scheduled_for)
+    if settings is None:
+        raise ValidationError("The program has no settings in force; a coordinator must set it up.")
     with audited_write(actor):
         return DrugTest.objects.create(
             participant=participant,
@@ -124,9 +122,7 @@ def drug_test_order(
             specimen_type=specimen_type,
             notified_at=notified_at,
             collect_by=(
-                notified_at + collection_window(program, scheduled_for, specimen_type)
-                if notified_at
-                else None
+                notified_at + collection_window(settings, specimen_type) if notified_at else None
             ),
             ordered_by=actor,
             order_reason=reason.strip(),
