@@ -648,6 +648,12 @@ class Appointment(models.Model):
                 condition=models.Q(outcome=""),
                 name="appointment_no_outcome_idx",
             ),
+            # The missed-appointment sweep (compliance.sweeps).
+            models.Index(
+                fields=["scheduled_at"],
+                condition=models.Q(outcome="missed"),
+                name="appointment_missed_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

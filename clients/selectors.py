@@ -42,6 +42,7 @@ from .models import (
     LifeDomainRecord,
     Participant,
     ParticipantIdentifier,
+    TeamRole,
 )
 
 
@@ -192,6 +193,20 @@ def alerts_for(user: User, *, state: str | None = AlertState.OPEN) -> QuerySet[A
     if state:
         alerts = alerts.filter(state=state)
     return alerts.select_related("participant", "assigned_to").order_by("-created_at", "-id")
+
+
+def current_case_manager(participant: str = "participant") -> Subquery:
+    """The user id of the participant's case manager now (the newest open case manager
+    assignment), as a subquery over OuterRef(participant) for set-based rows such as sweeps."""
+    return Subquery(
+        CaseAssignment.objects.filter(
+            participant=OuterRef(participant),
+            team_role=TeamRole.CASE_MANAGER,
+            ended_on__isnull=True,
+        )
+        .order_by("-started_on", "-id")
+        .values("user")[:1]
+    )
 
 
 def case_managers_in(program) -> QuerySet[User]:

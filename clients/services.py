@@ -2,7 +2,9 @@
 
 import datetime
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -11,7 +13,7 @@ from django.db import connection
 from django.db.models import QuerySet, Subquery
 from django.utils import timezone
 
-from drugcourt.audit import audited_write
+from drugcourt.audit import audited_task, audited_write
 from drugcourt.models import NoteFormat, Program, ProgramSettings, User
 from drugcourt.roles import ROLE_ORGANIZATION_KINDS, Role
 from drugcourt.services import program_today
@@ -459,27 +461,63 @@ def alert_raise(
     return Alert.objects.get(pk=row[0]) if row else None
 
 
+# The columns a set of alert rows has, in order (alerts_raise_from_sql).
+ALERT_ROW_COLUMNS = ("participant_id", "source_key", "message", "assigned_to_id")
+
+
 def alerts_raise_from_query(
-    *, kind: str, data_class: access.DataClass, severity: str, rows: QuerySet
+    *,
+    kind: str,
+    data_class: access.DataClass,
+    severity: str,
+    rows: QuerySet,
+    with_sql: str = "",
+    with_params: Sequence[Any] = (),
 ) -> int:
     """Raises many alerts in one statement: `rows` is a queryset whose `.values()` are exactly
-    participant_id, source_key, message and assigned_to_id. An event already raised is skipped
-    (ON CONFLICT DO NOTHING), so running a sweep twice raises nothing twice. Returns how many
-    alerts are new."""
-    columns = ["participant_id", "source_key", "message", "assigned_to_id"]
-    select_sql, params = rows.values(*columns).query.sql_with_params()
-    with connection.cursor() as cursor:
+    participant_id, source_key, message and assigned_to_id (it may name the CTEs of `with_sql`,
+    see alerts_raise_from_sql). Returns how many alerts are new."""
+    rows_sql, params = rows.order_by().values(*ALERT_ROW_COLUMNS).query.sql_with_params()
+    return alerts_raise_from_sql(
+        kind=kind,
+        data_class=data_class,
+        severity=severity,
+        rows_sql=rows_sql,
+        params=params,
+        with_sql=with_sql,
+        with_params=with_params,
+    )
+
+
+def alerts_raise_from_sql(
+    *,
+    kind: str,
+    data_class: access.DataClass,
+    severity: str,
+    rows_sql: str,
+    params: Sequence[Any],
+    with_sql: str = "",
+    with_params: Sequence[Any] = (),
+) -> int:
+    """Raises many alerts in one statement: `rows_sql` is a SELECT of ALERT_ROW_COLUMNS, with
+    `params`. `with_sql` ("WITH [RECURSIVE] ...", with `with_params`) goes at the top of the
+    statement, where PostgreSQL allows data-modifying CTEs, so a sweep can change its rows
+    (`WITH marked AS (UPDATE ... RETURNING ...)`) and alert on them in the same statement. An
+    event already raised is skipped (ON CONFLICT DO NOTHING), so running a sweep twice raises
+    nothing twice. Returns how many alerts are new."""
+    with audited_task(f"alerts:{kind}"), connection.cursor() as cursor:
         cursor.execute(
             f"""
+            {with_sql}
             INSERT INTO clients_alert
                 (participant_id, kind, source_key, data_class, severity, message, state,
                  assigned_to_id, resolution_note, created_at, updated_at)
             SELECT q.participant_id, %s, q.source_key, %s, %s, q.message, 'open',
                    q.assigned_to_id::bigint, '', now(), now()
-            FROM ({select_sql}) AS q
+            FROM ({rows_sql}) AS q
             ON CONFLICT (participant_id, kind, source_key) DO NOTHING
-            """,  # noqa: S608  (the inner SQL is compiled by the ORM, with parameters)
-            [kind, data_class, severity, *params],
+            """,  # noqa: S608  (callers compose the SQL from the ORM and constants, with parameters)
+            [*with_params, kind, data_class, severity, *params],
         )
         return cursor.rowcount
 
