@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import environ
+import pgtrigger
 from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF
 
@@ -150,6 +151,9 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 # Reads change nothing; only writes carry the actor and URL into pghistory's context.
 PGHISTORY_MIDDLEWARE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+# History triggers run once per statement over its transition tables, not once per row: set-based
+# sweeps change thousands of rows in one statement (bench/sweeps.py).
+PGHISTORY_LEVEL = pgtrigger.Statement
 
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = 0.25  # hours
