@@ -4,16 +4,19 @@ Idempotent: every object is looked up by its natural key first, so running it tw
 `make run` does) changes nothing the second time.
 """
 
+import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import pgtrigger
 from django.db import transaction
 
 from . import services
-from .models import Organization, Program, User
+from .models import Organization, Program, ProgramSettings, User
 from .roles import OrganizationKind, Role
 
 PROGRAM_NAME = "Lakeview County Adult Drug Court"
+SETTINGS_DAYS_AGO = 2 * 365 + 30  # before the oldest demo referral (clients.demo)
 
 ORGANIZATIONS = {
     "court": ("Lakeview County Circuit Court", OrganizationKind.COURT),
@@ -66,13 +69,7 @@ def seed_demo(*, password: str) -> None:
     organizations = {key: _organization(name, kind) for key, (name, kind) in ORGANIZATIONS.items()}
     admin_staff, *program_staff = DEMO_STAFF
     admin = _staff(admin_staff, organizations, program=None, password=password, actor=None)
-    program = Program.objects.filter(name=PROGRAM_NAME).first() or services.program_create(
-        name=PROGRAM_NAME,
-        court=organizations["court"],
-        jurisdiction="Lakeview County",
-        time_zone="America/Chicago",
-        actor=admin,
-    )
+    program = Program.objects.filter(name=PROGRAM_NAME).first() or _program(organizations, admin)
     staff = {
         member.username: _staff(
             member, organizations, program=program, password=password, actor=admin
@@ -81,6 +78,23 @@ def seed_demo(*, password: str) -> None:
     }
     for step in _demo_steps:
         step(program, {"admin": admin, **staff})
+
+
+def _program(organizations: dict[str, Organization], admin: User) -> Program:
+    program = services.program_create(
+        name=PROGRAM_NAME,
+        court=organizations["court"],
+        jurisdiction="Lakeview County",
+        time_zone="America/Chicago",
+        actor=admin,
+    )
+    # The demo history (referrals, tests) goes back two years: the first settings, the testing
+    # policy among them, are in force from then, as if the program had been set up then. A
+    # correction of the seeding, not a change of the settings, so it is kept out of the history.
+    since = services.program_today(program) - datetime.timedelta(days=SETTINGS_DAYS_AGO)
+    with pgtrigger.ignore("drugcourt.ProgramSettings:update_update"):
+        ProgramSettings.objects.filter(program=program).update(effective_from=since)
+    return program
 
 
 def _organization(name: str, kind: OrganizationKind) -> Organization:
