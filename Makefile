@@ -8,8 +8,10 @@ VENV := .venv
 LAUNCHER := $(VENV)/bin/python -m drugcourt.launcher
 # Extra pytest arguments: make test PYTEST_ARGS="-k launcher -x"
 PYTEST_ARGS ?=
+# Arguments of bench/sweeps.py: make bench BENCH_ARGS="--scale 1"
+BENCH_ARGS ?=
 
-.PHONY: venv browser run test lint
+.PHONY: venv browser run test lint bench
 
 venv: $(VENV)/.installed
 
@@ -33,3 +35,8 @@ test: venv browser
 
 lint: venv
 	$(LAUNCHER) lint
+
+# The sweep bench (bench/README.md). Never part of `make test` or CI: at --scale 1 it loads
+# 10 million drug tests.
+bench: venv
+	$(LAUNCHER) bench $(BENCH_ARGS)

@@ -9,6 +9,7 @@ See docs/decisions/0001-launchers.md.
     python -m drugcourt.launcher run                  # migrate, seed the demo, web + worker + beat
     python -m drugcourt.launcher lint                 # the lint checks (they need the database)
     python -m drugcourt.launcher test [PYTEST ARGS]   # the lint checks, then pytest
+    python -m drugcourt.launcher bench [ARGS]         # bench/sweeps.py (never part of test)
     python -m drugcourt.launcher services [--] CMD... # CMD with PostgreSQL and Redis provided
 """
 
@@ -299,6 +300,15 @@ def tests(pytest_args: list[str]) -> int:
         return _lint() or run_child([sys.executable, "-m", "pytest", *pytest_args])
 
 
+def bench(bench_args: list[str]) -> int:
+    """The sweep bench. It makes its own database on the server (see bench/README.md); the
+    embedded servers get a folder of their own, apart from the data of `make run` and `make test`.
+    """
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "drugcourt.settings.dev")
+    with services("bench"):
+        return run_child([sys.executable, str(PROJECT_DIR / "bench" / "sweeps.py"), *bench_args])
+
+
 def main(argv: list[str]) -> int:
     os.environ["PATH"] = os.pathsep.join([str(SCRIPTS), os.environ.get("PATH", "")])
     signal.signal(signal.SIGINT, _stop_on_signal)
@@ -311,6 +321,8 @@ def main(argv: list[str]) -> int:
                 return lint()
             case ["test", *pytest_args]:
                 return tests(pytest_args)
+            case ["bench", *bench_args]:
+                return bench(bench_args)
             case ["services", "--", *command] | ["services", *command] if command:
                 with services("run"):
                     return run_child(command)
