@@ -153,7 +153,8 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 PGHISTORY_MIDDLEWARE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 # History triggers run once per statement over its transition tables, not once per row: set-based
 # sweeps change thousands of rows in one statement (bench/sweeps.py).
-PGHISTORY_LEVEL = pgtrigger.Statement
+# django-stubs loads the settings before pgtrigger is typed: mypy cannot see the constant.
+PGHISTORY_LEVEL = pgtrigger.Statement  # type: ignore[has-type]
 
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = 0.25  # hours
