@@ -13,6 +13,8 @@ from django.utils import timezone
 from compliance import draw, services
 from compliance.models import DrugTest, DrugTestResult, TestReason, TestStatus
 from drugcourt.models import Substance
+from tests.conftest import enrolled
+from tests.factories import assign
 from tests.treatment_plans.test_referrals import refer
 from treatment_plans import services as treatment_services
 
@@ -236,3 +238,42 @@ def test_the_draw_audit_seals_the_current_week_and_reproduces_past_ones(
     assert "Sealed until the week is over." in page
     assert last_week.seed in page
     assert "reproduced" in page
+
+
+def test_the_testing_page_costs_the_same_queries_at_1_and_20_tests(
+    client, casemanager, participant, django_assert_num_queries
+):
+    client.force_login(casemanager)
+    url = reverse("compliance:participant_testing", args=[participant.pk])
+    for count in (1, 20):
+        DrugTest.objects.filter(participant=participant).delete()
+        drug_tests(participant, count)
+        # 1 session 2 user 3 the participant, if reached 4 the roles reaching them (cached for
+        # may_record) 5 count the tests 6 the page of tests 7 prescriptions 8 blackouts
+        with django_assert_num_queries(8):
+            client.get(url)
+
+
+def test_the_call_list_costs_the_same_queries_at_1_and_20_participants(
+    client, casemanager, program, django_assert_num_queries
+):
+    client.force_login(casemanager)
+    for count in (1, 20):
+        DrugTest.objects.all().delete()
+        for _ in range(count):
+            person = enrolled(program, creator=casemanager)
+            assign(person, casemanager)
+            DrugTest.objects.create(
+                participant=person,
+                program=program,
+                reason=TestReason.RANDOM,
+                scheduled_for=CALL_DAY.date(),
+                notified_at=CALL_DAY - datetime.timedelta(hours=6),
+                collect_by=CALL_DAY + datetime.timedelta(hours=2),
+                status_changed_at=CALL_DAY,
+            )
+        # 1 session 2 user 3 the chosen program 4 the first program 5 settings in force 6 their
+        # phases 7 the programs to choose from 8 the list
+        with time_machine.travel(CALL_DAY, tick=False), django_assert_num_queries(8):
+            page = client.get(reverse("compliance:call_list")).content.decode()
+        assert page.count("test-status test-scheduled") == count
