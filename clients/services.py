@@ -522,6 +522,20 @@ def alerts_raise_from_sql(
         return cursor.rowcount
 
 
+def alerts_resolve_events(
+    *, participant: Participant, kind: str, source_keys: list[str], note: str, actor: User
+) -> int:
+    """Resolves the unresolved alerts of these events (e.g. missed tests later excused), with
+    the same note on each; the caller's transaction and history context apply. Returns how
+    many were resolved."""
+    return Alert.objects.filter(
+        participant=participant,
+        kind=kind,
+        source_key__in=source_keys,
+        state__in=[AlertState.OPEN, AlertState.ACKNOWLEDGED],
+    ).update(state=AlertState.RESOLVED, resolution_note=note, updated_by=actor)
+
+
 def alert_acknowledge(*, alert: Alert, actor: User) -> Alert:
     if alert.state != AlertState.OPEN:
         raise ValidationError("Only an open alert can be acknowledged.")

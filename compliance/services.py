@@ -11,6 +11,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from clients import access
+from clients import services as client_services
 from clients.models import Enrollment, EnrollmentStatus, Participant
 from drugcourt.audit import audited_write
 from drugcourt.models import Program, ProgramSettings, Substance, User
@@ -402,8 +403,8 @@ def blackout_record(
     now: datetime.datetime | None = None,
 ) -> BlackoutPeriod:
     """Records days the participant cannot be tested. Tests inside the period that were not
-    collected (scheduled, or already marked missed) are excused, so none counts as missed; the
-    draw skips those days from now on."""
+    collected (scheduled, or already marked missed) are excused, so none counts as missed, and
+    the alerts of those already missed are resolved; the draw skips those days from now on."""
     now = now or timezone.now()
     _check_may_test(actor, participant)
     if ends_on is not None and ends_on < starts_on:
@@ -424,6 +425,17 @@ def blackout_record(
         )
         if ends_on is not None:
             inside = inside.filter(scheduled_for__lte=ends_on)
+        missed = [
+            f"test:{pk}"
+            for pk in inside.filter(status=TestStatus.MISSED).values_list("pk", flat=True)
+        ]
+        client_services.alerts_resolve_events(
+            participant=participant,
+            kind="test_missed",
+            source_keys=missed,
+            note=f"Excused: the test fell in a blackout ({blackout}).",
+            actor=actor,
+        )
         inside.update(
             status=TestStatus.EXCUSED,
             status_changed_at=now,

@@ -9,8 +9,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from assessments.models import Quadrant, RiskNeedAssessment
-from clients.models import EnrollmentStatus
-from compliance import selectors, services
+from clients.models import Alert, AlertState, EnrollmentStatus
+from compliance import selectors, services, sweeps
 from compliance.models import (
     BlackoutReason,
     DrugTest,
@@ -368,3 +368,27 @@ def test_frequency_comes_from_the_phase_then_the_accepted_assessment(participant
 def test_no_frequency_outside_an_active_enrollment(participant):
     participant.enrollments.update(status=EnrollmentStatus.GRADUATED)
     assert selectors.testing_frequency_for(participant, timezone.localdate()) is None
+
+
+def test_a_blackout_recorded_late_excuses_a_missed_test_and_resolves_its_alert(
+    participant, casemanager
+):
+    test = order(participant, casemanager)
+    sweeps.drug_tests_missed_sweep(now=NOW + datetime.timedelta(hours=9))
+    alert = Alert.objects.get(kind="test_missed", source_key=f"test:{test.pk}")
+
+    services.blackout_record(
+        participant=participant,
+        reason=BlackoutReason.CUSTODY,
+        starts_on=TODAY,
+        ends_on=None,
+        note="Arrested this morning",
+        actor=casemanager,
+        now=NOW + datetime.timedelta(hours=10),
+    )
+
+    test.refresh_from_db()
+    alert.refresh_from_db()
+    assert test.status == TestStatus.EXCUSED
+    assert alert.state == AlertState.RESOLVED
+    assert "blackout" in alert.resolution_note
