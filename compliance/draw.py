@@ -38,6 +38,7 @@ from clients.models import Enrollment, EnrollmentStatus
 from drugcourt.audit import audited_write
 from drugcourt.models import Program, ProgramSettings
 from drugcourt.selectors import program_settings_in_force
+from drugcourt.services import program_today
 
 from .models import (
     BlackoutPeriod,
@@ -171,7 +172,7 @@ def _draw_week(
         draw = TestDraw.objects.get(**week)
         if draw.seed != seed:
             return draw, False
-        today = _program_today(program, now)
+        today = program_today(program, now)
         drawn = [
             (int(group), day)
             for group, weekdays in group_days.items()
@@ -244,10 +245,6 @@ def draws_of(program: Program) -> QuerySet[TestDraw]:
 # The daily call list
 
 
-def _program_today(program: Program, now: datetime.datetime) -> datetime.date:
-    return timezone.localdate(now, timezone=program.zone)
-
-
 def _local_moment(day: datetime.date, at: datetime.time, program: Program) -> datetime.datetime:
     """The instant a program-local wall-clock time happens on `day`, in UTC. A time the clocks
     skip (02:30 when they spring forward) falls an hour later, after the jump; a time they
@@ -258,7 +255,7 @@ def _local_moment(day: datetime.date, at: datetime.time, program: Program) -> da
 def _call_list_published(
     program: Program, settings: ProgramSettings, now: datetime.datetime
 ) -> bool:
-    return now >= _local_moment(_program_today(program, now), settings.call_list_time, program)
+    return now >= _local_moment(program_today(program, now), settings.call_list_time, program)
 
 
 def _blackouts_on(day: datetime.date) -> QuerySet[BlackoutPeriod]:
@@ -276,7 +273,7 @@ def call_list_publish(*, program: Program, day: datetime.date, now: datetime.dat
     settings in force that day, by specimen) starts, and the participants are sent a notice
     after commit. Set-based; a second call changes and sends nothing. Returns how many were
     notified."""
-    if day != _program_today(program, now):
+    if day != program_today(program, now):
         raise ValidationError("A call list is published on its own day only.")
     settings = program_settings_in_force(program, day)
     if settings is None:
@@ -360,7 +357,7 @@ def call_list_for(
 ) -> QuerySet[DrugTest]:
     """The published call list of `day`, by participant name: empty unless `day` is the
     program-local today and its call list time has passed (the list is secret until then)."""
-    if day != _program_today(program, now):
+    if day != program_today(program, now):
         return DrugTest.objects.none()
     settings = program_settings_in_force(program, day)
     if settings is None or not _call_list_published(program, settings, now):
@@ -401,7 +398,7 @@ def testing_tick(*, now: datetime.datetime | None = None) -> dict[str, int]:  # 
 
 
 def _tick_program(program: Program, now: datetime.datetime) -> tuple[int, int, int]:
-    today = _program_today(program, now)
+    today = program_today(program, now)
     settings = program_settings_in_force(program, today)
     if settings is None:
         return 0, 0, 0

@@ -16,6 +16,7 @@ from clients.models import Enrollment, EnrollmentStatus, Participant
 from drugcourt.audit import audited_write
 from drugcourt.models import Program, ProgramSettings, Substance, User
 from drugcourt.selectors import program_settings_in_force
+from drugcourt.services import program_today
 
 from .models import (
     BlackoutPeriod,
@@ -47,10 +48,6 @@ def collection_window(settings: ProgramSettings, specimen_type: str) -> datetime
 def _check_may_test(actor: User, participant: Participant) -> None:
     if not access.can_change(actor, participant, access.DataClass.DRUG_TESTS):
         raise ValidationError("You may not record drug tests for this participant.")
-
-
-def _program_today(program: Program, now: datetime.datetime) -> datetime.date:
-    return timezone.localdate(now, timezone=program.zone)
 
 
 def _blackout_on(participant: Participant, day: datetime.date) -> BlackoutPeriod | None:
@@ -100,7 +97,7 @@ def drug_test_order(
     if enrollment is None:
         raise ValidationError("Only a participant active in a program can be ordered a test.")
     program = enrollment.program
-    today = _program_today(program, now)
+    today = program_today(program, now)
     if scheduled_for < today:
         raise ValidationError({"scheduled_for": "A test cannot be ordered for a past day."})
     if not reason.strip():

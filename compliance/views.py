@@ -16,6 +16,7 @@ from drugcourt.forms import form_errors_from
 from drugcourt.permissions import get_coordinated_program_or_404, role_required
 from drugcourt.roles import Role
 from drugcourt.selectors import program_settings_in_force, programs_of
+from drugcourt.services import program_today
 from drugcourt.views import PAGE_SIZE
 
 from . import draw, selectors, services
@@ -297,7 +298,7 @@ def call_list(request):
     if program is None:
         raise Http404("You are not a member of any program.")
     now = timezone.now()
-    today = timezone.localdate(now, timezone=program.zone)
+    today = program_today(program, now)
     tests = draw.call_list_for(program=program, day=today, now=now).filter(
         participant__in=access.participants_visible_to(request.user)
     )
@@ -320,7 +321,7 @@ def program_draws(request, pk: int):
     until then the days stay sealed."""
     program = get_coordinated_program_or_404(request.user, pk)
     page = Paginator(draw.draws_of(program), PAGE_SIZE).get_page(request.GET.get("page"))
-    today = timezone.localdate(timezone=program.zone)
+    today = program_today(program)
     this_week = today.isocalendar()[:2]
     rows = [
         (

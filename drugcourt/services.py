@@ -116,8 +116,9 @@ def _check_is_court(court: Organization) -> None:
         raise ValidationError({"court": "Choose an organization of the kind “Court”."})
 
 
-def program_today(program: Program) -> datetime.date:
-    return timezone.localdate(timezone=program.zone)
+def program_today(program: Program, now: datetime.datetime | None = None) -> datetime.date:
+    """The program's local date now (or at `now`)."""
+    return timezone.localdate(now, timezone=program.zone)
 
 
 # ---------------------------------------------------------------------------------------------
