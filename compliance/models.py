@@ -5,6 +5,8 @@ A test's `status` is written only by compliance services and sweeps (never by a 
 indexes named `*_sweep_idx` serve exactly one sweep predicate each (compliance.sweeps).
 """
 
+import datetime
+
 import pghistory
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
@@ -89,6 +91,32 @@ class TestDraw(models.Model):
         return f"{self.program} draw {self.iso_year}-W{self.iso_week:02d}"
 
 
+class _ProgramWeekStart(models.Func):
+    """The Monday of the ISO week an instant falls in, in the time zone of the row's program:
+    timezone(zone, instant) is the program's wall-clock time, date_trunc('week') its Monday."""
+
+    template = "(date_trunc('week', timezone(%(expressions)s)))::date"
+    output_field = models.DateField()
+
+
+class DrugTestQuerySet(models.QuerySet):
+    def revealed(self, now: datetime.datetime) -> "DrugTestQuerySet":
+        """The tests anyone may know of at `now`: a drawn random test only once its notice has
+        gone out or its ISO week (program-local) has ended, so nobody on the team learns a
+        drawn day before the call (DOMAIN.md "Monitoring"). A drawn test excused before its
+        call (a blackout recorded after the draw) stays sealed with the rest of its week.
+        Ordered tests are not drawn: the team chose their day. Every read of tests goes
+        through this filter (compliance.selectors)."""
+        week_start = _ProgramWeekStart(
+            models.F("program__time_zone"), models.Value(now, output_field=models.DateTimeField())
+        )
+        return self.filter(
+            ~models.Q(reason=TestReason.RANDOM)
+            | models.Q(notified_at__isnull=False)
+            | models.Q(scheduled_for__lt=week_start)
+        )
+
+
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
 class DrugTest(models.Model):
     """One test of one participant: scheduled (drawn or ordered), then collected or missed or
@@ -149,6 +177,8 @@ class DrugTest(models.Model):
     order_reason = models.CharField(max_length=300, blank=True)
     status_changed_at = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = DrugTestQuerySet.as_manager()
 
     class Meta:
         ordering = ["-scheduled_for", "-id"]

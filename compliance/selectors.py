@@ -22,6 +22,7 @@ from django.db.models import (
     Subquery,
 )
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from assessments.models import RiskNeedAssessment
 from assessments.selectors import program_today_for
@@ -174,17 +175,24 @@ TEST_ALERT_KINDS = ("test_missed", "result_overdue", "repeated_noncompliance")
 ATTENDANCE_ALERT_KINDS = ("attendance_not_recorded", "missed_appointment")
 
 
-def drug_tests_of(participant: Participant) -> QuerySet[DrugTest]:
-    """The participant's tests, newest first, with whether each counts as positive."""
-    return with_counts_as_positive(
-        DrugTest.objects.filter(participant=participant).select_related("current_result")
-    ).order_by("-scheduled_for", "-id")
+def drug_tests_of(
+    participant: Participant, *, now: datetime.datetime | None = None
+) -> QuerySet[DrugTest]:
+    """The participant's tests revealed at `now` (drawn ones sealed until called), newest
+    first, with whether each counts as positive."""
+    tests = DrugTest.objects.revealed(now or timezone.now()).filter(participant=participant)
+    return with_counts_as_positive(tests.select_related("current_result")).order_by(
+        "-scheduled_for", "-id"
+    )
 
 
-def drug_test_for(user: User, pk: int, *, change: bool = False) -> DrugTest | None:
-    """A test of a participant whose drug tests the user may see (or record)."""
+def drug_test_for(
+    user: User, pk: int, *, change: bool = False, now: datetime.datetime | None = None
+) -> DrugTest | None:
+    """A revealed test of a participant whose drug tests the user may see (or record); a drawn
+    test not yet called answers None like one that does not exist."""
     test = (
-        with_counts_as_positive(DrugTest.objects.all())
+        with_counts_as_positive(DrugTest.objects.revealed(now or timezone.now()))
         .select_related("participant", "program", "collected_by", "ordered_by", "draw")
         .prefetch_related(
             Prefetch(
@@ -219,11 +227,14 @@ def blackouts_of(participant: Participant) -> QuerySet[BlackoutPeriod]:
     return BlackoutPeriod.objects.filter(participant=participant).order_by("-starts_on", "-id")
 
 
-def days_sober(participant: Participant, today: datetime.date) -> int | None:
+def days_sober(
+    participant: Participant, today: datetime.date, *, now: datetime.datetime | None = None
+) -> int | None:
     """Days of continuous sobriety: since the last test that counts as positive (policy
     included), or else since entry into the program. None before entry."""
+    tests = DrugTest.objects.revealed(now or timezone.now()).filter(participant=participant)
     last_positive = (
-        with_counts_as_positive(DrugTest.objects.filter(participant=participant))
+        with_counts_as_positive(tests)
         .filter(counts_as_positive=True, scheduled_for__lte=today)
         .aggregate(last=Max("scheduled_for"))["last"]
     )
@@ -267,9 +278,12 @@ def calendar_strip(
 def compliance_section(participant: Participant, user: User) -> dict:
     """The participant page's compliance section: a 90-day strip of tests, attendance rate,
     days of continuous sobriety, the current testing frequency and open monitoring alerts."""
+    now = timezone.now()
     today = program_today_for(participant)
     first_day = today - datetime.timedelta(days=COMPLIANCE_WINDOW_DAYS - 1)
-    recent = list(drug_tests_of(participant).filter(scheduled_for__range=(first_day, today)))
+    recent = list(
+        drug_tests_of(participant, now=now).filter(scheduled_for__range=(first_day, today))
+    )
     alert_kinds = list(TEST_ALERT_KINDS)
     if access.can_see(user, participant, DataClass.ATTENDANCE):
         alert_kinds += ATTENDANCE_ALERT_KINDS
@@ -277,7 +291,7 @@ def compliance_section(participant: Participant, user: User) -> dict:
         "strip": calendar_strip(recent, first_day, today),
         "tests_in_window": len(recent),
         "attendance_rate": attendance_rate(participant, first_day),
-        "days_sober": days_sober(participant, today),
+        "days_sober": days_sober(participant, today, now=now),
         "frequency": testing_frequency_for(participant, today),
         "alerts": Alert.objects.filter(
             participant=participant, state=AlertState.OPEN, kind__in=alert_kinds

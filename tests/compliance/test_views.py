@@ -29,6 +29,8 @@ def drug_tests(participant, count, *, status=TestStatus.NEGATIVE, days_ago=1):
             program=participant.enrollments.get().program,
             reason=TestReason.RANDOM,
             scheduled_for=today - datetime.timedelta(days=days_ago + n),
+            # Called (a drawn test is sealed until then), then collected or missed.
+            notified_at=timezone.now() - datetime.timedelta(days=days_ago + n, hours=1),
             status=status,
             collected_at=(
                 timezone.now() - datetime.timedelta(days=days_ago + n)
