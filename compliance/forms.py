@@ -77,6 +77,9 @@ class ResultForm(CrispyForm):
 
 
 class CorrectionForm(ResultForm):
+    # The version the user is correcting: a second send of the form, or a version someone
+    # recorded in between, is refused instead of stacking another correction on it.
+    corrects_version = forms.IntegerField(widget=forms.HiddenInput)
     reason = forms.CharField(max_length=300, label="Why the result is corrected")
     is_confirmation = forms.BooleanField(
         required=False, label="This is the laboratory's confirmation (GC/MS or LC/MS)"

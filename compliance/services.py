@@ -14,6 +14,7 @@ from clients import access
 from clients import services as client_services
 from clients.models import Enrollment, EnrollmentStatus, Participant
 from drugcourt.audit import audited_write
+from drugcourt.guards import lock
 from drugcourt.models import Program, ProgramSettings, Substance, User
 from drugcourt.selectors import program_settings_in_force
 from drugcourt.services import program_today
@@ -148,31 +149,32 @@ def drug_test_record_collection(
     substance the program does not test for."""
     now = now or timezone.now()
     _check_may_test(actor, test.participant)
-    if test.status != TestStatus.SCHEDULED:
-        raise ValidationError(
-            f"Only a scheduled test can be collected; this one is {test.get_status_display()}."
-        )
-    errors: dict[str, str] = {}
-    if test.notified_at is None:
-        errors["collected_at"] = "The participant has not been called for this test yet."
-    # Times are entered to the minute: the minute of the call itself is not "before" it.
-    elif data.collected_at < test.notified_at.replace(second=0, microsecond=0):
-        errors["collected_at"] = (
-            "The collection time is before the participant was notified "
-            f"({timezone.localtime(test.notified_at, test.program.zone):%b %-d, %H:%M})."
-        )
-    if data.collected_at > now:
-        errors["collected_at"] = "The collection time is in the future."
-    if not data.panel:
-        errors["panel"] = "Choose the substances the specimen is tested for."
-    unknown = _panel_errors(test.program, test.scheduled_for, data.panel)
-    if unknown:
-        errors["panel"] = f"Not in the program's panel: {', '.join(unknown)}."
-    if not data.chain_of_custody_id.strip():
-        errors["chain_of_custody_id"] = "Give the chain-of-custody form number."
-    if errors:
-        raise ValidationError(errors)
     with audited_write(actor):
+        lock(test)
+        if test.status != TestStatus.SCHEDULED:
+            raise ValidationError(
+                f"Only a scheduled test can be collected; this one is {test.get_status_display()}."
+            )
+        errors: dict[str, str] = {}
+        if test.notified_at is None:
+            errors["collected_at"] = "The participant has not been called for this test yet."
+        # Times are entered to the minute: the minute of the call itself is not "before" it.
+        elif data.collected_at < test.notified_at.replace(second=0, microsecond=0):
+            errors["collected_at"] = (
+                "The collection time is before the participant was notified "
+                f"({timezone.localtime(test.notified_at, test.program.zone):%b %-d, %H:%M})."
+            )
+        if data.collected_at > now:
+            errors["collected_at"] = "The collection time is in the future."
+        if not data.panel:
+            errors["panel"] = "Choose the substances the specimen is tested for."
+        unknown = _panel_errors(test.program, test.scheduled_for, data.panel)
+        if unknown:
+            errors["panel"] = f"Not in the program's panel: {', '.join(unknown)}."
+        if not data.chain_of_custody_id.strip():
+            errors["chain_of_custody_id"] = "Give the chain-of-custody form number."
+        if errors:
+            raise ValidationError(errors)
         _set_status(
             test,
             TestStatus.PENDING,
@@ -194,13 +196,14 @@ def drug_test_record_refusal(
 ) -> DrugTest:
     now = now or timezone.now()
     _check_may_test(actor, test.participant)
-    if test.status != TestStatus.SCHEDULED:
-        raise ValidationError(
-            f"Only a scheduled test can be refused; this one is {test.get_status_display()}."
-        )
-    if not note.strip():
-        raise ValidationError({"note": "Say what happened."})
     with audited_write(actor):
+        lock(test)
+        if test.status != TestStatus.SCHEDULED:
+            raise ValidationError(
+                f"Only a scheduled test can be refused; this one is {test.get_status_display()}."
+            )
+        if not note.strip():
+            raise ValidationError({"note": "Say what happened."})
         _set_status(test, TestStatus.REFUSED, now, status_note=note.strip())
         return test
 
@@ -247,6 +250,8 @@ def _check_result(test: DrugTest, data: ResultData, now: datetime.datetime) -> N
 def _add_result_version(
     test: DrugTest, data: ResultData, correction_reason: str, actor: User, now: datetime.datetime
 ) -> DrugTestResult:
+    """The next version of the locked test's result: the test's row lock numbers the versions
+    one after another (and `result_version_unique` holds it in the database)."""
     version = (test.results.aggregate(last=Max("version"))["last"] or 0) + 1
     status = result_status(data.measures, has_findings=bool(data.findings))
     measures = data.measures
@@ -285,13 +290,14 @@ def drug_test_record_result(
     findings (compliance.validity)."""
     now = now or timezone.now()
     _check_may_test(actor, test.participant)
-    if test.status != TestStatus.PENDING:
-        raise ValidationError(
-            "A result can only be recorded for a collected specimen waiting for one; "
-            f"this test is {test.get_status_display()}."
-        )
-    _check_result(test, data, now)
     with audited_write(actor):
+        lock(test)
+        if test.status != TestStatus.PENDING:
+            raise ValidationError(
+                "A result can only be recorded for a collected specimen waiting for one; "
+                f"this test is {test.get_status_display()}."
+            )
+        _check_result(test, data, now)
         return _add_result_version(test, data, "", actor, now)
 
 
@@ -300,18 +306,27 @@ def drug_test_correct_result(
     test: DrugTest,
     data: ResultData,
     reason: str,
+    corrects_version: int,
     actor: User,
     now: datetime.datetime | None = None,
 ) -> DrugTestResult:
-    """A corrected or confirmed result: a new version; the earlier ones are kept unchanged."""
+    """A corrected or confirmed result: a new version; the earlier ones are kept unchanged.
+    `corrects_version` is the version the user saw: if another was recorded since (or the
+    same form was sent twice), the correction is refused, not stacked on top of it."""
     now = now or timezone.now()
     _check_may_test(actor, test.participant)
-    if test.current_result_id is None:
-        raise ValidationError("This test has no result to correct yet.")
-    if not reason.strip():
-        raise ValidationError({"reason": "Say why the result is corrected."})
-    _check_result(test, data, now)
     with audited_write(actor):
+        lock(test)
+        if test.current_result is None:
+            raise ValidationError("This test has no result to correct yet.")
+        if test.current_result.version != corrects_version:
+            raise ValidationError(
+                f"Result version {test.current_result.version} was recorded after you opened "
+                f"version {corrects_version}; look at it before correcting it."
+            )
+        if not reason.strip():
+            raise ValidationError({"reason": "Say why the result is corrected."})
+        _check_result(test, data, now)
         return _add_result_version(test, data, reason.strip(), actor, now)
 
 
@@ -322,11 +337,12 @@ def drug_test_request_confirmation(
     (GC/MS or LC/MS); its answer is recorded as a corrected result marked as confirmation."""
     now = now or timezone.now()
     _check_may_test(actor, test.participant)
-    if test.status != TestStatus.POSITIVE:
-        raise ValidationError("Only a positive result can be sent for confirmation.")
-    if test.confirmation_requested_at is not None:
-        raise ValidationError("Confirmation was already requested for this test.")
     with audited_write(actor):
+        lock(test)
+        if test.status != TestStatus.POSITIVE:
+            raise ValidationError("Only a positive result can be sent for confirmation.")
+        if test.confirmation_requested_at is not None:
+            raise ValidationError("Confirmation was already requested for this test.")
         test.confirmation_requested_at = now
         test.save(update_fields=["confirmation_requested_at"])
         return test
@@ -446,11 +462,12 @@ def blackout_end(
 ) -> BlackoutPeriod:
     """Closes an open-ended blackout (e.g. release from custody)."""
     _check_may_test(actor, blackout.participant)
-    if blackout.ends_on is not None:
-        raise ValidationError("This blackout already has an end date.")
-    if ends_on < blackout.starts_on:
-        raise ValidationError({"ends_on": "The blackout ends before it starts."})
     with audited_write(actor):
+        lock(blackout)
+        if blackout.ends_on is not None:
+            raise ValidationError("This blackout already has an end date.")
+        if ends_on < blackout.starts_on:
+            raise ValidationError({"ends_on": "The blackout ends before it starts."})
         blackout.ends_on = ends_on
         blackout.save(update_fields=["ends_on"])
         return blackout

@@ -209,8 +209,8 @@ def test_collect(request, pk: int):
     return render(request, "compliance/test_collect.html", {"test": test, "form": form})
 
 
-def _result_page(request, test, form_class, record, heading: str):
-    form = form_class(request.POST or None, initial={"resulted_at": timezone.now()})
+def _result_page(request, test, form_class, record, heading: str, **initial):
+    form = form_class(request.POST or None, initial={"resulted_at": timezone.now(), **initial})
     findings = findings_formset(request.POST or None, test.panel)
     if request.method == "POST" and form.is_valid() and findings.is_valid():
         with form_errors_from(form):
@@ -246,9 +246,14 @@ def test_correct(request, pk: int):
         test,
         CorrectionForm,
         lambda form, data: services.drug_test_correct_result(
-            test=test, data=data, reason=form.cleaned_data["reason"], actor=request.user
+            test=test,
+            data=data,
+            reason=form.cleaned_data["reason"],
+            corrects_version=form.cleaned_data["corrects_version"],
+            actor=request.user,
         ),
         "Correct the result",
+        corrects_version=test.current_result.version if test.current_result else 0,
     )
 
 

@@ -199,12 +199,18 @@ def test_a_correction_keeps_the_previous_version(collected, casemanager):
     )
     with pytest.raises(ValidationError, match="Say why"):
         services.drug_test_correct_result(
-            test=collected, data=result(), reason="", actor=casemanager, now=LATER
+            test=collected,
+            data=result(),
+            reason="",
+            corrects_version=1,
+            actor=casemanager,
+            now=LATER,
         )
     corrected = services.drug_test_correct_result(
         test=collected,
         data=result(),
         reason="Lab reported the wrong specimen",
+        corrects_version=1,
         actor=casemanager,
         now=LATER,
     )
@@ -322,6 +328,7 @@ def test_expected_medication_positives_never_count(collected, participant, casem
         test=collected,
         data=result(Substance.BUPRENORPHINE, Substance.COCAINE),
         reason="Full report arrived",
+        corrects_version=1,
         actor=casemanager,
         now=LATER,
     )

@@ -113,9 +113,8 @@ def test_the_provider_sees_results_only_during_an_active_episode(
     assert client.get(url).status_code == 404
 
 
-def test_a_result_with_a_substance_outside_the_panel_is_refused_and_nothing_saved(
-    client, casemanager, participant
-):
+def collected_test(participant, casemanager):
+    """A test collected ten minutes ago, for cocaine."""
     test = services.drug_test_order(
         participant=participant,
         scheduled_for=timezone.localdate(),
@@ -136,18 +135,28 @@ def test_a_result_with_a_substance_outside_the_panel_is_refused_and_nothing_save
         ),
         actor=casemanager,
     )
-    client.force_login(casemanager)
-    url = reverse("compliance:test_result", args=[test.pk])
-    form = {
+    return test
+
+
+def result_form(**fields) -> dict[str, str]:
+    return {
         "resulted_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
         "finding-TOTAL_FORMS": "3",
         "finding-INITIAL_FORMS": "0",
-        "finding-0-substance": Substance.CANNABINOIDS,
-        "finding-0-level": "80",
         "finding-0-unit": "ng/mL",
         "finding-1-unit": "ng/mL",
         "finding-2-unit": "ng/mL",
+        **fields,
     }
+
+
+def test_a_result_with_a_substance_outside_the_panel_is_refused_and_nothing_saved(
+    client, casemanager, participant
+):
+    test = collected_test(participant, casemanager)
+    client.force_login(casemanager)
+    url = reverse("compliance:test_result", args=[test.pk])
+    form = result_form(**{"finding-0-substance": Substance.CANNABINOIDS, "finding-0-level": "80"})
 
     refused = client.post(url, form)
     assert refused.status_code == 200
@@ -159,6 +168,27 @@ def test_a_result_with_a_substance_outside_the_panel_is_refused_and_nothing_save
     assert saved.status_code == 302, saved.content.decode()
     test.refresh_from_db()
     assert test.status == TestStatus.POSITIVE
+
+
+def test_a_correction_sent_twice_is_recorded_once_and_the_form_says_why(
+    client, casemanager, participant
+):
+    test = collected_test(participant, casemanager)
+    client.force_login(casemanager)
+    client.post(
+        reverse("compliance:test_result", args=[test.pk]),
+        result_form(**{"finding-0-substance": Substance.COCAINE, "finding-0-level": "80"}),
+    )
+    url = reverse("compliance:test_correct", args=[test.pk])
+    assert 'name="corrects_version" value="1"' in client.get(url).content.decode()
+    correction = result_form(corrects_version="1", reason="The lab sent the wrong specimen")
+
+    assert client.post(url, correction).status_code == 302
+    again = client.post(url, correction)
+
+    assert again.status_code == 200
+    assert "version 2 was recorded after you opened version 1" in again.content.decode()
+    assert list(test.results.values_list("version", flat=True)) == [2, 1]
 
 
 def test_collection_before_notification_is_shown_on_the_form(client, casemanager, participant):

@@ -1,0 +1,226 @@
+"""A double submit writes once (docs/decisions/0011-guarded-writes.md).
+
+Each case sends the same write twice at the same time, as two requests would: two threads, each
+with its own database connection and its own copy of the row, loaded before either write began
+(as each view loads it). The first pauses inside its transaction right after taking its guard;
+the second starts, and once PostgreSQL reports it waiting for the first's lock, the first
+commits. The second must then be refused with a clear message, and the row changed once.
+No sleeps: the pause is an Event, the wait is the row lock itself."""
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection, connections
+
+from compliance import services as compliance_services
+from compliance.models import DrugTest
+from drugcourt.models import Substance
+from tests.compliance.test_services import LATER, NOW, TODAY, collection, result
+from tests.factories import settings_since_2020
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+# Generous: only reached when a write never takes or never waits for a lock.
+DEADLINE_SECONDS = 20
+
+
+@dataclass
+class Outcome:
+    value: Any = None
+    error: BaseException | None = None
+    backend_pid: int | None = None
+
+
+def _pause_after_guard(guarded: threading.Event, release: threading.Event) -> Callable:
+    """An execute wrapper that holds the transaction open right after its first row lock
+    (SELECT ... FOR UPDATE, or a conditional UPDATE) until `release` is set."""
+
+    def wrapper(execute, sql, params, many, context):
+        outcome = execute(sql, params, many, context)
+        if not guarded.is_set() and ("FOR UPDATE" in sql or sql.startswith("UPDATE")):
+            guarded.set()
+            if not release.wait(DEADLINE_SECONDS):
+                raise TimeoutError("the test never released the first write")
+        return outcome
+
+    return wrapper
+
+
+def _run(call: Callable[[], Any], outcome: Outcome, *, wrapper=None, ready=None) -> None:
+    try:
+        connection.ensure_connection()
+        outcome.backend_pid = connection.connection.get_backend_pid()
+        if ready is not None:
+            ready.set()
+        if wrapper is None:
+            outcome.value = call()
+        else:
+            with connection.execute_wrapper(wrapper):
+                outcome.value = call()
+    except BaseException as error:  # the main thread asserts on it
+        outcome.error = error
+    finally:
+        connection.close()
+
+
+def _blocked_by(waiting_pid: int, holder_pid: int) -> bool:
+    with connections["default"].cursor() as cursor:
+        cursor.execute("SELECT %s = ANY(pg_blocking_pids(%s))", [holder_pid, waiting_pid])
+        return cursor.fetchone()[0]
+
+
+def submit_twice(first: Callable[[], Any], second: Callable[[], Any]) -> tuple[Outcome, Outcome]:
+    """Runs `first` until it holds its guard, then `second` until PostgreSQL says it waits for
+    the first's lock, then lets both finish and returns their outcomes."""
+    guarded, release, second_ready, second_done = (threading.Event() for _ in range(4))
+    one, two = Outcome(), Outcome()
+
+    def run_second():
+        _run(second, two, ready=second_ready)
+        second_done.set()
+
+    def run_first():
+        _run(first, one, wrapper=_pause_after_guard(guarded, release))
+        guarded.set()  # also when it finished without ever pausing
+
+    first_thread = threading.Thread(target=run_first)
+    second_thread = threading.Thread(target=run_second)
+    waited = False
+    first_thread.start()
+    try:
+        guarded.wait(DEADLINE_SECONDS)
+        assert first_thread.is_alive(), f"the first write took no row lock ({one})"
+        second_thread.start()
+        assert second_ready.wait(DEADLINE_SECONDS)
+        deadline = time.monotonic() + DEADLINE_SECONDS
+        while time.monotonic() < deadline and not second_done.is_set():
+            if _blocked_by(two.backend_pid, one.backend_pid):
+                waited = True
+                break
+            second_done.wait(0.005)  # wakes at once when the second write finished
+    finally:
+        release.set()
+        first_thread.join(DEADLINE_SECONDS)
+        if second_thread.is_alive():
+            second_thread.join(DEADLINE_SECONDS)
+    assert not first_thread.is_alive()
+    assert not second_thread.is_alive()
+    assert waited, f"the second write never waited for the first's lock ({two})"
+    return one, two
+
+
+def _updates(row) -> int:
+    """How often the row was changed, from its history."""
+    history = type(row).pgh_event_model.objects
+    return history.filter(pgh_obj_id=row.pk, pgh_label="update").count()
+
+
+@dataclass
+class Case:
+    """`make(world)` builds the row and returns (load, write): `load()` reads the row as a view
+    would, `write(row)` calls the service on that copy."""
+
+    make: Callable[[dict], tuple[Callable[[], Any], Callable[[Any], Any]]]
+    refusal: str
+
+
+def _test(world, *, collected=False, resulted=None):
+    test = compliance_services.drug_test_order(
+        participant=world["participant"],
+        scheduled_for=TODAY,
+        specimen_type="urine",
+        reason="Appeared impaired",
+        actor=world["casemanager"],
+        now=NOW,
+    )
+    actor = world["casemanager"]
+    if collected:
+        compliance_services.drug_test_record_collection(
+            test=test, data=collection(), actor=actor, now=LATER
+        )
+    if resulted is not None:
+        compliance_services.drug_test_record_result(
+            test=test, data=resulted, actor=actor, now=LATER
+        )
+    return lambda: DrugTest.objects.get(pk=test.pk)
+
+
+def collection_case(world):
+    load = _test(world)
+    return load, lambda test: compliance_services.drug_test_record_collection(
+        test=test, data=collection(), actor=world["casemanager"], now=LATER
+    )
+
+
+def refusal_case(world):
+    load = _test(world)
+    return load, lambda test: compliance_services.drug_test_record_refusal(
+        test=test, note="Walked out", actor=world["casemanager"], now=LATER
+    )
+
+
+def result_case(world):
+    load = _test(world, collected=True)
+    return load, lambda test: compliance_services.drug_test_record_result(
+        test=test, data=result(), actor=world["casemanager"], now=LATER
+    )
+
+
+def correction_case(world):
+    load = _test(world, collected=True, resulted=result(Substance.COCAINE))
+    return load, lambda test: compliance_services.drug_test_correct_result(
+        test=test,
+        data=result(),
+        reason="Wrong specimen",
+        corrects_version=1,
+        actor=world["casemanager"],
+        now=LATER,
+    )
+
+
+def confirmation_case(world):
+    load = _test(world, collected=True, resulted=result(Substance.COCAINE))
+    return load, lambda test: compliance_services.drug_test_request_confirmation(
+        test=test, actor=world["casemanager"], now=LATER
+    )
+
+
+CASES = {
+    "drug test collection": Case(collection_case, "Only a scheduled test can be collected"),
+    "drug test refusal": Case(refusal_case, "Only a scheduled test can be refused"),
+    "drug test result": Case(result_case, "only be recorded for a collected specimen"),
+    "drug test correction": Case(correction_case, "version 2 was recorded after you opened"),
+    "confirmation request": Case(confirmation_case, "Confirmation was already requested"),
+}
+
+
+@pytest.fixture
+def world(program, participant, casemanager):
+    settings_since_2020(program)
+    return {"program": program, "participant": participant, "casemanager": casemanager}
+
+
+def test_a_double_submit_writes_once_and_tells_the_second_why(world):
+    # One test for every case: each transactional test costs a flush of the whole database.
+    observed, expected = {}, {}
+    for name, case in CASES.items():
+        load, write = case.make(world)
+        copies = load(), load()  # both requests loaded the row before either wrote
+        updates_before = _updates(copies[0])
+
+        one, two = submit_twice(partial(write, copies[0]), partial(write, copies[1]))
+
+        refusal = " ".join(two.error.messages) if isinstance(two.error, ValidationError) else ""
+        observed[name] = {
+            "first": one.error or "written",
+            "second": two.error if case.refusal not in refusal else "refused",
+            "changes": _updates(load()) - updates_before,
+        }
+        expected[name] = {"first": "written", "second": "refused", "changes": 1}
+    assert observed == expected
