@@ -461,11 +461,21 @@ def alert_raise(
     return Alert.objects.get(pk=row[0]) if row else None
 
 
-# The columns a set of alert rows has, in order (alerts_raise_from_sql).
+# The columns a set of alert rows has, in order (alerts_statement).
 ALERT_ROW_COLUMNS = ("participant_id", "source_key", "message", "assigned_to_id")
 
 
-def alerts_raise_from_query(
+@dataclass(frozen=True)
+class AlertStatement:
+    """One set-based statement raising many alerts (built by alerts_statement), which
+    alerts_raise runs and tests and the bench EXPLAIN."""
+
+    kind: str
+    sql: str
+    params: list[Any]
+
+
+def alerts_statement(
     *,
     kind: str,
     data_class: access.DataClass,
@@ -473,52 +483,35 @@ def alerts_raise_from_query(
     rows: QuerySet,
     with_sql: str = "",
     with_params: Sequence[Any] = (),
-) -> int:
-    """Raises many alerts in one statement: `rows` is a queryset whose `.values()` are exactly
-    participant_id, source_key, message and assigned_to_id (it may name the CTEs of `with_sql`,
-    see alerts_raise_from_sql). Returns how many alerts are new."""
+) -> AlertStatement:
+    """`INSERT INTO clients_alert ... SELECT ... ON CONFLICT (participant, kind, source_key) DO
+    NOTHING` of `rows`, a queryset whose `.values()` are exactly participant_id, source_key,
+    message and assigned_to_id. `with_sql` ("WITH [RECURSIVE] ...", with `with_params`) goes at
+    the top of the statement, where PostgreSQL allows data-modifying CTEs, so a sweep can change
+    its rows (`WITH marked AS (UPDATE ... RETURNING ...)`) and alert on them in the same
+    statement; `rows` may name its CTEs. An event already raised is skipped, so running a
+    sweep twice raises nothing twice."""
     rows_sql, params = rows.order_by().values(*ALERT_ROW_COLUMNS).query.sql_with_params()
-    return alerts_raise_from_sql(
-        kind=kind,
-        data_class=data_class,
-        severity=severity,
-        rows_sql=rows_sql,
-        params=params,
-        with_sql=with_sql,
-        with_params=with_params,
+    sql = f"""
+        {with_sql}
+        INSERT INTO clients_alert
+            (participant_id, kind, source_key, data_class, severity, message, state,
+             assigned_to_id, resolution_note, created_at, updated_at)
+        SELECT q.participant_id, %s, q.source_key, %s, %s, q.message, 'open',
+               q.assigned_to_id::bigint, '', now(), now()
+        FROM ({rows_sql}) AS q
+        ON CONFLICT (participant_id, kind, source_key) DO NOTHING
+        """  # noqa: S608  (callers compose the SQL from the ORM and constants, with parameters)
+    return AlertStatement(
+        kind=kind, sql=sql, params=[*with_params, kind, data_class, severity, *params]
     )
 
 
-def alerts_raise_from_sql(
-    *,
-    kind: str,
-    data_class: access.DataClass,
-    severity: str,
-    rows_sql: str,
-    params: Sequence[Any],
-    with_sql: str = "",
-    with_params: Sequence[Any] = (),
-) -> int:
-    """Raises many alerts in one statement: `rows_sql` is a SELECT of ALERT_ROW_COLUMNS, with
-    `params`. `with_sql` ("WITH [RECURSIVE] ...", with `with_params`) goes at the top of the
-    statement, where PostgreSQL allows data-modifying CTEs, so a sweep can change its rows
-    (`WITH marked AS (UPDATE ... RETURNING ...)`) and alert on them in the same statement. An
-    event already raised is skipped (ON CONFLICT DO NOTHING), so running a sweep twice raises
-    nothing twice. Returns how many alerts are new."""
-    with audited_task(f"alerts:{kind}"), connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            {with_sql}
-            INSERT INTO clients_alert
-                (participant_id, kind, source_key, data_class, severity, message, state,
-                 assigned_to_id, resolution_note, created_at, updated_at)
-            SELECT q.participant_id, %s, q.source_key, %s, %s, q.message, 'open',
-                   q.assigned_to_id::bigint, '', now(), now()
-            FROM ({rows_sql}) AS q
-            ON CONFLICT (participant_id, kind, source_key) DO NOTHING
-            """,  # noqa: S608  (callers compose the SQL from the ORM and constants, with parameters)
-            [*with_params, kind, data_class, severity, *params],
-        )
+def alerts_raise(*, statement: AlertStatement) -> int:
+    """Runs an alerts_statement in a history context named after its kind. Returns how many
+    alerts are new."""
+    with audited_task(f"alerts:{statement.kind}"), connection.cursor() as cursor:
+        cursor.execute(statement.sql, statement.params)
         return cursor.rowcount
 
 

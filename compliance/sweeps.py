@@ -1,5 +1,5 @@
 """Monitoring sweeps, run by Celery beat (compliance.tasks). Each is one set-based statement that
-raises its alerts through clients.services.alerts_raise_from_query (INSERT ... SELECT ... ON
+raises its alerts through clients.services.alerts_statement (INSERT ... SELECT ... ON
 CONFLICT (participant, kind, source_key) DO NOTHING), so running one twice raises nothing twice
 (docs/decisions/0005). Each reads its rows through the partial index of its predicate, skips
 people whose current enrollment is closed, and assigns the alert to the participant's case
@@ -12,7 +12,7 @@ logged; they never abort the run.
 import datetime
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import (
     BigIntegerField,
@@ -34,6 +34,7 @@ from django.db.models import (
 )
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, Coalesce, Concat, Greatest, Replace
+from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 
 from clients.access import DataClass
@@ -47,7 +48,7 @@ from clients.models import (
     Enrollment,
 )
 from clients.selectors import current_case_manager
-from clients.services import alerts_raise_from_query
+from clients.services import AlertStatement, alerts_raise, alerts_statement
 from treatment_plans.selectors import in_program_now, program_setting
 
 from .models import NONCOMPLIANT_STATUSES, DrugTest, TestStatus
@@ -107,23 +108,16 @@ def _appointment_kind_label() -> Case:
 # Drug tests
 
 
-def drug_tests_missed_sweep(*, now: datetime.datetime | None = None) -> SweepOutcome:
-    """Scheduled tests whose collection window has closed (collect_by < now) become missed and
-    each raises "test_missed", all in one statement: a data-modifying CTE marks them and the
-    alert insert reads what it marked. Tests inside a blackout were already excused by
-    blackout_record, so they are never scheduled here.
-
-    Every test marked raises its own alert (test:<pk> names a change that happens once), so the
-    count of new alerts is also the count of tests marked. Left alone and counted as skipped:
-    tests never published (past their day with no notification, hence no window to judge) and
-    overdue tests of people who have left the program (leaving should excuse them)."""
-    now = now or timezone.now()
-    overdue = (
-        in_program_now(DrugTest.objects.filter(status=TestStatus.SCHEDULED, collect_by__lt=now))
-        .values("pk")
-        .order_by()
-    )
-    overdue_sql, overdue_params = overdue.query.sql_with_params()
+def drug_tests_missed_statement(now: datetime.datetime) -> AlertStatement:
+    """The missed-test sweep's one statement (see drug_tests_missed_sweep): `marked` updates
+    the overdue tests by their own predicate, so each row is judged once where it is found,
+    never joined back to another scan of the table (see docs/decisions/0005)."""
+    overdue = in_program_now(
+        DrugTest.objects.filter(status=TestStatus.SCHEDULED, collect_by__lt=now)
+    ).order_by()
+    update = cast(UpdateQuery, overdue.query.chain(UpdateQuery))
+    update.add_update_values({"status": TestStatus.MISSED, "status_changed_at": now})
+    update_sql, update_params = update.get_compiler(overdue.db).as_sql()
     marked = DrugTest.objects.filter(pk__in=RawSQL("SELECT id FROM marked", ())).annotate(
         source_key=Concat(Value("test:"), _text("pk")),
         message=Concat(
@@ -135,22 +129,28 @@ def drug_tests_missed_sweep(*, now: datetime.datetime | None = None) -> SweepOut
         ),
         assigned_to_id=current_case_manager(),
     )
-    # The WHERE repeats the predicate on the updated row itself so that a test collected
-    # while the sweep runs is re-checked after its lock and left alone.
-    marked_sql = f"""
-        WITH marked AS (
-            UPDATE compliance_drugtest SET status = %s, status_changed_at = %s
-            WHERE status = %s AND collect_by < %s AND id IN ({overdue_sql})
-            RETURNING id
-        )"""  # noqa: S608  (the inner SQL is compiled by the ORM, with parameters)
-    raised = alerts_raise_from_query(
+    return alerts_statement(
         kind="test_missed",
         data_class=DataClass.DRUG_TESTS,
         severity=AlertSeverity.WARNING,
         rows=marked,
-        with_sql=marked_sql,
-        with_params=[TestStatus.MISSED, now, TestStatus.SCHEDULED, now, *overdue_params],
+        with_sql=f"WITH marked AS ({update_sql} RETURNING id)",
+        with_params=update_params,
     )
+
+
+def drug_tests_missed_sweep(*, now: datetime.datetime | None = None) -> SweepOutcome:
+    """Scheduled tests whose collection window has closed (collect_by < now) become missed and
+    each raises "test_missed", all in one statement: a data-modifying CTE marks them and the
+    alert insert reads what it marked. Tests inside a blackout were already excused by
+    blackout_record, so they are never scheduled here.
+
+    Every test marked raises its own alert (test:<pk> names a change that happens once), so the
+    count of new alerts is also the count of tests marked. Left alone and counted as skipped:
+    tests never published (past their day with no notification, hence no window to judge) and
+    overdue tests of people who have left the program (leaving should excuse them)."""
+    now = now or timezone.now()
+    raised = alerts_raise(statement=drug_tests_missed_statement(now))
     skipped = _tests_left_scheduled(now)
     if skipped["never_published"] or skipped["left_program"]:
         logger.warning(
@@ -190,10 +190,8 @@ def _tests_left_scheduled(now: datetime.datetime) -> dict[str, int]:
     )
 
 
-def results_overdue_sweep(*, now: datetime.datetime | None = None) -> SweepOutcome:
-    """Specimens collected more than 48 hours ago still waiting for their result raise
-    "result_overdue", one per test."""
-    now = now or timezone.now()
+def results_overdue_statement(now: datetime.datetime) -> AlertStatement:
+    """The result-overdue sweep's one statement (see results_overdue_sweep)."""
     waiting = DrugTest.objects.filter(
         status=TestStatus.PENDING, collected_at__lt=now - RESULT_OVERDUE_AFTER
     )
@@ -208,12 +206,18 @@ def results_overdue_sweep(*, now: datetime.datetime | None = None) -> SweepOutco
         ),
         assigned_to_id=current_case_manager(),
     )
-    raised = alerts_raise_from_query(
+    return alerts_statement(
         kind="result_overdue",
         data_class=DataClass.DRUG_TESTS,
         severity=AlertSeverity.WARNING,
         rows=rows,
     )
+
+
+def results_overdue_sweep(*, now: datetime.datetime | None = None) -> SweepOutcome:
+    """Specimens collected more than 48 hours ago still waiting for their result raise
+    "result_overdue", one per test."""
+    raised = alerts_raise(statement=results_overdue_statement(now or timezone.now()))
     return SweepOutcome(alerts_raised=raised)
 
 
@@ -235,12 +239,8 @@ def _past_appointments(now: datetime.datetime, outcome: str) -> QuerySet[Appoint
     return in_program_now(appointments.annotate(ends_at=ends_at).filter(ends_at__lt=now))
 
 
-def appointments_unrecorded_sweep(*, now: datetime.datetime | None = None) -> SweepOutcome:
-    """Appointments past their end with no outcome raise "attendance_not_recorded", assigned to
-    the staff member the participant met (who must record it), else the case manager. Only
-    appointments that started within APPOINTMENT_LOOKBACK (30 days) are looked at: older ones
-    were alerted by the runs of their own days."""
-    now = now or timezone.now()
+def appointments_unrecorded_statement(now: datetime.datetime) -> AlertStatement:
+    """The unrecorded-attendance sweep's one statement (see appointments_unrecorded_sweep)."""
     rows = _past_appointments(now, outcome="").annotate(
         source_key=Concat(Value("appointment:"), _text("pk")),
         message=Concat(
@@ -252,20 +252,25 @@ def appointments_unrecorded_sweep(*, now: datetime.datetime | None = None) -> Sw
         ),
         assigned_to_id=Coalesce("staff_id", current_case_manager(), output_field=BigIntegerField()),
     )
-    raised = alerts_raise_from_query(
+    return alerts_statement(
         kind="attendance_not_recorded",
         data_class=DataClass.ATTENDANCE,
         severity=AlertSeverity.WARNING,
         rows=rows,
     )
+
+
+def appointments_unrecorded_sweep(*, now: datetime.datetime | None = None) -> SweepOutcome:
+    """Appointments past their end with no outcome raise "attendance_not_recorded", assigned to
+    the staff member the participant met (who must record it), else the case manager. Only
+    appointments that started within APPOINTMENT_LOOKBACK (30 days) are looked at: older ones
+    were alerted by the runs of their own days."""
+    raised = alerts_raise(statement=appointments_unrecorded_statement(now or timezone.now()))
     return SweepOutcome(alerts_raised=raised)
 
 
-def appointments_missed_sweep(*, now: datetime.datetime | None = None) -> SweepOutcome:
-    """Appointments recorded missed raise "missed_appointment", assigned to the case manager
-    (who responds to it), else the staff member. Same 30-day lookback as the unrecorded sweep:
-    an appointment recorded missed more than 30 days after it started raises nothing."""
-    now = now or timezone.now()
+def appointments_missed_statement(now: datetime.datetime) -> AlertStatement:
+    """The missed-appointment sweep's one statement (see appointments_missed_sweep)."""
     rows = _past_appointments(now, outcome=AppointmentOutcome.MISSED).annotate(
         source_key=Concat(Value("appointment:"), _text("pk")),
         message=Concat(
@@ -277,12 +282,19 @@ def appointments_missed_sweep(*, now: datetime.datetime | None = None) -> SweepO
         ),
         assigned_to_id=Coalesce(current_case_manager(), "staff_id", output_field=BigIntegerField()),
     )
-    raised = alerts_raise_from_query(
+    return alerts_statement(
         kind="missed_appointment",
         data_class=DataClass.ATTENDANCE,
         severity=AlertSeverity.WARNING,
         rows=rows,
     )
+
+
+def appointments_missed_sweep(*, now: datetime.datetime | None = None) -> SweepOutcome:
+    """Appointments recorded missed raise "missed_appointment", assigned to the case manager
+    (who responds to it), else the staff member. Same 30-day lookback as the unrecorded sweep:
+    an appointment recorded missed more than 30 days after it started raises nothing."""
+    raised = alerts_raise(statement=appointments_missed_statement(now or timezone.now()))
     return SweepOutcome(alerts_raised=raised)
 
 
@@ -290,7 +302,10 @@ def appointments_missed_sweep(*, now: datetime.datetime | None = None) -> SweepO
 # Repeated non-compliance
 
 # Greedy, non-overlapping windows per participant. `walks` holds each participant's events in
-# date order as arrays indexed by n = 1, 2, ..., with reach[n] = how many of their events fall
+# date order as arrays indexed by n = 1, 2, ..., read by a lateral aggregate once per person in
+# the program (an index scan of drug_test_noncompliant_idx from their `since`): an aggregate
+# cannot be flattened into a join, so no estimate can turn it into a nested loop over pairs of
+# people and events. reach[n] = how many of their events fall
 # before the end of a window anchored at event n. A window anchored at n covers [day, day +
 # window_days) and holds reach[n] - n + 1 events; when that is events_needed or more it alerts
 # and the next anchor is the first event on or after its end (n = reach[n] + 1), otherwise the
@@ -299,12 +314,15 @@ def appointments_missed_sweep(*, now: datetime.datetime | None = None) -> SweepO
 NONCOMPLIANCE_WINDOWS_SQL = """
     WITH RECURSIVE walks AS (
         SELECT people.participant_id, people.events_needed, people.window_days,
-               array_agg(e.id ORDER BY e.scheduled_for, e.id) AS ids,
-               array_agg(e.scheduled_for ORDER BY e.scheduled_for, e.id) AS days
+               person.ids, person.days
         FROM ({people_sql}) AS people
-        JOIN ({events_sql}) AS e
-          ON e.participant_id = people.participant_id AND e.scheduled_for >= people.since
-        GROUP BY people.participant_id, people.events_needed, people.window_days
+        CROSS JOIN LATERAL (
+            SELECT array_agg(e.id ORDER BY e.scheduled_for, e.id) AS ids,
+                   array_agg(e.scheduled_for ORDER BY e.scheduled_for, e.id) AS days
+            FROM ({events_sql}) AS e
+            WHERE e.participant_id = people.participant_id AND e.scheduled_for >= people.since
+        ) AS person
+        WHERE person.ids IS NOT NULL
     ),
     reaches AS (
         SELECT walks.participant_id, walks.events_needed, walks.ids,
@@ -389,15 +407,8 @@ def _noncompliance_events(today: datetime.date) -> QuerySet[DrugTest, dict[str, 
     )
 
 
-def noncompliance_sweep(*, now: datetime.datetime | None = None) -> SweepOutcome:
-    """N or more tests counting as positive within D days (the program's noncompliance_events
-    and noncompliance_days in force, defaults 2 and 14) raise "repeated_noncompliance", keyed
-    by the date of the window's first event. Windows are greedy and do not overlap (see
-    NONCOMPLIANCE_WINDOWS_SQL), so one run of bad results raises one alert and a new alert
-    comes only from an event after that window has ended; the existing alerts are the state
-    (anchors start after the last alerted window). Events are scanned over the last 90 days
-    (NONCOMPLIANCE_LOOKBACK). One statement."""
-    now = now or timezone.now()
+def noncompliance_statement(now: datetime.datetime) -> AlertStatement:
+    """The repeated non-compliance sweep's one statement (see noncompliance_sweep)."""
     today = timezone.localdate(now)
     people_sql, people_params = _noncompliance_people(today).query.sql_with_params()
     events_sql, events_params = _noncompliance_events(today).query.sql_with_params()
@@ -416,7 +427,7 @@ def noncompliance_sweep(*, now: datetime.datetime | None = None) -> SweepOutcome
         ),
         assigned_to_id=current_case_manager(),
     )
-    raised = alerts_raise_from_query(
+    return alerts_statement(
         kind="repeated_noncompliance",
         data_class=DataClass.DRUG_TESTS,
         severity=AlertSeverity.URGENT,
@@ -424,4 +435,15 @@ def noncompliance_sweep(*, now: datetime.datetime | None = None) -> SweepOutcome
         with_sql=NONCOMPLIANCE_WINDOWS_SQL.format(people_sql=people_sql, events_sql=events_sql),
         with_params=[*people_params, *events_params],
     )
+
+
+def noncompliance_sweep(*, now: datetime.datetime | None = None) -> SweepOutcome:
+    """N or more tests counting as positive within D days (the program's noncompliance_events
+    and noncompliance_days in force, defaults 2 and 14) raise "repeated_noncompliance", keyed
+    by the date of the window's first event. Windows are greedy and do not overlap (see
+    NONCOMPLIANCE_WINDOWS_SQL), so one run of bad results raises one alert and a new alert
+    comes only from an event after that window has ended; the existing alerts are the state
+    (anchors start after the last alerted window). Events are scanned over the last 90 days
+    (NONCOMPLIANCE_LOOKBACK). One statement."""
+    raised = alerts_raise(statement=noncompliance_statement(now or timezone.now()))
     return SweepOutcome(alerts_raised=raised)

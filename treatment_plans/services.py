@@ -190,10 +190,10 @@ def episode_discharge(
         return episode
 
 
-def referral_sweep(*, now: datetime.datetime | None = None) -> int:
-    """Raises one alert per open referral not engaged within its program's limit, in one
-    set-based statement; running it again raises nothing twice. Returns the new alerts."""
-    rows = selectors.referrals_not_engaged(now or timezone.now()).annotate(
+def referral_sweep_statement(now: datetime.datetime) -> client_services.AlertStatement:
+    """The referral sweep's one statement: an alert per open referral not engaged within its
+    program's limit (selectors.referrals_not_engaged)."""
+    rows = selectors.referrals_not_engaged(now).annotate(
         source_key=Concat(Value("referral:"), Cast("pk", CharField())),
         message=Concat(
             Value("Referral to "),
@@ -205,12 +205,18 @@ def referral_sweep(*, now: datetime.datetime | None = None) -> int:
         ),
         assigned_to_id=F("sent_by_id"),
     )
-    return client_services.alerts_raise_from_query(
+    return client_services.alerts_statement(
         kind="referral_not_engaged",
         data_class=access.DataClass.PLAN_SUMMARY,
         severity=AlertSeverity.WARNING,
         rows=rows,
     )
+
+
+def referral_sweep(*, now: datetime.datetime | None = None) -> int:
+    """Raises one alert per open referral not engaged within its program's limit, in one
+    set-based statement; running it again raises nothing twice. Returns the new alerts."""
+    return client_services.alerts_raise(statement=referral_sweep_statement(now or timezone.now()))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -413,10 +419,11 @@ def plan_review_record(
         return review
 
 
-def plan_review_sweep(*, today: datetime.date | None = None) -> int:
-    """One alert per plan in force whose review is due within the program's notice or overdue,
-    to the case manager who signed it; a new due date raises a new alert. One statement."""
-    rows = selectors.plans_due_for_review(today or timezone.localdate()).annotate(
+def plan_review_sweep_statement(today: datetime.date) -> client_services.AlertStatement:
+    """The plan review sweep's one statement: an alert per plan in force whose review is due
+    within the program's notice or overdue (selectors.plans_due_for_review), keyed by the due
+    date, to the case manager who signed it."""
+    rows = selectors.plans_due_for_review(today).annotate(
         source_key=Concat(
             Value("plan:"), Cast("pk", CharField()), Value(":"), Cast("review_due_on", CharField())
         ),
@@ -427,12 +434,19 @@ def plan_review_sweep(*, today: datetime.date | None = None) -> int:
         ),
         assigned_to_id=F("signed_by_id"),
     )
-    return client_services.alerts_raise_from_query(
+    return client_services.alerts_statement(
         kind="plan_review_due",
         data_class=access.DataClass.PLAN_SUMMARY,
         severity=AlertSeverity.WARNING,
         rows=rows,
     )
+
+
+def plan_review_sweep(*, today: datetime.date | None = None) -> int:
+    """One alert per plan in force whose review is due within the program's notice or overdue;
+    a new due date raises a new alert. One statement."""
+    statement = plan_review_sweep_statement(today or timezone.localdate())
+    return client_services.alerts_raise(statement=statement)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -283,7 +283,7 @@ def test_alert_raise_raises_an_event_once(participant):
     assert Alert.objects.count() == 1
 
 
-def test_alerts_raise_from_query_is_set_based_and_idempotent(
+def test_alerts_raise_is_set_based_and_idempotent(
     participant, participant2, django_assert_num_queries
 ):
     from django.db.models import CharField, F, IntegerField, Value
@@ -295,13 +295,13 @@ def test_alerts_raise_from_query_is_set_based_and_idempotent(
         assigned_to_id=Value(None, output_field=IntegerField()),
     )
 
-    with django_assert_num_queries(1):
-        first = services.alerts_raise_from_query(
-            kind="check", data_class=DataClass.ENROLLMENT, severity="info", rows=rows
-        )
-    second = services.alerts_raise_from_query(
+    statement = services.alerts_statement(
         kind="check", data_class=DataClass.ENROLLMENT, severity="info", rows=rows
     )
+
+    with django_assert_num_queries(1):
+        first = services.alerts_raise(statement=statement)
+    second = services.alerts_raise(statement=statement)
 
     assert (first, second) == (2, 0)
     assert set(Alert.objects.values_list("participant", flat=True)) == {
