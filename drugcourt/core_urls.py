@@ -25,6 +25,11 @@ urlpatterns = [
         views.staff_send_set_password,
         name="staff_send_set_password",
     ),
+    path(
+        "staff/email-change/<str:token>/",
+        views.staff_email_change_confirm,
+        name="staff_email_change_confirm",
+    ),
     path("organizations/", views.organization_list, name="organization_list"),
     path("organizations/new/", views.organization_create, name="organization_create"),
     path("organizations/<int:pk>/edit/", views.organization_update, name="organization_update"),

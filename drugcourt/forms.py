@@ -59,10 +59,15 @@ class StaffForm(CrispyForm):
         "participants of these programs.",
     )
 
-    def __init__(self, *args, editing: bool = False, **kwargs):
+    def __init__(self, *args, editing: bool = False, own: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         if editing:
             self.fields["username"].disabled = True
+        if own:
+            # An administrator cannot change whom they reach (drugcourt.services.staff_update).
+            for name in ("organization", "roles", "programs"):
+                self.fields[name].disabled = True
+                self.fields[name].help_text = "Another administrator changes this for you."
 
 
 class OrganizationForm(CrispyForm):

@@ -12,7 +12,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from guardian.models import GroupObjectPermissionBase
 
-from .roles import PROGRAM_WIDE_ROLES, OrganizationKind, Role
+from .roles import PROGRAM_WIDE_ROLES, OrganizationKind, Role, reaches_participants
 
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
@@ -35,9 +35,14 @@ class Organization(models.Model):
         return self.name
 
 
+# The staff audit's record of a participant-reaching role granted (drugcourt.services).
+ROLE_GRANTED_EVENT = "role.granted"
+
+
 @pghistory.track(
     pghistory.InsertEvent(),
     pghistory.UpdateEvent(),
+    pghistory.ManualEvent(ROLE_GRANTED_EVENT),
     exclude=["password", "last_login"],
 )
 class User(AbstractUser):
@@ -74,6 +79,10 @@ class User(AbstractUser):
     @property
     def role_labels(self) -> list[str]:
         return [Role(role).label for role in self.roles]
+
+    @property
+    def reaches_participants(self) -> bool:
+        return reaches_participants(self.roles)
 
 
 def validate_time_zone(value: str) -> None:

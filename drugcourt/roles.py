@@ -54,3 +54,13 @@ PROGRAM_ROLES = frozenset(Role) - {Role.ADMINISTRATOR, Role.EVALUATOR}
 # Roles that reach every participant of their programs through program membership (the rest
 # reach participants one by one: team assignments, or a provider's service episodes).
 PROGRAM_WIDE_ROLES = (Role.COORDINATOR, Role.JUDGE, Role.CLERK, Role.PROSECUTOR)
+
+# Roles that reach participant data (clients.access.REACHING_ROLES; a test keeps them equal).
+# Granting one is audited and told to the program's coordinators, a set-password link for an
+# account holding one is only e-mailed, and its e-mail address changes only when confirmed at
+# the old address (docs/decisions/0007-staff-account-safety.md).
+PARTICIPANT_REACHING_ROLES = PROGRAM_ROLES
+
+
+def reaches_participants(roles) -> bool:
+    return any(Role(role) in PARTICIPANT_REACHING_ROLES for role in roles)

@@ -76,6 +76,13 @@ def programs_coordinated_by(user: User) -> QuerySet[Program]:
     return programs_of(user)
 
 
+def coordinators_of(program: Program) -> QuerySet[User]:
+    """The program's active coordinators (members holding the coordinator role)."""
+    return User.objects.filter(
+        is_active=True, roles__contains=[Role.COORDINATOR], memberships__program=program
+    ).order_by("last_name", "first_name")
+
+
 def program_settings_in_force(program: Program, on: datetime.date) -> ProgramSettings | None:
     """The settings version in force on `on` (a program-local date), with its phases."""
     return (

@@ -2,8 +2,11 @@
 
 import datetime
 from dataclasses import dataclass
+from functools import partial
 
-from django.contrib.auth.tokens import default_token_generator
+import pghistory
+from django.conf import settings
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
@@ -13,6 +16,7 @@ from django.utils.http import urlsafe_base64_encode
 
 from .audit import audited_write
 from .models import (
+    ROLE_GRANTED_EVENT,
     NoteFormat,
     Organization,
     Phase,
@@ -22,7 +26,14 @@ from .models import (
     User,
 )
 from .program_groups import access_groups_sync
-from .roles import ROLE_ORGANIZATION_KINDS, OrganizationKind, Role
+from .roles import (
+    PARTICIPANT_REACHING_ROLES,
+    ROLE_ORGANIZATION_KINDS,
+    OrganizationKind,
+    Role,
+    reaches_participants,
+)
+from .tokens import EMAIL_CHANGE_SALT, set_password_token_generator
 
 # ---------------------------------------------------------------------------------------------
 # Organizations and programs
@@ -385,6 +396,7 @@ def staff_create(
         user.set_unusable_password()
         user.save()
         _set_programs(user, programs)
+        _record_grants(user, before=_Reach(roles=frozenset(), programs=frozenset()), actor=actor)
         return user
 
 
@@ -399,6 +411,11 @@ def staff_update(
     programs: list[Program],
     actor: User,
 ) -> User:
+    """Saves the changes to an account. An administrator cannot change their own roles,
+    programs or organization. A new e-mail address of an account that reaches (or will reach)
+    participants waits for confirmation at the old address (staff_confirm_email_change); the
+    rest is saved at once. Granting a participant-reaching role is audited and told to the
+    program's coordinators."""
     with audited_write(actor):
         _check_staff_fields(
             username=user.username,
@@ -410,10 +427,120 @@ def staff_update(
         )
         if Role.ADMINISTRATOR in user.roles and Role.ADMINISTRATOR not in roles:
             _check_not_last_administrator(user, field="roles")
-        user.first_name, user.last_name, user.email = first_name, last_name, email
+        before = _Reach.of(user)
+        if user.pk == actor.pk:
+            _check_not_own_reach(user, organization=organization, roles=roles, programs=programs)
+        email_changes = email.strip().lower() != user.email.strip().lower()
+        confirm_at_old_address = email_changes and (
+            reaches_participants(user.roles) or reaches_participants(roles)
+        )
+        if confirm_at_old_address:
+            _request_email_change(user, new_email=email)
+        elif email_changes:
+            user.email = email
+        user.first_name, user.last_name = first_name, last_name
         user.organization, user.roles = organization, sorted(roles)
         user.save()
         _set_programs(user, programs)
+        _record_grants(user, before=before, actor=actor)
+        return user
+
+
+def _check_not_own_reach(
+    user: User, *, organization: Organization, roles: list[Role], programs: list[Program]
+) -> None:
+    """An administrator cannot give themselves participant data: their roles, programs and
+    organization (a provider's organization decides whose episodes they reach) stay as they
+    are; another administrator changes them, and that is audited and told to coordinators."""
+    unchanged = (
+        set(roles) == set(user.roles)
+        and {program.pk for program in programs} == _Reach.of(user).programs
+        and organization.pk == user.organization_id
+    )
+    if not unchanged:
+        raise ValidationError(
+            "You cannot change your own roles, programs or organization; ask another administrator."
+        )
+
+
+@dataclass(frozen=True)
+class _Reach:
+    """What of an account decides whom it reaches: its roles and program memberships."""
+
+    roles: frozenset[Role]
+    programs: frozenset[int]
+
+    @classmethod
+    def of(cls, user: User) -> "_Reach":
+        return cls(
+            roles=frozenset(Role(role) for role in user.roles),
+            programs=frozenset(user.memberships.values_list("program_id", flat=True)),
+        )
+
+
+def _record_grants(user: User, *, before: _Reach, actor: User | None) -> None:
+    """Audits each program in which the account newly holds a participant-reaching role (a new
+    role, or a new program for the roles it holds) and tells that program's coordinators by
+    e-mail after commit."""
+    from .tasks import staff_role_granted_email_task
+
+    after = _Reach.of(user)
+    reaching = after.roles & PARTICIPANT_REACHING_ROLES
+    new_roles = reaching - before.roles
+    granted_programs = sorted(
+        program_id
+        for program_id in after.programs
+        if reaching and (new_roles or program_id not in before.programs)
+    )
+    if not granted_programs and not new_roles:
+        return
+    with pghistory.context(granted_roles=sorted(reaching), granted_programs=granted_programs):
+        pghistory.create_event(user, label=ROLE_GRANTED_EVENT)
+    actor_pk = actor.pk if actor else None
+    for program_id in granted_programs:
+        transaction.on_commit(
+            partial(
+                staff_role_granted_email_task.delay, user.pk, program_id, sorted(reaching), actor_pk
+            )
+        )
+
+
+def _request_email_change(user: User, *, new_email: str) -> None:
+    """Sends a signed, expiring confirmation link to the account's current address (after
+    commit); the address changes only when that link is used."""
+    from .tasks import staff_email_change_confirmation_task
+
+    if not user.email:
+        raise ValidationError(
+            {"email": "This account has no e-mail address to confirm the change at."}
+        )
+    transaction.on_commit(lambda: staff_email_change_confirmation_task.delay(user.pk, new_email))
+
+
+def staff_email_change_token(*, user: User, new_email: str) -> str:
+    return signing.dumps(
+        {"user": user.pk, "old": user.email, "new": new_email}, salt=EMAIL_CHANGE_SALT
+    )
+
+
+def staff_confirm_email_change(*, token: str) -> User:
+    """Applies an e-mail change confirmed from the old address. The link works once (it names
+    the old address) and expires after PASSWORD_RESET_TIMEOUT."""
+    refusal = ValidationError("This confirmation link is not valid or has expired.")
+    try:
+        change = signing.loads(
+            token, salt=EMAIL_CHANGE_SALT, max_age=settings.PASSWORD_RESET_TIMEOUT
+        )
+    except signing.BadSignature:
+        raise refusal from None
+    user = User.objects.filter(pk=change["user"], is_active=True).first()
+    if user is None or user.email.lower() != change["old"].lower():
+        raise refusal
+    with audited_write(user):
+        if User.objects.filter(email__iexact=change["new"]).exclude(pk=user.pk).exists():
+            raise ValidationError("Another staff account uses this e-mail address by now.")
+        user.email = change["new"]
+        user.save(update_fields=["email"])
         return user
 
 
@@ -438,10 +565,25 @@ def staff_reactivate(*, user: User, actor: User) -> User:
 
 
 def staff_set_password_path(*, user: User) -> str:
-    """The path of a one-time link where `user` sets a password (valid PASSWORD_RESET_TIMEOUT)."""
+    """The path of a one-time link where `user` sets a password (valid PASSWORD_RESET_TIMEOUT).
+    Only e-mailed to the account's address; staff_set_password_link_for_screen says when an
+    administrator may see it."""
     uidb64 = urlsafe_base64_encode(force_bytes(user.pk))
-    token = default_token_generator.make_token(user)
+    token = set_password_token_generator.make_token(user)
     return reverse("password_reset_confirm", kwargs={"uidb64": uidb64, "token": token})
+
+
+def staff_set_password_link_for_screen(*, user: User) -> str:
+    """The set-password path to show an administrator on screen: never for an account that
+    reaches participants (whoever holds the link would sign in as it), only e-mailed."""
+    if user.reaches_participants:
+        raise ValidationError(
+            "This account reaches participant data: its set-password link goes only by e-mail "
+            "to the account's own address."
+        )
+    if not user.is_active:
+        raise ValidationError("This account is deactivated; reactivate it first.")
+    return staff_set_password_path(user=user)
 
 
 def staff_send_set_password_email(*, user: User, actor: User) -> None:

@@ -131,12 +131,20 @@ def staff_update(request, pk: int):
         "roles": member.roles,
         "programs": member.programs.all(),
     }
-    form = StaffForm(request.POST or None, initial=initial, editing=True)
+    form = StaffForm(
+        request.POST or None, initial=initial, editing=True, own=member.pk == request.user.pk
+    )
     if request.method == "POST" and form.is_valid():
         fields = {k: v for k, v in form.cleaned_data.items() if k != "username"}
         with form_errors_from(form):
             services.staff_update(user=member, **fields, actor=request.user)
             messages.success(request, f"Saved the changes to {member}.")
+            if member.email.lower() != fields["email"].lower():
+                messages.info(
+                    request,
+                    f"The new e-mail address takes effect once {member} confirms it from a "
+                    f"link sent to {member.email}.",
+                )
             return redirect("core:staff_detail", pk=member.pk)
     return render(request, "drugcourt/staff_form.html", {"form": form, "member": member})
 
@@ -171,7 +179,11 @@ def staff_reactivate(request, pk: int):
 @role_required(Role.ADMINISTRATOR)
 def staff_set_password_link(request, pk: int):
     member = _staff_member(pk)
-    link = request.build_absolute_uri(services.staff_set_password_path(user=member))
+    link = None
+    try:
+        link = request.build_absolute_uri(services.staff_set_password_link_for_screen(user=member))
+    except ValidationError as refusal:
+        messages.error(request, refusal.messages[0])
     return render(
         request,
         "drugcourt/staff_detail.html",
@@ -190,6 +202,21 @@ def staff_send_set_password(request, pk: int):
     else:
         messages.success(request, f"A set-password link is on its way to {member.email}.")
     return redirect("core:staff_detail", pk=member.pk)
+
+
+def staff_email_change_confirm(request, token: str):
+    """The link e-mailed to an account's old address: confirming applies the new one. Public
+    (the person may not be signed in); the signed token is the whole authority."""
+    error = None
+    if request.method == "POST":
+        try:
+            user = services.staff_confirm_email_change(token=token)
+        except ValidationError as refusal:
+            error = refusal.messages[0]
+        else:
+            messages.success(request, f"Your e-mail address is now {user.email}.")
+            return redirect("home")
+    return render(request, "drugcourt/staff_email_change_confirm.html", {"error": error})
 
 
 @role_required(Role.ADMINISTRATOR)

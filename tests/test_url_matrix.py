@@ -68,6 +68,7 @@ MATRIX = {
     "core:staff_send_set_password": Entry(
         ADMIN_ONLY, args=("casemanager",), method="post", ok_status=302
     ),
+    "core:staff_email_change_confirm": Entry(PUBLIC, args=("not-a-token",)),
     "core:organization_list": Entry(ADMIN_ONLY),
     "core:organization_create": Entry(ADMIN_ONLY),
     "core:organization_update": Entry(ADMIN_ONLY, args=("organization",)),

@@ -260,3 +260,5 @@ LOGGING = {
 }
 
 DEMO_PASSWORD = env("DEMO_PASSWORD", default="drugcourt-demo")
+# `seed_demo` makes accounts with a known password: only development and test settings allow it.
+DEMO_DATA_ALLOWED = False

@@ -17,3 +17,4 @@ CELERY_RESULT_BACKEND = REDIS_BROKER_URL
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+DEMO_DATA_ALLOWED = True

@@ -111,9 +111,10 @@ def test_a_deactivated_persons_session_ends_at_once(client, admin, casemanager):
 
 
 def test_set_password_link_lets_the_person_choose_a_password_and_sign_in(
-    admin_client, client, casemanager
+    admin_client, client, evaluator
 ):
-    response = admin_client.post(reverse("core:staff_set_password_link", args=[casemanager.pk]))
+    # Shown on screen only for accounts that reach no participant (test_staff_self_grant.py).
+    response = admin_client.post(reverse("core:staff_set_password_link", args=[evaluator.pk]))
     link = re.search(r'data-testid="set-password-link">([^<]+)<', response.content.decode())[1]
     admin_client.logout()
 
@@ -124,7 +125,7 @@ def test_set_password_link_lets_the_person_choose_a_password_and_sign_in(
         {"new_password1": password, "new_password2": password},
     )
 
-    signed_in = client.post(reverse("login"), {"username": "casemanager", "password": password})
+    signed_in = client.post(reverse("login"), {"username": "evaluator", "password": password})
     assert signed_in.status_code == 302
     assert signed_in["Location"] == reverse("home")
 
