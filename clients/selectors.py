@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from drugcourt.models import Program, User
 from drugcourt.roles import Role
-from drugcourt.selectors import programs_of
+from drugcourt.selectors import coordinators_of, programs_coordinated_by, programs_of
 
 from . import access, registry
 from .access import DataClass
@@ -173,6 +173,55 @@ def possible_duplicates(
         .values("participant")
     )
     return Participant.objects.filter(same_person | same_identifier)
+
+
+@dataclass(frozen=True)
+class DuplicateElsewhere:
+    """A possible match the user may not be shown: only whom to ask, and whether it is in one
+    of the user's own programs (never which other program, nor who the person is)."""
+
+    in_own_program: bool
+    coordinators: list[str]
+
+
+@dataclass(frozen=True)
+class DuplicateCheck:
+    found: bool
+    shown: list[Participant]
+    elsewhere: list[DuplicateElsewhere]
+
+
+def duplicate_check(
+    user: User,
+    *,
+    legal_first_name: str,
+    legal_last_name: str,
+    date_of_birth: datetime.date | None,
+    identifier_values: list[str],
+) -> DuplicateCheck:
+    """The intake's duplicate check as `user` may see it: who a match is only when it is
+    enrolled in a program the user coordinates; for any other match, the coordinators of its
+    program(s) to ask. A fixed number of queries plus one per program of hidden matches."""
+    matches = possible_duplicates(
+        legal_first_name=legal_first_name,
+        legal_last_name=legal_last_name,
+        date_of_birth=date_of_birth,
+        identifier_values=identifier_values,
+    )
+    coordinated = programs_coordinated_by(user)
+    shown = list(matches.filter(enrollments__program__in=coordinated).distinct().order_by("pk"))
+    hidden = matches.exclude(pk__in=[participant.pk for participant in shown])
+    own_programs = set(user.memberships.values_list("program_id", flat=True))
+    elsewhere = [
+        DuplicateElsewhere(
+            in_own_program=program.pk in own_programs,
+            coordinators=[str(coordinator) for coordinator in coordinators_of(program)],
+        )
+        for program in Program.objects.filter(enrollments__participant__in=hidden)
+        .distinct()
+        .order_by("pk")
+    ]
+    return DuplicateCheck(found=bool(shown) or hidden.exists(), shown=shown, elsewhere=elsewhere)
 
 
 def team_for(participant: Participant) -> QuerySet[CaseAssignment]:

@@ -96,13 +96,14 @@ def intake(request):
         [person_form.is_valid(), enrollment_form.is_valid(), charges.is_valid()]
     )
     if forms_valid:
-        duplicates = selectors.possible_duplicates(
+        duplicates = selectors.duplicate_check(
+            request.user,
             legal_first_name=person_form.cleaned_data["legal_first_name"],
             legal_last_name=person_form.cleaned_data["legal_last_name"],
             date_of_birth=person_form.cleaned_data["date_of_birth"],
             identifier_values=[i.value for i in person_form.identifiers()],
         )
-        if duplicates.exists() and not person_form.cleaned_data["confirm_new_person"]:
+        if duplicates.found and not person_form.cleaned_data["confirm_new_person"]:
             person_form.add_error("confirm_new_person", "A possible duplicate exists; see above.")
         else:
             with form_errors_from(enrollment_form):
@@ -115,9 +116,6 @@ def intake(request):
                 )
                 messages.success(request, f"{participant} is referred.")
                 return redirect("clients:participant_detail", pk=participant.pk)
-    coordinator_sees = forms_valid and access.coordinates(
-        request.user, enrollment_form.cleaned_data["program"]
-    )
     return render(
         request,
         "clients/intake.html",
@@ -125,8 +123,7 @@ def intake(request):
             "form": person_form,
             "enrollment_form": enrollment_form,
             "charges": charges,
-            "has_duplicates": duplicates is not None and duplicates.exists(),
-            "duplicates": duplicates if coordinator_sees else None,
+            "duplicates": duplicates,
         },
     )
 
