@@ -27,6 +27,9 @@ from drugcourt.roles import PROGRAM_WIDE_ROLES, Role
 
 from .models import (
     PARTICIPANT_ROLES,
+    Alert,
+    Appointment,
+    AppointmentKind,
     Enrollment,
     Participant,
     ParticipantGroupObjectPermission,
@@ -112,6 +115,11 @@ ROLE_MAY_CHANGE: dict[Role, frozenset[DataClass]] = {
     Role.EVALUATOR: frozenset(),
 }
 
+# Roles that reach participants through their organization (service episodes). Through them a
+# user sees and changes only their own organization's rows of the treatment record (referrals,
+# episodes, progress reports, the agency's appointments), never another agency's.
+AGENCY_ROLES = frozenset({Role.TREATMENT_PROVIDER})
+
 # Roles that can reach participants at all (the rest never see participant data).
 REACHING_ROLES = frozenset(role for role, classes in ROLE_DATA_CLASSES.items() if classes)
 INTAKE_ROLES = frozenset({Role.COORDINATOR, Role.CASE_MANAGER})
@@ -168,38 +176,138 @@ def participants_visible_to(user: User) -> QuerySet[Participant]:
 def reach_roles(user: User, participant: Participant) -> frozenset[Role]:
     """The roles through which `user` reaches `participant` (one query, cached per request
     on the user object)."""
+    return reach_roles_of(user, [participant.pk])[participant.pk]
+
+
+def reach_roles_of(user: User, participant_ids: Iterable[int]) -> dict[int, frozenset[Role]]:
+    """`reach_roles` for many participants at once (one query for those not cached yet), for
+    the action buttons of a list."""
     cache = user.__dict__.setdefault("_reach_roles", {})
-    if participant.pk not in cache:
-        cache[participant.pk] = _reach_roles_query(user, participant)
-    return cache[participant.pk]
+    wanted = set(participant_ids)
+    if missing := wanted - cache.keys():
+        cache.update(_reach_roles_query(user, missing))
+    return {pk: cache[pk] for pk in wanted}
 
 
-def _reach_roles_query(user: User, participant: Participant) -> frozenset[Role]:
-    if not user.is_authenticated or not user.is_active or not user.roles:
-        return frozenset()
-    codenames = _codenames(user.roles)
-    groups = user.groups.all()
-    direct = ParticipantUserObjectPermission.objects.filter(
-        user=user, content_object=participant, permission__codename__in=codenames
-    ).values_list("permission__codename")
-    through_group = ParticipantGroupObjectPermission.objects.filter(
-        group__in=groups, content_object=participant, permission__codename__in=codenames
-    ).values_list("permission__codename")
-    through_program = ProgramGroupObjectPermission.objects.filter(
-        group__in=groups,
-        content_object__enrollments__participant=participant,
-        permission__codename__in=codenames,
-    ).values_list("permission__codename")
-    found = direct.union(through_group, through_program)
-    return frozenset(Role(codename.removeprefix("reach_as_")) for (codename,) in found)
+def _reach_roles_query(user: User, participant_ids: set[int]) -> dict[int, frozenset[Role]]:
+    found: dict[int, set[Role]] = {pk: set() for pk in participant_ids}
+    if user.is_authenticated and user.is_active and user.roles:
+        codenames = _codenames(user.roles)
+        groups = user.groups.all()
+        direct = ParticipantUserObjectPermission.objects.filter(
+            user=user, content_object__in=participant_ids, permission__codename__in=codenames
+        ).values_list("content_object", "permission__codename")
+        through_group = ParticipantGroupObjectPermission.objects.filter(
+            group__in=groups, content_object__in=participant_ids, permission__codename__in=codenames
+        ).values_list("content_object", "permission__codename")
+        through_program = ProgramGroupObjectPermission.objects.filter(
+            group__in=groups,
+            content_object__enrollments__participant__in=participant_ids,
+            permission__codename__in=codenames,
+        ).values_list("content_object__enrollments__participant", "permission__codename")
+        for pk, codename in direct.union(through_group, through_program):
+            found[pk].add(Role(codename.removeprefix("reach_as_")))
+    return {pk: frozenset(roles) for pk, roles in found.items()}
+
+
+def _granting(roles: Iterable[Role], data_class: DataClass, *, change: bool) -> set[Role]:
+    table = ROLE_MAY_CHANGE if change else ROLE_DATA_CLASSES
+    return {role for role in roles if data_class in table[role]}
 
 
 def can_see(user: User, participant: Participant, data_class: DataClass) -> bool:
-    return any(data_class in ROLE_DATA_CLASSES[role] for role in reach_roles(user, participant))
+    return bool(_granting(reach_roles(user, participant), data_class, change=False))
 
 
 def can_change(user: User, participant: Participant, data_class: DataClass) -> bool:
-    return any(data_class in ROLE_MAY_CHANGE[role] for role in reach_roles(user, participant))
+    return bool(_granting(reach_roles(user, participant), data_class, change=True))
+
+
+def _agency_only(roles: Iterable[Role], data_class: DataClass, *, change: bool) -> bool:
+    granting = _granting(roles, data_class, change=change)
+    return bool(granting) and granting <= AGENCY_ROLES
+
+
+def agency_rows_only(
+    user: User, participant: Participant, data_class: DataClass, *, change: bool = False
+) -> bool:
+    """Whether the user sees (with change=True, changes) `data_class` of the participant only
+    through an agency role: then only the rows of their own organization (`user.organization`)
+    are theirs, and selectors filter the rest out. Someone who also reaches the participant
+    through a role granting that class (a case manager, the court) gets every row."""
+    return _agency_only(reach_roles(user, participant), data_class, change=change)
+
+
+def _may_change_appointment(user: User, roles: frozenset[Role], appointment: Appointment) -> bool:
+    if not _granting(roles, DataClass.ATTENDANCE, change=True):
+        return False
+    if not _agency_only(roles, DataClass.ATTENDANCE, change=True):
+        return True
+    return (
+        appointment.kind == AppointmentKind.TREATMENT
+        and user.organization_id is not None
+        and appointment.organization_id == user.organization_id
+    )
+
+
+def can_change_appointment(user: User, appointment: Appointment) -> bool:
+    """Whether the user may schedule (an unsaved) or record the outcome of this appointment:
+    whoever may change the participant's attendance, but a provider only their own agency's
+    treatment sessions: never court hearings, case manager meetings or another agency's."""
+    roles = reach_roles_of(user, [appointment.participant_id])[appointment.participant_id]
+    return _may_change_appointment(user, roles, appointment)
+
+
+def changeable_appointments(user: User, appointments: Iterable[Appointment]) -> set[int]:
+    """The pks of those appointments whose outcome the user may record (for the buttons)."""
+    appointments = list(appointments)
+    roles = reach_roles_of(user, {appointment.participant_id for appointment in appointments})
+    return {
+        appointment.pk
+        for appointment in appointments
+        if _may_change_appointment(user, roles[appointment.participant_id], appointment)
+    }
+
+
+def schedulable_kinds(user: User, participant: Participant) -> list[AppointmentKind]:
+    """What the user may schedule for the participant: a provider only treatment sessions."""
+    if not can_change(user, participant, DataClass.ATTENDANCE):
+        return []
+    if agency_rows_only(user, participant, DataClass.ATTENDANCE, change=True):
+        return [AppointmentKind.TREATMENT]
+    return list(AppointmentKind)
+
+
+# Alerts about an appointment name it so (compliance.sweeps, the attendance sweeps).
+APPOINTMENT_ALERT_SOURCE = "appointment"
+
+
+def handleable_alerts(user: User, alerts: Iterable[Alert]) -> set[int]:
+    """The pks of those alerts the user may acknowledge or resolve: those whose data class they
+    may change of the participant. A provider only answers alerts about their own agency's
+    appointments: a missed court hearing, a missed drug test or another agency's session is
+    someone else's to answer. At most two queries for a list."""
+    alerts = list(alerts)
+    roles = reach_roles_of(user, {alert.participant_id for alert in alerts})
+    handleable, agency_only = set(), {}
+    for alert in alerts:
+        data_class = DataClass(alert.data_class)
+        if not _granting(roles[alert.participant_id], data_class, change=True):
+            continue
+        if not _agency_only(roles[alert.participant_id], data_class, change=True):
+            handleable.add(alert.pk)
+            continue
+        source, _, source_pk = alert.source_key.partition(":")
+        if source == APPOINTMENT_ALERT_SOURCE and source_pk.isdigit():
+            agency_only[int(source_pk)] = alert
+    if agency_only:
+        for appointment in Appointment.objects.filter(pk__in=agency_only):
+            alert = agency_only[appointment.pk]
+            if appointment.participant_id == alert.participant_id and _may_change_appointment(
+                user, roles[alert.participant_id], appointment
+            ):
+                handleable.add(alert.pk)
+    return handleable
 
 
 def visible_data_classes(user: User, participant: Participant) -> frozenset[DataClass]:

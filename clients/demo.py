@@ -20,7 +20,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from drugcourt.audit import audited_write
-from drugcourt.models import Program, User
+from drugcourt.models import Organization, Program, User
 
 from . import services
 from .models import (
@@ -725,7 +725,13 @@ def seed_demo_daily_record(program: Program, staff: dict[str, User]) -> None:
         with audited_write(manager):
             _seed_contacts(caseload, clock, rng, note_format)
             Appointment.objects.bulk_create(
-                _appointments(caseload, clock, rng, judge=staff["judge"])
+                _appointments(
+                    caseload,
+                    clock,
+                    rng,
+                    judge=staff["judge"],
+                    agency=staff["provider"].organization,
+                )
             )
             LifeDomainRecord.objects.bulk_create(
                 row for case in caseload for row in _life_domains(case, rng)
@@ -922,16 +928,19 @@ def _weekday_from(day: datetime.date) -> datetime.date:
 # Appointments
 
 
-def _appointments(caseload, clock: Clock, rng: random.Random, *, judge: User) -> list[Appointment]:
-    """Weekly case manager meetings, and while active IOP sessions and a hearing every other
-    week. Two participants of each case manager meet them on today's weekday."""
+def _appointments(
+    caseload, clock: Clock, rng: random.Random, *, judge: User, agency: Organization
+) -> list[Appointment]:
+    """Weekly case manager meetings, and while active IOP sessions at the agency (its service:
+    its providers record them) and a hearing every other week. Two participants of each case
+    manager meet them on today's weekday."""
     meeting_today = [case for case in caseload if case.status == EnrollmentStatus.ACTIVE][:2]
     rows = []
     for case in caseload:
         weekday = clock.today.weekday() if case in meeting_today else rng.randrange(5)
         rows += _meetings(case, weekday, clock, rng)
         if case.entry is not None:
-            rows += _treatment_and_court(case, clock, rng, judge=judge)
+            rows += _treatment_and_court(case, clock, rng, judge=judge, agency=agency)
     return rows
 
 
@@ -957,7 +966,9 @@ def _meetings(case: DemoCase, weekday: int, clock: Clock, rng: random.Random):
         )
 
 
-def _treatment_and_court(case: DemoCase, clock: Clock, rng: random.Random, *, judge: User):
+def _treatment_and_court(
+    case: DemoCase, clock: Clock, rng: random.Random, *, judge: User, agency: Organization
+):
     first = max(case.start, case.entry)
     last = case.absconded or _last_scheduled(case, clock)
     for weekday in rng.choice(TREATMENT_WEEKDAYS):
@@ -969,8 +980,9 @@ def _treatment_and_court(case: DemoCase, clock: Clock, rng: random.Random, *, ju
                 kind=AppointmentKind.TREATMENT,
                 scheduled_at=clock.at(day, 18),
                 duration_minutes=180,
-                location="Harbor Light Recovery Services",
+                location=agency.name,
                 with_whom="IOP group",
+                organization=agency,
             )
     first_hearing = first + datetime.timedelta(weeks=rng.randint(0, 1))
     for day in _every_week(first_hearing, last, COURT_WEEKDAY, weeks=2):

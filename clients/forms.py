@@ -352,9 +352,10 @@ class AppointmentForm(CrispyForm):
         queryset=User.objects.none(), required=False, label="Staff member (for their calendar)"
     )
 
-    def __init__(self, *args, team, **kwargs):
+    def __init__(self, *args, team, kinds, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["staff"].queryset = team
+        self.fields["kind"].choices = [(kind.value, kind.label) for kind in kinds]
 
 
 class OutcomeForm(CrispyForm):

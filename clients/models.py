@@ -9,7 +9,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from drugcourt.models import NoteFormat, Program
+from drugcourt.models import NoteFormat, Organization, Program
 from drugcourt.roles import Role
 
 # Roles that reach participants one by one, through rows on Participant.
@@ -626,6 +626,16 @@ class Appointment(models.Model):
         blank=True,
         related_name="appointments",
         help_text="The staff member the participant meets, for their calendar.",
+    )
+    # Whose service it is: the treatment agency that scheduled it (a provider, or a referral's
+    # intake). Empty for what belongs to no agency: court hearings, case manager meetings.
+    # Providers change only their own agency's treatment appointments (clients.access).
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="appointments",
     )
     outcome = models.CharField(max_length=12, choices=AppointmentOutcome.choices, blank=True)
     outcome_reason = models.CharField(max_length=300, blank=True)

@@ -335,6 +335,15 @@ def appointments_visible(user: User, participant: Participant) -> QuerySet[Appoi
     return Appointment.objects.filter(participant=participant)
 
 
+def appointment_to_change(user: User, participant: Participant, pk: int) -> Appointment | None:
+    """An appointment of the participant whose outcome the user may record (None for one they
+    may not: a provider asking for a court hearing gets the answer of a missing one)."""
+    appointment = appointments_visible(user, participant).filter(pk=pk).first()
+    if appointment is None or not access.can_change_appointment(user, appointment):
+        return None
+    return appointment
+
+
 TIMELINE_KINDS = ("contact", "addendum", "appointment", "incident")
 
 

@@ -14,7 +14,7 @@ from django.db.models import QuerySet, Subquery
 from django.utils import timezone
 
 from drugcourt.audit import audited_task, audited_write
-from drugcourt.models import NoteFormat, Program, ProgramSettings, User
+from drugcourt.models import NoteFormat, Organization, Program, ProgramSettings, User
 from drugcourt.roles import ROLE_ORGANIZATION_KINDS, Role
 from drugcourt.services import program_today
 
@@ -768,22 +768,32 @@ def appointment_schedule(
     location: str = "",
     with_whom: str = "",
     staff: User | None = None,
+    organization: Organization | None = None,
 ) -> Appointment:
-    if not access.can_change(actor, participant, access.DataClass.ATTENDANCE):
-        raise ValidationError("You may not schedule appointments for this participant.")
+    """Schedules an appointment; `organization` is the treatment agency whose service it is. A
+    provider schedules only their own agency's treatment sessions (that is the default)."""
+    if organization is None and access.agency_rows_only(
+        actor, participant, access.DataClass.ATTENDANCE, change=True
+    ):
+        organization = actor.organization
+    appointment = Appointment(
+        participant=participant,
+        kind=kind,
+        scheduled_at=scheduled_at,
+        duration_minutes=duration_minutes,
+        location=location,
+        with_whom=with_whom,
+        staff=staff,
+        organization=organization,
+        created_by=actor,
+    )
+    if not access.can_change_appointment(actor, appointment):
+        raise ValidationError("You may not schedule this appointment for this participant.")
     if not 0 < duration_minutes <= MAX_CONTACT_MINUTES:
         raise ValidationError({"duration_minutes": "Give a duration between 1 and 1440 minutes."})
     with audited_write(actor):
-        return Appointment.objects.create(
-            participant=participant,
-            kind=kind,
-            scheduled_at=scheduled_at,
-            duration_minutes=duration_minutes,
-            location=location,
-            with_whom=with_whom,
-            staff=staff,
-            created_by=actor,
-        )
+        appointment.save()
+        return appointment
 
 
 def appointment_record_outcome(
@@ -797,8 +807,8 @@ def appointment_record_outcome(
     """Records what happened. One outcome per appointment; attendance only once it has begun
     (staff may cancel ahead of time); an excused absence needs its reason."""
     now = now or timezone.now()
-    if not access.can_change(actor, appointment.participant, access.DataClass.ATTENDANCE):
-        raise ValidationError("You may not record attendance for this participant.")
+    if not access.can_change_appointment(actor, appointment):
+        raise ValidationError("You may not record the outcome of this appointment.")
     if appointment.outcome:
         raise ValidationError(
             f"This appointment already has an outcome ({appointment.get_outcome_display()})."

@@ -43,7 +43,6 @@ from .forms import (
 from .models import (
     Alert,
     AlertState,
-    Appointment,
     CaseAssignment,
     Document,
     Enrollment,
@@ -301,12 +300,15 @@ def participant_history(request, pk: int):
 @role_required(*REACHING_ROLES)
 def alert_list(request):
     state = request.GET.get("state", AlertState.OPEN)
-    alerts = selectors.alerts_for(request.user, state=state)
+    page = Paginator(selectors.alerts_for(request.user, state=state), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     return render(
         request,
         "clients/alert_list.html",
         {
-            "page": Paginator(alerts, PAGE_SIZE).get_page(request.GET.get("page")),
+            "page": page,
+            "handleable": access.handleable_alerts(request.user, page),
             "state": state,
             "state_choices": AlertState.choices,
         },
@@ -316,7 +318,7 @@ def alert_list(request):
 def _alert_to_handle(user, pk: int) -> Alert:
     """An alert the user sees and may act on (change its data class); 404 otherwise."""
     alert = selectors.alerts_for(user, state=None).filter(pk=pk).first()
-    if alert is None or not access.can_change(user, alert.participant, alert.data_class):
+    if alert is None or alert.pk not in access.handleable_alerts(user, [alert]):
         raise Http404("No such alert.")
     return alert
 
@@ -549,7 +551,11 @@ def _participant_for_attendance(user, pk: int):
 @login_required
 def appointment_new(request, pk: int):
     participant = _participant_for_attendance(request.user, pk)
-    form = AppointmentForm(request.POST or None, team=selectors.team_members(participant))
+    form = AppointmentForm(
+        request.POST or None,
+        team=selectors.team_members(participant),
+        kinds=access.schedulable_kinds(request.user, participant),
+    )
     if request.method == "POST" and form.is_valid():
         with form_errors_from(form):
             services.appointment_schedule(
@@ -566,7 +572,9 @@ def appointment_new(request, pk: int):
 @login_required
 def appointment_outcome(request, pk: int, appointment_pk: int):
     participant = _participant_for_attendance(request.user, pk)
-    appointment = get_object_or_404(Appointment, pk=appointment_pk, participant=participant)
+    appointment = selectors.appointment_to_change(request.user, participant, appointment_pk)
+    if appointment is None:
+        raise Http404("No such appointment.")
     form = OutcomeForm(request.POST)
     try:
         if not form.is_valid():
@@ -588,19 +596,18 @@ def appointment_outcome(request, pk: int, appointment_pk: int):
 def participant_calendar(request, pk: int):
     participant = access.get_participant_or_404(request.user, pk, DataClass.ATTENDANCE)
     week = selectors.calendar_week(request.GET.get("start"))
+    appointments = list(
+        selectors.appointments_between(request.user, participant, week.start_at, week.end_at)
+    )
     return render(
         request,
         "clients/participant_calendar.html",
         {
             "participant": participant,
             "week": week,
-            "days": selectors.appointments_by_day(
-                selectors.appointments_between(
-                    request.user, participant, week.start_at, week.end_at
-                ),
-                week,
-            ),
-            "may_change": access.can_change(request.user, participant, DataClass.ATTENDANCE),
+            "days": selectors.appointments_by_day(appointments, week),
+            "may_schedule": bool(access.schedulable_kinds(request.user, participant)),
+            "changeable": access.changeable_appointments(request.user, appointments),
             "outcome_form": OutcomeForm(),
         },
     )

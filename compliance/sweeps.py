@@ -37,7 +37,7 @@ from django.db.models.functions import Cast, Coalesce, Concat, Greatest, Replace
 from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 
-from clients.access import DataClass
+from clients.access import APPOINTMENT_ALERT_SOURCE, DataClass
 from clients.models import (
     OPEN_STATUSES,
     Alert,
@@ -242,7 +242,7 @@ def _past_appointments(now: datetime.datetime, outcome: str) -> QuerySet[Appoint
 def appointments_unrecorded_statement(now: datetime.datetime) -> AlertStatement:
     """The unrecorded-attendance sweep's one statement (see appointments_unrecorded_sweep)."""
     rows = _past_appointments(now, outcome="").annotate(
-        source_key=Concat(Value("appointment:"), _text("pk")),
+        source_key=Concat(Value(f"{APPOINTMENT_ALERT_SOURCE}:"), _text("pk")),
         message=Concat(
             Value("Attendance not recorded: "),
             _appointment_kind_label(),
@@ -272,7 +272,7 @@ def appointments_unrecorded_sweep(*, now: datetime.datetime | None = None) -> Sw
 def appointments_missed_statement(now: datetime.datetime) -> AlertStatement:
     """The missed-appointment sweep's one statement (see appointments_missed_sweep)."""
     rows = _past_appointments(now, outcome=AppointmentOutcome.MISSED).annotate(
-        source_key=Concat(Value("appointment:"), _text("pk")),
+        source_key=Concat(Value(f"{APPOINTMENT_ALERT_SOURCE}:"), _text("pk")),
         message=Concat(
             Value("Missed appointment: "),
             _appointment_kind_label(),

@@ -405,6 +405,7 @@ def _intake(case: DemoCase, provider: User, scheduled_at: datetime.datetime) -> 
         location=INTAKE_LOCATION,
         with_whom=f"{AGENCY_NAME} intake",
         staff=provider,
+        organization=provider.organization,
         created_by=provider,
     )
 

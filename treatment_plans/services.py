@@ -129,6 +129,7 @@ def referral_schedule_intake(
             location=location,
             with_whom=f"{referral.provider} intake",
             staff=actor,
+            organization=referral.provider,
             actor=actor,
         )
         referral.save(update_fields=["state", "intake_appointment"])

@@ -1,0 +1,267 @@
+"""A treatment provider changes only their own agency's services (issue 12): the requests a
+provider with an active episode would make to change what is not theirs."""
+
+import datetime
+import importlib
+
+import pytest
+from django.apps import apps
+from django.urls import reverse
+from django.utils import timezone
+
+from clients import services as client_services
+from clients.access import DataClass
+from clients.models import Alert, Appointment
+from drugcourt.roles import OrganizationKind, Role
+from tests.factories import OrganizationFactory, UserFactory
+from tests.treatment_plans.test_referrals import refer
+from treatment_plans import services as treatment_services
+
+AN_HOUR_AGO = datetime.timedelta(hours=1)
+
+
+@pytest.fixture
+def episode(participant, provider, casemanager):
+    referral = refer(participant, provider.organization, casemanager)
+    return treatment_services.referral_accept(referral=referral, actor=provider)
+
+
+@pytest.fixture
+def other_provider(participant, casemanager, program):
+    """Staff of another treatment agency, with an active episode on the same participant."""
+    agency = OrganizationFactory(name="Hillside Recovery", kind=OrganizationKind.TREATMENT_AGENCY)
+    other = UserFactory(
+        username="other_provider",
+        roles=[Role.TREATMENT_PROVIDER],
+        organization=agency,
+        programs=[program],
+    )
+    referral = refer(participant, agency, casemanager, reason="Hillside referral reason")
+    treatment_services.referral_accept(referral=referral, actor=other)
+    return other
+
+
+def _schedule(participant, actor, kind, **fields):
+    return client_services.appointment_schedule(
+        participant=participant,
+        kind=kind,
+        scheduled_at=timezone.now() - AN_HOUR_AGO,
+        actor=actor,
+        **fields,
+    )
+
+
+@pytest.fixture
+def hearing(participant, casemanager):
+    return _schedule(participant, casemanager, "court", location="Courtroom 4")
+
+
+@pytest.fixture
+def meeting(participant, casemanager):
+    return _schedule(participant, casemanager, "case_manager")
+
+
+@pytest.fixture
+def own_session(participant, provider, episode):
+    return _schedule(participant, provider, "treatment", staff=provider)
+
+
+@pytest.fixture
+def other_session(participant, other_provider):
+    return _schedule(participant, other_provider, "treatment", staff=other_provider)
+
+
+def _post_outcome(client, user, appointment, outcome="excused"):
+    client.force_login(user)
+    return client.post(
+        reverse("clients:appointment_outcome", args=[appointment.participant_id, appointment.pk]),
+        {"outcome": outcome, "reason": "Said they were ill"},
+    )
+
+
+def _outcome(appointment):
+    appointment.refresh_from_db()
+    return appointment.outcome
+
+
+def test_a_provider_cannot_excuse_a_court_hearing(client, provider, episode, hearing):
+    response = _post_outcome(client, provider, hearing)
+
+    assert response.status_code == 404
+    assert _outcome(hearing) == ""
+
+
+def test_a_provider_cannot_record_a_case_manager_meeting(client, provider, episode, meeting):
+    response = _post_outcome(client, provider, meeting, outcome="attended")
+
+    assert response.status_code == 404
+    assert _outcome(meeting) == ""
+
+
+def test_a_provider_cannot_record_another_agencys_session(client, provider, episode, other_session):
+    response = _post_outcome(client, provider, other_session, outcome="missed")
+
+    assert response.status_code == 404
+    assert _outcome(other_session) == ""
+
+
+def test_a_provider_records_their_own_agencys_session(client, provider, own_session):
+    response = _post_outcome(client, provider, own_session, outcome="attended")
+
+    assert response.status_code == 302
+    assert _outcome(own_session) == "attended"
+
+
+def test_the_case_manager_still_records_a_court_hearing(client, casemanager, hearing):
+    _post_outcome(client, casemanager, hearing)
+
+    assert _outcome(hearing) == "excused"
+
+
+def test_a_provider_cannot_schedule_a_court_hearing(client, provider, participant, episode):
+    client.force_login(provider)
+    client.post(
+        reverse("clients:appointment_new", args=[participant.pk]),
+        {"kind": "court", "scheduled_at": "2030-01-07 09:00", "duration_minutes": 60},
+    )
+
+    assert not Appointment.objects.filter(participant=participant).exists()
+
+
+def test_a_providers_session_is_their_agencys(client, provider, participant, episode):
+    client.force_login(provider)
+    client.post(
+        reverse("clients:appointment_new", args=[participant.pk]),
+        {"kind": "treatment", "scheduled_at": "2030-01-07 09:00", "duration_minutes": 60},
+    )
+
+    assert Appointment.objects.get(participant=participant).organization == provider.organization
+
+
+def test_the_intake_is_the_referral_providers(provider, participant, episode):
+    referral = episode.referral
+    treatment_services.referral_schedule_intake(
+        referral=referral,
+        scheduled_at=timezone.now() + AN_HOUR_AGO,
+        location="Main clinic",
+        actor=provider,
+    )
+
+    assert referral.intake_appointment.organization == referral.provider
+
+
+def test_a_provider_sees_outcome_buttons_only_for_their_agencys_sessions(
+    client, provider, hearing, own_session, other_session
+):
+    client.force_login(provider)
+    page = client.get(
+        reverse("clients:participant_calendar", args=[own_session.participant_id]),
+        {"start": timezone.localdate().isoformat()},
+    ).content.decode()
+
+    def button(appointment):
+        return reverse(
+            "clients:appointment_outcome", args=[appointment.participant_id, appointment.pk]
+        )
+
+    assert button(own_session) in page
+    assert button(hearing) not in page
+    assert button(other_session) not in page
+
+
+# ---------------------------------------------------------------------------------------------
+# Alerts
+
+
+def _alert(appointment, kind="missed_appointment", data_class=DataClass.ATTENDANCE):
+    return client_services.alert_raise(
+        participant=appointment.participant,
+        kind=kind,
+        source_key=f"appointment:{appointment.pk}",
+        data_class=data_class,
+        message=f"Missed appointment: {appointment}",
+    )
+
+
+def test_a_provider_cannot_acknowledge_a_missed_court_hearing(client, provider, episode, hearing):
+    alert = _alert(hearing)
+    client.force_login(provider)
+
+    response = client.post(reverse("clients:alert_acknowledge", args=[alert.pk]))
+
+    assert response.status_code == 404
+    assert Alert.objects.get(pk=alert.pk).state == "open"
+
+
+def test_a_provider_cannot_resolve_another_agencys_missed_session(
+    client, provider, episode, other_session
+):
+    alert = _alert(other_session)
+    client.force_login(provider)
+
+    response = client.post(
+        reverse("clients:alert_resolve", args=[alert.pk]), {"note": "Not ours but closed"}
+    )
+
+    assert response.status_code == 404
+    assert Alert.objects.get(pk=alert.pk).state == "open"
+
+
+def test_a_provider_resolves_the_alert_of_their_own_missed_session(client, provider, own_session):
+    alert = _alert(own_session)
+    client.force_login(provider)
+
+    client.post(reverse("clients:alert_resolve", args=[alert.pk]), {"note": "Rescheduled"})
+
+    assert Alert.objects.get(pk=alert.pk).state == "resolved"
+
+
+def test_the_alert_list_shows_a_provider_buttons_only_for_alerts_they_may_answer(
+    client, provider, participant, hearing, own_session
+):
+    own = _alert(own_session)
+    court = _alert(hearing)
+    test = client_services.alert_raise(
+        participant=participant,
+        kind="test_missed",
+        source_key="test:1",
+        data_class=DataClass.DRUG_TESTS,
+        message="Missed urine test",
+    )
+    client.force_login(provider)
+
+    page = client.get(reverse("clients:alert_list")).content.decode()
+
+    assert reverse("clients:alert_acknowledge", args=[own.pk]) in page
+    assert "Missed urine test" in page
+    for refused in (court, test):
+        assert reverse("clients:alert_acknowledge", args=[refused.pk]) not in page
+        assert reverse("clients:alert_resolve", args=[refused.pk]) not in page
+
+
+# ---------------------------------------------------------------------------------------------
+# Existing rows
+
+
+def test_the_migration_gives_provider_sessions_and_intakes_their_agency(
+    provider, participant, episode, hearing, own_session
+):
+    referral = episode.referral
+    treatment_services.referral_schedule_intake(
+        referral=referral, scheduled_at=timezone.now(), location="Clinic", actor=provider
+    )
+    Appointment.objects.update(organization=None)
+
+    for module, function in (
+        ("clients.migrations.0007_appointment_organization", "own_sessions_to_their_agency"),
+        (
+            "treatment_plans.migrations.0005_intake_appointment_organization",
+            "intakes_to_the_referral_provider",
+        ),
+    ):
+        getattr(importlib.import_module(module), function)(apps, None)
+
+    agency = provider.organization
+    assert Appointment.objects.get(pk=own_session.pk).organization == agency
+    assert Appointment.objects.get(referral=referral).organization == agency
+    assert Appointment.objects.get(pk=hearing.pk).organization is None
