@@ -49,7 +49,7 @@ from treatment_plans.demo import MOUD
 from treatment_plans.models import Referral
 
 from . import sweeps
-from .draw import ALGORITHM_VERSION, choose_days
+from .draw import ALGORITHM_VERSION, called_days
 from .models import (
     BlackoutPeriod,
     BlackoutReason,
@@ -364,12 +364,12 @@ class Seeding:
         monday = _monday(self.clock.today - datetime.timedelta(days=HISTORY_DAYS - 1))
         draws, schedule = [], []
         while monday <= self.clock.today:
-            draw = self._draw(monday, cases)
+            draw = self._draw(monday)
             called = [
                 (case, draw, day)
                 for case in cases
                 if case.entry < monday
-                for day in self._days_drawn(draw, case, monday)
+                for day in self._days_drawn(draw, case)
             ]
             draw.tests_scheduled = len(called)
             draws.append(draw)
@@ -378,25 +378,18 @@ class Seeding:
         schedule.sort(key=lambda row: (row[2], row[0].participant_id))
         return draws, schedule
 
-    def _draw(self, monday: datetime.date, cases: list[Case]) -> TestDraw:
+    def _draw(self, monday: datetime.date) -> TestDraw:
         """Made the Sunday before at the draw time (the first beat tick after it), with a fixed
-        seed per week, for the groups of those who had entered by then."""
+        seed per week."""
         iso_year, iso_week, _ = monday.isocalendar()
         seed = hashlib.sha256(f"lakeview-demo-{iso_year}-W{iso_week:02d}".encode()).hexdigest()
         sunday = monday - datetime.timedelta(days=1)
-        groups = sorted({case.tests_per_week for case in cases if case.entry <= sunday})
         return TestDraw(
             program=self.program,
             iso_year=iso_year,
             iso_week=iso_week,
             seed=seed,
             algorithm_version=ALGORITHM_VERSION,
-            group_days={
-                str(group): choose_days(
-                    bytes.fromhex(seed), self.program.pk, iso_year, iso_week, group
-                )
-                for group in groups
-            },
             drawn_at=self._moment(sunday, self.settings.draw_time)
             + datetime.timedelta(minutes=self.rng.randint(1, 14)),
         )
@@ -406,9 +399,16 @@ class Seeding:
         across a DST change."""
         return datetime.datetime.combine(day, at, tzinfo=self.clock.zone).astimezone(datetime.UTC)
 
-    def _days_drawn(self, draw: TestDraw, case: Case, monday: datetime.date):
-        for weekday in draw.group_days[str(case.tests_per_week)]:
-            day = monday + datetime.timedelta(days=weekday - 1)
+    def _days_drawn(self, draw: TestDraw, case: Case):
+        days = called_days(
+            bytes.fromhex(draw.seed),
+            self.program.pk,
+            draw.iso_year,
+            draw.iso_week,
+            case.participant_id,
+            case.tests_per_week,
+        )
+        for day in days:
             # Draws made after the blackout was recorded skip its days.
             if not (case.blacked_out(day) and case.blackout_recorded_at < draw.drawn_at):
                 yield day

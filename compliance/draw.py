@@ -1,12 +1,11 @@
 """The weekly random draw of drug tests, the daily call list, and the beat tick that makes both
 at each program's local times.
 
-Participants are grouped by their required tests per week (the group number is that
-frequency). Once a week, before the ISO week starts, each group's test days are drawn among all
-seven days, weekends and holidays included; each morning, that day's call list is published and
-the participants on it are notified. The draw is reproducible from its stored seed
-(`choose_days`, `draw_verify`), so an auditor can check after the week that nobody chose the
-days.
+Once a week, before the ISO week starts, a secret seed is drawn and each participant is called
+on each day of the week independently with the chance f/7, f being their required tests per
+week (weekends and holidays included). Each morning, that day's call list is published and the
+participants on it are notified. The draw is reproducible from its stored seed (`is_called`,
+`draw_verify`), so an auditor can check after the week that nobody chose the days.
 """
 
 import datetime
@@ -16,6 +15,7 @@ import itertools
 import logging
 import secrets
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from functools import partial
 
 from django.core.exceptions import ValidationError
@@ -55,7 +55,9 @@ from .services import collection_window
 
 logger = logging.getLogger(__name__)
 
-ALGORITHM_VERSION = "hmac-sha256-fisher-yates-v1"
+ALGORITHM_VERSION = "hmac-sha256-daily-bernoulli-v2"
+# Weeks drawn before the daily draw keep verifying with the algorithm they were drawn with.
+FISHER_YATES_V1 = "hmac-sha256-fisher-yates-v1"
 WEEKDAYS = (1, 2, 3, 4, 5, 6, 7)  # ISO: 1 = Monday ... 7 = Sunday
 
 
@@ -63,24 +65,57 @@ WEEKDAYS = (1, 2, 3, 4, 5, 6, 7)  # ISO: 1 = Monday ... 7 = Sunday
 # The algorithm (pure, for the auditor)
 
 
+def is_called(
+    seed: bytes, program_id: int, day: datetime.date, participant_id: int, tests_per_week: int
+) -> bool:
+    """Whether the participant is called on `day`. Algorithm hmac-sha256-daily-bernoulli-v2
+    (docs/decisions/0009-daily-random-draw.md):
+
+    1. message = f"{program_id}:{day:%Y-%m-%d}:{participant_id}" in ASCII, e.g.
+       "7:2026-12-09:4512".
+    2. u = the first 8 bytes of HMAC-SHA256(key=seed, msg=message), big-endian, so
+       0 <= u < 2**64.
+    3. Called when 7 * u < tests_per_week * 2**64, that is u / 2**64 < tests_per_week / 7.
+
+    Every participant has the chance tests_per_week / 7 on every day of the week, weekends
+    and holidays included, independently of every other day and participant: nothing that
+    happened earlier in the week tells anything about the rest of it."""
+    if not 0 <= tests_per_week <= len(WEEKDAYS):
+        raise ValueError(f"A participant tests 0 to 7 times a week, not {tests_per_week}.")
+    message = f"{program_id}:{day.isoformat()}:{participant_id}".encode("ascii")
+    uniform = int.from_bytes(hmac.digest(seed, message, hashlib.sha256)[:8], "big")
+    return len(WEEKDAYS) * uniform < tests_per_week << 64
+
+
+def called_days(
+    seed: bytes,
+    program_id: int,
+    iso_year: int,
+    iso_week: int,
+    participant_id: int,
+    tests_per_week: int,
+) -> list[datetime.date]:
+    """The days of the ISO week on which the participant is called (`is_called`)."""
+    days = (datetime.date.fromisocalendar(iso_year, iso_week, weekday) for weekday in WEEKDAYS)
+    return [day for day in days if is_called(seed, program_id, day, participant_id, tests_per_week)]
+
+
 def choose_days(
     seed: bytes, program_id: int, iso_year: int, iso_week: int, group: int
 ) -> list[int]:
-    """The ISO weekdays (1 = Monday ... 7 = Sunday) on which the group testing `group` times a
-    week is called in that program's ISO week, sorted. Algorithm hmac-sha256-fisher-yates-v1:
+    """The weekdays (1 = Monday ... 7 = Sunday) a frequency group was called in a week drawn
+    with the retired algorithm hmac-sha256-fisher-yates-v1, kept so that those weeks still
+    verify. Every member of a group tested on the same k days, so after the k-th test the
+    rest of the week was known to be safe: the daily draw (`is_called`) replaced it.
 
     1. message = f"{program_id}:{iso_year}-W{iso_week:02d}:{group}" in ASCII, e.g. "7:2026-W45:3".
     2. A byte stream: HMAC-SHA256(key=seed, msg=message), then, if more bytes are needed,
        HMAC-SHA256(key=seed, msg=message + "#1"), message + "#2", ... (32 bytes each).
     3. A uniform number below n (n = 2..7) takes the next byte b of the stream; a byte
-       b >= 256 - (256 mod n) is skipped (rejection sampling, so that no value is more likely
-       than another), otherwise the number is b mod n.
+       b >= 256 - (256 mod n) is skipped (rejection sampling), otherwise the number is b mod n.
     4. Fisher-Yates shuffle of [1, 2, 3, 4, 5, 6, 7]: for i = 6 down to 1, j = a uniform number
        below i + 1 (step 3), swap positions i and j (0-based).
     5. The group takes the first `group` weekdays of the shuffled list, sorted.
-
-    Every weekday is equally likely for every group, weekends included, and each group's days
-    are drawn independently of the other groups' and of other weeks'.
     """
     if group not in WEEKDAYS:
         raise ValueError(f"A group tests 1 to 7 times a week, not {group}.")
@@ -104,29 +139,50 @@ def _uniform_below(bound: int, stream: Iterator[int]) -> int:
     return next(byte % bound for byte in stream if byte < accepted_below)
 
 
-def _group_days(
-    seed: bytes, program_id: int, iso_year: int, iso_week: int, groups: Iterable[int]
-) -> dict[str, list[int]]:
-    return {
-        str(group): choose_days(seed, program_id, iso_year, iso_week, group)
-        for group in sorted(groups)
-    }
+@dataclass(frozen=True)
+class DrawnTest:
+    """What the audit needs of one test a draw scheduled."""
+
+    participant_id: int
+    day: datetime.date
+    tests_per_week: int
 
 
-def draw_verify(draw: TestDraw) -> bool:
-    """Whether the stored seed gives the stored days for every group: what an auditor checks
-    after the week. Pure (no query), so an audit page may verify every draw it lists."""
-    if draw.algorithm_version != ALGORITHM_VERSION:
+def draw_verify(draw: TestDraw, tests: Iterable[DrawnTest]) -> bool:
+    """Whether every test of the draw is one the stored seed calls, with the algorithm the week
+    was drawn with, and the draw's count is theirs: what an auditor checks after the week.
+    Pure (no query)."""
+    tests = list(tests)
+    if len(tests) != draw.tests_scheduled:
         return False
-    groups = [int(group) for group in draw.group_days]
-    recomputed = _group_days(
-        bytes.fromhex(draw.seed), draw.program_id, draw.iso_year, draw.iso_week, groups
-    )
-    return recomputed == draw.group_days
+    seed = bytes.fromhex(draw.seed)
+    week = (draw.iso_year, draw.iso_week)
+    if any(test.day.isocalendar()[:2] != week for test in tests):
+        return False
+    if draw.algorithm_version == FISHER_YATES_V1:
+        groups = {int(group) for group in draw.group_days}
+        recomputed = {
+            str(group): choose_days(seed, draw.program_id, *week, group) for group in groups
+        }
+        return recomputed == draw.group_days and all(
+            test.day.isoweekday() in draw.group_days.get(str(test.tests_per_week), [])
+            for test in tests
+        )
+    if draw.algorithm_version == ALGORITHM_VERSION:
+        return all(
+            is_called(seed, draw.program_id, test.day, test.participant_id, test.tests_per_week)
+            for test in tests
+        )
+    return False
 
 
 # ---------------------------------------------------------------------------------------------
 # The weekly draw
+
+
+def new_seed() -> str:
+    """A week's secret seed: 32 bytes from the operating system's CSPRNG, in hexadecimal."""
+    return secrets.token_hex(32)
 
 
 def test_draw_make(
@@ -140,10 +196,10 @@ def test_draw_make(
 def _draw_week(
     program: Program, iso_year: int, iso_week: int, now: datetime.datetime
 ) -> tuple[TestDraw, bool]:
-    """Draws the week with a fresh secret seed and schedules one random urine test per
-    participant and drawn day of their group, skipping days already past (program-local) and
-    days inside a blackout of the participant. Frequencies are those in force on the week's
-    Monday. Returns the draw and whether this call made it."""
+    """Draws the week with a fresh secret seed and schedules a random urine test for each day
+    on which each participant is called (`is_called`, with their tests per week in force on
+    the week's Monday), skipping days already past (program-local) and days inside a blackout
+    of the participant. Returns the draw and whether this call made it."""
     week = {"program": program, "iso_year": iso_year, "iso_week": iso_week}
     existing = TestDraw.objects.filter(**week).first()
     if existing is not None:
@@ -153,65 +209,50 @@ def _draw_week(
         tests_per_week__gte=1, tests_per_week__lte=7
     )
     with audited_write(None):
-        groups = enrollments.order_by().values_list("tests_per_week", flat=True).distinct()
-        seed = secrets.token_hex(32)
-        group_days = _group_days(bytes.fromhex(seed), program.pk, iso_year, iso_week, groups)
+        roster = list(enrollments.order_by().values_list("participant_id", "tests_per_week"))
+        seed = new_seed()
         # ON CONFLICT DO NOTHING: a concurrent tick waits for the first one's draw and keeps it.
         TestDraw.objects.bulk_create(
-            [
-                TestDraw(
-                    **week,
-                    seed=seed,
-                    algorithm_version=ALGORITHM_VERSION,
-                    group_days=group_days,
-                    drawn_at=now,
-                )
-            ],
+            [TestDraw(**week, seed=seed, algorithm_version=ALGORITHM_VERSION, drawn_at=now)],
             ignore_conflicts=True,
         )
         draw = TestDraw.objects.get(**week)
         if draw.seed != seed:
             return draw, False
         today = program_today(program, now)
-        drawn = [
-            (int(group), day)
-            for group, weekdays in group_days.items()
-            for day in (datetime.date.fromisocalendar(iso_year, iso_week, wd) for wd in weekdays)
+        days = [monday + datetime.timedelta(days=n) for n in range(len(WEEKDAYS))]
+        calls = [
+            DrawnTest(participant_id, day, tests_per_week)
+            for participant_id, tests_per_week in roster
+            for day in days
             if day >= today
+            and is_called(bytes.fromhex(seed), program.pk, day, participant_id, tests_per_week)
         ]
-        draw.tests_scheduled = _schedule_tests(draw, enrollments, drawn, now)
+        draw.tests_scheduled = _schedule_tests(draw, calls, now)
     return draw, True
 
 
-def _schedule_tests(
-    draw: TestDraw,
-    enrollments: QuerySet,  # annotated with tests_per_week (compliance.selectors)
-    drawn: list[tuple[int, datetime.date]],
-    now: datetime.datetime,
-) -> int:
-    """One statement: a test for each enrollment and each drawn (group, day) of its group, no
-    day inside one of the participant's blackouts, and the draw's count of them."""
-    rows = enrollments.order_by().values("participant_id", "tests_per_week")
-    select_sql, params = rows.query.sql_with_params()
+def _schedule_tests(draw: TestDraw, calls: list[DrawnTest], now: datetime.datetime) -> int:
+    """One statement: a test for each call not inside one of the participant's blackouts, and
+    the draw's count of them."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""
+            """
             WITH scheduled AS (
                 INSERT INTO compliance_drugtest
                     (participant_id, program_id, reason, draw_id, test_group, scheduled_for,
                      specimen_type, status, status_changed_at, collection_site,
                      chain_of_custody_id, panel, admitted_use, status_note, order_reason,
                      created_at)
-                SELECT enrollment.participant_id, %s, %s, %s, drawn.test_group, drawn.day,
-                       %s, %s, %s, '', '', '{{}}', '{{}}', '', '', now()
-                FROM ({select_sql}) AS enrollment
-                JOIN unnest(%s::smallint[], %s::date[]) AS drawn (test_group, day)
-                    ON drawn.test_group = enrollment.tests_per_week
+                SELECT called.participant_id, %s, %s, %s, called.tests_per_week, called.day,
+                       %s, %s, %s, '', '', '{}', '{}', '', '', now()
+                FROM unnest(%s::integer[], %s::smallint[], %s::date[])
+                    AS called (participant_id, tests_per_week, day)
                 WHERE NOT EXISTS (
                     SELECT 1 FROM compliance_blackoutperiod AS blackout
-                    WHERE blackout.participant_id = enrollment.participant_id
-                        AND blackout.starts_on <= drawn.day
-                        AND (blackout.ends_on IS NULL OR blackout.ends_on >= drawn.day)
+                    WHERE blackout.participant_id = called.participant_id
+                        AND blackout.starts_on <= called.day
+                        AND (blackout.ends_on IS NULL OR blackout.ends_on >= called.day)
                 )
                 ON CONFLICT DO NOTHING
                 RETURNING 1
@@ -219,7 +260,7 @@ def _schedule_tests(
             UPDATE compliance_testdraw SET tests_scheduled = (SELECT count(*) FROM scheduled)
             WHERE id = %s
             RETURNING tests_scheduled
-            """,  # noqa: S608  (the inner SQL is compiled by the ORM, with parameters)
+            """,
             [
                 draw.program_id,
                 TestReason.RANDOM,
@@ -227,9 +268,9 @@ def _schedule_tests(
                 SpecimenType.URINE,
                 TestStatus.SCHEDULED,
                 now,
-                *params,
-                [group for group, _ in drawn],
-                [day for _, day in drawn],
+                [call.participant_id for call in calls],
+                [call.tests_per_week for call in calls],
+                [call.day for call in calls],
                 draw.pk,
             ],
         )
@@ -239,6 +280,25 @@ def _schedule_tests(
 def draws_of(program: Program) -> QuerySet[TestDraw]:
     """The program's draws, newest week first (the audit page)."""
     return TestDraw.objects.filter(program=program).order_by("-iso_year", "-iso_week")
+
+
+def draws_audited(
+    draws: Iterable[TestDraw], today: datetime.date
+) -> list[tuple[TestDraw, bool | None]]:
+    """Each draw with whether it verifies (`draw_verify`) once its week is over, None while
+    the week is sealed. One query loads the tests of every ended week."""
+    draws = list(draws)
+    this_week = today.isocalendar()[:2]
+    ended = [draw for draw in draws if (draw.iso_year, draw.iso_week) < this_week]
+    tests: dict[int, list[DrawnTest]] = {draw.pk: [] for draw in ended}
+    rows = DrugTest.objects.filter(draw__in=ended).values_list(
+        "draw_id", "participant_id", "scheduled_for", "test_group"
+    )
+    for draw_id, participant_id, day, tests_per_week in rows.order_by():
+        tests[draw_id].append(DrawnTest(participant_id, day, tests_per_week))
+    return [
+        (draw, draw_verify(draw, tests[draw.pk]) if draw.pk in tests else None) for draw in draws
+    ]
 
 
 # ---------------------------------------------------------------------------------------------

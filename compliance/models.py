@@ -61,9 +61,10 @@ class TestReason(models.TextChoices):
 
 
 class TestDraw(models.Model):
-    """One program's random draw for one ISO week: which weekdays (1 = Monday ... 7 = Sunday)
-    each frequency group is called. Reproducible from `seed` with the algorithm of
-    `algorithm_version` (compliance.draw), so an auditor can check it after the week."""
+    """One program's random draw for one ISO week: its secret seed and algorithm. Each test it
+    scheduled is one call of one participant on one day, reproducible from `seed` with the
+    algorithm of `algorithm_version` (compliance.draw), so an auditor can check it after the
+    week. Weeks drawn with the retired per-group algorithm also keep its `group_days`."""
 
     program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="test_draws")
     iso_year = models.PositiveSmallIntegerField()
@@ -71,7 +72,9 @@ class TestDraw(models.Model):
     seed = models.CharField(max_length=64, help_text="Secret random seed, hexadecimal.")
     algorithm_version = models.CharField(max_length=40)
     group_days = models.JSONField(
-        help_text='Weekdays drawn per group (tests per week): {"2": [3, 6], ...}.'
+        default=dict,
+        blank=True,
+        help_text='Algorithm v1 only: weekdays drawn per group (tests per week): {"2": [3, 6]}.',
     )
     tests_scheduled = models.PositiveIntegerField(default=0)
     drawn_at = models.DateTimeField()
@@ -132,7 +135,7 @@ class DrugTest(models.Model):
         TestDraw, on_delete=models.PROTECT, null=True, blank=True, related_name="tests"
     )
     test_group = models.PositiveSmallIntegerField(
-        null=True, blank=True, help_text="The frequency group (tests per week) it was drawn in."
+        null=True, blank=True, help_text="The tests per week the participant was drawn with."
     )
     scheduled_for = models.DateField(help_text="Program local date the specimen is due.")
     specimen_type = models.CharField(

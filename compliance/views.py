@@ -322,21 +322,11 @@ def call_list(request):
 
 @role_required(Role.COORDINATOR)
 def program_draws(request, pk: int):
-    """The audit of a program's weekly draws: seeds and verification once a week is over;
-    until then the days stay sealed."""
+    """The audit of a program's weekly draws: seeds, counts and verification once a week is
+    over; until then the week stays sealed."""
     program = get_coordinated_program_or_404(request.user, pk)
     page = Paginator(draw.draws_of(program), PAGE_SIZE).get_page(request.GET.get("page"))
-    today = program_today(program)
-    this_week = today.isocalendar()[:2]
-    rows = [
-        (
-            test_draw,
-            draw.draw_verify(test_draw)
-            if (test_draw.iso_year, test_draw.iso_week) < this_week
-            else None,
-        )
-        for test_draw in page
-    ]
+    rows = draw.draws_audited(page, program_today(program))
     return render(
         request,
         "compliance/program_draws.html",

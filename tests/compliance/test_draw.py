@@ -7,7 +7,6 @@ import hmac
 import itertools
 import json
 import logging
-from collections import Counter
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -66,20 +65,47 @@ def days_of(participant) -> list[datetime.date]:
 # The algorithm
 
 
-@pytest.mark.parametrize("group", range(1, 8))
-def test_a_group_gets_its_number_of_distinct_days_reproducibly(group):
-    days = draws.choose_days(SEED, 7, 2026, 45, group)
-
-    assert days == draws.choose_days(SEED, 7, 2026, 45, group)
-    assert days == sorted(set(days))
-    assert len(days) == group
-    assert set(days) <= {1, 2, 3, 4, 5, 6, 7}
-
-
 def test_the_algorithm_gives_the_answer_an_auditor_computes():
-    """Checked against an independent implementation of the docstring. Changing the algorithm
-    needs a new ALGORITHM_VERSION (old draws keep theirs)."""
-    assert draws.ALGORITHM_VERSION == "hmac-sha256-fisher-yates-v1"
+    """Checked against an independent implementation of the docstring (floating point, from
+    the hmac module). Changing the algorithm needs a new ALGORITHM_VERSION (old draws keep
+    theirs)."""
+    assert draws.ALGORITHM_VERSION == "hmac-sha256-daily-bernoulli-v2"
+
+    def independent(tests_per_week: int) -> list[int]:
+        called = []
+        for weekday in range(1, 8):
+            day = datetime.date.fromisocalendar(2026, 45, weekday)
+            digest = hmac.new(SEED, f"7:{day.isoformat()}:4512".encode(), "sha256").digest()
+            if int.from_bytes(digest[:8], "big") / 2**64 < tests_per_week / 7:
+                called.append(weekday)
+        return called
+
+    ours = {
+        frequency: [
+            day.isoweekday() for day in draws.called_days(SEED, 7, 2026, 45, 4512, frequency)
+        ]
+        for frequency in range(8)
+    }
+
+    assert ours == {frequency: independent(frequency) for frequency in range(8)}
+    assert ours[2] == [2, 3, 7]
+    assert (ours[0], ours[7]) == ([], [1, 2, 3, 4, 5, 6, 7])
+
+
+def test_a_participants_calls_are_reproducible_and_their_own():
+    day = datetime.date(2026, 11, 4)
+    calls = [draws.is_called(SEED, 7, day, participant, 3) for participant in range(1, 200)]
+
+    assert calls == [draws.is_called(SEED, 7, day, participant, 3) for participant in range(1, 200)]
+    # Nobody's call is someone else's: on one day, about 3 in 7 of them are called.
+    assert 60 <= sum(calls) <= 110
+    with pytest.raises(ValueError, match="0 to 7"):
+        draws.is_called(SEED, 7, day, 1, 8)
+
+
+def test_weeks_drawn_with_the_retired_group_algorithm_still_give_their_days():
+    """hmac-sha256-fisher-yates-v1, kept for verifying the weeks drawn with it."""
+    assert draws.FISHER_YATES_V1 == "hmac-sha256-fisher-yates-v1"
     assert [draws.choose_days(SEED, 7, 2026, 45, group) for group in range(1, 8)] == [
         [4],
         [4, 6],
@@ -101,28 +127,9 @@ def test_the_byte_stream_goes_on_with_counted_hmacs():
     )
 
 
-def test_a_simulated_quarter_honours_frequencies_at_random_weekends_included():
-    picks_per_weekday: Counter[int] = Counter()
-    patterns: dict[int, set[tuple[int, ...]]] = {group: set() for group in range(1, 8)}
-    for week in range(1, 14):
-        seed = hashlib.sha256(f"quarter week {week}".encode()).digest()
-        for group in range(1, 8):
-            days = draws.choose_days(seed, 7, 2027, week, group)
-            assert len(set(days)) == group
-            patterns[group].add(tuple(days))
-            picks_per_weekday.update(days)
-
-    assert picks_per_weekday[6] > 0
-    assert picks_per_weekday[7] > 0
-    # 13 weeks x 28 picks, about 52 per weekday: no day is left out or favoured.
-    assert all(40 <= picks_per_weekday[day] <= 65 for day in range(1, 8)), picks_per_weekday
-    # No fixed weekday pattern: every group that can vary does (seven days of seven cannot).
-    assert all(len(patterns[group]) > 1 for group in range(1, 7))
-
-
 def test_different_seeds_draw_different_days():
-    def week(seed: bytes) -> list[list[int]]:
-        return [draws.choose_days(seed, 7, 2026, 45, group) for group in range(1, 7)]
+    def week(seed: bytes) -> list[list[datetime.date]]:
+        return [draws.called_days(seed, 7, 2026, 45, participant, 3) for participant in range(20)]
 
     assert week(SEED) != week(bytes(32))
 
@@ -131,15 +138,48 @@ def test_different_seeds_draw_different_days():
 # Making the draw
 
 
-def test_the_draw_calls_each_participant_on_their_groups_days(program, participant, participant2):
+@pytest.fixture
+def seed(monkeypatch, program, participant):
+    """A fixed seed for the draws, one that calls `participant` at least twice in W50 (the
+    seed is random in production; participants' primary keys differ from run to run)."""
+    chosen = next(
+        candidate
+        for candidate in (hashlib.sha256(bytes([n])).digest() for n in range(256))
+        if len(draws.called_days(candidate, program.pk, 2026, 50, participant.pk, 3)) >= 2
+    )
+    monkeypatch.setattr(draws, "new_seed", chosen.hex)
+    return chosen
+
+
+def calls(draw, person, tests_per_week=3) -> list[datetime.date]:
+    """The days the draw calls the person, recomputed from its seed."""
+    return draws.called_days(
+        bytes.fromhex(draw.seed),
+        draw.program_id,
+        draw.iso_year,
+        draw.iso_week,
+        person.pk,
+        tests_per_week,
+    )
+
+
+def drawn_tests(draw) -> list[draws.DrawnTest]:
+    return [
+        draws.DrawnTest(test.participant_id, test.scheduled_for, test.test_group)
+        for test in DrugTest.objects.filter(draw=draw)
+    ]
+
+
+def test_the_draw_calls_each_participant_on_their_own_days(
+    program, participant, participant2, seed
+):
     draw = draw_w50(program)
 
-    group_days = draw.group_days["3"]  # phase 1 tests three times a week
-    assert draw.group_days == {"3": group_days}
-    assert (draw.algorithm_version, len(bytes.fromhex(draw.seed))) == (draws.ALGORITHM_VERSION, 32)
-    assert draw.tests_scheduled == 6
+    assert draw.group_days == {}
+    assert (draw.algorithm_version, bytes.fromhex(draw.seed)) == (draws.ALGORITHM_VERSION, seed)
     for person in (participant, participant2):
-        assert days_of(person) == [week_day(day) for day in group_days]
+        assert days_of(person) == calls(draw, person)
+    assert draw.tests_scheduled == len(calls(draw, participant)) + len(calls(draw, participant2))
     test = DrugTest.objects.filter(participant=participant).first()
     assert (test.reason, test.draw, test.test_group, test.program) == (
         TestReason.RANDOM,
@@ -153,40 +193,67 @@ def test_the_draw_calls_each_participant_on_their_groups_days(program, participa
         None,
         SUNDAY_EVENING,
     )
-    assert draws.draw_verify(draw)
+    assert draws.draw_verify(draw, drawn_tests(draw))
     assert list(draws.draws_of(program)) == [draw]
     history = apps.get_model("compliance", "DrugTestEvent").objects.filter(draw=draw)
-    assert history.filter(pgh_label="insert").count() == 6
+    assert history.filter(pgh_label="insert").count() == draw.tests_scheduled
 
 
-def test_the_draw_is_made_once(program, participant):
+def test_the_draw_is_made_once(program, participant, seed):
     first = draw_w50(program)
 
     again = draw_w50(program, now=SUNDAY_EVENING + datetime.timedelta(hours=1))
 
-    assert (again.pk, again.seed, again.tests_scheduled) == (first.pk, first.seed, 3)
-    assert DrugTest.objects.count() == 3
-
-
-def test_a_tampered_draw_fails_verification(program, participant):
-    draw = draw_w50(program)
-    drawn = draw.group_days["3"]
-
-    draw.group_days = {"3": [day for day in range(1, 8) if day not in drawn][:3]}
-    assert not draws.draw_verify(draw)
-
-    draw.group_days = {"3": drawn}
-    other_seed = next(
-        seed
-        for seed in (bytes([n]) * 32 for n in range(256))
-        if draws.choose_days(seed, program.pk, 2026, 50, 3) != drawn
+    assert (again.pk, again.seed, again.tests_scheduled) == (
+        first.pk,
+        first.seed,
+        len(calls(first, participant)),
     )
-    draw.seed = other_seed.hex()  # days chosen by hand, then a seed put to them
-    assert not draws.draw_verify(draw)
+    assert DrugTest.objects.count() == first.tests_scheduled
+
+
+def test_the_audit_refuses_a_test_on_a_day_the_seed_did_not_call(program, participant, seed):
+    draw = draw_w50(program)
+    [first, *_] = drawn_tests(draw)
+    uncalled = next(
+        day
+        for day in (week_day(weekday) for weekday in range(1, 8))
+        if day not in calls(draw, participant)
+    )
+    moved = draws.DrawnTest(first.participant_id, uncalled, first.tests_per_week)
+    others = drawn_tests(draw)[1:]
+
+    assert draws.draw_verify(draw, [first, *others])
+    assert not draws.draw_verify(draw, [moved, *others])  # a test put on a day by hand
+    assert not draws.draw_verify(draw, others)  # a test missing from the count
+    draw.seed = bytes(32).hex()  # days chosen by hand, then a seed put to them
+    assert not draws.draw_verify(draw, [first, *others])
+
+
+def test_a_week_drawn_with_the_retired_algorithm_keeps_verifying(program):
+    old = TestDraw(
+        program=program,
+        iso_year=2026,
+        iso_week=45,
+        seed=SEED.hex(),
+        algorithm_version=draws.FISHER_YATES_V1,
+        group_days={"3": [2, 6, 7]},
+        tests_scheduled=2,
+    )
+    tuesday, wednesday = datetime.date(2026, 11, 3), datetime.date(2026, 11, 4)
+
+    assert draws.draw_verify(old, [draws.DrawnTest(1, tuesday, 3), draws.DrawnTest(2, tuesday, 3)])
+    assert not draws.draw_verify(
+        old, [draws.DrawnTest(1, tuesday, 3), draws.DrawnTest(2, wednesday, 3)]
+    )
+    old.group_days = {"3": [2, 3, 7]}
+    assert not draws.draw_verify(
+        old, [draws.DrawnTest(1, tuesday, 3), draws.DrawnTest(2, wednesday, 3)]
+    )
 
 
 def test_frequencies_come_from_the_accepted_assessment_then_the_phase(
-    program, participant, participant2, casemanager2
+    program, participant, participant2, casemanager2, seed
 ):
     Enrollment.objects.filter(participant=participant).update(phase=5)  # once a week
     config = default_risk_need()
@@ -203,16 +270,16 @@ def test_frequencies_come_from_the_accepted_assessment_then_the_phase(
 
     draw = draw_w50(program)
 
-    assert set(draw.group_days) == {"1", "2", "3"}
-    for person, group in ((participant, 1), (participant2, 2), (third, 3)):
-        assert days_of(person) == [week_day(day) for day in draw.group_days[str(group)]]
+    for person, frequency in ((participant, 1), (participant2, 2), (third, 3)):
+        assert days_of(person) == calls(draw, person, frequency)
         groups = DrugTest.objects.filter(participant=person).values_list("test_group", flat=True)
-        assert set(groups) == {group}
-    assert draws.draw_verify(draw)
+        assert set(groups) <= {frequency}
+    assert draws.draw_verify(draw, drawn_tests(draw))
 
 
-def test_nobody_is_drawn_inside_their_blackout(program, participant, participant2, casemanager):
-    # Monday to Friday: at least one of three drawn days falls inside, whatever the seed.
+def test_nobody_is_drawn_inside_their_blackout(
+    program, participant, participant2, casemanager, seed
+):
     BlackoutPeriod.objects.create(
         participant=participant,
         reason=BlackoutReason.RESIDENTIAL,
@@ -230,13 +297,13 @@ def test_nobody_is_drawn_inside_their_blackout(program, participant, participant
 
     draw = draw_w50(program)
 
-    weekend = [week_day(day) for day in draw.group_days["3"] if day in (6, 7)]
+    weekend = [day for day in calls(draw, participant) if day.isoweekday() in (6, 7)]
     assert days_of(participant) == weekend
     assert days_of(participant2) == []
     assert draw.tests_scheduled == len(weekend)
 
 
-def test_closed_enrollments_are_not_drawn(program, participant, participant2, casemanager2):
+def test_closed_enrollments_are_not_drawn(program, participant, participant2, casemanager2, seed):
     enrollment_change_status(
         enrollment=participant2.enrollments.get(),
         to_status=EnrollmentStatus.GRADUATED,
@@ -245,17 +312,16 @@ def test_closed_enrollments_are_not_drawn(program, participant, participant2, ca
         actor=casemanager2,
     )
 
-    draw_w50(program)
+    draw = draw_w50(program)
 
-    assert len(days_of(participant)) == 3
+    assert days_of(participant) == calls(draw, participant)
     assert days_of(participant2) == []
 
 
-def test_a_late_draw_schedules_nothing_on_days_already_past(program, participant):
+def test_a_late_draw_schedules_nothing_on_days_already_past(program, participant, seed):
     draw = draw_w50(program, now=local(2026, 12, 9, 10, 0))  # Wednesday morning
 
-    assert len(draw.group_days["3"]) == 3  # the draw itself is whole
-    from_wednesday = [week_day(day) for day in draw.group_days["3"] if day >= 3]
+    from_wednesday = [day for day in calls(draw, participant) if day >= week_day(3)]
     assert days_of(participant) == from_wednesday
     assert draw.tests_scheduled == len(from_wednesday)
 
@@ -264,9 +330,12 @@ def test_a_late_draw_schedules_nothing_on_days_already_past(program, participant
 def test_the_draw_takes_the_same_queries_for_any_number_of_participants(
     program, participants, django_assert_num_queries
 ):
-    EnrollmentFactory.create_batch(participants, program=program)
+    people = [
+        enrollment.participant
+        for enrollment in EnrollmentFactory.create_batch(participants, program=program)
+    ]
 
-    # 1 the week's draw, if made 2 savepoint 3 the frequency groups 4 insert the draw (on
+    # 1 the week's draw, if made 2 savepoint 3 who is tested, how often 4 insert the draw (on
     # conflict do nothing) 5 read it back 6 insert the tests and count them on the draw
     # 7 release the savepoint
     with django_assert_num_queries(7):
@@ -274,7 +343,7 @@ def test_the_draw_takes_the_same_queries_for_any_number_of_participants(
     with django_assert_num_queries(1):
         draw_w50(program)
 
-    assert draw.tests_scheduled == 3 * participants
+    assert draw.tests_scheduled == sum(len(calls(draw, person)) for person in people)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -285,7 +354,7 @@ def week_draw(program, iso_year, iso_week) -> TestDraw | None:
     return TestDraw.objects.filter(program=program, iso_year=iso_year, iso_week=iso_week).first()
 
 
-def test_the_tick_draws_next_week_once_the_sunday_draw_time_has_passed(program, participant):
+def test_the_tick_draws_next_week_once_the_sunday_draw_time_has_passed(program, participant, seed):
     before = draws.testing_tick(now=local(2026, 12, 6, 17, 45))  # Sunday of W49, draw at 18:00
 
     assert week_draw(program, 2026, 49) is not None  # the current week had none: made at once
@@ -297,8 +366,9 @@ def test_the_tick_draws_next_week_once_the_sunday_draw_time_has_passed(program, 
 
     w50 = week_draw(program, 2026, 50)
     assert w50.drawn_at == local(2026, 12, 6, 18, 15)
-    assert DrugTest.objects.filter(draw=w50).count() == w50.tests_scheduled == 3
-    assert (after["draws"], after["tests_scheduled"]) == (2, 3)  # W50 of both programs
+    called = len(calls(w50, participant))
+    assert DrugTest.objects.filter(draw=w50).count() == w50.tests_scheduled == called
+    assert (after["draws"], after["tests_scheduled"]) == (2, called)  # W50 of both programs
     assert (again["draws"], again["tests_scheduled"], again["failed"]) == (0, 0, 0)
 
 
@@ -330,7 +400,7 @@ def test_a_draw_time_skipped_by_spring_forward_draws_once(program, program_setti
         == local(2027, 3, 14, 3, 30)
         == datetime.datetime(2027, 3, 14, 8, 30, tzinfo=UTC)
     )
-    assert DrugTest.objects.filter(draw=w11).count() == 3
+    assert DrugTest.objects.filter(draw=w11).count() == len(calls(w11, participant))
     assert TestDraw.objects.filter(program=program).count() == 2  # W10 (made late) and W11
 
 
@@ -347,12 +417,12 @@ def test_a_draw_time_repeated_by_fall_back_draws_once(program, program_settings,
         == local(2026, 11, 1, 1, 30)
         == datetime.datetime(2026, 11, 1, 6, 30, tzinfo=UTC)
     )
-    assert DrugTest.objects.filter(draw=w45).count() == 3
+    assert DrugTest.objects.filter(draw=w45).count() == len(calls(w45, participant))
     assert TestDraw.objects.filter(program=program).count() == 2  # W44 (made late) and W45
 
 
-def test_the_tick_publishes_todays_call_list_once_its_time_has_passed(program, participant):
-    first = week_day(draw_w50(program).group_days["3"][0])
+def test_the_tick_publishes_todays_call_list_once_its_time_has_passed(program, participant, seed):
+    first = calls(draw_w50(program), participant)[0]
 
     def tick(hour: int, minute: int) -> int:
         return draws.testing_tick(now=local(first.year, first.month, first.day, hour, minute))[
@@ -551,9 +621,21 @@ def test_a_failing_sender_is_logged_and_the_list_stays_published(
 def test_publishing_takes_the_same_queries_for_any_number_of_participants(
     program, participants, django_assert_num_queries, django_capture_on_commit_callbacks
 ):
-    EnrollmentFactory.create_batch(participants, program=program)
-    first = week_day(draw_w50(program).group_days["3"][0])
-    call_time = local(first.year, first.month, first.day, 6, 5)
+    called = [
+        enrollment.participant
+        for enrollment in EnrollmentFactory.create_batch(participants, program=program)
+    ]
+    first, call_time = WEDNESDAY, CALL_TIME
+    DrugTest.objects.bulk_create(
+        DrugTest(
+            participant=person,
+            program=program,
+            reason=TestReason.RANDOM,
+            scheduled_for=first,
+            status_changed_at=SUNDAY_EVENING,
+        )
+        for person in called
+    )
 
     # 1 settings in force 2 their phases 3 anything to call? 4 savepoint 5 excuse blackouts
     # 6 excuse people who left 7 lock the tests to call, with participants 8 notify them

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from clients.models import Alert, CaseAssignment, Enrollment
 from compliance import demo
-from compliance.draw import draw_verify
+from compliance.draw import ALGORITHM_VERSION, called_days, draws_audited
 from compliance.models import (
     RESULT_STATUSES,
     BlackoutPeriod,
@@ -110,16 +110,25 @@ def assert_every_active_participant_is_tested_for_90_days(seeded):
     assert len(draws) == (mondays[-1] - mondays[0]).days // 7 + 1
     called = {}
     for participant, draw, day in tests.values_list("participant", "draw", "scheduled_for"):
-        called.setdefault((participant, draw), []).append(day.isoweekday())
+        called.setdefault((participant, draw), []).append(day)
     blacked_out = set(BlackoutPeriod.objects.values_list("participant", flat=True))
+    audited = dict(draws_audited(draws, today + datetime.timedelta(days=7)))
     for draw, monday in zip(draws, mondays, strict=True):
-        assert draw_verify(draw)
+        assert audited[draw]
+        assert draw.algorithm_version == ALGORITHM_VERSION
         assert draw.tests_scheduled == draw.tests.count() > 0
         assert draw.drawn_at < datetime.datetime.combine(monday, datetime.time(), seeded.zone)
         for participant, enrollment in active.items():
             if enrollment.entry_date < monday and participant not in blacked_out:
-                days = sorted(called[participant, draw.pk])
-                assert days == draw.group_days[str(enrollment.tests_per_week)]
+                days = sorted(called.get((participant, draw.pk), []))
+                assert days == called_days(
+                    bytes.fromhex(draw.seed),
+                    seeded.pk,
+                    draw.iso_year,
+                    draw.iso_week,
+                    participant,
+                    enrollment.tests_per_week,
+                )
     assert not tests.filter(Q(draw=None) | ~Q(reason="random") | Q(test_group=None)).exists()
     # Nothing called before its day; the rest of this week is drawn but not yet called.
     assert not tests.filter(scheduled_for__gt=today).exclude(status="scheduled").exists()
