@@ -292,8 +292,21 @@ class ContactForm(CrispyForm):
         queryset=User.objects.none(), required=False, label="Follow-up: who"
     )
 
-    def __init__(self, *args, note_format: str, team, with_follow_up: bool = True, **kwargs):
+    def __init__(
+        self,
+        *args,
+        note_format: str,
+        team,
+        with_follow_up: bool = True,
+        stays_shared: bool = False,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
+        if stays_shared:
+            # Once shared with supervision, a contact stays shared (services.contact_edit).
+            field = self.fields["shared_with_supervision"]
+            field.disabled, field.initial = True, True
+            field.help_text = "Shared with supervision; it stays shared."
         unused = ("narrative",) if note_format == NoteFormat.DAP else DAP_FIELDS
         for name in unused:
             del self.fields[name]

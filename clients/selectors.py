@@ -356,11 +356,9 @@ class TimelineFilter:
     end: datetime.date | None = None
 
 
-def timeline_rows(user: User, participant: Participant, filters: TimelineFilter) -> QuerySet:
-    """One chronological list of what the user may see: contacts, addenda, appointments and
-    incidents, as (kind, entry_id, at) rows of a UNION ALL, newest first. Paginate it, then
-    `timeline_entries` loads a page's objects with one query per kind. (entry_kind, pk, at)."""
-    sources = {
+def _timeline_sources(user: User, participant: Participant) -> dict[str, QuerySet]:
+    """What the user may read of each timeline kind, with its time (`at`) and author (`by`)."""
+    return {
         "contact": contacts_visible(user, participant).annotate(
             at=F("occurred_at"), by=F("author")
         ),
@@ -374,6 +372,13 @@ def timeline_rows(user: User, participant: Participant, filters: TimelineFilter)
             at=Cast("occurred_on", DateTimeField()), by=F("recorded_by")
         ),
     }
+
+
+def timeline_rows(user: User, participant: Participant, filters: TimelineFilter) -> QuerySet:
+    """One chronological list of what the user may see: contacts, addenda, appointments and
+    incidents, as (kind, entry_id, at) rows of a UNION ALL, newest first. Paginate it, then
+    `timeline_entries` loads a page's objects with one query per kind. (entry_kind, pk, at)."""
+    sources = _timeline_sources(user, participant)
     kinds = [kind for kind in filters.kinds if kind in sources]
     if filters.function:
         kinds = [kind for kind in kinds if kind == "contact"]
@@ -485,12 +490,13 @@ def team_members(participant: Participant) -> QuerySet[User]:
     )
 
 
-def timeline_authors(participant: Participant) -> QuerySet[User]:
-    return User.objects.filter(
-        Q(pk__in=Contact.objects.filter(participant=participant).values("author"))
-        | Q(pk__in=Incident.objects.filter(participant=participant).values("recorded_by"))
-        | Q(pk__in=Appointment.objects.filter(participant=participant).values("created_by"))
-    ).order_by("last_name", "first_name")
+def timeline_authors(user: User, participant: Participant) -> QuerySet[User]:
+    """Authors of the timeline entries `user` may read (the filter's choices): the author of
+    a note one may not read is itself something of that note."""
+    first, *rest = [
+        rows.order_by().values("by") for rows in _timeline_sources(user, participant).values()
+    ]
+    return User.objects.filter(pk__in=first.union(*rest)).order_by("last_name", "first_name")
 
 
 def contact_of(user: User, participant: Participant, pk: int) -> Contact | None:

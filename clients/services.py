@@ -693,6 +693,13 @@ def contact_edit(
             "This note is locked: only its author may change it, within 24 hours. "
             "Add an addendum instead."
         )
+    if contact.shared_with_supervision and not data.shared_with_supervision:
+        raise ValidationError(
+            {
+                "shared_with_supervision": "A contact shared with supervision stays shared: "
+                "probation may already have read it. Add an addendum to correct it."
+            }
+        )
     _check_contact(data, contact.note_format, now)
     fields = {
         **vars(data),
@@ -711,7 +718,13 @@ def contact_edit(
 
 
 def addendum_add(*, contact: Contact, text: str, actor: User) -> Addendum:
-    _contact_data_class(actor, contact.participant)
+    """Those who may change case notes annotate any contact they read; probation annotates
+    only its own supervision contacts, never a case manager's note shared with it."""
+    if not access.can_change(actor, contact.participant, access.DataClass.CASE_NOTES) and not (
+        contact.author_id == actor.pk
+        and access.can_change(actor, contact.participant, access.DataClass.SUPERVISION_CONTACTS)
+    ):
+        raise ValidationError("You may add addenda only to notes you may change.")
     if not text.strip():
         raise ValidationError({"text": "Write the addendum."})
     with audited_write(actor):

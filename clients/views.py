@@ -375,13 +375,16 @@ def caseload_transfer(request, program_pk: int):
 # The daily record
 
 
-def _contact_form(request, participant, *, data=None, with_follow_up=True, initial=None):
+def _contact_form(
+    request, participant, *, data=None, with_follow_up=True, initial=None, editing=None
+):
     return ContactForm(
         data,
         initial=initial,
         note_format=services.note_format_for(participant, timezone.now()),
         team=selectors.team_members(participant),
         with_follow_up=with_follow_up,
+        stays_shared=editing is not None and editing.shared_with_supervision,
     )
 
 
@@ -439,6 +442,7 @@ def contact_detail(request, pk: int, contact_pk: int):
             participant,
             with_follow_up=False,
             initial={name: getattr(contact, name) for name in CONTACT_FIELDS},
+            editing=contact,
         )
     return render(
         request,
@@ -465,7 +469,9 @@ def _contact_to_change(user, pk: int, contact_pk: int):
 @login_required
 def contact_edit(request, pk: int, contact_pk: int):
     participant, contact = _contact_to_change(request.user, pk, contact_pk)
-    form = _contact_form(request, participant, data=request.POST, with_follow_up=False)
+    form = _contact_form(
+        request, participant, data=request.POST, with_follow_up=False, editing=contact
+    )
     if form.is_valid():
         try:
             services.contact_edit(
@@ -488,11 +494,14 @@ def contact_edit(request, pk: int, contact_pk: int):
 def addendum_add(request, pk: int, contact_pk: int):
     participant, contact = _contact_to_change(request.user, pk, contact_pk)
     form = AddendumForm(request.POST)
-    if form.is_valid():
+    try:
+        if not form.is_valid():
+            raise ValidationError("Write the addendum.")
         services.addendum_add(contact=contact, text=form.cleaned_data["text"], actor=request.user)
-        messages.success(request, "The addendum is added.")
+    except ValidationError as refusal:
+        messages.error(request, " ".join(refusal.messages))
     else:
-        messages.error(request, "Write the addendum.")
+        messages.success(request, "The addendum is added.")
     return redirect("clients:contact_detail", pk=participant.pk, contact_pk=contact.pk)
 
 
@@ -517,7 +526,9 @@ def contact_mark_error(request, pk: int, contact_pk: int):
 @login_required
 def timeline(request, pk: int):
     participant = access.get_participant_or_404(request.user, pk)
-    form = TimelineFilterForm(request.GET or None, authors=selectors.timeline_authors(participant))
+    form = TimelineFilterForm(
+        request.GET or None, authors=selectors.timeline_authors(request.user, participant)
+    )
     filters = selectors.TimelineFilter()
     if form.is_valid():
         data = form.cleaned_data
@@ -679,6 +690,9 @@ def follow_up_complete(request, pk: int):
     try:
         services.follow_up_complete(follow_up=follow_up, actor=request.user)
     except ValidationError as refusal:
+        if request.htmx:
+            # The swapped-in answer to a refusal says why and nothing of the participant.
+            return render(request, "clients/_refused.html", {"message": " ".join(refusal.messages)})
         messages.error(request, " ".join(refusal.messages))
     if request.htmx:
         return render(request, "clients/_follow_up.html", {"follow_up": follow_up})
