@@ -23,9 +23,10 @@ from django.db.models import (
 from django.db.models.functions import Cast, Lower
 from django.utils import timezone
 
-from drugcourt.models import Program, User
+from drugcourt.models import Phase, Program, ProgramSettings, User
 from drugcourt.roles import Role
 from drugcourt.selectors import coordinators_of, programs_coordinated_by, programs_of
+from drugcourt.services import program_today
 
 from . import access, registry
 from .access import DataClass
@@ -118,6 +119,28 @@ def caseload_page(
     for fact in visible_caseload_facts(user):
         rows = fact.annotate(rows, user)
     return Page(list(rows), page.number, page.paginator)
+
+
+def caseload_phase_choices(user: User) -> list[tuple[int, str]]:
+    """The phase filter's choices: the phases in force today in the programs the user works
+    in (program settings), by number; two queries however many programs."""
+    in_force = Q(pk__in=[])
+    for program in programs_of(user):
+        latest = (
+            ProgramSettings.objects.filter(
+                program=program, effective_from__lte=program_today(program)
+            )
+            .order_by("-effective_from")
+            .values("pk")[:1]
+        )
+        in_force |= Q(settings__in=latest)
+    names: dict[int, list[str]] = {}
+    for number, name in (
+        Phase.objects.filter(in_force).order_by("number", "name").values_list("number", "name")
+    ):
+        if name not in names.setdefault(number, []):
+            names[number].append(name)
+    return [(number, f"{number}. {' / '.join(labels)}") for number, labels in names.items()]
 
 
 def visible_caseload_facts(user: User) -> list[registry.CaseloadFact]:

@@ -5,14 +5,14 @@ import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import BadRequest, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from drugcourt.forms import form_errors_from
+from drugcourt.forms import form_errors_from, int_or_none
 from drugcourt.models import Program
 from drugcourt.permissions import role_required
 from drugcourt.roles import Role
@@ -65,7 +65,7 @@ def participant_list(request):
         per_page=PAGE_SIZE,
         search=search,
         status=status,
-        phase=int(phase) if phase.isdigit() else None,
+        phase=int_or_none(phase),
     )
     return render(
         request,
@@ -77,6 +77,7 @@ def participant_list(request):
             "search": search,
             "status": status,
             "phase": phase,
+            "phase_choices": selectors.caseload_phase_choices(request.user),
             "status_choices": EnrollmentStatus.choices,
         },
     )
@@ -469,6 +470,9 @@ def _contact_to_change(user, pk: int, contact_pk: int):
 @login_required
 def contact_edit(request, pk: int, contact_pk: int):
     participant, contact = _contact_to_change(request.user, pk, contact_pk)
+    version = int_or_none(request.POST.get("version"))
+    if version is None:
+        raise BadRequest("The note's version is missing or not a number.")
     form = _contact_form(
         request, participant, data=request.POST, with_follow_up=False, editing=contact
     )
@@ -476,7 +480,7 @@ def contact_edit(request, pk: int, contact_pk: int):
         try:
             services.contact_edit(
                 contact=contact,
-                version=int(request.POST.get("version", 0)),
+                version=version,
                 data=form.contact_data(),
                 actor=request.user,
             )
@@ -600,7 +604,7 @@ def appointment_outcome(request, pk: int, appointment_pk: int):
         messages.error(request, " ".join(refusal.messages))
     else:
         messages.success(request, f"Recorded: {appointment.get_outcome_display()}.")
-    return redirect(request.POST.get("next") or "clients:participant_calendar", pk=participant.pk)
+    return redirect("clients:participant_calendar", pk=participant.pk)
 
 
 @login_required

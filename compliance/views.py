@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from clients import access
 from clients.access import DataClass
-from drugcourt.forms import form_errors_from
+from drugcourt.forms import form_errors_from, int_or_none
 from drugcourt.permissions import get_coordinated_program_or_404, role_required
 from drugcourt.roles import Role
 from drugcourt.selectors import program_settings_in_force, programs_of
@@ -299,7 +299,9 @@ def call_list(request):
     """Today's published call list of a program the user works in, limited to the
     participants the user reaches."""
     programs = programs_of(request.user)
-    program = programs.filter(pk=request.GET.get("program") or None).first() or programs.first()
+    program = (
+        programs.filter(pk=int_or_none(request.GET.get("program"))).first() or programs.first()
+    )
     if program is None:
         raise Http404("You are not a member of any program.")
     now = timezone.now()

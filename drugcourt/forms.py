@@ -29,6 +29,21 @@ def form_errors_from(form: forms.BaseForm) -> Iterator[None]:
         form.add_error(None, error)
 
 
+# The largest value a PostgreSQL integer column holds: a bigger number in a query is a
+# database error, not "nothing found".
+MAX_DB_INT = 2**31 - 1
+
+
+def int_or_none(value: str | None) -> int | None:
+    """A non-negative integer typed into a query string or hidden field, or None for anything
+    else (junk must never reach the ORM, where it is a server error)."""
+    try:
+        number = int(value or "")
+    except ValueError:
+        return None
+    return number if 0 <= number <= MAX_DB_INT else None
+
+
 class CrispyForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

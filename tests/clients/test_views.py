@@ -132,8 +132,9 @@ def test_confirming_a_new_person_records_them_despite_a_name_match(
 
 
 def caseload_queries(client, count, django_assert_num_queries):
-    # session, user, paginator count, page rows (reach, enrollment and facts as subqueries)
-    with django_assert_num_queries(4):
+    # session, user, paginator count, page rows (reach, enrollment and facts as subqueries),
+    # the user's programs and the phases in force in them (the phase filter)
+    with django_assert_num_queries(6):
         response = client.get(reverse("clients:participant_list"))
     assert f"{count} in all" in response.content.decode()
 
