@@ -5,7 +5,7 @@ import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import BadRequest, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -472,7 +472,8 @@ def contact_edit(request, pk: int, contact_pk: int):
     participant, contact = _contact_to_change(request.user, pk, contact_pk)
     version = int_or_none(request.POST.get("version"))
     if version is None:
-        raise BadRequest("The note's version is missing or not a number.")
+        messages.error(request, "The note was not saved: reload it and make the change again.")
+        return redirect("clients:contact_detail", pk=participant.pk, contact_pk=contact.pk)
     form = _contact_form(
         request, participant, data=request.POST, with_follow_up=False, editing=contact
     )
