@@ -8,11 +8,21 @@ from . import selectors
 register_section(
     ParticipantSection(
         key="eligibility",
-        title="Eligibility, admission, risk and need",
+        title="Eligibility, admission and supervision",
         template="assessments/sections/assessment_summary.html",
         data_class=DataClass.ENROLLMENT,
         context=selectors.assessment_summary,
         order=8,
+    )
+)
+register_section(
+    ParticipantSection(
+        key="needs",
+        title="Open needs",
+        template="assessments/sections/needs.html",
+        data_class=DataClass.ASSESSMENT_DETAIL,
+        context=selectors.needs_section,
+        order=9,
     )
 )
 register_section(

@@ -13,6 +13,7 @@ from drugcourt.services import program_today
 
 from .models import (
     Administration,
+    Admission,
     AsamAssessment,
     EligibilityScreening,
     Instrument,
@@ -20,6 +21,7 @@ from .models import (
     Need,
     NeedStatus,
     RiskNeedAssessment,
+    ScreeningDecision,
 )
 from .scoring import item_options
 
@@ -96,20 +98,67 @@ def answered_items(administration: Administration) -> list[tuple[dict, dict]]:
 
 
 def assessment_summary(participant: Participant, user) -> dict:
-    """The participant page's eligibility and admission section (court view may read it)."""
+    """The participant page's eligibility, admission and supervision section. Each part is
+    read only for the data class that shows it: the court view gets the supervision track and
+    intensity, never the quadrant, scores or override reasoning behind them; arrest data and
+    the screening's reasons are the legal record, which the court view has and providers lack."""
+    classes = access.visible_data_classes(user, participant)
     enrollment = current_enrollment(participant)
-    # ASAM level and needs are the assessment summary, which the court view leaves out.
-    show_summary = access.can_see(user, participant, DataClass.ASSESSMENT_SUMMARY)
+    legal = DataClass.COURT in classes
+    summary = DataClass.ASSESSMENT_SUMMARY in classes
     return {
-        "screening": enrollment.screenings.first() if enrollment else None,
-        "admission": getattr(enrollment, "admission", None) if enrollment else None,
-        "risk_need": risk_need_of(participant),
-        "show_summary": show_summary,
-        "asam": asam_of(participant).first() if show_summary else None,
-        "open_needs": open_needs_of(participant) if show_summary else (),
+        "screening": screening_of(enrollment, legal=legal) if enrollment else None,
+        "admission": admission_of(enrollment, legal=legal) if enrollment else None,
+        "supervision": (
+            supervision_level_of(participant) if DataClass.SUPERVISION_LEVEL in classes else None
+        ),
+        "risk_need": risk_need_of(participant) if summary else None,
+        "show_summary": summary,
+        "asam": asam_of(participant).first() if summary else None,
         "may_change": access.can_change(user, participant, DataClass.ENROLLMENT),
         "may_assess": access.can_change(user, participant, DataClass.ASSESSMENT_SUMMARY),
     }
+
+
+def screening_of(enrollment: Enrollment, *, legal: bool) -> dict | None:
+    """The latest eligibility screening: its decision and date, and with the legal record its
+    reason."""
+    fields = ["decision", "screened_on", *(["reason"] if legal else [])]
+    row = enrollment.screenings.values(*fields).first()
+    if row is not None:
+        row["decision_display"] = ScreeningDecision(row["decision"]).label
+    return row
+
+
+ADMISSION_DATES = ("entry_date", "agreement_signed_on", "days_from_referral")
+ADMISSION_LEGAL = ("order_or_plea_date", "days_from_arrest")
+
+
+def admission_of(enrollment: Enrollment, *, legal: bool) -> dict | None:
+    """The admission's dates; the order or plea and the days from arrest only with the legal
+    record."""
+    fields = ADMISSION_DATES + (ADMISSION_LEGAL if legal else ())
+    return Admission.objects.filter(enrollment=enrollment).values(*fields).first()
+
+
+SUPERVISION_LEVEL_FIELDS = (
+    "assessed_on",
+    "track",
+    "court_every_weeks",
+    "tests_per_week",
+    "contacts_per_week",
+)
+
+
+def supervision_level_of(participant: Participant) -> dict | None:
+    """The supervision track and accepted intensity in force (DataClass.SUPERVISION_LEVEL):
+    only these fields of the latest risk and need assessment."""
+    return participant.risk_need_assessments.values(*SUPERVISION_LEVEL_FIELDS).first()
+
+
+def needs_section(participant: Participant, user) -> dict:
+    """The participant page's open needs (assessment detail)."""
+    return {"open_needs": open_needs_of(participant)}
 
 
 def screens_section(participant: Participant, user) -> dict:

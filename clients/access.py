@@ -55,6 +55,9 @@ class DataClass(models.TextChoices):
     ALL_INCIDENTS = "all_incidents", "All incidents"
     DOCUMENTS = "documents", "Documents"
     CONSENTS = "consents", "Consents"
+    # The supervision track and accepted intensity (court, tests, contacts a week), without the
+    # risk and need items, quadrant or override reasoning behind them.
+    SUPERVISION_LEVEL = "supervision_level", "Supervision level"
 
 
 ALL = frozenset(DataClass)
@@ -68,6 +71,7 @@ COURT_VIEW = frozenset(
         DataClass.COURT,
         DataClass.PLAN_SUMMARY,
         DataClass.PROGRESS_REPORTS,
+        DataClass.SUPERVISION_LEVEL,
     }
 )
 PROVIDER_VIEW = frozenset(
@@ -76,6 +80,8 @@ PROVIDER_VIEW = frozenset(
         DataClass.ENROLLMENT,
         DataClass.ASSESSMENT_SUMMARY,
         DataClass.ASSESSMENT_DETAIL,
+        # The accepted intensity is part of the assessment summary they see.
+        DataClass.SUPERVISION_LEVEL,
         DataClass.PLAN_SUMMARY,
         DataClass.TREATMENT_DETAIL,
         DataClass.PROGRESS_REPORTS,

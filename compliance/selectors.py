@@ -219,7 +219,12 @@ def expected_substances(test: DrugTest) -> set[str]:
     return {code for prescription in explained for code in prescription.explains}
 
 
-def prescriptions_of(participant: Participant) -> QuerySet[Prescription]:
+def prescriptions_visible(user: User, participant: Participant) -> QuerySet[Prescription] | None:
+    """The participant's prescriptions (drug, dose, prescriber) for those who see treatment
+    detail; None for the court view, which learns only that a positive was explained by
+    prescribed medication (`expected_substances`)."""
+    if not access.can_see(user, participant, DataClass.TREATMENT_DETAIL):
+        return None
     return Prescription.objects.filter(participant=participant).order_by("-starts_on", "-id")
 
 

@@ -50,7 +50,7 @@ def participant_testing(request, pk: int):
             "page": Paginator(tests, PAGE_SIZE).get_page(request.GET.get("page")),
             "status": status,
             "statuses": TestStatus.choices,
-            "prescriptions": selectors.prescriptions_of(participant),
+            "prescriptions": selectors.prescriptions_visible(request.user, participant),
             "blackouts": selectors.blackouts_of(participant),
             "may_record": access.can_change(request.user, participant, DataClass.DRUG_TESTS),
             "end_form": EndDateForm(),

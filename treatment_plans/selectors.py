@@ -1,6 +1,8 @@
 """Reads of referrals and service episodes."""
 
 import datetime
+from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth.models import Group
 from django.db.models import (
@@ -14,6 +16,7 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Value,
+    prefetch_related_objects,
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -30,6 +33,7 @@ from .models import (
     ENGAGEMENT_LIMIT_DAYS,
     OPEN_REFERRAL_STATES,
     PLAN_REVIEW_NOTICE_DAYS,
+    DischargeReason,
     Goal,
     NeedDeferral,
     Objective,
@@ -37,8 +41,10 @@ from .models import (
     PlanStatus,
     ProgressReport,
     Referral,
+    ReferralState,
     ServiceEpisode,
     TreatmentPlan,
+    Urgency,
 )
 
 
@@ -98,6 +104,93 @@ def referral_for(user: User, pk: int) -> Referral | None:
     if referral is None or not access.can_see(user, referral.participant, DataClass.PLAN_SUMMARY):
         return None
     return referral
+
+
+# What the court view leaves out of a referral and its episode (clinical referral text).
+REFERRAL_CLINICAL_FIELDS = ("reason", "shared_information", "decline_reason")
+EPISODE_CLINICAL_FIELDS = ("discharge_summary",)
+
+
+@dataclass(frozen=True)
+class EpisodeDates:
+    pk: int
+    started_on: datetime.date
+    discharged_on: datetime.date | None
+    discharge_reason: str
+
+    def get_discharge_reason_display(self) -> str:
+        return DischargeReason(self.discharge_reason).label if self.discharge_reason else ""
+
+
+@dataclass(frozen=True)
+class ReferralSummary:
+    """A referral as the court view reads it: that it exists, to which provider and kind of
+    service, its state and dates. It has no reason, packet, decline reason or discharge summary
+    to give (they are not even read from the database)."""
+
+    pk: int
+    participant: Participant
+    participant_id: int
+    provider: Organization
+    provider_id: int
+    requested_service: str
+    urgency: str
+    state: str
+    sent_at: datetime.datetime
+    sent_by: User
+    days_open: int
+    is_overdue: bool
+    intake_appointment: Any
+    episode: EpisodeDates | None
+
+    def get_urgency_display(self) -> str:
+        return Urgency(self.urgency).label
+
+    def get_state_display(self) -> str:
+        return ReferralState(self.state).label
+
+
+def sees_clinical_text(user: User, participant: Participant, provider_id: int) -> bool:
+    """Whether the user reads a referral's clinical text: the agency it is addressed to, and
+    those who see the participant's treatment detail."""
+    return is_agency_staff(user, provider_id) or access.can_see(
+        user, participant, DataClass.TREATMENT_DETAIL
+    )
+
+
+def referral_to_read(user: User, pk: int) -> Referral | ReferralSummary | None:
+    """The referral page's read: the whole referral for those who read its clinical text, a
+    ReferralSummary (read without the clinical columns) for everyone else who may open it."""
+    referral = referral_for(user, pk)
+    if referral is None or sees_clinical_text(user, referral.participant, referral.provider_id):
+        return referral
+    row = (
+        with_engagement_limit(Referral.objects.filter(pk=pk), timezone.localdate())
+        .select_related("participant", "provider", "sent_by", "intake_appointment")
+        .defer(*REFERRAL_CLINICAL_FIELDS)
+        .get()
+    )
+    episode = (
+        ServiceEpisode.objects.filter(referral=row)
+        .values("pk", "started_on", "discharged_on", "discharge_reason")
+        .first()
+    )
+    return ReferralSummary(
+        pk=row.pk,
+        participant=row.participant,
+        participant_id=row.participant_id,
+        provider=row.provider,
+        provider_id=row.provider_id,
+        requested_service=row.requested_service,
+        urgency=row.urgency,
+        state=row.state,
+        sent_at=row.sent_at,
+        sent_by=row.sent_by,
+        days_open=row.days_open,
+        is_overdue=row.is_overdue,
+        intake_appointment=row.intake_appointment,
+        episode=EpisodeDates(**episode) if episode else None,
+    )
 
 
 def episode_for(user: User, pk: int) -> ServiceEpisode | None:
@@ -176,41 +269,48 @@ def plans_of(participant: Participant) -> QuerySet[TreatmentPlan]:
 
 
 def plan_for(user: User, pk: int, *, change: bool = False) -> TreatmentPlan | None:
-    """A plan of a participant whose plan the user may see (or change)."""
+    """A plan of a participant whose plan the user may see (or change), with its goals,
+    objectives and services. Which need an objective answers is assessment detail: it is read
+    only for those who see that (the court view reads the goals, not the needs)."""
     plan = (
         TreatmentPlan.objects.select_related("participant", "signed_by")
-        .prefetch_related(
-            Prefetch(
-                "goals",
-                queryset=Goal.objects.prefetch_related(
-                    Prefetch(
-                        "objectives",
-                        queryset=Objective.objects.select_related("need").prefetch_related(
-                            Prefetch(
-                                "services",
-                                queryset=PlannedService.objects.select_related("provider"),
-                            )
-                        ),
-                    )
-                ),
-            ),
-            Prefetch("deferrals", queryset=NeedDeferral.objects.select_related("need")),
-        )
         .filter(pk=pk, participant__in=access.participants_visible_to(user))
         .first()
     )
     allowed = access.can_change if change else access.can_see
     if plan is None or not allowed(user, plan.participant, DataClass.PLAN_SUMMARY):
         return None
+    objectives = Objective.objects.prefetch_related(
+        Prefetch("services", queryset=PlannedService.objects.select_related("provider"))
+    )
+    if access.can_see(user, plan.participant, DataClass.ASSESSMENT_DETAIL):
+        objectives = objectives.select_related("need")
+    else:
+        objectives = objectives.defer("need")
+    prefetch_related_objects(
+        [plan],
+        Prefetch(
+            "goals", queryset=Goal.objects.prefetch_related(Prefetch("objectives", objectives))
+        ),
+    )
     return plan
 
 
-def needs_to_answer(plan: TreatmentPlan) -> list:
+def plan_needs(user: User, plan: TreatmentPlan) -> dict:
+    """The needs the plan answers or defers and the reasons for deferring: assessment detail.
+    None (not read) for the court view, which sees the plan's goals only."""
+    if not access.can_see(user, plan.participant, DataClass.ASSESSMENT_DETAIL):
+        return {"needs": None, "deferrals": None}
+    deferrals = list(NeedDeferral.objects.filter(plan=plan).select_related("need"))
+    return {"needs": needs_to_answer(plan, deferrals), "deferrals": deferrals}
+
+
+def needs_to_answer(plan: TreatmentPlan, deferrals: list[NeedDeferral]) -> list:
     """Open needs of the participant, each with whether this plan answers or defers it."""
     answered = {
         objective.need_id for goal in plan.goals.all() for objective in goal.objectives.all()
     }
-    deferred = {deferral.need_id for deferral in plan.deferrals.all()}
+    deferred = {deferral.need_id for deferral in deferrals}
     return [
         (need, need.pk in answered, need.pk in deferred)
         for need in Need.objects.filter(participant=plan.participant, status=NeedStatus.OPEN)

@@ -69,7 +69,9 @@ def _referral(user, pk: int):
 
 @login_required
 def referral_detail(request, pk: int):
-    referral = _referral(request.user, pk)
+    referral = selectors.referral_to_read(request.user, pk)
+    if referral is None:
+        raise Http404("No such referral.")
     return render(
         request,
         "treatment_plans/referral_detail.html",
@@ -202,7 +204,7 @@ def plan_detail(request, pk: int):
     editable = plan.status == PlanStatus.DRAFT and access.can_change(
         request.user, plan.participant, DataClass.PLAN_SUMMARY
     )
-    context = {"plan": plan, "editable": editable, "needs": selectors.needs_to_answer(plan)}
+    context = {"plan": plan, "editable": editable, **selectors.plan_needs(request.user, plan)}
     if editable:
         context |= {
             "goal_form": GoalForm(),

@@ -65,7 +65,7 @@ def test_judges_see_eligibility_but_never_scores(client, judge, casemanager, par
 
     page = client.get(reverse("clients:participant_detail", args=[participant.pk])).content.decode()
 
-    assert "Eligibility, admission, risk and need" in page
+    assert "Eligibility, admission and supervision" in page
     assert "PHQ-9" not in page
     assert client.get(reverse("assessments:screens", args=[participant.pk])).status_code == 404
 
