@@ -1,11 +1,11 @@
 """Query plans of the participant list and of the participant lookup at statewide scale.
 
-Loads a statewide data set (DESIGN.md "Scale we design for") into a bench database, set-based
-in SQL, then times and explains the queries the participant list and every participant page
-send, through the app's own functions, against a plain fetch of the same rows measured in the
-same run. See bench/README.md.
+Loads the statewide data set of bench/generate.py into a bench database, then times and
+explains the queries the participant list and every participant page send, through the app's
+own functions, against a plain fetch of the same rows measured in the same run. See
+bench/README.md.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/drugcourt_bench \\
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/drugcourt_dev \\
     REDIS_URL=redis://127.0.0.1:6379/0 DJANGO_SETTINGS_MODULE=drugcourt.settings.dev \\
     .venv/bin/python bench/caseload_explain.py --fresh
 """
@@ -18,382 +18,27 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import django
+import generate  # the data generator, beside this script (it sets Django up)
+from django.core.paginator import Paginator
+from django.db import connection
+from django.db.models import Count, Q
+from generate import out
 
-# Time the queries as production runs them: without DEBUG's query log.
-os.environ["DJANGO_DEBUG"] = "False"
-django.setup()
+from clients import access, selectors
+from clients.models import CaseAssignment, Participant
+from clients.reconcile import access_drift
+from drugcourt.models import Program, User
+from drugcourt.roles import Role
+from drugcourt.views import PAGE_SIZE
 
-import psycopg2  # noqa: E402
-from django.conf import settings  # noqa: E402
-from django.contrib.contenttypes.models import ContentType  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.core.paginator import Paginator  # noqa: E402
-from django.db import connection, transaction  # noqa: E402
-from django.db.models import Count, Q  # noqa: E402
-from psycopg2 import sql as pg_sql  # noqa: E402
-
-from clients import access, selectors  # noqa: E402
-from clients.access import DataClass  # noqa: E402
-from clients.models import CaseAssignment, Participant  # noqa: E402
-from clients.reconcile import access_drift  # noqa: E402
-from drugcourt.models import Program, User  # noqa: E402
-from drugcourt.program_groups import GROUP_PREFIX  # noqa: E402
-from drugcourt.roles import PROGRAM_WIDE_ROLES, Role  # noqa: E402
-from drugcourt.views import PAGE_SIZE  # noqa: E402
-
-
-def out(line: str = "") -> None:
-    print(line)  # noqa: T201
-
-
-# ---------------------------------------------------------------------------------------------
-# The data set
-
-PARTICIPANTS = 50_000
-CONTACTS_EACH = 40  # 2 million contacts
-# Staff by role, 400 in all. Staff member `id` works in program 1 + id % 4.
-STAFF = [
-    (Role.CASE_MANAGER, 120),
-    (Role.PROBATION_OFFICER, 40),
-    (Role.DEFENCE_ATTORNEY, 30),
-    (Role.JUDGE, 6),
-    (Role.CLERK, 6),
-    (Role.COORDINATOR, 8),
-    (Role.PROSECUTOR, 10),
-    (Role.TREATMENT_PROVIDER, 170),
-    (Role.ADMINISTRATOR, 5),
-    (Role.EVALUATOR, 5),
-]
-PROGRAMS = 4
-OPEN = ("active", "referred", "screening", "absconded")
-LOAD_STEPS = [
-    (
-        "organizations and programs",
-        """
-        INSERT INTO drugcourt_organization (id, name, kind, is_active, created_at)
-        SELECT g,
-               CASE WHEN g <= 4 THEN 'Bench County ' || g || ' Court'
-                    WHEN g = 5 THEN 'State Probation'
-                    WHEN g = 6 THEN 'District Attorney'
-                    WHEN g = 7 THEN 'Public Defender'
-                    ELSE 'Treatment Agency ' || g END,
-               CASE WHEN g <= 4 THEN 'court' WHEN g = 5 THEN 'probation'
-                    WHEN g = 6 THEN 'prosecutor' WHEN g = 7 THEN 'defence'
-                    ELSE 'treatment_agency' END,
-               true, now()
-        FROM generate_series(1, 17) g;
-        INSERT INTO drugcourt_program
-            (id, name, court_id, jurisdiction, time_zone, is_active, created_at)
-        SELECT g, 'Bench Drug Court ' || g, g, 'Bench County ' || g, 'America/Chicago', true, now()
-        FROM generate_series(1, %(programs)s) g;
-        """,
-    ),
-    (
-        "staff and program membership",
-        """
-        WITH plan AS (
-            SELECT role, n, sum(n) OVER (ORDER BY ord) - n AS before
-            FROM unnest(%(staff_roles)s::text[], %(staff_counts)s::int[])
-                WITH ORDINALITY AS p(role, n, ord)
-        ), staff AS (
-            SELECT plan.before + k AS id, plan.role FROM plan, generate_series(1, plan.n) k
-        )
-        INSERT INTO drugcourt_user (id, password, is_superuser, username, first_name, last_name,
-                                    is_staff, is_active, date_joined, email, roles,
-                                    organization_id)
-        SELECT id, '!bench', false, 'bench' || id, initcap(replace(role, '_', ' ')), 'No. ' || id,
-               false, true, now(), 'bench' || id || '@bench.invalid', ARRAY[role],
-               -- organizations 1-4 are the programs' courts; then probation, prosecutor,
-               -- public defender, and ten treatment agencies
-               CASE role WHEN 'probation_officer' THEN 5
-                         WHEN 'prosecutor' THEN 6
-                         WHEN 'defence_attorney' THEN 7
-                         WHEN 'treatment_provider' THEN 8 + id %% 10
-                         WHEN 'administrator' THEN NULL
-                         WHEN 'evaluator' THEN NULL
-                         ELSE 1 + id %% %(programs)s END
-        FROM staff;
-        INSERT INTO drugcourt_programmembership (program_id, user_id, created_at)
-        SELECT 1 + id %% %(programs)s, id, now() FROM drugcourt_user
-        WHERE NOT roles && ARRAY['administrator', 'evaluator']::varchar[];
-        """,
-    ),
-    (
-        "program groups (drugcourt.program_groups)",
-        """
-        INSERT INTO auth_group (name)
-        SELECT %(group_prefix)s || p.id || ':' || r
-        FROM drugcourt_program p, unnest(%(program_wide_roles)s::text[]) r;
-        INSERT INTO drugcourt_programgroupobjectpermission
-            (group_id, permission_id, content_object_id)
-        SELECT g.id, perm.id, p.id
-        FROM drugcourt_program p
-        CROSS JOIN unnest(%(program_wide_roles)s::text[]) r
-        JOIN auth_group g ON g.name = %(group_prefix)s || p.id || ':' || r
-        JOIN auth_permission perm
-            ON perm.codename = 'reach_as_' || r AND perm.content_type_id = %(program_ct)s;
-        INSERT INTO drugcourt_user_groups (user_id, group_id)
-        SELECT u.id, g.id
-        FROM drugcourt_programmembership m
-        JOIN drugcourt_user u ON u.id = m.user_id
-        CROSS JOIN unnest(u.roles) r
-        JOIN auth_group g ON g.name = %(group_prefix)s || m.program_id || ':' || r;
-        """,
-    ),
-    (
-        "participants",
-        """
-        INSERT INTO clients_participant
-            (id, legal_first_name, legal_middle_name, legal_last_name, preferred_name, aliases,
-             date_of_birth, sex, gender_identity, races, ethnicity, is_veteran,
-             primary_language, needs_interpreter, phone, email, address_line, city, state,
-             postal_code, created_at, created_by_id)
-        SELECT g,
-               (ARRAY['James', 'Maria', 'Robert', 'Linda', 'Michael', 'Patricia', 'David',
-                      'Jennifer', 'Carlos', 'Aisha', 'Daniel', 'Nguyen', 'Sarah', 'Kevin',
-                      'Rosa', 'Tyrone', 'Emily', 'Jamal', 'Ana', 'Brian'])[1 + g %% 20],
-               '',
-               (ARRAY['Mar', 'Gar', 'Wil', 'John', 'Brow', 'Dav', 'Mill', 'Tay', 'And', 'Thom',
-                      'Rob', 'Lew', 'Walk', 'Hall', 'Young', 'King'])[1 + (g / 20) %% 16]
-               || (ARRAY['tin', 'cia', 'son', 'es', 'ner', 'is', 'ler', 'lor', 'ers', 'as',
-                         'erts', 'ton'])[1 + (g * 7) %% 12]
-               || CASE WHEN g %% 3 = 0 THEN '' ELSE '-' || (g * 13) %% 97 END,
-               '', '{}', date '1960-01-01' + (g * 37) %% 15000,
-               (ARRAY['female', 'male', 'unknown'])[1 + g %% 3], '', '{}', '', NULL,
-               'English', false, '', '', '', '', '', '', now(),
-               (SELECT min(id) FROM drugcourt_user WHERE 'coordinator' = ANY(roles))
-        FROM generate_series(1, %(participants)s) g;
-        """,
-    ),
-    (
-        "enrollments (latest episode, and an earlier one for 30%)",
-        """
-        SELECT setseed(0.2024);
-        CREATE TEMP TABLE bench_person ON COMMIT DROP AS
-        WITH draws AS MATERIALIZED (
-            SELECT g AS participant_id, random() AS r_program, random() AS r_status,
-                   random() AS r_days, random() AS r_share, random() AS r_previous,
-                   random() AS r_case_manager, random() AS r_probation, random() AS r_defence
-            FROM generate_series(1, %(participants)s) g
-        ), person AS (
-            SELECT *,
-                   CASE WHEN r_program < 0.24 THEN 1 WHEN r_program < 0.60 THEN 2
-                        WHEN r_program < 0.84 THEN 3 ELSE 4 END AS program_id,
-                   CASE WHEN r_status < 0.100 THEN 'active'
-                        WHEN r_status < 0.105 THEN 'referred'
-                        WHEN r_status < 0.110 THEN 'screening'
-                        WHEN r_status < 0.115 THEN 'absconded'
-                        WHEN r_status < 0.550 THEN 'graduated'
-                        WHEN r_status < 0.800 THEN 'terminated'
-                        WHEN r_status < 0.900 THEN 'withdrawn'
-                        WHEN r_status < 0.950 THEN 'neutral_discharge'
-                        ELSE 'declined' END AS status
-            FROM draws
-        )
-        SELECT *,
-               current_date - CASE WHEN status = ANY(%(open)s::text[])
-                                   THEN 20 + (r_days * 700)::int
-                                   ELSE 500 + (r_days * 2500)::int END AS referral_date
-        FROM person;
-
-        INSERT INTO clients_enrollment
-            (participant_id, program_id, case_number, status, entry_type, phase, track,
-             referral_date, referral_source, referring_agency, entry_date, exit_date,
-             exit_reason, status_changed_at, created_at)
-        SELECT participant_id, program_id, 'CN-' || participant_id || '-2', status,
-               CASE WHEN status IN ('referred', 'screening', 'declined') THEN ''
-                    ELSE 'post_plea' END,
-               CASE WHEN status IN ('active', 'absconded') THEN 1 + (r_days * 1000)::int %% 5 END,
-               '', referral_date, 'defence', '',
-               CASE WHEN status NOT IN ('referred', 'screening', 'declined')
-                    THEN referral_date + 14 END,
-               CASE WHEN NOT status = ANY(%(open)s::text[]) THEN referral_date + 400 END,
-               CASE WHEN NOT status = ANY(%(open)s::text[]) THEN 'Bench data' ELSE '' END,
-               now(), now()
-        FROM bench_person;
-
-        INSERT INTO clients_enrollment
-            (participant_id, program_id, case_number, status, entry_type, phase, track,
-             referral_date, referral_source, referring_agency, entry_date, exit_date,
-             exit_reason, status_changed_at, created_at)
-        SELECT participant_id,
-               CASE WHEN r_previous < 0.03 THEN 1 + program_id %% %(programs)s
-                    ELSE program_id END,
-               'CN-' || participant_id || '-1', 'terminated', 'post_plea', NULL, '',
-               referral_date - 900, 'probation', '', referral_date - 886, referral_date - 500,
-               'Bench data', now(), now()
-        FROM bench_person WHERE r_previous < 0.30;
-        """,
-    ),
-    (
-        "case assignments (ended ones for closed episodes)",
-        """
-        WITH team AS (
-            SELECT u.id, m.program_id, u.roles[1] AS role,
-                   row_number() OVER (PARTITION BY m.program_id, u.roles[1] ORDER BY u.id) - 1
-                       AS k,
-                   count(*) OVER (PARTITION BY m.program_id, u.roles[1]) AS n
-            FROM drugcourt_user u JOIN drugcourt_programmembership m ON m.user_id = u.id
-            WHERE u.roles && ARRAY['case_manager', 'probation_officer', 'defence_attorney']
-                ::varchar[]
-        ), wanted AS (
-            SELECT participant_id, program_id, status, referral_date,
-                   'case_manager' AS role, r_case_manager AS pick
-            FROM bench_person
-            UNION ALL
-            SELECT participant_id, program_id, status, referral_date,
-                   'probation_officer', r_probation
-            FROM bench_person WHERE r_share < 0.40
-            UNION ALL
-            SELECT participant_id, program_id, status, referral_date,
-                   'defence_attorney', r_defence
-            FROM bench_person WHERE r_share >= 0.70
-        )
-        INSERT INTO clients_caseassignment
-            (participant_id, user_id, team_role, started_on, ended_on, assigned_by_id)
-        SELECT w.participant_id, team.id, w.role, w.referral_date,
-               CASE WHEN NOT w.status = ANY(%(open)s::text[]) THEN w.referral_date + 400 END,
-               (SELECT min(id) FROM drugcourt_user WHERE 'coordinator' = ANY(roles))
-        FROM wanted w
-        JOIN team ON team.program_id = w.program_id AND team.role = w.role
-                 AND team.k = floor(w.pick * team.n);
-        """,
-    ),
-    (
-        "guardian rows for active assignments (clients.access.grant_participant)",
-        """
-        INSERT INTO clients_participantuserobjectpermission
-            (user_id, permission_id, content_object_id)
-        SELECT a.user_id, perm.id, a.participant_id
-        FROM clients_caseassignment a
-        JOIN auth_permission perm
-            ON perm.codename = 'reach_as_' || a.team_role
-           AND perm.content_type_id = %(participant_ct)s
-        WHERE a.ended_on IS NULL;
-        """,
-    ),
-    (
-        "alerts (100,000; open ones only on active participants)",
-        """
-        INSERT INTO clients_alert
-            (participant_id, kind, source_key, data_class, severity, message, state,
-             resolution_note, created_at, updated_at)
-        SELECT 1 + floor(random() * %(participants)s)::int, 'bench_history', 'history-' || g,
-               (%(data_classes)s::text[])[1 + g %% cardinality(%(data_classes)s::text[])],
-               'warning', 'Bench alert', 'resolved', 'Bench data',
-               now() - random() * interval '2000 days', now()
-        FROM generate_series(1, 80000) g;
-        INSERT INTO clients_alert
-            (participant_id, kind, source_key, data_class, severity, message, state,
-             resolution_note, created_at, updated_at)
-        SELECT p.participant_id, 'bench_recent', 'recent-' || k,
-               (%(data_classes)s::text[])[1 + (p.participant_id + k)
-                                              %% cardinality(%(data_classes)s::text[])],
-               'warning', 'Bench alert', s.state,
-               CASE WHEN s.state = 'resolved' THEN 'Bench data' ELSE '' END,
-               now() - random() * interval '60 days', now()
-        FROM bench_person p
-        CROSS JOIN generate_series(1, 4) k
-        CROSS JOIN LATERAL (
-            SELECT CASE WHEN (p.participant_id + k) %% 10 < 3 THEN 'open'
-                        WHEN (p.participant_id + k) %% 10 = 3 THEN 'acknowledged'
-                        ELSE 'resolved' END AS state
-        ) s
-        WHERE p.status = 'active';
-        """,
-    ),
-    (
-        "contacts (2,000,000: 40 per participant within their latest episode)",
-        """
-        INSERT INTO clients_contact
-            (participant_id, occurred_at, kind, people_present, duration_minutes, location,
-             primary_function, other_functions, note_format, narrative, dap_data,
-             dap_assessment, dap_plan, shared_with_supervision, author_id, created_at,
-             updated_at, version, entered_in_error, error_reason)
-        SELECT p.participant_id,
-               (p.referral_date + (random() * CASE WHEN p.status = ANY(%(open)s::text[])
-                                                   THEN current_date - p.referral_date
-                                                   ELSE 400 END)::int)::timestamptz
-                   + random() * interval '10 hours',
-               (ARRAY['in_person', 'phone', 'video', 'home_visit'])[1 + k %% 4], '', 30, '',
-               'monitoring', '{}', 'free_text', 'Bench note', '', '', '', false, a.user_id,
-               now(), now(), 1, k = 40 AND p.participant_id %% 20 = 0,
-               CASE WHEN k = 40 AND p.participant_id %% 20 = 0 THEN 'Bench data' ELSE '' END
-        FROM bench_person p
-        JOIN clients_caseassignment a
-            ON a.participant_id = p.participant_id AND a.team_role = 'case_manager'
-        CROSS JOIN generate_series(1, %(contacts_each)s) k;
-        """,
-    ),
-    (
-        "identity sequences past the explicit ids",
-        """
-        SELECT setval(pg_get_serial_sequence('drugcourt_user', 'id'), max(id)) FROM drugcourt_user;
-        SELECT setval(pg_get_serial_sequence('drugcourt_organization', 'id'), 17);
-        SELECT setval(pg_get_serial_sequence('drugcourt_program', 'id'), %(programs)s);
-        SELECT setval(pg_get_serial_sequence('clients_participant', 'id'), %(participants)s);
-        """,
-    ),
-]
-
-
-def load_params() -> dict:
-    return {
-        "programs": PROGRAMS,
-        "participants": PARTICIPANTS,
-        "contacts_each": CONTACTS_EACH,
-        "staff_roles": [role.value for role, _ in STAFF],
-        "staff_counts": [count for _, count in STAFF],
-        "program_wide_roles": [role.value for role in PROGRAM_WIDE_ROLES],
-        "group_prefix": GROUP_PREFIX,
-        "open": list(OPEN),
-        "data_classes": list(DataClass.values),
-        "program_ct": ContentType.objects.get_for_model(Program).pk,
-        "participant_ct": ContentType.objects.get_for_model(Participant).pk,
-    }
-
-
-def recreate_database() -> None:
-    """Drops and creates the bench database, connected to the `postgres` database."""
-    db = settings.DATABASES["default"]
-    if "bench" not in db["NAME"]:
-        raise SystemExit(f"--fresh drops the database: refusing for {db['NAME']!r}.")
-    admin = psycopg2.connect(
-        dbname="postgres",
-        user=db["USER"],
-        password=db["PASSWORD"] or None,
-        host=db["HOST"],
-        port=db["PORT"] or None,
-    )
-    admin.autocommit = True
-    name = pg_sql.Identifier(db["NAME"])
-    with admin.cursor() as cursor:
-        cursor.execute(pg_sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
-        cursor.execute(pg_sql.SQL("CREATE DATABASE {}").format(name))
-    admin.close()
-
-
-def load_data() -> None:
-    """One transaction. The history triggers (pghistory) and foreign-key triggers are off for
-    it (session_replication_role): the bench reads no history, and the rows are consistent by
-    construction, which `verify_access_rows` checks for the access rows."""
-    params = load_params()
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL session_replication_role = replica")
-        for label, statements in LOAD_STEPS:
-            started = time.perf_counter()
-            cursor.execute(statements, params)
-            out(f"  {label}: {time.perf_counter() - started:.1f} s")
-    started = time.perf_counter()
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM (ANALYZE)")
-    out(f"  VACUUM (ANALYZE): {time.perf_counter() - started:.1f} s")
+DATABASE = "drugcourt_bench"
+# The judge measured is one of the program nearest this many participants at --scale 1.
+JUDGE_PROGRAM_PARTICIPANTS = 12_000
 
 
 def verify_access_rows() -> None:
-    """The generated guardian rows and program groups are what the services would have made:
-    `access_reconcile` finds no drift."""
+    """The access rows are what the services would have made: `access_reconcile` finds no
+    drift."""
     drift = access_drift()
     if not drift.is_clean:
         raise SystemExit(
@@ -432,9 +77,20 @@ def verify_access_rows() -> None:
 # ---------------------------------------------------------------------------------------------
 # Measuring
 
-# Each query runs at least MIN_RUNS times and for at least MIN_SECONDS (at most MAX_RUNS).
-MIN_RUNS, MIN_SECONDS, MAX_RUNS = 15, 0.5, 1_000
-EXPLAIN_RUNS = 5  # server time: the run with the median planning + execution time
+
+@dataclass(frozen=True)
+class Timing:
+    """Each query runs at least min_runs times and for at least min_seconds (at most max_runs);
+    its server time is the EXPLAIN run of explain_runs with the median planning + execution."""
+
+    min_runs: int = 15
+    min_seconds: float = 0.5
+    max_runs: int = 1_000
+    explain_runs: int = 5
+
+
+# --smoke: every call and plan once, to show the bench still runs (the test suite).
+SMOKE = Timing(min_runs=1, min_seconds=0, max_runs=1, explain_runs=1)
 PERMISSION_TABLES = frozenset(
     {
         "clients_participantuserobjectpermission",
@@ -523,10 +179,12 @@ def explain(sql: str, params: tuple, *, timing: bool) -> str:
         return "\n".join(row[0] for row in cursor.fetchall())
 
 
-def median_ms(run: Callable[[], object]) -> float:
+def median_ms(run: Callable[[], object], timing: Timing) -> float:
     run()
     timings: list[float] = []
-    while len(timings) < MAX_RUNS and (len(timings) < MIN_RUNS or sum(timings) < MIN_SECONDS * 1e3):
+    while len(timings) < timing.max_runs and (
+        len(timings) < timing.min_runs or sum(timings) < timing.min_seconds * 1e3
+    ):
         started = time.perf_counter()
         run()
         timings.append((time.perf_counter() - started) * 1000)
@@ -584,10 +242,12 @@ def full_scans(plan: str, tables: frozenset[str]) -> tuple[list[str], list[str]]
     return list(dict.fromkeys(findings)), list(dict.fromkeys(small))
 
 
-def explained(label: str, sql: str, params: tuple, flagged_tables: frozenset[str]) -> Statement:
-    untimed = [explain(sql, params, timing=False) for _ in range(EXPLAIN_RUNS)]
+def explained(
+    label: str, sql: str, params: tuple, flagged_tables: frozenset[str], timing: Timing
+) -> Statement:
+    untimed = [explain(sql, params, timing=False) for _ in range(timing.explain_runs)]
     median = sorted(untimed, key=lambda plan: planning_ms(plan) + execution_ms(plan))[
-        EXPLAIN_RUNS // 2
+        timing.explain_runs // 2
     ]
     plan = explain(sql, params, timing=True)  # shown, with each node's time
     findings, small = full_scans(plan, flagged_tables)
@@ -603,8 +263,8 @@ def explained(label: str, sql: str, params: tuple, flagged_tables: frozenset[str
     )
 
 
-def measure(query: Query, flagged_tables: frozenset[str]) -> Measurement:
-    total = median_ms(query.run)
+def measure(query: Query, flagged_tables: frozenset[str], timing: Timing) -> Measurement:
+    total = median_ms(query.run, timing)
     sent = list(zip(query.statements, sql_sent(query), strict=True))
     for label, (sql, _) in sent:
         if label.startswith("COUNT") != sql.startswith("SELECT COUNT("):
@@ -612,7 +272,9 @@ def measure(query: Query, flagged_tables: frozenset[str]) -> Measurement:
     return Measurement(
         label=query.label,
         total_ms=total,
-        statements=[explained(label, sql, params, flagged_tables) for label, (sql, params) in sent],
+        statements=[
+            explained(label, sql, params, flagged_tables, timing) for label, (sql, params) in sent
+        ],
     )
 
 
@@ -623,12 +285,12 @@ class Result:
     measured: list[Measurement]
 
 
-def measure_all(scenarios: list[Scenario]) -> list[Result]:
+def measure_all(scenarios: list[Scenario], timing: Timing) -> list[Result]:
     return [
         Result(
             scenario,
-            measure(scenario.baseline, frozenset()),
-            [measure(query, scenario.flagged_tables) for query in scenario.queries],
+            measure(scenario.baseline, frozenset(), timing),
+            [measure(query, scenario.flagged_tables, timing) for query in scenario.queries],
         )
         for scenario in scenarios
     ]
@@ -711,8 +373,10 @@ def participant_lookup(title: str, user: User, pk: int) -> Scenario:
     )
 
 
-def scenarios() -> list[Scenario]:
-    case_manager, judge = case_manager_with_caseload(40), judge_of_program_with(12_000)
+def scenarios(scale: float) -> list[Scenario]:
+    # Staff scale with the data (bench/generate.py), so caseloads keep their size.
+    case_manager = case_manager_with_caseload(40)
+    judge = judge_of_program_with(round(JUDGE_PROGRAM_PARTICIPANTS * scale))
     own = (
         CaseAssignment.objects.filter(user=case_manager, ended_on__isnull=True)
         .order_by("participant_id")
@@ -822,19 +486,15 @@ def print_setup() -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    generate.add_arguments(parser, database=DATABASE, scale=1.0)
     parser.add_argument(
-        "--fresh", action="store_true", help="drop and recreate the bench database, then load it"
+        "--smoke", action="store_true", help="run every call once (the test suite's check)"
     )
     args = parser.parse_args()
-    if args.fresh:
-        recreate_database()
-    call_command("migrate", verbosity=0)
-    if not Participant.objects.exists():
-        out("Loading the statewide data set:")
-        load_data()
+    generate.prepare(parser, args)
     verify_access_rows()
     print_setup()
-    results = measure_all(scenarios())
+    results = measure_all(scenarios(args.scale), SMOKE if args.smoke else Timing())
     print_plans(results)
     print_summary(results)
 
