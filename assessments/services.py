@@ -20,6 +20,7 @@ from clients.models import (
     TeamRole,
 )
 from drugcourt.audit import audited_write
+from drugcourt.guards import lock
 from drugcourt.models import Program, ProgramSettings, User, default_risk_need
 
 from . import scoring
@@ -203,15 +204,16 @@ def screening_record(
     declines it (the record and its reason stay)."""
     if not access.can_change(actor, enrollment.participant, access.DataClass.ENROLLMENT):
         raise ValidationError("You may not screen this participant.")
-    if enrollment.status not in (EnrollmentStatus.REFERRED, EnrollmentStatus.SCREENING):
-        raise ValidationError("Only a referred enrollment, or one in screening, is screened.")
-    if enrollment.screenings.exclude(decision=ScreeningDecision.NEEDS_INFORMATION).exists():
-        raise ValidationError("This enrollment already has a screening decision.")
     if not reason.strip():
         raise ValidationError({"reason": "Give the reason for the decision."})
     if screened_on > timezone.localdate() or screened_on < enrollment.referral_date:
         raise ValidationError({"screened_on": "The date must be between the referral and today."})
     with audited_write(actor):
+        lock(enrollment)
+        if enrollment.status not in (EnrollmentStatus.REFERRED, EnrollmentStatus.SCREENING):
+            raise ValidationError("Only a referred enrollment, or one in screening, is screened.")
+        if enrollment.screenings.exclude(decision=ScreeningDecision.NEEDS_INFORMATION).exists():
+            raise ValidationError("This enrollment already has a screening decision.")
         screening = EligibilityScreening.objects.create(
             enrollment=enrollment,
             screened_on=screened_on,

@@ -14,6 +14,7 @@ from django.db.models import QuerySet, Subquery
 from django.utils import timezone
 
 from drugcourt.audit import audited_task, audited_write
+from drugcourt.guards import lock
 from drugcourt.models import NoteFormat, Organization, Program, ProgramSettings, User
 from drugcourt.roles import ROLE_ORGANIZATION_KINDS, Role
 from drugcourt.services import program_today
@@ -233,22 +234,26 @@ def enrollment_change_status(
     entry_type: str = "",
 ) -> Enrollment:
     """The one way an enrollment's status changes: records who, when and why, refuses
-    impossible transitions, and keeps entry/exit dates and the phase consistent."""
+    impossible transitions, and keeps entry/exit dates and the phase consistent. The
+    transition is checked on the locked row and only the fields it changes are saved."""
     if not access.can_change(actor, enrollment.participant, access.DataClass.ENROLLMENT):
         raise ValidationError("You may not change this enrollment.")
-    from_status = enrollment.status
-    if to_status not in ALLOWED_TRANSITIONS[from_status]:
-        raise ValidationError(
-            {
-                "to_status": f"An enrollment that is {EnrollmentStatus(from_status).label.lower()}"
-                f" cannot become {EnrollmentStatus(to_status).label.lower()}."
-            }
-        )
-    if not reason.strip():
-        raise ValidationError({"reason": "Say why the status changes."})
-    if effective_date > program_today(enrollment.program):
-        raise ValidationError({"effective_date": "The date cannot be in the future."})
     with audited_write(actor):
+        lock(enrollment)
+        from_status = enrollment.status
+        if to_status not in ALLOWED_TRANSITIONS[from_status]:
+            raise ValidationError(
+                {
+                    "to_status": "An enrollment that is "
+                    f"{EnrollmentStatus(from_status).label.lower()} cannot become "
+                    f"{EnrollmentStatus(to_status).label.lower()}."
+                }
+            )
+        if not reason.strip():
+            raise ValidationError({"reason": "Say why the status changes."})
+        if effective_date > program_today(enrollment.program):
+            raise ValidationError({"effective_date": "The date cannot be in the future."})
+        changed = ["status", "status_changed_at"]
         if to_status == EnrollmentStatus.ACTIVE and from_status == EnrollmentStatus.SCREENING:
             entry_type = entry_type or enrollment.entry_type
             if not entry_type:
@@ -260,11 +265,13 @@ def enrollment_change_status(
                 effective_date,
                 1,
             )
+            changed += ["entry_type", "entry_date", "phase"]
         if to_status in CLOSED_STATUSES:
             enrollment.exit_date, enrollment.exit_reason = effective_date, reason.strip()
+            changed += ["exit_date", "exit_reason"]
         enrollment.status = to_status
         enrollment.status_changed_at = timezone.now()
-        enrollment.save()
+        enrollment.save(update_fields=changed)
         EnrollmentStatusChange.objects.create(
             enrollment=enrollment,
             from_status=from_status,
@@ -325,6 +332,9 @@ def assignment_end(
     *, assignment: CaseAssignment, actor: User, ended_on: datetime.date | None = None
 ) -> CaseAssignment:
     with audited_write(actor):
+        lock(assignment)
+        if assignment.ended_on is not None:
+            raise ValidationError(f"{assignment.user} already left the team.")
         assignment.ended_on = ended_on or timezone.localdate()
         assignment.save(update_fields=["ended_on"])
         access.revoke_participant(
@@ -530,20 +540,25 @@ def alerts_resolve_events(
 
 
 def alert_acknowledge(*, alert: Alert, actor: User) -> Alert:
-    if alert.state != AlertState.OPEN:
-        raise ValidationError("Only an open alert can be acknowledged.")
     with audited_write(actor):
+        lock(alert)
+        if alert.state != AlertState.OPEN:
+            raise ValidationError(
+                "Only an open alert can be acknowledged; this one is "
+                f"{alert.get_state_display().lower()}."
+            )
         alert.state, alert.updated_by = AlertState.ACKNOWLEDGED, actor
         alert.save(update_fields=["state", "updated_by", "updated_at"])
         return alert
 
 
 def alert_resolve(*, alert: Alert, note: str, actor: User) -> Alert:
-    if alert.state == AlertState.RESOLVED:
-        raise ValidationError("This alert is already resolved.")
     if not note.strip():
         raise ValidationError({"note": "Say how the alert was resolved."})
     with audited_write(actor):
+        lock(alert)
+        if alert.state == AlertState.RESOLVED:
+            raise ValidationError("This alert is already resolved.")
         alert.state, alert.resolution_note, alert.updated_by = (
             AlertState.RESOLVED,
             note.strip(),
@@ -742,9 +757,10 @@ def contact_mark_entered_in_error(*, contact: Contact, reason: str, actor: User)
         raise ValidationError("Only the note's author or a coordinator may mark it.")
     if not reason.strip():
         raise ValidationError({"reason": "Say why the note was entered in error."})
-    if contact.entered_in_error:
-        raise ValidationError("This note is already marked as entered in error.")
     with audited_write(actor):
+        lock(contact)
+        if contact.entered_in_error:
+            raise ValidationError("This note is already marked as entered in error.")
         contact.entered_in_error, contact.error_reason = True, reason.strip()
         contact.version += 1
         contact.save(update_fields=["entered_in_error", "error_reason", "version", "updated_at"])
@@ -761,11 +777,12 @@ def _check_follow_up(participant: Participant, follow_up: FollowUpData) -> None:
 
 
 def follow_up_complete(*, follow_up: FollowUp, actor: User) -> FollowUp:
-    if follow_up.completed_at is not None:
-        raise ValidationError("This follow-up is already done.")
     if not access.participants_visible_to(actor).filter(pk=follow_up.participant_id).exists():
         raise ValidationError("You may not complete this follow-up.")
     with audited_write(actor):
+        lock(follow_up)
+        if follow_up.completed_at is not None:
+            raise ValidationError("This follow-up is already done.")
         follow_up.completed_at, follow_up.completed_by = timezone.now(), actor
         follow_up.save(update_fields=["completed_at", "completed_by"])
         return follow_up

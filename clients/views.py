@@ -218,8 +218,11 @@ def assignment_end(request, pk: int, assignment_pk: int):
     assignment = get_object_or_404(
         CaseAssignment, pk=assignment_pk, participant=participant, ended_on__isnull=True
     )
-    services.assignment_end(assignment=assignment, actor=request.user)
-    messages.success(request, f"{assignment.user} left the team.")
+    try:
+        services.assignment_end(assignment=assignment, actor=request.user)
+        messages.success(request, f"{assignment.user} left the team.")
+    except ValidationError as refusal:
+        messages.error(request, refusal.messages[0])
     return redirect("clients:participant_team", pk=participant.pk)
 
 

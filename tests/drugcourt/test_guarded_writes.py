@@ -18,11 +18,24 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection, connections
 
+from assessments import services as assessment_services
+from assessments.models import ScreeningDecision
+from clients import services as client_services
+from clients.access import DataClass
+from clients.models import (
+    Alert,
+    CaseAssignment,
+    Contact,
+    Enrollment,
+    EnrollmentStatus,
+    FollowUp,
+    TeamRole,
+)
 from compliance import services as compliance_services
 from compliance.models import DrugTest
 from drugcourt.models import Substance
 from tests.compliance.test_services import LATER, NOW, TODAY, collection, result
-from tests.factories import settings_since_2020
+from tests.factories import EnrollmentFactory, assign, log_contact, settings_since_2020
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -191,19 +204,129 @@ def confirmation_case(world):
     )
 
 
+def enrollment_status_case(world):
+    enrollment = world["participant"].enrollments.get()
+    return lambda: Enrollment.objects.get(
+        pk=enrollment.pk
+    ), lambda row: client_services.enrollment_change_status(
+        enrollment=row,
+        to_status=EnrollmentStatus.ABSCONDED,
+        effective_date=TODAY,
+        reason="Missed court and cannot be reached",
+        actor=world["casemanager"],
+    )
+
+
+def _alert(world):
+    alert = client_services.alert_raise(
+        participant=world["participant"],
+        kind="test_missed",
+        source_key=f"test:{Alert.objects.count()}",
+        data_class=DataClass.DRUG_TESTS,
+        message="Missed a test",
+    )
+    return lambda: Alert.objects.get(pk=alert.pk)
+
+
+def alert_acknowledge_case(world):
+    return _alert(world), lambda row: client_services.alert_acknowledge(
+        alert=row, actor=world["casemanager"]
+    )
+
+
+def alert_resolve_case(world):
+    return _alert(world), lambda row: client_services.alert_resolve(
+        alert=row, note="Excused by the judge", actor=world["casemanager"]
+    )
+
+
+def follow_up_case(world):
+    actor = world["casemanager"]
+    follow_up = FollowUp.objects.create(
+        participant=world["participant"],
+        description="Call the employer",
+        due_on=TODAY,
+        assigned_to=actor,
+        created_by=actor,
+    )
+    return lambda: FollowUp.objects.get(
+        pk=follow_up.pk
+    ), lambda row: client_services.follow_up_complete(follow_up=row, actor=actor)
+
+
+def assignment_end_case(world):
+    assignment = client_services.assignment_create(
+        participant=world["participant"],
+        user=world["casemanager2"],
+        team_role=TeamRole.CASE_MANAGER,
+        actor=world["coordinator"],
+    )
+    return lambda: CaseAssignment.objects.get(
+        pk=assignment.pk
+    ), lambda row: client_services.assignment_end(assignment=row, actor=world["coordinator"])
+
+
+def entered_in_error_case(world):
+    contact = log_contact(world["participant"], world["casemanager"])
+    return lambda: Contact.objects.get(
+        pk=contact.pk
+    ), lambda row: client_services.contact_mark_entered_in_error(
+        contact=row, reason="Wrong participant", actor=world["casemanager"]
+    )
+
+
+def screening_case(world):
+    enrollment = EnrollmentFactory(
+        program=world["program"],
+        status=EnrollmentStatus.REFERRED,
+        entry_date=None,
+        participant__created_by=world["casemanager"],
+    )
+    assign(enrollment.participant, world["casemanager"])
+    return lambda: Enrollment.objects.get(
+        pk=enrollment.pk
+    ), lambda row: assessment_services.screening_record(
+        enrollment=row,
+        screened_on=enrollment.referral_date,
+        legal_criteria={"Eligible charge": True},
+        substance_use_disorder_indicated=True,
+        level_of_care_available=True,
+        decision=ScreeningDecision.ELIGIBLE,
+        reason="Meets every criterion",
+        actor=world["casemanager"],
+    )
+
+
 CASES = {
     "drug test collection": Case(collection_case, "Only a scheduled test can be collected"),
     "drug test refusal": Case(refusal_case, "Only a scheduled test can be refused"),
     "drug test result": Case(result_case, "only be recorded for a collected specimen"),
     "drug test correction": Case(correction_case, "version 2 was recorded after you opened"),
     "confirmation request": Case(confirmation_case, "Confirmation was already requested"),
+    "enrollment status change": Case(
+        enrollment_status_case, "An enrollment that is absconded cannot become absconded"
+    ),
+    "alert acknowledgement": Case(
+        alert_acknowledge_case, "Only an open alert can be acknowledged; this one is acknowledged"
+    ),
+    "alert resolution": Case(alert_resolve_case, "This alert is already resolved"),
+    "follow-up completion": Case(follow_up_case, "This follow-up is already done"),
+    "end of a team assignment": Case(assignment_end_case, "already left the team"),
+    "note entered in error": Case(entered_in_error_case, "already marked as entered in error"),
+    "screening decision": Case(screening_case, "already has a screening decision"),
 }
 
 
 @pytest.fixture
-def world(program, participant, casemanager):
+def world(program, participant, casemanager, casemanager2, coordinator):
     settings_since_2020(program)
-    return {"program": program, "participant": participant, "casemanager": casemanager}
+    return {
+        "program": program,
+        "participant": participant,
+        "casemanager": casemanager,
+        "casemanager2": casemanager2,
+        "coordinator": coordinator,
+    }
 
 
 def test_a_double_submit_writes_once_and_tells_the_second_why(world):
