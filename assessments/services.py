@@ -451,11 +451,12 @@ def need_record(
     if not access.can_change(actor, participant, access.DataClass.ASSESSMENT_SUMMARY):
         raise ValidationError("You may not record needs for this participant.")
     _check_assessment_date(participant, identified_on, field="identified_on")
-    if participant.needs.filter(domain=domain, status=NeedStatus.OPEN).exists():
-        raise ValidationError(
-            {"domain": "This need is already open; change its priority there instead."}
-        )
     with audited_write(actor):
+        lock(participant)  # one open need a domain: the same need sent twice is recorded once
+        if participant.needs.filter(domain=domain, status=NeedStatus.OPEN).exists():
+            raise ValidationError(
+                {"domain": "This need is already open; change its priority there instead."}
+            )
         return Need.objects.create(
             participant=participant,
             domain=domain,

@@ -148,8 +148,10 @@ def _check_identifiers_free(identifiers: list[IdentifierData]) -> None:
 
 
 def enrollment_create(*, participant: Participant, data: EnrollmentData, actor: User) -> Enrollment:
-    """A new episode of the participant in a program (an intake's first, or a readmission)."""
+    """A new episode of the participant in a program (an intake's first, or a readmission).
+    The participant's row is locked first, so a readmission sent twice opens one enrollment."""
     with audited_write(actor):
+        lock(participant)
         if Enrollment.objects.filter(
             program=data.program, case_number__iexact=data.case_number.strip()
         ).exists():
@@ -313,6 +315,7 @@ def assignment_create(
     if errors:
         raise ValidationError({"user": errors})
     with audited_write(actor):
+        lock(participant)  # the same assignment sent twice is made once
         if CaseAssignment.objects.filter(
             participant=participant, user=user, team_role=role, ended_on__isnull=True
         ).exists():

@@ -14,6 +14,7 @@ from clients import access
 from clients import services as client_services
 from clients.models import AlertSeverity, AppointmentKind, AppointmentOutcome, Participant
 from drugcourt.audit import audited_write
+from drugcourt.guards import lock
 from drugcourt.models import Organization, User
 from drugcourt.program_groups import organization_group
 from drugcourt.roles import OrganizationKind, Role
@@ -76,6 +77,9 @@ def _check_provider(actor: User, referral: Referral) -> None:
 
 
 def _move(referral: Referral, to_state: str) -> None:
+    """Every state change of a referral: checked on the locked row, inside the caller's
+    transaction, so a second answer to the same referral waits and is then refused."""
+    lock(referral)
     if to_state not in REFERRAL_TRANSITIONS[referral.state]:
         raise ValidationError(
             f"A referral that is {referral.get_state_display().lower()} cannot become "
@@ -141,9 +145,10 @@ def referral_record_intake(
 ) -> Referral:
     """Records the intake's attendance; attending it closes the loop (engaged)."""
     _check_provider(actor, referral)
-    if referral.intake_appointment is None:
-        raise ValidationError("Schedule the intake first.")
     with audited_write(actor):
+        lock(referral)  # before its appointment, as every referral write locks them
+        if referral.intake_appointment is None:
+            raise ValidationError("Schedule the intake first.")
         client_services.appointment_record_outcome(
             appointment=referral.intake_appointment, outcome=outcome, reason=reason, actor=actor
         )
@@ -169,18 +174,34 @@ def episode_discharge(
         actor, episode.participant, access.DataClass.PLAN_SUMMARY
     ):
         raise ValidationError("You may not discharge this episode.")
-    if not episode.is_active:
-        raise ValidationError("This episode is already discharged.")
     if not summary.strip():
         raise ValidationError({"summary": "Write a discharge summary."})
-    if discharged_on < episode.started_on or discharged_on > timezone.localdate():
-        raise ValidationError(
-            {"discharged_on": "The date must be between the episode's start and today."}
-        )
     with audited_write(actor):
+        # Every episode of the participant at this provider, locked in one order: whether the
+        # provider keeps access (below) must see a sibling discharged at the same moment.
+        list(
+            ServiceEpisode.objects.select_for_update()
+            .filter(participant=episode.participant_id, provider=episode.provider_id)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        lock(episode)
+        if not episode.is_active:
+            raise ValidationError("This episode is already discharged.")
+        if discharged_on < episode.started_on or discharged_on > timezone.localdate():
+            raise ValidationError(
+                {"discharged_on": "The date must be between the episode's start and today."}
+            )
         episode.discharged_on, episode.discharge_reason = discharged_on, reason
         episode.discharge_summary, episode.discharged_by = summary.strip(), actor
-        episode.save()
+        episode.save(
+            update_fields=[
+                "discharged_on",
+                "discharge_reason",
+                "discharge_summary",
+                "discharged_by",
+            ]
+        )
         still_active = ServiceEpisode.objects.filter(
             participant=episode.participant, provider=episode.provider, discharged_on__isnull=True
         ).exists()
@@ -230,6 +251,9 @@ def _check_may_plan(actor: User, participant: Participant) -> None:
 
 
 def _check_draft(plan: TreatmentPlan) -> None:
+    """Checked on the locked plan, inside the caller's transaction: nothing is added to a
+    draft that another request is activating."""
+    lock(plan)
     if plan.status != PlanStatus.DRAFT:
         raise ValidationError("Only a draft plan can be changed; start a new version.")
 
@@ -240,11 +264,13 @@ def plan_start_draft(
     """A new version, starting from a copy of the active plan's goals, objectives and
     services (or empty for the first plan)."""
     _check_may_plan(actor, participant)
-    if TreatmentPlan.objects.filter(participant=participant, status=PlanStatus.DRAFT).exists():
-        raise ValidationError("A draft already exists; finish or change that one.")
-    active = TreatmentPlan.objects.filter(participant=participant, status=PlanStatus.ACTIVE).first()
-    latest = TreatmentPlan.objects.filter(participant=participant).order_by("-version").first()
     with audited_write(actor):
+        lock(participant)  # the participant's plan versions are numbered one at a time
+        if TreatmentPlan.objects.filter(participant=participant, status=PlanStatus.DRAFT).exists():
+            raise ValidationError("A draft already exists; finish or change that one.")
+        plans = TreatmentPlan.objects.filter(participant=participant)
+        active = plans.filter(status=PlanStatus.ACTIVE).first()
+        latest = plans.order_by("-version").first()
         draft = TreatmentPlan.objects.create(
             participant=participant,
             version=latest.version + 1 if latest else 1,
@@ -286,10 +312,10 @@ def goal_add(
     *, plan: TreatmentPlan, participant_words: str, clinical_terms: str, actor: User
 ) -> Goal:
     _check_may_plan(actor, plan.participant)
-    _check_draft(plan)
     if not clinical_terms.strip() or not participant_words.strip():
         raise ValidationError("Write the goal in the participant's words and in clinical terms.")
     with audited_write(actor):
+        _check_draft(plan)
         return Goal.objects.create(
             plan=plan,
             participant_words=participant_words.strip(),
@@ -307,7 +333,6 @@ def objective_add(
 ) -> Objective:
     plan = goal.plan
     _check_may_plan(actor, plan.participant)
-    _check_draft(plan)
     if target_date is None:
         raise ValidationError({"target_date": "A measurable objective needs a target date."})
     if target_date < plan.starts_on:
@@ -315,6 +340,7 @@ def objective_add(
     if need is not None and need.participant_id != plan.participant_id:
         raise ValidationError({"need": "That need is another participant's."})
     with audited_write(actor):
+        _check_draft(plan)
         return Objective.objects.create(
             goal=goal, description=description.strip(), target_date=target_date, need=need
         )
@@ -330,10 +356,10 @@ def service_add(
     actor: User,
 ) -> PlannedService:
     _check_may_plan(actor, objective.goal.plan.participant)
-    _check_draft(objective.goal.plan)
     if provider is not None and provider.kind != OrganizationKind.TREATMENT_AGENCY:
         raise ValidationError({"provider": "Choose a treatment provider."})
     with audited_write(actor):
+        _check_draft(objective.goal.plan)
         return PlannedService.objects.create(
             objective=objective,
             service=service.strip(),
@@ -345,12 +371,12 @@ def service_add(
 
 def need_defer(*, plan: TreatmentPlan, need: Need, reason: str, actor: User) -> NeedDeferral:
     _check_may_plan(actor, plan.participant)
-    _check_draft(plan)
     if need.participant_id != plan.participant_id:
         raise ValidationError({"need": "That need is another participant's."})
     if not reason.strip():
         raise ValidationError({"reason": "Say why the need waits."})
     with audited_write(actor):
+        _check_draft(plan)
         deferral, _ = NeedDeferral.objects.update_or_create(
             plan=plan, need=need, defaults={"reason": reason.strip()}
         )
@@ -364,27 +390,29 @@ def plan_activate(
     deferred with a reason; the participant's acknowledgement and the signature are recorded,
     the previous version is superseded and a review falls due in 90 days."""
     _check_may_plan(actor, plan.participant)
-    _check_draft(plan)
     if acknowledged_on is None:
         raise ValidationError({"acknowledged_on": "Record when the participant acknowledged it."})
-    objectives = Objective.objects.filter(goal__plan=plan)
-    if not objectives.exists():
-        raise ValidationError("A plan needs at least one goal with an objective.")
-    answered = set(objectives.exclude(need=None).values_list("need_id", flat=True))
-    deferred = set(plan.deferrals.values_list("need_id", flat=True))
-    open_needs = Need.objects.filter(participant=plan.participant, status=NeedStatus.OPEN)
-    unanswered = [need for need in open_needs if need.pk not in answered | deferred]
-    if unanswered:
-        names = ", ".join(need.get_domain_display().lower() for need in unanswered)
-        raise ValidationError(f"Answer or defer every open need first: {names}.")
     with audited_write(actor):
+        _check_draft(plan)
+        objectives = Objective.objects.filter(goal__plan=plan)
+        if not objectives.exists():
+            raise ValidationError("A plan needs at least one goal with an objective.")
+        answered = set(objectives.exclude(need=None).values_list("need_id", flat=True))
+        deferred = set(plan.deferrals.values_list("need_id", flat=True))
+        open_needs = Need.objects.filter(participant=plan.participant, status=NeedStatus.OPEN)
+        unanswered = [need for need in open_needs if need.pk not in answered | deferred]
+        if unanswered:
+            names = ", ".join(need.get_domain_display().lower() for need in unanswered)
+            raise ValidationError(f"Answer or defer every open need first: {names}.")
         TreatmentPlan.objects.filter(participant=plan.participant, status=PlanStatus.ACTIVE).update(
             status=PlanStatus.SUPERSEDED
         )
         plan.status, plan.acknowledged_on = PlanStatus.ACTIVE, acknowledged_on
         plan.signed_by, plan.signed_at = actor, timezone.now()
         plan.review_due_on = plan.starts_on + datetime.timedelta(days=PLAN_REVIEW_INTERVAL_DAYS)
-        plan.save()
+        plan.save(
+            update_fields=["status", "acknowledged_on", "signed_by", "signed_at", "review_due_on"]
+        )
         open_needs.filter(pk__in=answered).update(status=NeedStatus.ADDRESSED)
         open_needs.filter(pk__in=deferred - answered).update(status=NeedStatus.DEFERRED)
         return plan
@@ -398,16 +426,22 @@ def plan_review_record(
     note: str,
     actor: User,
 ) -> PlanReview:
-    """Progress per objective of the plan in force; the next review falls due in 90 days."""
+    """Progress per objective of the plan in force; the next review falls due in 90 days.
+    One review a day: the same review sent twice is recorded once."""
     _check_may_plan(actor, plan.participant)
-    if plan.status != PlanStatus.ACTIVE:
-        raise ValidationError("Only the plan in force is reviewed.")
-    objective_ids = set(Objective.objects.filter(goal__plan=plan).values_list("pk", flat=True))
-    if set(progress) != objective_ids:
-        raise ValidationError("Record progress for every objective.")
-    if reviewed_on > timezone.localdate() or reviewed_on < plan.starts_on:
-        raise ValidationError({"reviewed_on": "The date must be between the plan start and today."})
     with audited_write(actor):
+        lock(plan)
+        if plan.status != PlanStatus.ACTIVE:
+            raise ValidationError("Only the plan in force is reviewed.")
+        if plan.reviews.filter(reviewed_on=reviewed_on).exists():
+            raise ValidationError({"reviewed_on": "This plan already has a review on that day."})
+        objective_ids = set(Objective.objects.filter(goal__plan=plan).values_list("pk", flat=True))
+        if set(progress) != objective_ids:
+            raise ValidationError("Record progress for every objective.")
+        if reviewed_on > timezone.localdate() or reviewed_on < plan.starts_on:
+            raise ValidationError(
+                {"reviewed_on": "The date must be between the plan start and today."}
+            )
         review = PlanReview.objects.create(
             plan=plan,
             reviewed_on=reviewed_on,
@@ -465,17 +499,21 @@ def progress_report_write(
     actor: User,
 ) -> ProgressReport:
     """The provider's monthly report on an active episode (one per month)."""
-    own_agency = selectors.is_agency_staff(actor, episode.provider_id)
-    if not own_agency or not episode.is_active:
+    if not selectors.is_agency_staff(actor, episode.provider_id):
         raise ValidationError("Only the provider's staff report on an active episode.")
-    first_of_month = month.replace(day=1)
-    if first_of_month > timezone.localdate() or first_of_month < episode.started_on.replace(day=1):
-        raise ValidationError({"month": "Report on a month of the episode, up to this one."})
-    if episode.progress_reports.filter(month=first_of_month).exists():
-        raise ValidationError({"month": "This month already has a report."})
     if not clinical_progress.strip() or not recommendation.strip():
         raise ValidationError("Write the clinical progress and a recommendation.")
+    first_of_month = month.replace(day=1)
     with audited_write(actor):
+        lock(episode)
+        if not episode.is_active:
+            raise ValidationError("Only the provider's staff report on an active episode.")
+        if first_of_month > timezone.localdate() or first_of_month < episode.started_on.replace(
+            day=1
+        ):
+            raise ValidationError({"month": "Report on a month of the episode, up to this one."})
+        if episode.progress_reports.filter(month=first_of_month).exists():
+            raise ValidationError({"month": "This month already has a report."})
         return ProgressReport.objects.create(
             episode=episode,
             month=first_of_month,

@@ -7,6 +7,7 @@ the second starts, and once PostgreSQL reports it waiting for the first's lock, 
 commits. The second must then be refused with a clear message, and the row changed once.
 No sleeps: the pause is an Event, the wait is the row lock itself."""
 
+import datetime
 import threading
 import time
 from collections.abc import Callable
@@ -29,6 +30,7 @@ from clients.models import (
     Enrollment,
     EnrollmentStatus,
     FollowUp,
+    Participant,
     TeamRole,
 )
 from compliance import services as compliance_services
@@ -36,6 +38,10 @@ from compliance.models import DrugTest
 from drugcourt.models import Substance
 from tests.compliance.test_services import LATER, NOW, TODAY, collection, result
 from tests.factories import EnrollmentFactory, assign, log_contact, settings_since_2020
+from tests.treatment_plans.test_plans import START, draft_with_objective
+from tests.treatment_plans.test_referrals import refer
+from treatment_plans import services as plan_services
+from treatment_plans.models import Referral, ServiceEpisode, TreatmentPlan
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -137,10 +143,12 @@ def _updates(row) -> int:
 @dataclass
 class Case:
     """`make(world)` builds the row and returns (load, write): `load()` reads the row as a view
-    would, `write(row)` calls the service on that copy."""
+    would, `write(row)` calls the service on that copy. `count(row)` counts what the write
+    writes: by default the row's own changes."""
 
     make: Callable[[dict], tuple[Callable[[], Any], Callable[[Any], Any]]]
     refusal: str
+    count: Callable[[Any], int] = _updates
 
 
 def _test(world, *, collected=False, resulted=None):
@@ -204,8 +212,17 @@ def confirmation_case(world):
     )
 
 
+def _enrollment(world, status=EnrollmentStatus.ACTIVE) -> Enrollment:
+    """An enrollment of a participant of its own on the case manager's caseload."""
+    enrollment = EnrollmentFactory(
+        program=world["program"], status=status, participant__created_by=world["casemanager"]
+    )
+    assign(enrollment.participant, world["casemanager"])
+    return enrollment
+
+
 def enrollment_status_case(world):
-    enrollment = world["participant"].enrollments.get()
+    enrollment = _enrollment(world)
     return lambda: Enrollment.objects.get(
         pk=enrollment.pk
     ), lambda row: client_services.enrollment_change_status(
@@ -276,13 +293,7 @@ def entered_in_error_case(world):
 
 
 def screening_case(world):
-    enrollment = EnrollmentFactory(
-        program=world["program"],
-        status=EnrollmentStatus.REFERRED,
-        entry_date=None,
-        participant__created_by=world["casemanager"],
-    )
-    assign(enrollment.participant, world["casemanager"])
+    enrollment = _enrollment(world, EnrollmentStatus.REFERRED)
     return lambda: Enrollment.objects.get(
         pk=enrollment.pk
     ), lambda row: assessment_services.screening_record(
@@ -294,6 +305,103 @@ def screening_case(world):
         decision=ScreeningDecision.ELIGIBLE,
         reason="Meets every criterion",
         actor=world["casemanager"],
+    )
+
+
+def _referral(world, *, accepted=False, intake=False):
+    provider = world["provider"]
+    referral = refer(world["participant"], provider.organization, world["casemanager"])
+    if accepted:
+        plan_services.referral_accept(referral=referral, actor=provider)
+    if intake:
+        plan_services.referral_schedule_intake(
+            referral=referral, scheduled_at=LATER, location="Main clinic", actor=provider
+        )
+    return referral
+
+
+def referral_accept_case(world):
+    referral = _referral(world)
+    return lambda: Referral.objects.get(pk=referral.pk), lambda row: plan_services.referral_accept(
+        referral=row, actor=world["provider"]
+    )
+
+
+def referral_intake_case(world):
+    referral = _referral(world, accepted=True)
+    return lambda: Referral.objects.get(
+        pk=referral.pk
+    ), lambda row: plan_services.referral_schedule_intake(
+        referral=row, scheduled_at=LATER, location="Main clinic", actor=world["provider"]
+    )
+
+
+def referral_intake_outcome_case(world):
+    referral = _referral(world, accepted=True, intake=True)
+    return lambda: Referral.objects.get(
+        pk=referral.pk
+    ), lambda row: plan_services.referral_record_intake(
+        referral=row, outcome="attended", actor=world["provider"]
+    )
+
+
+def episode_discharge_case(world):
+    referral = _referral(world, accepted=True)
+    episode = referral.episode
+    return lambda: ServiceEpisode.objects.get(
+        pk=episode.pk
+    ), lambda row: plan_services.episode_discharge(
+        episode=row,
+        reason="completed",
+        summary="Completed the programme",
+        discharged_on=row.started_on,
+        actor=world["provider"],
+    )
+
+
+def plan_activation_case(world):
+    plan = draft_with_objective(world["participant"], world["casemanager"])
+    return lambda: TreatmentPlan.objects.get(pk=plan.pk), lambda row: plan_services.plan_activate(
+        plan=row, acknowledged_on=START + datetime.timedelta(days=1), actor=world["casemanager"]
+    )
+
+
+def _participant(world, participant=None):
+    participant = participant or world["participant"]
+    return lambda: Participant.objects.get(pk=participant.pk)
+
+
+def need_case(world):
+    return _participant(world), lambda row: assessment_services.need_record(
+        participant=row,
+        domain="housing",
+        priority="high",
+        description="Sleeping on a couch",
+        identified_on=START,
+        actor=world["casemanager"],
+    )
+
+
+def team_assignment_case(world):
+    return _participant(world), lambda row: client_services.assignment_create(
+        participant=row,
+        user=world["probation"],
+        team_role=TeamRole.PROBATION_OFFICER,
+        actor=world["coordinator"],
+    )
+
+
+def readmission_case(world):
+    graduated = _enrollment(world, EnrollmentStatus.GRADUATED).participant
+    return _participant(world, graduated), lambda row: client_services.enrollment_create(
+        participant=row,
+        data=client_services.EnrollmentData(
+            program=world["program"],
+            case_number="DC-2026-9999",
+            referral_date=TODAY,
+            referral_source="defence",
+        ),
+        actor=world["coordinator"],
     )
 
 
@@ -314,11 +422,31 @@ CASES = {
     "end of a team assignment": Case(assignment_end_case, "already left the team"),
     "note entered in error": Case(entered_in_error_case, "already marked as entered in error"),
     "screening decision": Case(screening_case, "already has a screening decision"),
+    "referral acceptance": Case(
+        referral_accept_case, "A referral that is accepted cannot become accepted"
+    ),
+    "referral intake booking": Case(referral_intake_case, "cannot become intake scheduled"),
+    "referral intake outcome": Case(
+        referral_intake_outcome_case, "This appointment already has an outcome"
+    ),
+    "episode discharge": Case(episode_discharge_case, "This episode is already discharged"),
+    "plan activation": Case(plan_activation_case, "Only a draft plan can be changed"),
+    "need": Case(need_case, "This need is already open", count=lambda row: row.needs.count()),
+    "team assignment": Case(
+        team_assignment_case,
+        "is already on the team",
+        count=lambda row: row.assignments.filter(ended_on=None).count(),
+    ),
+    "readmission": Case(
+        readmission_case,
+        "This case number is already used in this program",
+        count=lambda row: row.enrollments.count(),
+    ),
 }
 
 
 @pytest.fixture
-def world(program, participant, casemanager, casemanager2, coordinator):
+def world(program, participant, casemanager, casemanager2, coordinator, provider, probation):
     settings_since_2020(program)
     return {
         "program": program,
@@ -326,6 +454,8 @@ def world(program, participant, casemanager, casemanager2, coordinator):
         "casemanager": casemanager,
         "casemanager2": casemanager2,
         "coordinator": coordinator,
+        "provider": provider,
+        "probation": probation,
     }
 
 
@@ -335,7 +465,7 @@ def test_a_double_submit_writes_once_and_tells_the_second_why(world):
     for name, case in CASES.items():
         load, write = case.make(world)
         copies = load(), load()  # both requests loaded the row before either wrote
-        updates_before = _updates(copies[0])
+        written_before = case.count(copies[0])
 
         one, two = submit_twice(partial(write, copies[0]), partial(write, copies[1]))
 
@@ -343,7 +473,7 @@ def test_a_double_submit_writes_once_and_tells_the_second_why(world):
         observed[name] = {
             "first": one.error or "written",
             "second": two.error if case.refusal not in refusal else "refused",
-            "changes": _updates(load()) - updates_before,
+            "changes": case.count(load()) - written_before,
         }
         expected[name] = {"first": "written", "second": "refused", "changes": 1}
     assert observed == expected

@@ -141,6 +141,15 @@ def test_a_review_records_progress_and_moves_the_due_date(casemanager, participa
 
     plan.refresh_from_db()
     assert plan.review_due_on == START + datetime.timedelta(days=110)
+    with pytest.raises(ValidationError, match="already has a review on that day"):
+        services.plan_review_record(
+            plan=plan,
+            reviewed_on=START + datetime.timedelta(days=20),
+            progress={objective.pk: "progressing"},
+            note="Two applications out",
+            actor=casemanager,
+        )
+    assert plan.reviews.count() == 1
 
 
 def test_the_judge_reads_the_goals_but_may_not_change_the_plan(
