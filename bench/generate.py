@@ -30,13 +30,14 @@ os.environ["DJANGO_DEBUG"] = "False"
 django.setup()
 
 import psycopg2  # noqa: E402
+from django.contrib.contenttypes.models import ContentType  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from psycopg2 import sql as pg_sql  # noqa: E402
 
 from clients.access import DataClass  # noqa: E402
-from clients.models import CLOSED_STATUSES, EnrollmentStatus  # noqa: E402
+from clients.models import CLOSED_STATUSES, EnrollmentStatus, Participant  # noqa: E402
 from clients.reconcile import access_drift, access_repair  # noqa: E402
 from compliance.models import RESULT_STATUSES  # noqa: E402
 from drugcourt.models import (  # noqa: E402
@@ -322,6 +323,19 @@ LOAD_STEPS = [
         FROM bench_person WHERE blackout_from IS NOT NULL;
         UPDATE bench_person p SET blackout_until = coalesce(b.ends_on, %(today)s)
         FROM compliance_blackoutperiod b WHERE b.participant_id = p.participant_id;
+        """,
+    ),
+    (
+        "guardian rows of the open team assignments (clients.access.grant_participant)",
+        """
+        INSERT INTO clients_participantuserobjectpermission
+            (user_id, permission_id, content_object_id)
+        SELECT a.user_id, perm.id, a.participant_id
+        FROM clients_caseassignment a
+        JOIN auth_permission perm
+            ON perm.codename = 'reach_as_' || a.team_role
+           AND perm.content_type_id = %(participant_ct)s
+        WHERE a.ended_on IS NULL;
         """,
     ),
     (
@@ -629,6 +643,7 @@ def load_params(sizes: Sizes, now: datetime.datetime) -> dict:
         "result_statuses": sorted(RESULT_STATUSES),
         "panel": default_testing_panel(),
         "data_classes": list(DataClass.values),
+        "participant_ct": ContentType.objects.get_for_model(Participant).pk,
     }
 
 
@@ -667,8 +682,9 @@ def plain_indexes(cursor, tables: tuple[str, ...]) -> list[tuple[str, str]]:
 def load(sizes: Sizes, scale: float) -> datetime.datetime:
     """One transaction, with the history (pghistory) and foreign-key triggers off
     (session_replication_role, back on at commit): the rows are consistent by construction.
-    Then the access rows, by the product's own reconcile code, and VACUUM (ANALYZE). Returns
-    the load's `now`, the time the benches measure at."""
+    Then the program and agency groups by the product's own reconcile code (which would also
+    repair any participant row the SQL got wrong, and reports how many it did), and VACUUM
+    (ANALYZE). Returns the load's `now`, the time the benches measure at."""
     now = timezone.now().replace(second=0, microsecond=0)
     params = load_params(sizes, now)
     with transaction.atomic(), connection.cursor() as cursor:
@@ -706,8 +722,9 @@ def load(sizes: Sizes, scale: float) -> datetime.datetime:
     if not access_drift().is_clean:
         raise SystemExit("The access rows still drift from their sources after access_repair.")
     out(
-        f"  access rows by clients.reconcile.access_repair: {len(repaired.missing):,} participant "
-        f"rows, {len(repaired.users_with_wrong_program_groups)} users' groups: "
+        f"  access groups by clients.reconcile.access_repair: "
+        f"{len(repaired.users_with_wrong_program_groups)} users' groups synced, "
+        f"{len(repaired.missing) + len(repaired.extra)} participant rows repaired: "
         f"{time.perf_counter() - started:.1f} s"
     )
     started = time.perf_counter()

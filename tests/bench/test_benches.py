@@ -68,6 +68,8 @@ def test_every_bench_runs_at_a_tiny_scale():
         drop_database(settings, bench_database)
 
     assert "Loading --scale 0.0005" in sweeps
+    # The generated guardian rows are the ones the product makes: access_repair fixed none.
+    assert "0 participant rows repaired" in sweeps
     summary = sweeps[sweeps.index("##### Summary") :]
     measured = set(re.findall(r"^(\w+_sweep) +(fresh|stale) ", summary, re.MULTILINE))
     assert measured == {(sweep, stats) for sweep in SWEEPS for stats in ("fresh", "stale")}
