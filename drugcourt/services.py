@@ -630,10 +630,15 @@ def _check_staff_fields(
 
 
 def _check_not_last_administrator(user: User, *, field: str | None) -> None:
-    other_admins = User.objects.filter(
-        is_active=True, roles__contains=[Role.ADMINISTRATOR]
-    ).exclude(pk=user.pk)
-    if not other_admins.exists():
+    """Locks the active administrators' rows (in one order) before counting them, inside the
+    caller's transaction: two administrators removing each other at once cannot both pass."""
+    administrators = (
+        User.objects.select_for_update()
+        .filter(is_active=True, roles__contains=[Role.ADMINISTRATOR])
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if not any(pk != user.pk for pk in administrators):
         message = "This is the last active administrator; appoint another one first."
         raise ValidationError({field: message} if field else message)
 

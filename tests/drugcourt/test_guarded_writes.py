@@ -35,9 +35,17 @@ from clients.models import (
 )
 from compliance import services as compliance_services
 from compliance.models import DrugTest
-from drugcourt.models import Substance
+from drugcourt.models import Substance, User
+from drugcourt.roles import Role
+from drugcourt.services import staff_deactivate
 from tests.compliance.test_services import LATER, NOW, TODAY, collection, result
-from tests.factories import EnrollmentFactory, assign, log_contact, settings_since_2020
+from tests.factories import (
+    EnrollmentFactory,
+    UserFactory,
+    assign,
+    log_contact,
+    settings_since_2020,
+)
 from tests.treatment_plans.test_plans import START, draft_with_objective
 from tests.treatment_plans.test_referrals import refer
 from treatment_plans import services as plan_services
@@ -477,3 +485,17 @@ def test_a_double_submit_writes_once_and_tells_the_second_why(world):
         }
         expected[name] = {"first": "written", "second": "refused", "changes": 1}
     assert observed == expected
+
+
+def test_two_administrators_cannot_deactivate_each_other_at_once(admin):
+    other = UserFactory(username="admin2", roles=[Role.ADMINISTRATOR])
+
+    one, two = submit_twice(
+        lambda: staff_deactivate(user=other, actor=admin),
+        lambda: staff_deactivate(user=admin, actor=other),
+    )
+
+    assert one.error is None
+    assert isinstance(two.error, ValidationError)
+    assert "the last active administrator" in two.error.messages[0]
+    assert User.objects.filter(is_active=True, roles__contains=[Role.ADMINISTRATOR]).count() == 1
