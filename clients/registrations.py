@@ -8,14 +8,30 @@ from drugcourt.selectors import programs_coordinated_by
 
 from . import selectors
 from .access import (
+    APPOINTMENT_ALERT_SOURCE,
     INTAKE_ROLES,
     REACHING_ROLES,
     AccessSource,
     DataClass,
     register_access_source,
 )
-from .models import AlertState, CaseAssignment
-from .registry import CaseloadFact, ParticipantSection, register_caseload_fact, register_section
+from .models import AlertState, Appointment, CaseAssignment
+from .registry import (
+    AgencyAlertSource,
+    CaseloadFact,
+    ParticipantSection,
+    register_agency_alert_source,
+    register_caseload_fact,
+    register_section,
+)
+
+register_agency_alert_source(
+    AgencyAlertSource(
+        prefix=APPOINTMENT_ALERT_SOURCE,
+        rows=Appointment.objects.all,
+        organization_field="organization",
+    )
+)
 
 register_section(
     ParticipantSection(

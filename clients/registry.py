@@ -35,8 +35,21 @@ class CaseloadFact:
     order: int = 100
 
 
+@dataclass(frozen=True)
+class AgencyAlertSource:
+    """Rows of an agency's treatment record that alerts speak of, by `source_key`
+    "<prefix>:<pk>": an alert about another agency's row is not shown to a provider (the row
+    rule of clients.access.AGENCY_ROLES). `rows()` is the model's queryset, with a
+    `participant` field; `organization_field` names the agency (empty: no agency's)."""
+
+    prefix: str
+    rows: Callable[[], QuerySet]
+    organization_field: str
+
+
 _sections: dict[str, ParticipantSection] = {}
 _facts: dict[str, CaseloadFact] = {}
+_agency_alert_sources: dict[str, AgencyAlertSource] = {}
 
 
 def register_section(section: ParticipantSection) -> None:
@@ -49,6 +62,16 @@ def register_caseload_fact(fact: CaseloadFact) -> None:
     if fact.key in _facts:
         raise ValueError(f"A caseload fact named {fact.key!r} is already registered.")
     _facts[fact.key] = fact
+
+
+def register_agency_alert_source(source: AgencyAlertSource) -> None:
+    if source.prefix in _agency_alert_sources:
+        raise ValueError(f"An agency alert source {source.prefix!r} is already registered.")
+    _agency_alert_sources[source.prefix] = source
+
+
+def agency_alert_sources() -> list[AgencyAlertSource]:
+    return list(_agency_alert_sources.values())
 
 
 def sections() -> list[ParticipantSection]:

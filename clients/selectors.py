@@ -11,6 +11,7 @@ from django.db.models import (
     CharField,
     Count,
     DateTimeField,
+    Exists,
     F,
     Func,
     Model,
@@ -20,7 +21,7 @@ from django.db.models import (
     Subquery,
     Value,
 )
-from django.db.models.functions import Cast, Lower
+from django.db.models.functions import Cast, Concat, Lower
 from django.utils import timezone
 
 from drugcourt.models import Phase, Program, ProgramSettings, User
@@ -257,14 +258,33 @@ def team_for(participant: Participant) -> QuerySet[CaseAssignment]:
 
 def alerts_for(user: User, *, state: str | None = AlertState.OPEN) -> QuerySet[Alert]:
     """Alerts about participants the user reaches, of data classes every role of theirs sees;
-    `state=None` for alerts in any state."""
+    `state=None` for alerts in any state. Like the data classes, the agency row rule applies
+    to the whole list of someone holding an agency role: no alert about another agency's
+    session or referral."""
     alerts = Alert.objects.filter(
         participant__in=access.participants_visible_to(user),
         data_class__in=common_data_classes(user),
     )
+    if access.AGENCY_ROLES & set(user.roles):
+        for source in registry.agency_alert_sources():
+            alerts = alerts.exclude(_about_another_agency(source, user.organization_id))
     if state:
         alerts = alerts.filter(state=state)
     return alerts.select_related("participant", "assigned_to").order_by("-created_at", "-id")
+
+
+def _about_another_agency(source: registry.AgencyAlertSource, organization_id: int | None):
+    """The alert speaks of a row of this source that belongs to another agency (one EXISTS
+    over the participant's rows of the source)."""
+    agency = source.organization_field
+    key = Concat(Value(f"{source.prefix}:"), Cast("pk", CharField()))
+    return Exists(
+        source.rows()
+        .filter(participant=OuterRef("participant"), **{f"{agency}__isnull": False})
+        .exclude(**{agency: organization_id})
+        .annotate(alert_key=key)
+        .filter(alert_key=OuterRef("source_key"))
+    )
 
 
 def current_case_manager(participant: str = "participant") -> Subquery:
@@ -353,9 +373,16 @@ def incidents_visible(user: User, participant: Participant) -> QuerySet[Incident
 
 
 def appointments_visible(user: User, participant: Participant) -> QuerySet[Appointment]:
+    """The participant's appointments the user may see: a provider sees hearings and meetings
+    (attendance) but of treatment sessions only their own agency's."""
     if not access.can_see(user, participant, DataClass.ATTENDANCE):
         return Appointment.objects.none()
-    return Appointment.objects.filter(participant=participant)
+    appointments = Appointment.objects.filter(participant=participant)
+    if access.agency_rows_only(user, participant, DataClass.ATTENDANCE):
+        appointments = appointments.filter(
+            Q(organization__isnull=True) | Q(organization_id=user.organization_id)
+        )
+    return appointments
 
 
 def appointment_to_change(user: User, participant: Participant, pk: int) -> Appointment | None:

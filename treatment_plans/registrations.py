@@ -2,17 +2,30 @@
 referrals section, and the provider's referrals panel and navigation."""
 
 from clients.access import AccessSource, DataClass, register_access_source
-from clients.registry import ParticipantSection, register_section
+from clients.registry import (
+    AgencyAlertSource,
+    ParticipantSection,
+    register_agency_alert_source,
+    register_section,
+)
 from drugcourt.home import HomePanel, NavItem, register_nav_item, register_panel
 from drugcourt.roles import Role
 
 from . import selectors
-from .models import ReferralState
+from .models import Referral, ReferralState
 
 PROVIDERS = frozenset({Role.TREATMENT_PROVIDER})
 
 register_access_source(
     AccessSource(name="service episodes", expected=selectors.active_episode_rows)
+)
+
+register_agency_alert_source(
+    AgencyAlertSource(
+        prefix=selectors.REFERRAL_ALERT_SOURCE,
+        rows=Referral.objects.all,
+        organization_field="provider",
+    )
 )
 
 register_section(

@@ -47,6 +47,9 @@ from .models import (
     Urgency,
 )
 
+# Alerts about a referral name it so (the referral sweep).
+REFERRAL_ALERT_SOURCE = "referral"
+
 
 def is_agency_staff(user: User, organization_id: int) -> bool:
     """The user works for this treatment agency as a provider: who answers its referrals,
@@ -54,10 +57,14 @@ def is_agency_staff(user: User, organization_id: int) -> bool:
     return user.has_role(Role.TREATMENT_PROVIDER) and user.organization_id == organization_id
 
 
-def referrals_of(participant: Participant) -> QuerySet[Referral]:
+def referrals_of(user: User, participant: Participant) -> QuerySet[Referral]:
+    """The participant's referrals the user may see: a provider only their own agency's (with
+    its episode); another agency's reason, decline and discharge are not theirs to read."""
     referrals = Referral.objects.filter(participant=participant).select_related(
         "provider", "sent_by", "episode"
     )
+    if access.agency_rows_only(user, participant, DataClass.PLAN_SUMMARY):
+        referrals = referrals.filter(provider_id=user.organization_id)
     return with_engagement_limit(referrals, timezone.localdate())
 
 
@@ -92,7 +99,8 @@ def active_episode_rows():
 
 def referral_for(user: User, pk: int) -> Referral | None:
     """A referral the user may open: one addressed to their agency (the packet), or one of a
-    participant whose plan they may see."""
+    participant whose plan they may see (through a role other than provider: another agency's
+    referrals are not a provider's to read)."""
     referral = provider_referrals(user).filter(pk=pk).first()
     if referral is not None:
         return referral
@@ -103,6 +111,8 @@ def referral_for(user: User, pk: int) -> Referral | None:
     )
     if referral is None or not access.can_see(user, referral.participant, DataClass.PLAN_SUMMARY):
         return None
+    if access.agency_rows_only(user, referral.participant, DataClass.PLAN_SUMMARY):
+        return None  # their own agency's came from provider_referrals above
     return referral
 
 
@@ -211,7 +221,7 @@ def episode_for(user: User, pk: int) -> ServiceEpisode | None:
 
 def referrals_section(participant: Participant, user: User) -> dict:
     return {
-        "referrals": referrals_of(participant),
+        "referrals": referrals_of(user, participant),
         "may_refer": access.can_change(user, participant, DataClass.PLAN_SUMMARY),
     }
 
@@ -342,11 +352,14 @@ def plans_due_for_review(today: datetime.date) -> QuerySet[TreatmentPlan]:
     )
 
 
-def progress_reports_of(participant: Participant) -> QuerySet[ProgressReport]:
-    return ProgressReport.objects.filter(episode__participant=participant).select_related(
-        "episode__provider", "written_by"
-    )
+def progress_reports_of(user: User, participant: Participant) -> QuerySet[ProgressReport]:
+    """The participant's progress reports the user may read: a provider only their own
+    agency's."""
+    reports = ProgressReport.objects.filter(episode__participant=participant)
+    if access.agency_rows_only(user, participant, DataClass.PROGRESS_REPORTS):
+        reports = reports.filter(episode__provider_id=user.organization_id)
+    return reports.select_related("episode__provider", "written_by")
 
 
 def treatment_section(participant: Participant, user: User) -> dict:
-    return {"reports": progress_reports_of(participant)[:6]}
+    return {"reports": progress_reports_of(user, participant)[:6]}

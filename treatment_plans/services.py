@@ -216,7 +216,7 @@ def referral_sweep_statement(now: datetime.datetime) -> client_services.AlertSta
     """The referral sweep's one statement: an alert per open referral not engaged within its
     program's limit (selectors.referrals_not_engaged)."""
     rows = selectors.referrals_not_engaged(now).annotate(
-        source_key=Concat(Value("referral:"), Cast("pk", CharField())),
+        source_key=Concat(Value(f"{selectors.REFERRAL_ALERT_SOURCE}:"), Cast("pk", CharField())),
         message=Concat(
             Value("Referral to "),
             F("provider__name"),

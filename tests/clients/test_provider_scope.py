@@ -63,12 +63,14 @@ def meeting(participant, casemanager):
 
 @pytest.fixture
 def own_session(participant, provider, episode):
-    return _schedule(participant, provider, "treatment", staff=provider)
+    return _schedule(participant, provider, "treatment", staff=provider, location="Lakeview clinic")
 
 
 @pytest.fixture
 def other_session(participant, other_provider):
-    return _schedule(participant, other_provider, "treatment", staff=other_provider)
+    return _schedule(
+        participant, other_provider, "treatment", staff=other_provider, location="Hillside clinic"
+    )
 
 
 def _post_outcome(client, user, appointment, outcome="excused"):
@@ -179,7 +181,7 @@ def _alert(appointment, kind="missed_appointment", data_class=DataClass.ATTENDAN
         kind=kind,
         source_key=f"appointment:{appointment.pk}",
         data_class=data_class,
-        message=f"Missed appointment: {appointment}",
+        message=f"Missed appointment: {appointment} at {appointment.location or 'the office'}",
     )
 
 
@@ -265,3 +267,130 @@ def test_the_migration_gives_provider_sessions_and_intakes_their_agency(
     assert Appointment.objects.get(pk=own_session.pk).organization == agency
     assert Appointment.objects.get(referral=referral).organization == agency
     assert Appointment.objects.get(pk=hearing.pk).organization is None
+
+
+# ---------------------------------------------------------------------------------------------
+# Another agency's treatment record is not shown to a provider
+
+
+@pytest.fixture
+def other_agency_record(participant, other_provider):
+    """Hillside's episode on the participant, with a monthly report, and a referral Hillside
+    declined."""
+    episode = other_provider.organization.episodes.get(participant=participant)
+    treatment_services.progress_report_write(
+        episode=episode,
+        month=timezone.localdate(),
+        engagement="partly",
+        attendance_summary="Hillside: 3 of 8 groups",
+        clinical_progress="Hillside clinical progress text",
+        recommendation="Hillside recommends residential",
+        actor=other_provider,
+    )
+    declined = refer(
+        participant,
+        other_provider.organization,
+        episode.referral.sent_by,
+        reason="Hillside second referral reason",
+    )
+    treatment_services.referral_decline(
+        referral=declined, reason="Hillside decline reason", actor=other_provider
+    )
+    return {"episode": episode, "declined": declined}
+
+
+def _participant_page(client, user, participant):
+    client.force_login(user)
+    return client.get(reverse("clients:participant_detail", args=[participant.pk])).content.decode()
+
+
+def test_a_provider_sees_no_other_agencys_referral_or_report_on_the_participant_page(
+    client, provider, participant, episode, other_agency_record
+):
+    page = _participant_page(client, provider, participant)
+
+    assert "Lakeview Treatment agency" in page  # their own referral
+    for marker in ("Hillside Recovery", "Hillside: 3 of 8", "Hillside clinical progress text"):
+        assert marker not in page
+
+
+def test_the_case_manager_and_the_court_still_see_every_agency(
+    client, casemanager, judge, participant, episode, other_agency_record
+):
+    for user in (casemanager, judge):
+        page = _participant_page(client, user, participant)
+
+        assert "Hillside Recovery" in page
+        assert "Hillside: 3 of 8 groups" in page
+
+
+def test_a_provider_cannot_open_another_agencys_referral(
+    client, provider, episode, other_agency_record
+):
+    client.force_login(provider)
+
+    for referral in (other_agency_record["declined"], other_agency_record["episode"].referral):
+        response = client.get(reverse("treatment_plans:referral_detail", args=[referral.pk]))
+
+        assert response.status_code == 404
+
+
+def test_a_provider_cannot_read_another_agencys_discharge_summary(
+    client, provider, participant, episode, other_provider, other_agency_record
+):
+    hillside = other_agency_record["episode"]
+    treatment_services.episode_discharge(
+        episode=hillside,
+        reason="transferred",
+        summary="Hillside discharge summary",
+        discharged_on=timezone.localdate(),
+        actor=other_provider,
+    )
+    client.force_login(provider)
+
+    response = client.get(reverse("treatment_plans:referral_detail", args=[hillside.referral_id]))
+
+    assert response.status_code == 404
+    assert "Hillside discharge summary" not in _participant_page(client, provider, participant)
+
+
+def test_a_provider_sees_no_other_agencys_sessions_on_the_calendar_or_the_record(
+    client, provider, participant, hearing, own_session, other_session
+):
+    client.force_login(provider)
+    calendar = client.get(
+        reverse("clients:participant_calendar", args=[participant.pk]),
+        {"start": timezone.localdate().isoformat()},
+    ).content.decode()
+    timeline = client.get(reverse("clients:timeline", args=[participant.pk])).content.decode()
+
+    for page in (calendar, timeline):
+        assert "Lakeview clinic" in page
+        assert "Courtroom 4" in page
+        assert "Hillside clinic" not in page
+
+
+def test_a_provider_lists_no_alert_about_another_agencys_session_or_referral(
+    client, provider, casemanager, participant, own_session, other_session, other_provider
+):
+    hillside_referral = other_provider.organization.referrals_received.get()
+    _alert(own_session, kind="attendance_not_recorded")
+    _alert(other_session, kind="attendance_not_recorded")
+    client_services.alert_raise(
+        participant=participant,
+        kind="referral_not_engaged",
+        source_key=f"referral:{hillside_referral.pk}",
+        data_class=DataClass.PLAN_SUMMARY,
+        message="Referral to Hillside Recovery not engaged after 14 days",
+    )
+    client.force_login(provider)
+
+    page = client.get(reverse("clients:alert_list")).content.decode()
+
+    assert "Lakeview clinic" in page
+    assert "Hillside clinic" not in page
+    assert "Hillside Recovery" not in page
+    client.force_login(casemanager)
+    page = client.get(reverse("clients:alert_list")).content.decode()
+    assert "Hillside clinic" in page
+    assert "Hillside Recovery" in page
