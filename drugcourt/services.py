@@ -15,6 +15,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from .audit import audited_write
+from .guards import lock
 from .models import (
     ROLE_GRANTED_EVENT,
     NoteFormat,
@@ -321,8 +322,10 @@ def _settings_version(
     A change never rewrites the past: the date must be today or later (program local date).
     A second change for the same date goes into that same version; a new date starts a version
     that carries every topic over from the version in force on that date, so each change
-    touches only its own topic.
+    touches only its own topic. The program's row is locked first (the caller's transaction):
+    two changes for the same new date, sent together, both go into one version.
     """
+    lock(program)
     if effective_from < program_today(program):
         raise ValidationError(
             {"effective_from": "A change cannot apply from a past date; pick today or later."}

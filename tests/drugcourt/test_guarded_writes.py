@@ -35,9 +35,13 @@ from clients.models import (
 )
 from compliance import services as compliance_services
 from compliance.models import DrugTest
-from drugcourt.models import Substance, User
+from drugcourt.models import NoteFormat, ProgramSettings, Substance, User
 from drugcourt.roles import Role
-from drugcourt.services import staff_deactivate
+from drugcourt.services import (
+    program_settings_change_alert_thresholds,
+    program_settings_change_note_format,
+    staff_deactivate,
+)
 from tests.compliance.test_services import LATER, NOW, TODAY, collection, result
 from tests.factories import (
     EnrollmentFactory,
@@ -499,3 +503,30 @@ def test_two_administrators_cannot_deactivate_each_other_at_once(admin):
     assert isinstance(two.error, ValidationError)
     assert "the last active administrator" in two.error.messages[0]
     assert User.objects.filter(is_active=True, roles__contains=[Role.ADMINISTRATOR]).count() == 1
+
+
+def test_two_settings_changes_for_the_same_new_date_go_into_one_version(program, coordinator):
+    settings_since_2020(program)
+    day = datetime.date(2030, 1, 7)
+
+    one, two = submit_twice(
+        lambda: program_settings_change_note_format(
+            program=program,
+            effective_from=day,
+            note_format=NoteFormat.DAP,
+            change_note="DAP notes from January",
+            actor=coordinator,
+        ),
+        lambda: program_settings_change_alert_thresholds(
+            program=program,
+            effective_from=day,
+            referral_engagement_days=10,
+            plan_review_notice_days=7,
+            change_note="Shorter engagement limit",
+            actor=coordinator,
+        ),
+    )
+
+    assert (one.error, two.error) == (None, None)
+    version = ProgramSettings.objects.get(program=program, effective_from=day)
+    assert (version.note_format, version.referral_engagement_days) == (NoteFormat.DAP, 10)
