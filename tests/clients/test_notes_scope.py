@@ -60,9 +60,7 @@ def test_unticking_shared_with_supervision_does_not_make_a_private_note(
         {
             "version": note.version,
             # A day earlier: in the past whichever time zone reads it.
-            "occurred_at": (timezone.now() - datetime.timedelta(days=1)).strftime(
-                "%Y-%m-%dT%H:%M"
-            ),
+            "occurred_at": (timezone.now() - datetime.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
             "kind": note.kind,
             "duration_minutes": note.duration_minutes,
             "primary_function": note.primary_function,
