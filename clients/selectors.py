@@ -153,10 +153,13 @@ def annotate_open_alerts(participants: QuerySet, user: User) -> QuerySet:
     """The caseload fact: open alerts about what the user may see of each participant."""
     return participants.annotate(
         open_alerts=Subquery(
-            Alert.objects.filter(
-                participant=OuterRef("pk"),
-                state=AlertState.OPEN,
-                data_class__in=common_data_classes(user),
+            _of_own_agency(
+                Alert.objects.filter(
+                    participant=OuterRef("pk"),
+                    state=AlertState.OPEN,
+                    data_class__in=common_data_classes(user),
+                ),
+                user,
             )
             .values("participant")
             .annotate(count=Count("pk"))
@@ -261,16 +264,24 @@ def alerts_for(user: User, *, state: str | None = AlertState.OPEN) -> QuerySet[A
     `state=None` for alerts in any state. Like the data classes, the agency row rule applies
     to the whole list of someone holding an agency role: no alert about another agency's
     session or referral."""
-    alerts = Alert.objects.filter(
-        participant__in=access.participants_visible_to(user),
-        data_class__in=common_data_classes(user),
+    alerts = _of_own_agency(
+        Alert.objects.filter(
+            participant__in=access.participants_visible_to(user),
+            data_class__in=common_data_classes(user),
+        ),
+        user,
     )
-    if access.AGENCY_ROLES & set(user.roles):
-        for source in registry.agency_alert_sources():
-            alerts = alerts.exclude(_about_another_agency(source, user.organization_id))
     if state:
         alerts = alerts.filter(state=state)
     return alerts.select_related("participant", "assigned_to").order_by("-created_at", "-id")
+
+
+def _of_own_agency(alerts: QuerySet[Alert], user: User) -> QuerySet[Alert]:
+    """Leaves out, for someone holding an agency role, alerts about another agency's rows."""
+    if access.AGENCY_ROLES & set(user.roles):
+        for source in registry.agency_alert_sources():
+            alerts = alerts.exclude(_about_another_agency(source, user.organization_id))
+    return alerts
 
 
 def _about_another_agency(source: registry.AgencyAlertSource, organization_id: int | None):

@@ -9,11 +9,12 @@ from django.apps import apps
 from django.urls import reverse
 from django.utils import timezone
 
+from clients import selectors
 from clients import services as client_services
 from clients.access import DataClass
-from clients.models import Alert, Appointment
+from clients.models import Alert, Appointment, Participant
 from drugcourt.roles import OrganizationKind, Role
-from tests.factories import OrganizationFactory, UserFactory
+from tests.factories import OrganizationFactory, UserFactory, assign
 from tests.treatment_plans.test_referrals import refer
 from treatment_plans import services as treatment_services
 
@@ -394,3 +395,25 @@ def test_a_provider_lists_no_alert_about_another_agencys_session_or_referral(
     page = client.get(reverse("clients:alert_list")).content.decode()
     assert "Hillside clinic" in page
     assert "Hillside Recovery" in page
+    # The caseload's "open alerts" column counts the same alerts as the list.
+    counts = {
+        user: selectors.annotate_open_alerts(Participant.objects.filter(pk=participant.pk), user)
+        .get()
+        .open_alerts
+        for user in (provider, casemanager)
+    }
+    assert counts == {provider: 1, casemanager: 3}
+
+
+def test_a_provider_who_is_also_the_case_manager_records_the_court_hearing(
+    client, provider, participant, episode, hearing
+):
+    """Two roles: the case manager role grants every appointment, so the agency rule does not
+    narrow it."""
+    provider.roles = [Role.TREATMENT_PROVIDER, Role.CASE_MANAGER]
+    provider.save(update_fields=["roles"])
+    assign(participant, provider)
+
+    _post_outcome(client, provider, hearing)
+
+    assert _outcome(hearing) == "excused"
