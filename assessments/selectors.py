@@ -8,6 +8,7 @@ from django.utils import timezone
 from clients import access
 from clients.access import DataClass
 from clients.models import Enrollment, Participant
+from clients.selectors import EnrollmentDates, latest_enrollment_visible
 from drugcourt.models import Program
 from drugcourt.services import program_today
 
@@ -103,8 +104,9 @@ def assessment_summary(participant: Participant, user) -> dict:
     intensity, never the quadrant, scores or override reasoning behind them; arrest data and
     the screening's reasons are the legal record, which the court view has and providers lack."""
     classes = access.visible_data_classes(user, participant)
-    enrollment = current_enrollment(participant)
-    legal = DataClass.COURT in classes
+    enrollment = latest_enrollment_visible(user, participant)
+    # Read whole only where the user sees its legal record (else EnrollmentDates).
+    legal = isinstance(enrollment, Enrollment)
     summary = DataClass.ASSESSMENT_SUMMARY in classes
     return {
         "screening": screening_of(enrollment, legal=legal) if enrollment else None,
@@ -120,11 +122,11 @@ def assessment_summary(participant: Participant, user) -> dict:
     }
 
 
-def screening_of(enrollment: Enrollment, *, legal: bool) -> dict | None:
+def screening_of(enrollment: Enrollment | EnrollmentDates, *, legal: bool) -> dict | None:
     """The latest eligibility screening: its decision and date, and with the legal record its
     reason."""
     fields = ["decision", "screened_on", *(["reason"] if legal else [])]
-    row = enrollment.screenings.values(*fields).first()
+    row = EligibilityScreening.objects.filter(enrollment=enrollment.pk).values(*fields).first()
     if row is not None:
         row["decision_display"] = ScreeningDecision(row["decision"]).label
     return row
@@ -134,11 +136,11 @@ ADMISSION_DATES = ("entry_date", "agreement_signed_on", "days_from_referral")
 ADMISSION_LEGAL = ("order_or_plea_date", "days_from_arrest")
 
 
-def admission_of(enrollment: Enrollment, *, legal: bool) -> dict | None:
+def admission_of(enrollment: Enrollment | EnrollmentDates, *, legal: bool) -> dict | None:
     """The admission's dates; the order or plea and the days from arrest only with the legal
     record."""
     fields = ADMISSION_DATES + (ADMISSION_LEGAL if legal else ())
-    return Admission.objects.filter(enrollment=enrollment).values(*fields).first()
+    return Admission.objects.filter(enrollment=enrollment.pk).values(*fields).first()
 
 
 SUPERVISION_LEVEL_FIELDS = (

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import Group
 from django.db import models
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet, Value
+from django.db.models.functions import Cast
 from django.http import Http404
 from guardian.shortcuts import assign_perm, remove_perm
 
@@ -143,6 +144,33 @@ def _codenames(roles: Iterable[str]) -> list[str]:
 # Reading
 
 
+def _reach_sources(user: User) -> tuple[list[QuerySet], QuerySet | None]:
+    """The user's reach rows for roles they still hold: participant-id querysets of the
+    per-participant rows, and a program-id queryset of the active programs of their
+    program-wide roles (None when they hold none)."""
+    if not user.is_authenticated or not user.is_active or not user.roles:
+        return [], None
+    roles = {Role(role) for role in user.roles}
+    groups = user.groups.all()
+    per_participant: list[QuerySet] = []
+    if held := sorted(reach_codename(role) for role in roles & set(PARTICIPANT_ROLES)):
+        per_participant += [
+            ParticipantUserObjectPermission.objects.filter(
+                user=user, permission__codename__in=held
+            ).values("content_object"),
+            ParticipantGroupObjectPermission.objects.filter(
+                group__in=groups, permission__codename__in=held
+            ).values("content_object"),
+        ]
+    programs = None
+    if held := sorted(reach_codename(role) for role in roles & set(PROGRAM_WIDE_ROLES)):
+        # A deactivated program's groups reach nobody, whatever rows are left.
+        programs = ProgramGroupObjectPermission.objects.filter(
+            group__in=groups, permission__codename__in=held, content_object__is_active=True
+        ).values("content_object")
+    return per_participant, programs
+
+
 def participants_visible_to(user: User) -> QuerySet[Participant]:
     """Every participant the user reaches through a role they still hold: one query,
     `pk IN (UNION of the reach branches the user's roles can match)`.
@@ -152,68 +180,115 @@ def participants_visible_to(user: User) -> QuerySet[Participant]:
     semi-join driven from the user's own permission rows; an OR of EXISTS could only be a
     filter run on every participant (bench/caseload_explain.py: 266 ms → 0.6 ms for a
     caseload count over 50,000 participants)."""
-    if not user.is_authenticated or not user.is_active or not user.roles:
-        return Participant.objects.none()
-    roles = {Role(role) for role in user.roles}
-    groups = user.groups.all()
-    branches: list[QuerySet] = []
-    if held := sorted(reach_codename(role) for role in roles & set(PARTICIPANT_ROLES)):
-        branches += [
-            ParticipantUserObjectPermission.objects.filter(
-                user=user, permission__codename__in=held
-            ).values("content_object"),
-            ParticipantGroupObjectPermission.objects.filter(
-                group__in=groups, permission__codename__in=held
-            ).values("content_object"),
+    branches, programs = _reach_sources(user)
+    if programs is not None:
+        branches = [
+            *branches,
+            Enrollment.objects.filter(program__in=programs).order_by().values("participant"),
         ]
-    if held := sorted(reach_codename(role) for role in roles & set(PROGRAM_WIDE_ROLES)):
-        programs = ProgramGroupObjectPermission.objects.filter(
-            group__in=groups, permission__codename__in=held
-        ).values("content_object")
-        branches.append(
-            Enrollment.objects.filter(program__in=programs).order_by().values("participant")
-        )
     if not branches:
         return Participant.objects.none()
     first, *rest = branches
     return Participant.objects.filter(pk__in=first.union(*rest) if rest else first)
 
 
+def enrollments_in_reach(user: User) -> Q:
+    """A condition on Enrollment for lists: every enrollment of a participant the user reaches
+    per participant (team, provider episode), and the enrollments in the programs of their
+    program-wide roles, never a participant's enrollment in another program."""
+    branches, programs = _reach_sources(user)
+    condition = Q(pk__in=[])
+    if branches:
+        first, *rest = branches
+        condition |= Q(participant__in=first.union(*rest) if rest else first)
+    if programs is not None:
+        condition |= Q(program__in=programs)
+    return condition
+
+
+# How a user reaches a participant: (role, None) through a per-participant row (team
+# assignment, provider episode), (role, program id) through a program-wide role's program.
+Reach = frozenset[tuple[Role, int | None]]
+
+
+def reach(user: User, participant: Participant) -> Reach:
+    """Each role through which `user` reaches `participant`, with the program it reaches them
+    through (None for per-participant rows). One query, cached per request on the user."""
+    return reach_of(user, [participant.pk])[participant.pk]
+
+
+def reach_of(user: User, participant_ids: Iterable[int]) -> dict[int, Reach]:
+    """`reach` for many participants at once (one query for those not cached yet)."""
+    cache = user.__dict__.setdefault("_reach_roles", {})
+    wanted = set(participant_ids)
+    if missing := wanted - cache.keys():
+        cache.update(_reach_query(user, missing))
+    return {pk: cache[pk] for pk in wanted}
+
+
 def reach_roles(user: User, participant: Participant) -> frozenset[Role]:
-    """The roles through which `user` reaches `participant` (one query, cached per request
-    on the user object)."""
+    """The roles through which `user` reaches `participant`."""
     return reach_roles_of(user, [participant.pk])[participant.pk]
 
 
 def reach_roles_of(user: User, participant_ids: Iterable[int]) -> dict[int, frozenset[Role]]:
-    """`reach_roles` for many participants at once (one query for those not cached yet), for
-    the action buttons of a list."""
-    cache = user.__dict__.setdefault("_reach_roles", {})
-    wanted = set(participant_ids)
-    if missing := wanted - cache.keys():
-        cache.update(_reach_roles_query(user, missing))
-    return {pk: cache[pk] for pk in wanted}
+    """`reach_roles` for many participants at once, for the action buttons of a list."""
+    return {
+        pk: frozenset(role for role, _ in pairs)
+        for pk, pairs in reach_of(user, participant_ids).items()
+    }
 
 
-def _reach_roles_query(user: User, participant_ids: set[int]) -> dict[int, frozenset[Role]]:
-    found: dict[int, set[Role]] = {pk: set() for pk in participant_ids}
+def _reach_query(user: User, participant_ids: set[int]) -> dict[int, Reach]:
+    found: dict[int, set[tuple[Role, int | None]]] = {pk: set() for pk in participant_ids}
     if user.is_authenticated and user.is_active and user.roles:
         codenames = _codenames(user.roles)
         groups = user.groups.all()
+        no_program = Cast(Value(None), models.BigIntegerField())
         direct = ParticipantUserObjectPermission.objects.filter(
             user=user, content_object__in=participant_ids, permission__codename__in=codenames
-        ).values_list("content_object", "permission__codename")
+        ).values_list("content_object", "permission__codename", no_program)
         through_group = ParticipantGroupObjectPermission.objects.filter(
             group__in=groups, content_object__in=participant_ids, permission__codename__in=codenames
-        ).values_list("content_object", "permission__codename")
+        ).values_list("content_object", "permission__codename", no_program)
+        # A deactivated program's groups reach nobody, whatever rows are left.
         through_program = ProgramGroupObjectPermission.objects.filter(
             group__in=groups,
+            content_object__is_active=True,
             content_object__enrollments__participant__in=participant_ids,
             permission__codename__in=codenames,
-        ).values_list("content_object__enrollments__participant", "permission__codename")
-        for pk, codename in direct.union(through_group, through_program):
-            found[pk].add(Role(codename.removeprefix("reach_as_")))
-    return {pk: frozenset(roles) for pk, roles in found.items()}
+        ).values_list(
+            "content_object__enrollments__participant", "permission__codename", "content_object"
+        )
+        for pk, codename, program in direct.union(through_group, through_program):
+            found[pk].add((Role(codename.removeprefix("reach_as_")), program))
+    return {pk: frozenset(pairs) for pk, pairs in found.items()}
+
+
+def programs_showing(
+    user: User, participant: Participant, data_class: DataClass
+) -> frozenset[int] | None:
+    """Of which programs the user may see `data_class` rows of the participant (enrollments,
+    charges, tests, hearings): None for every program, when a per-participant role grants the
+    class; otherwise the programs through which a program-wide role grants it. A program's
+    court roles see that program's record, not the participant's enrollment elsewhere."""
+    programs = set()
+    for role, program in reach(user, participant):
+        if data_class not in ROLE_DATA_CLASSES[role]:
+            continue
+        if program is None:
+            return None
+        programs.add(program)
+    return frozenset(programs)
+
+
+def rows_of_programs_shown(
+    rows: QuerySet, user: User, participant: Participant, data_class: DataClass, field: str
+) -> QuerySet:
+    """`rows` of the participant narrowed to the programs whose `data_class` the user sees
+    (`field` is the path to the row's program)."""
+    programs = programs_showing(user, participant, data_class)
+    return rows if programs is None else rows.filter(**{f"{field}__in": programs})
 
 
 def _granting(roles: Iterable[Role], data_class: DataClass, *, change: bool) -> set[Role]:

@@ -39,7 +39,9 @@ register_section(
         title="Enrollments and charges",
         template="clients/sections/enrollments.html",
         data_class=DataClass.ENROLLMENT,
-        context=lambda participant, user: {"enrollments": selectors.enrollments_of(participant)},
+        context=lambda participant, user: {
+            "enrollments": selectors.enrollments_visible(user, participant)
+        },
         order=10,
     )
 )

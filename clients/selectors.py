@@ -20,6 +20,7 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Value,
+    prefetch_related_objects,
 )
 from django.db.models.functions import Cast, Concat, Lower
 from django.utils import timezone
@@ -39,6 +40,7 @@ from .models import (
     CaseAssignment,
     Contact,
     Enrollment,
+    EnrollmentStatus,
     FollowUp,
     Incident,
     LifeDomainRecord,
@@ -57,9 +59,10 @@ def common_data_classes(user: User) -> frozenset[DataClass]:
     return frozenset.intersection(*(access.ROLE_DATA_CLASSES[role] for role in roles))
 
 
-def _latest_enrollment(field: str) -> Subquery:
+def _latest_enrollment(field: str, user: User) -> Subquery:
+    """A field of the participant's newest enrollment among those the user sees."""
     return Subquery(
-        Enrollment.objects.filter(participant=OuterRef("pk"))
+        Enrollment.objects.filter(access.enrollments_in_reach(user), participant=OuterRef("pk"))
         .order_by("-referral_date", "-id")
         .values(field)[:1]
     )
@@ -72,8 +75,10 @@ def caseload_for(
     filters need. `caseload_page` shows a page of it."""
     participants = access.participants_visible_to(user)
     if search:
+        # Case numbers are the legal record, matched only in enrollments the user sees.
         in_enrollment = Enrollment.objects.filter(
-            Q(case_number__iexact=search) | Q(charges__court_case_number__iexact=search)
+            Q(case_number__iexact=search) | Q(charges__court_case_number__iexact=search),
+            access.enrollments_in_reach(user) if shows_case_numbers(user) else Q(pk__in=[]),
         ).values("participant")
         participants = participants.annotate(
             alias_text=Func(
@@ -87,10 +92,10 @@ def caseload_for(
             | Q(pk__in=in_enrollment)
         )
     if status:
-        participants = participants.annotate(enrollment_status=_latest_enrollment("status"))
+        participants = participants.annotate(enrollment_status=_latest_enrollment("status", user))
         participants = participants.filter(enrollment_status=status)
     if phase:
-        participants = participants.annotate(enrollment_phase=_latest_enrollment("phase"))
+        participants = participants.annotate(enrollment_phase=_latest_enrollment("phase", user))
         participants = participants.filter(enrollment_phase=phase)
     return participants.order_by(Lower("legal_last_name"), Lower("legal_first_name"), "pk")
 
@@ -110,13 +115,14 @@ def caseload_page(
     participants = caseload_for(user, search=search, status=status, phase=phase)
     page = Paginator(participants.values("pk"), per_page).get_page(page_number)
     rows = participants.filter(pk__in=page.object_list).annotate(
-        enrollment_status=_latest_enrollment("status"),
-        enrollment_phase=_latest_enrollment("phase"),
-        enrollment_case_number=_latest_enrollment("case_number"),
-        enrollment_entry_date=_latest_enrollment("entry_date"),
-        enrollment_exit_date=_latest_enrollment("exit_date"),
-        program_name=_latest_enrollment("program__name"),
+        enrollment_status=_latest_enrollment("status", user),
+        enrollment_phase=_latest_enrollment("phase", user),
+        enrollment_entry_date=_latest_enrollment("entry_date", user),
+        enrollment_exit_date=_latest_enrollment("exit_date", user),
+        program_name=_latest_enrollment("program__name", user),
     )
+    if shows_case_numbers(user):
+        rows = rows.annotate(enrollment_case_number=_latest_enrollment("case_number", user))
     for fact in visible_caseload_facts(user):
         rows = fact.annotate(rows, user)
     return Page(list(rows), page.number, page.paginator)
@@ -144,6 +150,11 @@ def caseload_phase_choices(user: User) -> list[tuple[int, str]]:
     return [(number, f"{number}. {' / '.join(labels)}") for number, labels in names.items()]
 
 
+def shows_case_numbers(user: User) -> bool:
+    """The case number column: the legal record, for lists whose every row shows it."""
+    return DataClass.COURT in common_data_classes(user)
+
+
 def visible_caseload_facts(user: User) -> list[registry.CaseloadFact]:
     classes = common_data_classes(user)
     return [fact for fact in registry.caseload_facts() if fact.data_class in classes]
@@ -168,15 +179,12 @@ def annotate_open_alerts(participants: QuerySet, user: User) -> QuerySet:
     )
 
 
-def participant_header(participant: Participant) -> dict:
-    """The header of the participant page: latest enrollment and the current team."""
-    enrollment = (
-        participant.enrollments.select_related("program").order_by("-referral_date", "-id").first()
-    )
+def participant_header(participant: Participant, user: User) -> dict:
+    """The header of the participant page: the latest enrollment the user sees and the team."""
     team = CaseAssignment.objects.filter(
         participant=participant, ended_on__isnull=True
     ).select_related("user")
-    return {"enrollment": enrollment, "team": list(team)}
+    return {"enrollment": latest_enrollment_visible(user, participant), "team": list(team)}
 
 
 def possible_duplicates(
@@ -333,10 +341,76 @@ def team_candidates(participant: Participant) -> QuerySet[User]:
     )
 
 
-def enrollments_of(participant: Participant) -> QuerySet[Enrollment]:
-    return participant.enrollments.select_related("program").prefetch_related(
-        "charges", "status_changes__changed_by"
+@dataclass(frozen=True)
+class EnrollmentDates:
+    """An enrollment as those without the legal record (providers) read it: program, status,
+    phase and dates; no case number, charges, arrest data or reasons for status changes."""
+
+    pk: int
+    program: str
+    status: str
+    phase: int | None
+    referral_date: datetime.date
+    entry_date: datetime.date | None
+    exit_date: datetime.date | None
+
+    def get_status_display(self) -> str:
+        return EnrollmentStatus(self.status).label
+
+
+def _enrollments_in_reach(user: User, participant: Participant) -> QuerySet[Enrollment]:
+    return access.rows_of_programs_shown(
+        participant.enrollments.select_related("program").order_by("-referral_date", "-id"),
+        user,
+        participant,
+        DataClass.ENROLLMENT,
+        "program",
     )
+
+
+def _as_read(
+    enrollments: list[Enrollment], legal: frozenset[int] | None
+) -> list[Enrollment | EnrollmentDates]:
+    """Each enrollment whole where the user sees its legal record, else its dates only."""
+    return [
+        enrollment
+        if legal is None or enrollment.program_id in legal
+        else EnrollmentDates(
+            pk=enrollment.pk,
+            program=enrollment.program.name,
+            status=enrollment.status,
+            phase=enrollment.phase,
+            referral_date=enrollment.referral_date,
+            entry_date=enrollment.entry_date,
+            exit_date=enrollment.exit_date,
+        )
+        for enrollment in enrollments
+    ]
+
+
+def enrollments_visible(user: User, participant: Participant) -> list[Enrollment | EnrollmentDates]:
+    """The participant's enrollments the user sees, newest first: of every program for their
+    team and providers, of their own programs only for program-wide roles (a program's court
+    roles see that program's record). An enrollment whose legal record (DataClass.COURT) the
+    user does not see is handed out as EnrollmentDates; the others with charges and status
+    changes."""
+    legal = access.programs_showing(user, participant, DataClass.COURT)
+    rows = _as_read(list(_enrollments_in_reach(user, participant)), legal)
+    prefetch_related_objects(
+        [row for row in rows if isinstance(row, Enrollment)],
+        "charges",
+        "status_changes__changed_by",
+    )
+    return rows
+
+
+def latest_enrollment_visible(
+    user: User, participant: Participant
+) -> Enrollment | EnrollmentDates | None:
+    """The newest enrollment the user sees (the page header), read as `enrollments_visible`."""
+    latest = _enrollments_in_reach(user, participant)[:1]
+    rows = _as_read(list(latest), access.programs_showing(user, participant, DataClass.COURT))
+    return rows[0] if rows else None
 
 
 def documents_of(participant: Participant):

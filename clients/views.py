@@ -73,6 +73,7 @@ def participant_list(request):
         {
             "page": page,
             "facts": selectors.visible_caseload_facts(request.user),
+            "case_numbers": selectors.shows_case_numbers(request.user),
             "may_log_contacts": bool(CONTACT_WRITING_ROLES & set(request.user.roles)),
             "search": search,
             "status": status,
@@ -165,7 +166,7 @@ def participant_detail(request, pk: int):
         "clients/participant_detail.html",
         {
             "participant": participant,
-            **selectors.participant_header(participant),
+            **selectors.participant_header(participant, request.user),
             "sections": sections,
             "may_change_enrollment": access.can_change(
                 request.user, participant, DataClass.ENROLLMENT

@@ -186,6 +186,16 @@ def drug_tests_of(
     )
 
 
+def drug_tests_visible(
+    user: User, participant: Participant, *, now: datetime.datetime | None = None
+) -> QuerySet[DrugTest]:
+    """`drug_tests_of` the programs whose tests the user sees: a program's court roles see the
+    tests of that program, not those of the participant's enrollment elsewhere."""
+    return access.rows_of_programs_shown(
+        drug_tests_of(participant, now=now), user, participant, DataClass.DRUG_TESTS, "program"
+    )
+
+
 def drug_test_for(
     user: User, pk: int, *, change: bool = False, now: datetime.datetime | None = None
 ) -> DrugTest | None:
@@ -207,6 +217,9 @@ def drug_test_for(
     )
     allowed = access.can_change if change else access.can_see
     if test is None or not allowed(user, test.participant, DataClass.DRUG_TESTS):
+        return None
+    programs = access.programs_showing(user, test.participant, DataClass.DRUG_TESTS)
+    if programs is not None and test.program_id not in programs:
         return None
     return test
 
@@ -287,7 +300,9 @@ def compliance_section(participant: Participant, user: User) -> dict:
     today = program_today_for(participant)
     first_day = today - datetime.timedelta(days=COMPLIANCE_WINDOW_DAYS - 1)
     recent = list(
-        drug_tests_of(participant, now=now).filter(scheduled_for__range=(first_day, today))
+        drug_tests_visible(user, participant, now=now).filter(
+            scheduled_for__range=(first_day, today)
+        )
     )
     alert_kinds = list(TEST_ALERT_KINDS)
     if access.can_see(user, participant, DataClass.ATTENDANCE):

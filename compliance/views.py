@@ -39,7 +39,7 @@ from .models import BlackoutPeriod, Prescription, TestStatus
 def participant_testing(request, pk: int):
     participant = access.get_participant_or_404(request.user, pk, DataClass.DRUG_TESTS)
     status = request.GET.get("status", "")
-    tests = selectors.drug_tests_of(participant)
+    tests = selectors.drug_tests_visible(request.user, participant)
     if status in TestStatus.values:
         tests = tests.filter(status=status)
     return render(

@@ -27,8 +27,15 @@ def program_group(program: Program, role: Role) -> Group:
 
 
 def expected_program_groups(user: User) -> set[str]:
+    """A member's groups of the active programs only: a deactivated program's groups reach
+    nobody (`program_update` syncs its members; clients.access also ignores its rows)."""
     roles = [Role(r) for r in user.roles if Role(r) in PROGRAM_WIDE_ROLES]
-    return {program_group_name(program, role) for program in user.programs.all() for role in roles}
+    return {
+        program_group_name(program, role)
+        for program in user.programs.all()
+        if program.is_active
+        for role in roles
+    }
 
 
 def program_groups_sync(user: User) -> None:

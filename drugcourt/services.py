@@ -109,9 +109,14 @@ def program_update(
         _check_unique_name(Program, name, exclude_pk=program.pk)
         _check_is_court(court)
         program.name, program.court, program.jurisdiction = name, court, jurisdiction
+        was_active = program.is_active
         program.time_zone, program.is_active = time_zone, is_active
         program.full_clean()
         program.save()
+        if was_active != is_active:
+            # Deactivating empties the program's groups; reactivating refills them.
+            for member in User.objects.filter(memberships__program=program):
+                access_groups_sync(member)
         return program
 
 
