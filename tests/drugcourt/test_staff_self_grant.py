@@ -1,9 +1,13 @@
 """Issue 12, "Administrators cannot give themselves participant data": each test makes the
 request an administrator after participant data would make."""
 
+import os
 import re
+import subprocess
+import sys
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.core.management import CommandError, call_command
 from django.urls import reverse
@@ -219,7 +223,35 @@ def test_no_grant_notice_when_nothing_reaching_is_granted(
     assert callbacks == []
 
 
-def test_seed_demo_refuses_to_run_with_production_settings(settings, db):
+def test_seed_demo_refuses_to_run_with_production_settings(tmp_path):
+    production = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "drugcourt.settings.production",
+        # Dummy values production settings insist on; the command must stop before using any.
+        "DJANGO_SECRET_KEY": "x" * 50,
+        "DJANGO_ALLOWED_HOSTS": "drugcourt.example.org",
+        "DJANGO_CSRF_TRUSTED_ORIGINS": "https://drugcourt.example.org",
+        "DJANGO_EMAIL_HOST": "smtp.example.org",
+        "DJANGO_DEFAULT_FROM_EMAIL": "drugcourt@example.org",
+        "DJANGO_STATIC_ROOT": str(tmp_path),
+        # No server listens here: whatever the command does, it writes nowhere.
+        "DATABASE_URL": "postgres://nobody@127.0.0.1:1/none",
+    }
+
+    result = subprocess.run(
+        [sys.executable, "manage.py", "seed_demo"],
+        cwd=settings.BASE_DIR,
+        env=production,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode != 0
+    assert "refuses to run with production settings" in result.stderr
+
+
+def test_seed_demo_refuses_without_the_demo_setting(settings, db):
     settings.DEMO_DATA_ALLOWED = False
 
     with pytest.raises(CommandError, match="production"):
