@@ -27,7 +27,12 @@ from django.utils import timezone
 
 from drugcourt.models import Phase, Program, ProgramSettings, User
 from drugcourt.roles import Role
-from drugcourt.selectors import coordinators_of, programs_coordinated_by, programs_of
+from drugcourt.selectors import (
+    USABLE_DAYS,
+    coordinators_of,
+    programs_coordinated_by,
+    programs_of,
+)
 from drugcourt.services import program_today
 
 from . import access, registry
@@ -671,11 +676,14 @@ class CalendarWeek:
 
 
 def parse_day(value: str | None) -> datetime.date:
-    """A day from a query string (YYYY-MM-DD); today (in the active time zone) otherwise."""
+    """A day from a query string (YYYY-MM-DD); today (in the active time zone) otherwise, also
+    for a date so far out that the week around it does not exist (year 1 or 9999)."""
     try:
-        return datetime.date.fromisoformat(value or "")
+        day = datetime.date.fromisoformat(value or "")
     except ValueError:
         return timezone.localdate()
+    first, last = USABLE_DAYS
+    return day if first <= day <= last else timezone.localdate()
 
 
 def calendar_week(value: str | None) -> CalendarWeek:

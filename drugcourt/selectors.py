@@ -17,6 +17,11 @@ STAFF_AUDIT_CHOICES = (
 )
 
 
+# Days a user may name in a filter or a link: far enough from year 1 and 9999 that a week or
+# a day either side still exists (date arithmetic past them is an OverflowError, a 500).
+USABLE_DAYS = (datetime.date(1900, 1, 1), datetime.date(2999, 12, 31))
+
+
 def staff_list(*, search: str = "", role: str = "", status: str = "active") -> QuerySet[User]:
     users = User.objects.select_related("organization").prefetch_related(
         Prefetch("programs", queryset=Program.objects.only("id", "name"))

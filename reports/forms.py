@@ -9,7 +9,7 @@ from django.http import QueryDict
 
 from drugcourt.forms import CrispyForm
 from drugcourt.models import User
-from drugcourt.selectors import programs_of
+from drugcourt.selectors import USABLE_DAYS, programs_of
 
 DATE = forms.DateInput(attrs={"type": "date"})
 # A year, leap day included: enough for annual reporting, and it bounds the rows a report scans.
@@ -43,6 +43,11 @@ class UnitsOfServiceFilterForm(CrispyForm):
     def clean(self):
         cleaned = super().clean()
         start, end = cleaned.get("start"), cleaned.get("end")
+        first, last = USABLE_DAYS
+        for name, day in (("start", start), ("end", end)):
+            if day and not first <= day <= last:
+                self.add_error(name, f"Choose a date from {first.year} to {last.year}.")
+                return cleaned
         if start and end:
             if end < start:
                 self.add_error("end", "The end date must be on or after the start date.")

@@ -122,3 +122,26 @@ def test_wsgi_without_settings_starts_with_production_settings():
 
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01", "junk"])
+def test_edge_dates_in_calendar_query_strings_are_not_server_errors(
+    client, casemanager, participant, day
+):
+    client.force_login(casemanager)
+
+    assert client.get(reverse("clients:my_calendar"), {"day": day}).status_code == 200
+    calendar = reverse("clients:participant_calendar", args=[participant.pk])
+    assert client.get(calendar, {"start": day}).status_code == 200
+
+
+def test_the_last_representable_day_in_a_report_range_is_not_a_server_error(
+    client, coordinator, participant
+):
+    client.force_login(coordinator)
+
+    response = client.get(
+        reverse("reports:units_of_service"), {"start": "9999-12-01", "end": "9999-12-31"}
+    )
+
+    assert response.status_code == 200
