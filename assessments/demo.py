@@ -28,7 +28,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from django.db import transaction
-from django.utils import timezone
 
 from clients import access
 from clients import services as client_services
@@ -45,6 +44,7 @@ from clients.models import (
 )
 from drugcourt.audit import audited_write
 from drugcourt.models import Program, ProgramSettings, User
+from drugcourt.selectors import program_today
 
 from . import scoring
 from .models import (
@@ -341,7 +341,7 @@ def seed_demo_assessments(program: Program, staff: dict[str, User]) -> None:
     ).exists()
     if screened and assessed:
         return
-    today = timezone.localdate(timezone=program.zone)
+    today = program_today(program)
     cases = _demo_enrollments(enrollments, today)
     if not screened:
         _seed_screenings_and_screens(program, cases, today)

@@ -4,11 +4,10 @@ coordinator uses to add a program's own screen."""
 import re
 
 from django import forms
-from django.utils import timezone
 
 from clients.forms import DATE
 from clients.models import EntryType
-from drugcourt.forms import CrispyForm
+from drugcourt.forms import CrispyForm, TodayFieldsForm
 
 from .models import (
     ASAM_DIMENSIONS,
@@ -24,7 +23,8 @@ SAFETY_FIELD = "safety_action"
 
 
 class ScreeningForm(CrispyForm):
-    screened_on = forms.DateField(widget=DATE, initial=timezone.localdate)
+    today_fields = ("screened_on",)
+    screened_on = forms.DateField(widget=DATE)
     substance_use_disorder_indicated = forms.BooleanField(
         required=False, label="A substance use disorder is indicated"
     )
@@ -67,11 +67,12 @@ class AdmissionForm(CrispyForm):
     entry_type = forms.ChoiceField(choices=EntryType.choices)
 
 
-class AdministrationForm(forms.Form):
+class AdministrationForm(TodayFieldsForm):
     """One radio question per item of the definition; the safety step field appears when a
     safety item's answer needs it."""
 
-    administered_on = forms.DateField(widget=DATE, initial=timezone.localdate, label="Given on")
+    today_fields = ("administered_on",)
+    administered_on = forms.DateField(widget=DATE, label="Given on")
 
     def __init__(self, *args, definition: dict, **kwargs):
         super().__init__(*args, **kwargs)
@@ -182,7 +183,8 @@ class RiskNeedForm(CrispyForm):
     """The program's risk and need items; the intensity fields left empty accept the
     quadrant's recommendation."""
 
-    assessed_on = forms.DateField(widget=DATE, initial=timezone.localdate)
+    today_fields = ("assessed_on",)
+    assessed_on = forms.DateField(widget=DATE)
     track = forms.CharField(max_length=100, required=False, label="Track (empty: as recommended)")
     court_every_weeks = forms.IntegerField(
         required=False, min_value=1, max_value=26, label="Court every … weeks"
@@ -218,7 +220,8 @@ class RiskNeedForm(CrispyForm):
 
 
 class AsamForm(CrispyForm):
-    assessed_on = forms.DateField(widget=DATE, initial=timezone.localdate)
+    today_fields = ("assessed_on",)
+    assessed_on = forms.DateField(widget=DATE)
     level_of_care = forms.ChoiceField(label="Level of care chosen")
     justification = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
 
@@ -245,7 +248,8 @@ class AsamForm(CrispyForm):
 
 
 class NeedForm(CrispyForm):
+    today_fields = ("identified_on",)
     domain = forms.ChoiceField(choices=NeedDomain.choices)
     priority = forms.ChoiceField(choices=NeedPriority.choices)
     description = forms.CharField(max_length=300)
-    identified_on = forms.DateField(widget=DATE, initial=timezone.localdate)
+    identified_on = forms.DateField(widget=DATE)

@@ -1,16 +1,12 @@
 """Reads of screenings, admissions, instruments and administrations."""
 
-import datetime
-
 from django.db.models import OuterRef, Q, QuerySet, Subquery
-from django.utils import timezone
 
 from clients import access
 from clients.access import DataClass
 from clients.models import Enrollment, Participant
 from clients.selectors import EnrollmentDates, latest_enrollment_visible
 from drugcourt.models import Program
-from drugcourt.services import program_today
 
 from .models import (
     Administration,
@@ -25,12 +21,6 @@ from .models import (
     ScreeningDecision,
 )
 from .scoring import item_options
-
-
-def current_enrollment(participant: Participant) -> Enrollment | None:
-    return (
-        participant.enrollments.select_related("program").order_by("-referral_date", "-id").first()
-    )
 
 
 def screenings_of(enrollment: Enrollment) -> QuerySet[EligibilityScreening]:
@@ -173,12 +163,6 @@ def screens_section(participant: Participant, user) -> dict:
 def risk_need_of(participant: Participant) -> RiskNeedAssessment | None:
     """The latest risk and need assessment: its accepted intensity is the one in force."""
     return participant.risk_need_assessments.select_related("assessed_by").first()
-
-
-def program_today_for(participant: Participant) -> datetime.date:
-    """Today in the time zone of the participant's current program."""
-    enrollment = current_enrollment(participant)
-    return program_today(enrollment.program) if enrollment else timezone.localdate()
 
 
 def asam_of(participant: Participant) -> QuerySet[AsamAssessment]:

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 
 from clients import access
 from clients import services as client_services
@@ -19,9 +18,11 @@ from clients.models import (
     Participant,
     TeamRole,
 )
+from clients.selectors import participant_today
 from drugcourt.audit import audited_write
 from drugcourt.guards import lock
 from drugcourt.models import Program, ProgramSettings, User, default_risk_need
+from drugcourt.selectors import program_today
 
 from . import scoring
 from .models import (
@@ -152,7 +153,7 @@ def administration_record(
 
 
 def _check_assessment_date(participant: Participant, day: datetime.date, *, field: str) -> None:
-    if day > timezone.localdate():
+    if day > participant_today(participant):
         raise ValidationError({field: "The date cannot be in the future."})
     first_referral = (
         participant.enrollments.order_by("referral_date").values_list("referral_date", flat=True)
@@ -206,7 +207,7 @@ def screening_record(
         raise ValidationError("You may not screen this participant.")
     if not reason.strip():
         raise ValidationError({"reason": "Give the reason for the decision."})
-    if screened_on > timezone.localdate() or screened_on < enrollment.referral_date:
+    if screened_on > program_today(enrollment.program) or screened_on < enrollment.referral_date:
         raise ValidationError({"screened_on": "The date must be between the referral and today."})
     with audited_write(actor):
         lock(enrollment)
@@ -263,7 +264,7 @@ def admission_record(
     if not enrollment.screenings.filter(decision=ScreeningDecision.ELIGIBLE).exists():
         raise ValidationError("Only a participant screened eligible can be admitted.")
     entry_date = max(order_or_plea_date, agreement_signed_on)
-    if entry_date > timezone.localdate():
+    if entry_date > program_today(enrollment.program):
         raise ValidationError({"agreement_signed_on": "The dates cannot be in the future."})
     arrests = [c.arrest_date for c in enrollment.charges.all() if c.arrest_date]
     with audited_write(actor):

@@ -7,10 +7,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from clients import access
 from clients.access import DataClass
+from clients.selectors import current_enrollment, participant_today
 from drugcourt.forms import form_errors_from
 from drugcourt.models import Program, default_legal_criteria
-from drugcourt.selectors import program_settings_in_force
-from drugcourt.services import program_today
+from drugcourt.selectors import program_settings_in_force, program_today
 
 from . import selectors, services
 from .forms import (
@@ -29,7 +29,7 @@ from .scoring import max_score
 
 def _enrollment_to_change(user, pk: int):
     participant = access.get_participant_or_404(user, pk, DataClass.ENROLLMENT, change=True)
-    enrollment = selectors.current_enrollment(participant)
+    enrollment = current_enrollment(participant)
     if enrollment is None:
         raise Http404("No enrollment.")
     return participant, enrollment
@@ -38,11 +38,10 @@ def _enrollment_to_change(user, pk: int):
 @login_required
 def screening(request, pk: int):
     participant, enrollment = _enrollment_to_change(request.user, pk)
-    settings_in_force = program_settings_in_force(
-        enrollment.program, program_today(enrollment.program)
-    )
+    today = program_today(enrollment.program)
+    settings_in_force = program_settings_in_force(enrollment.program, today)
     criteria = settings_in_force.legal_criteria if settings_in_force else default_legal_criteria()
-    form = ScreeningForm(request.POST or None, criteria=criteria)
+    form = ScreeningForm(request.POST or None, criteria=criteria, today=today)
     if request.method == "POST" and form.is_valid():
         with form_errors_from(form):
             services.screening_record(
@@ -101,7 +100,9 @@ def administer(request, pk: int, version_pk: int):
         request.user, pk, DataClass.ASSESSMENT_DETAIL, change=True
     )
     version = get_object_or_404(selectors.instrument_versions_for(participant), pk=version_pk)
-    form = AdministrationForm(request.POST or None, definition=version.definition)
+    form = AdministrationForm(
+        request.POST or None, definition=version.definition, today=participant_today(participant)
+    )
     if request.method == "POST" and form.is_valid():
         with form_errors_from(form):
             administration = services.administration_record(
@@ -184,8 +185,9 @@ def risk_need(request, pk: int):
     participant = access.get_participant_or_404(
         request.user, pk, DataClass.ASSESSMENT_SUMMARY, change=True
     )
-    config = services.risk_need_config_for(participant, selectors.program_today_for(participant))
-    form = RiskNeedForm(request.POST or None, config=config)
+    today = participant_today(participant)
+    config = services.risk_need_config_for(participant, today)
+    form = RiskNeedForm(request.POST or None, config=config, today=today)
     if request.method == "POST" and form.is_valid():
         result = services.quadrant_for(config, form.answers("risk"), form.answers("need"))
         with form_errors_from(form):
@@ -218,7 +220,7 @@ def asam(request, pk: int):
         request.user, pk, DataClass.ASSESSMENT_SUMMARY, change=True
     )
     edition = AsamEdition.FOURTH if request.GET.get("edition") == "4" else AsamEdition.THIRD
-    form = AsamForm(request.POST or None, edition=edition)
+    form = AsamForm(request.POST or None, edition=edition, today=participant_today(participant))
     if request.method == "POST" and form.is_valid():
         with form_errors_from(form):
             services.asam_record(
@@ -249,7 +251,9 @@ def asam(request, pk: int):
 def needs(request, pk: int):
     participant = access.get_participant_or_404(request.user, pk, DataClass.ASSESSMENT_SUMMARY)
     may_change = access.can_change(request.user, participant, DataClass.ASSESSMENT_SUMMARY)
-    form = NeedForm(request.POST or None) if may_change else None
+    form = (
+        NeedForm(request.POST or None, today=participant_today(participant)) if may_change else None
+    )
     if request.method == "POST":
         if form is None:
             raise Http404("No such participant.")

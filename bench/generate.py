@@ -56,6 +56,7 @@ def out(line: str = "") -> None:
 
 
 TIME_ZONE = "America/Chicago"
+ZONE = ZoneInfo(TIME_ZONE)
 PROGRAMS = 4
 AGENCIES = 10  # treatment agencies
 HISTORY_DAYS = 3 * 365  # tests and appointments cover the last three years
@@ -614,7 +615,7 @@ class Sizes:
 
 
 def load_params(sizes: Sizes, now: datetime.datetime) -> dict:
-    today = timezone.localdate(now, timezone=ZoneInfo(TIME_ZONE))
+    today = now.astimezone(ZONE).date()  # the bench programs' date
     first_monday = today - datetime.timedelta(days=HISTORY_DAYS)
     first_monday -= datetime.timedelta(days=first_monday.weekday())
     this_monday = today - datetime.timedelta(days=today.weekday())

@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 
 import generate  # the data generator, beside this script (it sets Django up)
 from django.db import connection, transaction
-from django.utils import timezone
 from generate import gigabytes, out
 from psycopg2 import sql as pg_sql
 
@@ -354,7 +353,7 @@ SITUATIONS = [
 
 
 def situation_params(now: datetime.datetime) -> dict:
-    today = timezone.localdate(now)
+    today = now.astimezone(generate.ZONE).date()  # the bench programs' date
     recent = today - datetime.timedelta(days=2 * sweeps.NONCOMPLIANCE_DAYS)
     return {
         "now": now,

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from drugcourt.audit import audited_write
 from drugcourt.models import Organization, Program, User
+from drugcourt.selectors import program_today
 
 from . import services
 from .models import (
@@ -202,7 +203,7 @@ def seed_demo_participants(program: Program, staff: dict[str, User]) -> None:
     if Enrollment.objects.filter(program=program, case_number__startswith=CASE_PREFIX).exists():
         return
     rng = random.Random(2026)  # noqa: S311  (demo data, not security)
-    today = datetime.date.today()  # noqa: DTZ011  (a demo history ends around today)
+    today = program_today(program)  # a demo history ends around today
     coordinator = staff["coordinator"]
     number = 0
     for status, phase, count in PLAN:
@@ -665,12 +666,20 @@ TERMINATION_INCIDENTS = (
 
 @dataclass(frozen=True)
 class Clock:
-    zone: zoneinfo.ZoneInfo
+    program: Program
     now: datetime.datetime
 
     @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return self.program.zone
+
+    @property
     def today(self) -> datetime.date:
-        return timezone.localdate(self.now, timezone=self.zone)
+        return program_today(self.program, self.now)
+
+    def day_of(self, moment: datetime.datetime) -> datetime.date:
+        """The program's local date of a moment."""
+        return program_today(self.program, moment)
 
     def at(self, day: datetime.date, hour: int, minute: int = 0) -> datetime.datetime:
         return datetime.datetime.combine(day, datetime.time(hour, minute), tzinfo=self.zone)
@@ -716,7 +725,7 @@ def seed_demo_daily_record(program: Program, staff: dict[str, User]) -> None:
     if Contact.objects.filter(participant__enrollments__in=enrollments).exists():
         return
     rng = random.Random(2027)  # noqa: S311  (demo data, not security)
-    clock = Clock(program.zone, timezone.now())
+    clock = Clock(program, timezone.now())
     cases = _demo_cases(enrollments, clock.today)
     note_format = services.note_format_for(enrollments.first().participant, clock.now)
     termination_incidents = itertools.cycle(TERMINATION_INCIDENTS)

@@ -1,6 +1,8 @@
 """Forms for intake, team, status changes, documents and alerts. Shapes and types here;
 business rules in clients.services, whose errors land on the same fields."""
 
+import datetime
+
 from django import forms
 from django.utils import timezone
 
@@ -106,9 +108,13 @@ class PersonForm(CrispyForm):
         label="I have checked: this is a new person, not a possible duplicate.",
     )
 
+    def __init__(self, *args, today: datetime.date, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today
+
     def clean_date_of_birth(self):
         value = self.cleaned_data["date_of_birth"]
-        if value >= timezone.localdate():
+        if value >= self.today:
             raise forms.ValidationError("The date of birth must be in the past.")
         return value
 
@@ -145,9 +151,10 @@ class PersonForm(CrispyForm):
 class EnrollmentForm(CrispyForm):
     """The referral and enrollment: an intake's first episode, or a readmission."""
 
+    today_fields = ("referral_date",)
     program = forms.ModelChoiceField(queryset=Program.objects.none())
     case_number = forms.CharField(max_length=60, label="Drug court case number")
-    referral_date = forms.DateField(widget=DATE, initial=timezone.localdate)
+    referral_date = forms.DateField(widget=DATE)
     referral_source = forms.ChoiceField(choices=ReferralSource.choices)
     referring_agency = forms.CharField(max_length=200, required=False)
     entry_type = forms.ChoiceField(
@@ -199,8 +206,9 @@ class AssignmentForm(CrispyForm):
 
 
 class StatusChangeForm(CrispyForm):
+    today_fields = ("effective_date",)
     to_status = forms.ChoiceField(choices=EnrollmentStatus.choices, label="New status")
-    effective_date = forms.DateField(widget=DATE, initial=timezone.localdate)
+    effective_date = forms.DateField(widget=DATE)
     entry_type = forms.ChoiceField(
         choices=[("", "—"), *EntryType.choices],
         required=False,
@@ -377,6 +385,7 @@ class OutcomeForm(CrispyForm):
 
 
 class LifeDomainForm(CrispyForm):
+    today_fields = ("effective_from",)
     domain = forms.ChoiceField(choices=LifeDomain.choices)
     status = forms.ChoiceField(
         choices=[
@@ -386,11 +395,12 @@ class LifeDomainForm(CrispyForm):
     )
     detail = forms.CharField(max_length=200, required=False, help_text="Employer, school, address.")
     hours_per_week = forms.IntegerField(required=False, min_value=0, max_value=168)
-    effective_from = forms.DateField(widget=DATE, initial=timezone.localdate, label="Since")
+    effective_from = forms.DateField(widget=DATE, label="Since")
 
 
 class IncidentForm(CrispyForm):
-    occurred_on = forms.DateField(widget=DATE, initial=timezone.localdate, label="Date")
+    today_fields = ("occurred_on",)
+    occurred_on = forms.DateField(widget=DATE, label="Date")
     category = forms.ChoiceField(choices=IncidentCategory.choices)
     severity = forms.ChoiceField(choices=IncidentSeverity.choices)
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))

@@ -6,7 +6,6 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models.functions import Lower
-from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from drugcourt.models import NoteFormat, Organization, Program
@@ -582,10 +581,6 @@ class FollowUp(models.Model):
 
     def __str__(self) -> str:
         return f"{self.description} (due {self.due_on:%Y-%m-%d})"
-
-    @property
-    def is_overdue(self) -> bool:
-        return self.completed_at is None and self.due_on < timezone.localdate()
 
 
 class AppointmentKind(models.TextChoices):

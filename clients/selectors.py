@@ -8,10 +8,12 @@ from typing import Any
 import pghistory.models
 from django.core.paginator import Page, Paginator
 from django.db.models import (
+    BooleanField,
     CharField,
     Count,
     DateTimeField,
     Exists,
+    ExpressionWrapper,
     F,
     Func,
     Model,
@@ -30,10 +32,13 @@ from drugcourt.roles import Role
 from drugcourt.selectors import (
     USABLE_DAYS,
     coordinators_of,
+    program_today,
+    program_today_sql,
     programs_coordinated_by,
     programs_of,
+    site_today,
+    user_today,
 )
-from drugcourt.services import program_today
 
 from . import access, registry
 from .access import DataClass
@@ -53,6 +58,20 @@ from .models import (
     ParticipantIdentifier,
     TeamRole,
 )
+
+
+def current_enrollment(participant: Participant) -> Enrollment | None:
+    """The participant's latest enrollment (the current program, or the last one)."""
+    return (
+        participant.enrollments.select_related("program").order_by("-referral_date", "-id").first()
+    )
+
+
+def participant_today(participant: Participant) -> datetime.date:
+    """Today for the participant: the local date of their current program."""
+    enrollment = current_enrollment(participant)
+    # A participant is created with an enrollment; none only mid-intake, before it exists.
+    return program_today(enrollment.program) if enrollment else site_today()
 
 
 def common_data_classes(user: User) -> frozenset[DataClass]:
@@ -125,6 +144,7 @@ def caseload_page(
         enrollment_entry_date=_latest_enrollment("entry_date", user),
         enrollment_exit_date=_latest_enrollment("exit_date", user),
         program_name=_latest_enrollment("program__name", user),
+        program_today=program_today_sql(_latest_enrollment("program__time_zone", user)),
     )
     if shows_case_numbers(user):
         rows = rows.annotate(enrollment_case_number=_latest_enrollment("case_number", user))
@@ -582,12 +602,16 @@ def annotate_last_contact(participants: QuerySet, user: User) -> QuerySet:
 
 def follow_ups_due(user: User, today: datetime.date) -> QuerySet[FollowUp]:
     """Open follow-ups assigned to the user, due today or overdue, of participants they reach."""
-    return FollowUp.objects.filter(
-        assigned_to=user,
-        completed_at__isnull=True,
-        due_on__lte=today,
-        participant__in=access.participants_visible_to(user),
-    ).select_related("participant")
+    return (
+        FollowUp.objects.filter(
+            assigned_to=user,
+            completed_at__isnull=True,
+            due_on__lte=today,
+            participant__in=access.participants_visible_to(user),
+        )
+        .select_related("participant")
+        .annotate(is_overdue=ExpressionWrapper(Q(due_on__lt=today), output_field=BooleanField()))
+    )
 
 
 def appointments_of_day(user: User, day: datetime.date) -> QuerySet[Appointment]:
@@ -675,19 +699,19 @@ class CalendarWeek:
         return self.start + datetime.timedelta(days=7)
 
 
-def parse_day(value: str | None) -> datetime.date:
-    """A day from a query string (YYYY-MM-DD); today (in the active time zone) otherwise, also
-    for a date so far out that the week around it does not exist (year 1 or 9999)."""
+def parse_day(value: str | None, *, today: datetime.date) -> datetime.date:
+    """A day from a query string (YYYY-MM-DD); `today` otherwise, also for a date so far out
+    that the week around it does not exist (year 1 or 9999)."""
     try:
         day = datetime.date.fromisoformat(value or "")
     except ValueError:
-        return timezone.localdate()
+        return today
     first, last = USABLE_DAYS
-    return day if first <= day <= last else timezone.localdate()
+    return day if first <= day <= last else today
 
 
-def calendar_week(value: str | None) -> CalendarWeek:
-    day = parse_day(value)
+def calendar_week(value: str | None, *, today: datetime.date) -> CalendarWeek:
+    day = parse_day(value, today=today)
     return CalendarWeek(start=day - datetime.timedelta(days=day.weekday()))
 
 
@@ -724,7 +748,7 @@ def current_life_domains(participant: Participant) -> QuerySet[LifeDomainRecord]
 
 def my_day(user: User) -> dict:
     """The case manager's home page: today's appointments, follow-ups due, open alerts."""
-    today = timezone.localdate()
+    today = user_today(user)
     return {
         "appointments": appointments_of_day(user, today),
         "follow_ups": follow_ups_due(user, today),

@@ -17,7 +17,7 @@ from drugcourt.audit import audited_task, audited_write
 from drugcourt.guards import lock
 from drugcourt.models import NoteFormat, Organization, Program, ProgramSettings, User
 from drugcourt.roles import ROLE_ORGANIZATION_KINDS, Role
-from drugcourt.services import program_today
+from drugcourt.selectors import program_today, program_today_sql
 
 from . import access
 from .models import (
@@ -46,6 +46,7 @@ from .models import (
     ParticipantIdentifier,
     TeamRole,
 )
+from .selectors import participant_today
 
 # ---------------------------------------------------------------------------------------------
 # Intake
@@ -99,7 +100,7 @@ def participant_intake(
     program = enrollment.program
     if not access.may_intake(actor, program):
         raise ValidationError("Only the program's coordinators and case managers do intakes.")
-    _check_person(person)
+    _check_person(person, today=program_today(program))
     with audited_write(actor):
         _check_identifiers_free(identifiers)
         participant = Participant(**person, created_by=actor)
@@ -121,13 +122,13 @@ def participant_intake(
         return participant
 
 
-def _check_person(person: dict) -> None:
+def _check_person(person: dict, *, today: datetime.date) -> None:
     errors = {}
     for name in ("legal_first_name", "legal_last_name"):
         if not (person.get(name) or "").strip():
             errors[name] = "Enter the legal name as on the court record."
     date_of_birth = person.get("date_of_birth")
-    if date_of_birth and date_of_birth >= timezone.localdate():
+    if date_of_birth and date_of_birth >= today:
         errors["date_of_birth"] = "The date of birth must be in the past."
     if errors:
         raise ValidationError(errors)
@@ -324,7 +325,7 @@ def assignment_create(
             participant=participant,
             user=user,
             team_role=role,
-            started_on=started_on or timezone.localdate(),
+            started_on=started_on or participant_today(participant),
             assigned_by=actor,
         )
         access.grant_participant(user, participant, role)
@@ -338,7 +339,7 @@ def assignment_end(
         lock(assignment)
         if assignment.ended_on is not None:
             raise ValidationError(f"{assignment.user} already left the team.")
-        assignment.ended_on = ended_on or timezone.localdate()
+        assignment.ended_on = ended_on or participant_today(assignment.participant)
         assignment.save(update_fields=["ended_on"])
         access.revoke_participant(
             assignment.user, assignment.participant, Role(assignment.team_role)
@@ -677,7 +678,8 @@ def note_format_for(participant: Participant, now: datetime.datetime) -> str:
         )
         version = (
             ProgramSettings.objects.filter(
-                program=Subquery(current_program), effective_from__lte=timezone.localdate(now)
+                program=Subquery(current_program),
+                effective_from__lte=program_today_sql("program__time_zone", now),
             )
             .order_by("-effective_from")
             .values_list("note_format", flat=True)
@@ -878,7 +880,7 @@ def life_domain_record(
     errors = {}
     if status not in dict(LIFE_DOMAIN_STATUSES[domain]):
         errors["status"] = f"Choose a {LifeDomain(domain).label.lower()} status from the list."
-    if effective_from > timezone.localdate():
+    if effective_from > participant_today(participant):
         errors["effective_from"] = "The date cannot be in the future."
     if hours_per_week is not None and not 0 <= hours_per_week <= 168:
         errors["hours_per_week"] = "A week has 168 hours."
@@ -912,7 +914,7 @@ def incident_record(
     if not access.can_change(actor, participant, access.DataClass.ALL_INCIDENTS):
         raise ValidationError("You may not record incidents for this participant.")
     errors = {}
-    if occurred_on > timezone.localdate():
+    if occurred_on > participant_today(participant):
         errors["occurred_on"] = "The date cannot be in the future."
     if not description.strip():
         errors["description"] = "Describe what happened."

@@ -16,7 +16,7 @@ from drugcourt.forms import form_errors_from, int_or_none
 from drugcourt.models import Program
 from drugcourt.permissions import role_required
 from drugcourt.roles import Role
-from drugcourt.selectors import event_actor_names
+from drugcourt.selectors import event_actor_names, program_today, user_today
 from drugcourt.views import PAGE_SIZE
 
 from . import access, registry, selectors, services
@@ -89,8 +89,10 @@ def intake(request):
     programs = selectors.intake_programs_for(request.user)
     if not programs.exists():
         raise Http404("You do not do intakes in any program.")
-    person_form = PersonForm(request.POST or None)
-    enrollment_form = EnrollmentForm(request.POST or None, programs=programs)
+    # The programs one user does intakes for belong to one court and share its zone.
+    today = program_today(programs[0])
+    person_form = PersonForm(request.POST or None, today=today)
+    enrollment_form = EnrollmentForm(request.POST or None, programs=programs, today=today)
     charges = ChargeFormSet(request.POST or None, prefix="charges")
     duplicates = None
     forms_valid = request.method == "POST" and all(
@@ -134,7 +136,9 @@ def enrollment_create(request, pk: int):
     """A readmission (or an enrollment in another program): a new episode of the same person."""
     participant = access.get_participant_or_404(request.user, pk, DataClass.ENROLLMENT, change=True)
     programs = selectors.intake_programs_for(request.user)
-    enrollment_form = EnrollmentForm(request.POST or None, programs=programs)
+    enrollment_form = EnrollmentForm(
+        request.POST or None, programs=programs, today=selectors.participant_today(participant)
+    )
     charges = ChargeFormSet(request.POST or None, prefix="charges")
     if request.method == "POST" and enrollment_form.is_valid() and charges.is_valid():
         with form_errors_from(enrollment_form):
@@ -231,7 +235,7 @@ def assignment_end(request, pk: int, assignment_pk: int):
 def enrollment_status(request, pk: int, enrollment_pk: int):
     participant = access.get_participant_or_404(request.user, pk, DataClass.ENROLLMENT, change=True)
     enrollment = get_object_or_404(Enrollment, pk=enrollment_pk, participant=participant)
-    form = StatusChangeForm(request.POST or None)
+    form = StatusChangeForm(request.POST or None, today=program_today(enrollment.program))
     if request.method == "POST" and form.is_valid():
         with form_errors_from(form):
             services.enrollment_change_status(
@@ -615,7 +619,9 @@ def appointment_outcome(request, pk: int, appointment_pk: int):
 @login_required
 def participant_calendar(request, pk: int):
     participant = access.get_participant_or_404(request.user, pk, DataClass.ATTENDANCE)
-    week = selectors.calendar_week(request.GET.get("start"))
+    week = selectors.calendar_week(
+        request.GET.get("start"), today=selectors.participant_today(participant)
+    )
     appointments = list(
         selectors.appointments_between(request.user, participant, week.start_at, week.end_at)
     )
@@ -635,7 +641,7 @@ def participant_calendar(request, pk: int):
 
 @role_required(*REACHING_ROLES)
 def my_calendar(request):
-    day = selectors.parse_day(request.GET.get("day"))
+    day = selectors.parse_day(request.GET.get("day"), today=user_today(request.user))
     return render(
         request,
         "clients/my_calendar.html",
@@ -652,7 +658,7 @@ def my_calendar(request):
 def life_domains(request, pk: int):
     participant = access.get_participant_or_404(request.user, pk, DataClass.CASE_NOTES)
     may_change = access.can_change(request.user, participant, DataClass.CASE_NOTES)
-    form = LifeDomainForm(request.POST or None)
+    form = LifeDomainForm(request.POST or None, today=selectors.participant_today(participant))
     if request.method == "POST":
         if not may_change:
             raise Http404("No such participant.")
@@ -679,7 +685,7 @@ def incident_new(request, pk: int):
     participant = access.get_participant_or_404(
         request.user, pk, DataClass.ALL_INCIDENTS, change=True
     )
-    form = IncidentForm(request.POST or None)
+    form = IncidentForm(request.POST or None, today=selectors.participant_today(participant))
     if request.method == "POST" and form.is_valid():
         with form_errors_from(form):
             services.incident_record(

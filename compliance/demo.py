@@ -44,7 +44,7 @@ from clients.models import Alert, AlertState, CaseAssignment, TeamRole
 from clients.services import alert_acknowledge, alert_resolve
 from drugcourt.audit import audited_write
 from drugcourt.models import Program, ProgramSettings, Substance, User
-from drugcourt.selectors import program_settings_in_force
+from drugcourt.selectors import program_settings_in_force, program_today
 from treatment_plans.demo import MOUD
 from treatment_plans.models import Referral
 
@@ -223,7 +223,7 @@ def _seed_tests(program: Program, staff: dict[str, User]) -> bool:
     """Writes the draws and tests; False when there was nothing to do."""
     if TestDraw.objects.filter(program=program).exists():
         return False
-    clock = Clock(program.zone, timezone.now())
+    clock = Clock(program, timezone.now())
     settings = program_settings_in_force(program, clock.today)
     cases = _cases(program, clock.today)
     if settings is None or not cases:
@@ -309,7 +309,7 @@ def _prescribe(cases: list[Case], clock: Clock) -> None:
         case.medication = BUPRENORPHINE if referral.requested_service == MOUD[0] else METHADONE
         case.medication_from = referral.episode.started_on
         if clock.today - case.medication_from < datetime.timedelta(days=HISTORY_DAYS):
-            case.referred_for_medication_on = timezone.localdate(referral.sent_at, clock.zone)
+            case.referred_for_medication_on = clock.day_of(referral.sent_at)
 
 
 def _black_out(cases: list[Case], clock: Clock, rng: random.Random) -> None:
@@ -604,7 +604,7 @@ def _follow_up_alerts(program: Program, now: datetime.datetime) -> None:
     """The case managers have taken up the runs of non-compliance: those that began more than
     two weeks ago were dealt with at staffing and their alerts resolved; those of last week are
     acknowledged, waiting for this week's staffing. This week's are still open."""
-    today = timezone.localdate(now, program.zone)
+    today = program_today(program, now)
     alerts = Alert.objects.filter(
         kind="repeated_noncompliance",
         state=AlertState.OPEN,

@@ -37,8 +37,7 @@ from django.utils import timezone
 from clients.models import Enrollment, EnrollmentStatus
 from drugcourt.audit import audited_write
 from drugcourt.models import Program, ProgramSettings
-from drugcourt.selectors import program_settings_in_force
-from drugcourt.services import program_today
+from drugcourt.selectors import program_settings_in_force, program_today
 
 from .models import (
     BlackoutPeriod,

@@ -1,5 +1,4 @@
 from django import forms
-from django.utils import timezone
 
 from clients.forms import DATE, DATETIME
 from drugcourt.forms import CrispyForm
@@ -13,7 +12,8 @@ CHECKBOXES = forms.CheckboxSelectMultiple(attrs={"class": "substance-choices"})
 
 
 class OrderTestForm(CrispyForm):
-    scheduled_for = forms.DateField(widget=DATE, initial=timezone.localdate, label="Test on")
+    today_fields = ("scheduled_for",)
+    scheduled_for = forms.DateField(widget=DATE, label="Test on")
     specimen_type = forms.ChoiceField(choices=SpecimenType.choices, label="Specimen")
     reason = forms.CharField(
         max_length=300,
@@ -144,4 +144,5 @@ class BlackoutForm(CrispyForm):
 
 
 class EndDateForm(CrispyForm):
-    ends_on = forms.DateField(widget=DATE, initial=timezone.localdate, label="Ends on")
+    today_fields = ("ends_on",)
+    ends_on = forms.DateField(widget=DATE, label="Ends on")

@@ -25,7 +25,6 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from assessments.models import RiskNeedAssessment
-from assessments.selectors import program_today_for
 from clients import access
 from clients.access import DataClass
 from clients.models import (
@@ -37,6 +36,7 @@ from clients.models import (
     EnrollmentStatus,
     Participant,
 )
+from clients.selectors import participant_today
 from drugcourt.models import Phase, ProgramSettings, User
 
 from .models import (
@@ -297,7 +297,7 @@ def compliance_section(participant: Participant, user: User) -> dict:
     """The participant page's compliance section: a 90-day strip of tests, attendance rate,
     days of continuous sobriety, the current testing frequency and open monitoring alerts."""
     now = timezone.now()
-    today = program_today_for(participant)
+    today = participant_today(participant)
     first_day = today - datetime.timedelta(days=COMPLIANCE_WINDOW_DAYS - 1)
     recent = list(
         drug_tests_visible(user, participant, now=now).filter(

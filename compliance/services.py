@@ -16,8 +16,7 @@ from clients.models import Enrollment, EnrollmentStatus, Participant
 from drugcourt.audit import audited_write
 from drugcourt.guards import lock
 from drugcourt.models import Program, ProgramSettings, Substance, User
-from drugcourt.selectors import program_settings_in_force
-from drugcourt.services import program_today
+from drugcourt.selectors import program_settings_in_force, program_today
 
 from .models import (
     BlackoutPeriod,

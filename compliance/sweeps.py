@@ -49,7 +49,8 @@ from clients.models import (
 )
 from clients.selectors import current_case_manager
 from clients.services import AlertStatement, alerts_raise, alerts_statement
-from treatment_plans.selectors import in_program_now, program_setting
+from drugcourt.selectors import program_today_sql
+from treatment_plans.selectors import current_program_today, in_program_now, program_setting
 
 from .models import NONCOMPLIANT_STATUSES, DrugTest, TestStatus
 from .selectors import with_counts_as_positive
@@ -172,13 +173,9 @@ def _tests_left_scheduled(now: datetime.datetime) -> dict[str, int]:
     """After the missed-test sweep: scheduled tests past their program-local day that were never
     published, and overdue ones the sweep left (their participant is no longer in the
     program). One query over the sweep's partial index."""
-    program_today = Cast(
-        Func(
-            F("program__time_zone"), Value(now), function="timezone", output_field=DateTimeField()
-        ),
-        DateField(),
+    never_published = Q(
+        collect_by__isnull=True, scheduled_for__lt=program_today_sql("program__time_zone", now)
     )
-    never_published = Q(collect_by__isnull=True, scheduled_for__lt=program_today)
     overdue = Q(collect_by__lt=now)
     return (
         DrugTest.objects.filter(status=TestStatus.SCHEDULED)
@@ -350,11 +347,12 @@ NONCOMPLIANCE_WINDOWS_SQL = """
     )"""
 
 
-def _noncompliance_people(today: datetime.date) -> QuerySet[Enrollment, dict[str, Any]]:
+def _noncompliance_people(now: datetime.datetime) -> QuerySet[Enrollment, dict[str, Any]]:
     """One row per participant in the program now, with their program's threshold in force
     today (events_needed within window_days) and `since`, the first day an event may anchor a
     window: the later of the lookback start and the end of their last alerted window (its key
-    date + window_days); events before it were judged."""
+    date + window_days); events before it were judged. "Today" is each current program's
+    local date at `now`."""
     last_alert_key = (
         Alert.objects.filter(participant=OuterRef("participant"), kind="repeated_noncompliance")
         .order_by("-source_key")
@@ -373,13 +371,16 @@ def _noncompliance_people(today: datetime.date) -> QuerySet[Enrollment, dict[str
     return (
         enrollments.annotate(
             events_needed=Coalesce(
-                program_setting("noncompliance_events", today), NONCOMPLIANCE_EVENTS
+                program_setting("noncompliance_events", now), NONCOMPLIANCE_EVENTS
             ),
-            window_days=Coalesce(program_setting("noncompliance_days", today), NONCOMPLIANCE_DAYS),
+            window_days=Coalesce(program_setting("noncompliance_days", now), NONCOMPLIANCE_DAYS),
+            program_today=current_program_today(now),
         )
         .annotate(
             since=Greatest(
-                Value(today - NONCOMPLIANCE_LOOKBACK),
+                ExpressionWrapper(
+                    F("program_today") - NONCOMPLIANCE_LOOKBACK.days, output_field=DateField()
+                ),
                 ExpressionWrapper(last_alert_on + F("window_days"), output_field=DateField()),
             )
         )
@@ -391,13 +392,16 @@ def _noncompliance_people(today: datetime.date) -> QuerySet[Enrollment, dict[str
     )
 
 
-def _noncompliance_events(today: datetime.date) -> QuerySet[DrugTest, dict[str, Any]]:
+def _noncompliance_events(now: datetime.datetime) -> QuerySet[DrugTest, dict[str, Any]]:
     """Tests of the lookback counting as positive: the policy in force on each test's day
     decides, and expected medication positives never count. Read per participant through
-    drug_test_noncompliant_idx."""
+    drug_test_noncompliant_idx. The lookback here is only a prefilter wide enough for every
+    zone (no local date is before the UTC date's day before); each person's `since` applies
+    their program's own date."""
+    earliest_local_day = now.astimezone(datetime.UTC).date() - datetime.timedelta(days=1)
     tests = DrugTest.objects.filter(
         status__in=sorted(NONCOMPLIANT_STATUSES),
-        scheduled_for__gte=today - NONCOMPLIANCE_LOOKBACK,
+        scheduled_for__gte=earliest_local_day - NONCOMPLIANCE_LOOKBACK,
     )
     return (
         with_counts_as_positive(tests)
@@ -408,12 +412,12 @@ def _noncompliance_events(today: datetime.date) -> QuerySet[DrugTest, dict[str, 
 
 
 def noncompliance_statement(now: datetime.datetime) -> AlertStatement:
-    """The repeated non-compliance sweep's one statement (see noncompliance_sweep)."""
-    today = timezone.localdate(now)
-    people_sql, people_params = _noncompliance_people(today).query.sql_with_params()
-    events_sql, events_params = _noncompliance_events(today).query.sql_with_params()
-    window_days = Coalesce(program_setting("noncompliance_days", today), NONCOMPLIANCE_DAYS)
-    events_needed = Coalesce(program_setting("noncompliance_events", today), NONCOMPLIANCE_EVENTS)
+    """The repeated non-compliance sweep's one statement (see noncompliance_sweep); "today" is
+    each current program's date at `now`."""
+    people_sql, people_params = _noncompliance_people(now).query.sql_with_params()
+    events_sql, events_params = _noncompliance_events(now).query.sql_with_params()
+    window_days = Coalesce(program_setting("noncompliance_days", now), NONCOMPLIANCE_DAYS)
+    events_needed = Coalesce(program_setting("noncompliance_events", now), NONCOMPLIANCE_EVENTS)
     rows = DrugTest.objects.filter(pk__in=RawSQL("SELECT id FROM alerting", ())).annotate(
         source_key=Concat(Value(NONCOMPLIANCE_KEY_PREFIX), _text("scheduled_for")),
         message=Concat(

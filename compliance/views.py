@@ -12,11 +12,11 @@ from django.views.decorators.http import require_POST
 
 from clients import access
 from clients.access import DataClass
+from clients.selectors import participant_today
 from drugcourt.forms import form_errors_from, int_or_none
 from drugcourt.permissions import get_coordinated_program_or_404, role_required
 from drugcourt.roles import Role
-from drugcourt.selectors import program_settings_in_force, programs_of
-from drugcourt.services import program_today
+from drugcourt.selectors import program_settings_in_force, program_today, programs_of
 from drugcourt.views import PAGE_SIZE
 
 from . import draw, selectors, services
@@ -53,7 +53,7 @@ def participant_testing(request, pk: int):
             "prescriptions": selectors.prescriptions_visible(request.user, participant),
             "blackouts": selectors.blackouts_of(participant),
             "may_record": access.can_change(request.user, participant, DataClass.DRUG_TESTS),
-            "end_form": EndDateForm(),
+            "end_form": EndDateForm(today=participant_today(participant)),
         },
     )
 
@@ -62,7 +62,7 @@ def _participant_form(request, pk: int, form_class, heading: str, save) -> objec
     """A form page about one participant whose drug tests the user may record: `save(form,
     participant)` calls the service; a refusal is shown on the form."""
     participant = access.get_participant_or_404(request.user, pk, DataClass.DRUG_TESTS, change=True)
-    form = form_class(request.POST or None)
+    form = form_class(request.POST or None, today=participant_today(participant))
     if request.method == "POST" and form.is_valid():
         with form_errors_from(form):
             message = save(form, participant)

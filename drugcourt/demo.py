@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import pgtrigger
 from django.db import transaction
 
-from . import services
+from . import selectors, services
 from .models import Organization, Program, ProgramSettings, User
 from .roles import OrganizationKind, Role
 
@@ -91,7 +91,7 @@ def _program(organizations: dict[str, Organization], admin: User) -> Program:
     # The demo history (referrals, tests) goes back two years: the first settings, the testing
     # policy among them, are in force from then, as if the program had been set up then. A
     # correction of the seeding, not a change of the settings, so it is kept out of the history.
-    since = services.program_today(program) - datetime.timedelta(days=SETTINGS_DAYS_AGO)
+    since = selectors.program_today(program) - datetime.timedelta(days=SETTINGS_DAYS_AGO)
     with pgtrigger.ignore("drugcourt.ProgramSettings:update_update"):
         ProgramSettings.objects.filter(program=program).update(effective_from=since)
     return program

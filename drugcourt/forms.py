@@ -1,6 +1,7 @@
 """Forms for staff, organizations, programs and program settings. Forms check shapes and
 types; business rules live in services, whose ValidationErrors land on the same fields."""
 
+import datetime
 import zoneinfo
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -44,7 +45,20 @@ def int_or_none(value: str | None) -> int | None:
     return number if 0 <= number <= MAX_DB_INT else None
 
 
-class CrispyForm(forms.Form):
+class TodayFieldsForm(forms.Form):
+    # Date fields that start at "today": the program's date, which the view passes as `today`
+    # (a form cannot know the program; Django's own "today" is the server's or the user's).
+    today_fields: tuple[str, ...] = ()
+
+    def __init__(self, *args, today: datetime.date | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.today_fields and today is None and not self.is_bound:
+            raise TypeError(f"{type(self).__name__} needs today= (the program's date).")
+        for name in self.today_fields:
+            self.fields[name].initial = today
+
+
+class CrispyForm(TodayFieldsForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()

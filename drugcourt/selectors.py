@@ -3,10 +3,58 @@
 import datetime
 
 import pghistory.models
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import (
+    Count,
+    DateField,
+    DateTimeField,
+    F,
+    Func,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.expressions import Expression
+from django.db.models.functions import Cast
+from django.utils import timezone
 
 from .models import Organization, Phase, Program, ProgramSettings, User
 from .roles import Role
+
+
+def program_today(program: Program, now: datetime.datetime | None = None) -> datetime.date:
+    """The program's local date now (or at `now`): the one "today" of everything that concerns
+    a program or its participants. A Celery worker runs in UTC and a page in the user's zone,
+    so neither may ask Django for "today" (ruff bans it, TID251; docs/decisions/0010)."""
+    return timezone.localdate(now, timezone=program.zone)  # noqa: TID251
+
+
+def program_today_sql(
+    time_zone: str | Expression | Subquery, now: datetime.datetime | None = None
+) -> Cast:
+    """program_today in SQL, for set-based reads and sweeps over many programs: the date at
+    `now` in the zone named by `time_zone` (a field path such as "program__time_zone", or an
+    expression), i.e. `(now AT TIME ZONE program.time_zone)::date`, so each row gets its own
+    program's day."""
+    zone = F(time_zone) if isinstance(time_zone, str) else time_zone
+    moment = Value(now or timezone.now(), output_field=DateTimeField())
+    return Cast(Func(zone, moment, function="timezone", output_field=DateTimeField()), DateField())
+
+
+def user_today(user: User, now: datetime.datetime | None = None) -> datetime.date:
+    """Today on a staff member's own pages (their day, their calendar), which span their
+    participants: the date of their first program, the zone their pages show times in
+    (drugcourt.timezones); the site's for someone in no program."""
+    program = user.programs.order_by("pk").first()
+    return program_today(program, now) if program else site_today(now)
+
+
+def site_today(now: datetime.datetime | None = None) -> datetime.date:
+    """Today in the site's default zone (settings.TIME_ZONE), only for what belongs to no
+    program at all (staff pages, the administrator's reports)."""
+    return timezone.localtime(now, timezone=timezone.get_default_timezone()).date()
+
 
 # The event models of the tables an administrator manages (the audit of staff/role events).
 STAFF_AUDIT_CHOICES = (

@@ -10,7 +10,6 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
@@ -34,6 +33,7 @@ from .roles import (
     Role,
     reaches_participants,
 )
+from .selectors import program_today
 from .tokens import EMAIL_CHANGE_SALT, set_password_token_generator
 
 # ---------------------------------------------------------------------------------------------
@@ -131,11 +131,6 @@ def _check_unique_name(model, name: str, *, exclude_pk: int | None = None) -> No
 def _check_is_court(court: Organization) -> None:
     if court.kind != OrganizationKind.COURT:
         raise ValidationError({"court": "Choose an organization of the kind “Court”."})
-
-
-def program_today(program: Program, now: datetime.datetime | None = None) -> datetime.date:
-    """The program's local date now (or at `now`)."""
-    return timezone.localdate(now, timezone=program.zone)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -340,7 +340,7 @@ def program_update(request, pk: int):
 @role_required(Role.COORDINATOR)
 def program_settings(request, pk: int):
     program = get_coordinated_program_or_404(request.user, pk)
-    today = services.program_today(program)
+    today = selectors.program_today(program)
     return render(
         request,
         "drugcourt/program_settings.html",
@@ -356,7 +356,7 @@ def program_settings(request, pk: int):
 @role_required(Role.COORDINATOR)
 def program_settings_phases(request, pk: int):
     program = get_coordinated_program_or_404(request.user, pk)
-    today = services.program_today(program)
+    today = selectors.program_today(program)
     in_force = selectors.program_settings_in_force(program, today)
     initial_phases = [
         {
@@ -460,7 +460,7 @@ def program_settings_testing_policy(request, pk: int):
 def _program_settings_topic(request, pk: int, *, form_class, initial, change, title: str):
     """One settings topic's change page: the values in force today, a date to apply from."""
     program = get_coordinated_program_or_404(request.user, pk)
-    today = services.program_today(program)
+    today = selectors.program_today(program)
     in_force = selectors.program_settings_in_force(program, today)
     form = form_class(
         request.POST or None,

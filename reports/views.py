@@ -6,12 +6,12 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from clients.models import CaseManagementFunction
 from drugcourt.permissions import role_required
 from drugcourt.roles import Role
+from drugcourt.selectors import user_today
 from drugcourt.views import PAGE_SIZE
 
 from . import selectors
@@ -24,7 +24,7 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 @require_GET
 @role_required(Role.COORDINATOR, Role.CASE_MANAGER)
 def units_of_service(request):
-    form = UnitsOfServiceFilterForm(request.GET, user=request.user, today=timezone.localdate())
+    form = UnitsOfServiceFilterForm(request.GET, user=request.user, today=user_today(request.user))
     page = None
     if form.is_valid():
         report = selectors.units_of_service(request.user, **form.cleaned_data)
@@ -39,7 +39,7 @@ def units_of_service(request):
 @require_GET
 @role_required(Role.COORDINATOR, Role.CASE_MANAGER)
 def units_of_service_csv(request):
-    form = UnitsOfServiceFilterForm(request.GET, user=request.user, today=timezone.localdate())
+    form = UnitsOfServiceFilterForm(request.GET, user=request.user, today=user_today(request.user))
     if not form.is_valid():
         # The page explains what is wrong with the filters, next to the fields.
         return redirect(f"{reverse('reports:units_of_service')}?{request.GET.urlencode()}")

@@ -268,7 +268,7 @@ def _seed_referrals(program: Program, staff: dict[str, User]) -> None:
     ):
         return
     rng = random.Random(2029)  # noqa: S311  (demo data, not security)
-    clock = Clock(program.zone, timezone.now())
+    clock = Clock(program, timezone.now())
     provider = staff["provider"]
     agency = Organization.objects.get(name=AGENCY_NAME)
     cases = _demo_cases(enrollments)
@@ -773,7 +773,7 @@ def seed_demo_plans(program: Program, staff: dict[str, User]) -> None:
     ):
         return
     rng = random.Random(2031)  # noqa: S311  (demo data, not security)
-    clock = Clock(program.zone, timezone.now())
+    clock = Clock(program, timezone.now())
     agency = Organization.objects.get(name=AGENCY_NAME)
     cases = _demo_cases(enrollments)
     needs: dict[int, list[Need]] = {}
@@ -899,7 +899,7 @@ def _plan(
         version=version,
         status=PlanStatus.ACTIVE,
         starts_on=starts_on,
-        acknowledged_on=timezone.localdate(signed_at, timezone=clock.zone),
+        acknowledged_on=clock.day_of(signed_at),
         signed_by=case.manager,
         signed_at=signed_at,
         created_by=case.manager,

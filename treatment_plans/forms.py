@@ -1,10 +1,9 @@
 from django import forms
-from django.utils import timezone
 
 from assessments.models import Need, NeedStatus
 from clients.forms import DATE, DATETIME
 from clients.models import AppointmentOutcome
-from drugcourt.forms import CrispyForm
+from drugcourt.forms import CrispyForm, TodayFieldsForm
 from drugcourt.models import Organization
 
 from .models import DischargeReason, Engagement, Goal, Objective, ObjectiveProgress, Urgency
@@ -45,13 +44,15 @@ class IntakeOutcomeForm(CrispyForm):
 
 
 class DischargeForm(CrispyForm):
+    today_fields = ("discharged_on",)
     reason = forms.ChoiceField(choices=DischargeReason.choices)
-    discharged_on = forms.DateField(widget=DATE, initial=timezone.localdate)
+    discharged_on = forms.DateField(widget=DATE)
     summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class PlanStartForm(CrispyForm):
-    starts_on = forms.DateField(widget=DATE, initial=timezone.localdate, label="Plan starts on")
+    today_fields = ("starts_on",)
+    starts_on = forms.DateField(widget=DATE, label="Plan starts on")
 
 
 class GoalForm(CrispyForm):
@@ -78,13 +79,14 @@ class ObjectiveForm(CrispyForm):
 
 
 class ServiceForm(CrispyForm):
+    today_fields = ("starts_on",)
     objective = forms.ModelChoiceField(queryset=Objective.objects.none())
     service = forms.CharField(max_length=200, help_text="e.g. Intensive outpatient")
     provider = forms.ModelChoiceField(
         queryset=Organization.objects.none(), required=False, label="Provider"
     )
     frequency = forms.CharField(max_length=100, help_text="e.g. 3 sessions a week")
-    starts_on = forms.DateField(widget=DATE, initial=timezone.localdate)
+    starts_on = forms.DateField(widget=DATE)
 
     def __init__(self, *args, plan, providers, **kwargs):
         super().__init__(*args, **kwargs)
@@ -109,8 +111,9 @@ class ActivateForm(CrispyForm):
     )
 
 
-class ReviewForm(forms.Form):
-    reviewed_on = forms.DateField(widget=DATE, initial=timezone.localdate)
+class ReviewForm(TodayFieldsForm):
+    today_fields = ("reviewed_on",)
+    reviewed_on = forms.DateField(widget=DATE)
     note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
     def __init__(self, *args, objectives, **kwargs):
@@ -126,10 +129,10 @@ class ReviewForm(forms.Form):
 
 
 class ProgressReportForm(CrispyForm):
+    today_fields = ("month",)
     month = forms.DateField(
         widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"),
         input_formats=["%Y-%m", "%Y-%m-%d"],
-        initial=timezone.localdate,
         help_text="The month reported on.",
     )
     engagement = forms.ChoiceField(choices=Engagement.choices)

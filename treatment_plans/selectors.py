@@ -18,7 +18,7 @@ from django.db.models import (
     Value,
     prefetch_related_objects,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from assessments.models import Need, NeedStatus
@@ -28,6 +28,7 @@ from clients.models import OPEN_STATUSES, Enrollment, Participant
 from drugcourt.models import Organization, ProgramSettings, User
 from drugcourt.program_groups import organization_group_name
 from drugcourt.roles import OrganizationKind, Role
+from drugcourt.selectors import program_today_sql
 
 from .models import (
     ENGAGEMENT_LIMIT_DAYS,
@@ -65,7 +66,7 @@ def referrals_of(user: User, participant: Participant) -> QuerySet[Referral]:
     )
     if access.agency_rows_only(user, participant, DataClass.PLAN_SUMMARY):
         referrals = referrals.filter(provider_id=user.organization_id)
-    return with_engagement_limit(referrals, timezone.localdate())
+    return with_engagement_limit(referrals)
 
 
 def provider_referrals(user: User) -> QuerySet[Referral]:
@@ -78,7 +79,7 @@ def provider_referrals(user: User) -> QuerySet[Referral]:
         .select_related("participant", "sent_by", "intake_appointment", "episode")
         .order_by("-sent_at", "-pk")
     )
-    return with_engagement_limit(referrals, timezone.localdate())
+    return with_engagement_limit(referrals)
 
 
 def treatment_providers() -> QuerySet[Organization]:
@@ -175,7 +176,7 @@ def referral_to_read(user: User, pk: int) -> Referral | ReferralSummary | None:
     if referral is None or sees_clinical_text(user, referral.participant, referral.provider_id):
         return referral
     row = (
-        with_engagement_limit(Referral.objects.filter(pk=pk), timezone.localdate())
+        with_engagement_limit(Referral.objects.filter(pk=pk))
         .select_related("participant", "provider", "sent_by", "intake_appointment")
         .defer(*REFERRAL_CLINICAL_FIELDS)
         .get()
@@ -226,18 +227,35 @@ def referrals_section(participant: Participant, user: User) -> dict:
     }
 
 
-def program_setting(field: str, today: datetime.date) -> Subquery:
-    """A settings value in force today for the current program of the row's participant (a
-    subquery over OuterRef("participant"), for set-based sweeps and lists)."""
+def program_setting(field: str, now: datetime.datetime) -> Subquery:
+    """A settings value in force at `now` (on the program's own local date) for the current
+    program of the row's participant (a subquery over OuterRef("participant"), for set-based
+    sweeps and lists)."""
     current_program = (
         Enrollment.objects.filter(participant=OuterRef(OuterRef("participant")))
         .order_by("-referral_date", "-id")
         .values("program")[:1]
     )
     return Subquery(
-        ProgramSettings.objects.filter(program=Subquery(current_program), effective_from__lte=today)
+        ProgramSettings.objects.filter(
+            program=Subquery(current_program),
+            effective_from__lte=program_today_sql("program__time_zone", now),
+        )
         .order_by("-effective_from")
         .values(field)[:1]
+    )
+
+
+def current_program_today(now: datetime.datetime) -> Cast:
+    """The local date at `now` in the current program of the row's participant (SQL over
+    OuterRef("participant")): each row gets its own program's day."""
+    return program_today_sql(
+        Subquery(
+            Enrollment.objects.filter(participant=OuterRef("participant"))
+            .order_by("-referral_date", "-id")
+            .values("program__time_zone")[:1]
+        ),
+        now,
     )
 
 
@@ -253,11 +271,15 @@ def in_program_now(rows: QuerySet) -> QuerySet:
     )
 
 
-def with_engagement_limit(referrals: QuerySet[Referral], today) -> QuerySet[Referral]:
-    """Adds `limit_days`: after how many days the referral counts as not engaged (default 14)."""
+def with_engagement_limit(
+    referrals: QuerySet[Referral], now: datetime.datetime | None = None
+) -> QuerySet[Referral]:
+    """Adds `limit_days`: after how many days the referral counts as not engaged (default 14),
+    as the program's settings in force at `now` (default: now) say."""
     return referrals.annotate(
         limit_days=Coalesce(
-            program_setting("referral_engagement_days", today), Value(ENGAGEMENT_LIMIT_DAYS)
+            program_setting("referral_engagement_days", now or timezone.now()),
+            Value(ENGAGEMENT_LIMIT_DAYS),
         )
     )
 
@@ -269,9 +291,7 @@ def referrals_not_engaged(now: datetime.datetime) -> QuerySet[Referral]:
         output_field=DateTimeField(),
     )
     open_referrals = in_program_now(Referral.objects.filter(state__in=OPEN_REFERRAL_STATES))
-    return with_engagement_limit(open_referrals, timezone.localdate(now)).filter(
-        sent_at__lt=since_limit
-    )
+    return with_engagement_limit(open_referrals, now).filter(sent_at__lt=since_limit)
 
 
 def plans_of(participant: Participant) -> QuerySet[TreatmentPlan]:
@@ -335,18 +355,19 @@ def plan_section(participant: Participant, user: User) -> dict:
     }
 
 
-def plans_due_for_review(today: datetime.date) -> QuerySet[TreatmentPlan]:
-    """Plans in force whose review falls due within the program's notice (or is overdue)."""
+def plans_due_for_review(now: datetime.datetime) -> QuerySet[TreatmentPlan]:
+    """Plans in force whose review falls due within the program's notice (or is overdue), on
+    each program's own local date at `now`."""
     notice = Coalesce(
-        program_setting("plan_review_notice_days", today), Value(PLAN_REVIEW_NOTICE_DAYS)
+        program_setting("plan_review_notice_days", now), Value(PLAN_REVIEW_NOTICE_DAYS)
     )
     plans = TreatmentPlan.objects.filter(status=PlanStatus.ACTIVE, review_due_on__isnull=False)
     return (
         in_program_now(plans)
-        .annotate(notice_days=notice)
+        .annotate(notice_days=notice, program_today=current_program_today(now))
         .filter(
             review_due_on__lte=ExpressionWrapper(
-                Value(today) + F("notice_days"), output_field=DateField()
+                F("program_today") + F("notice_days"), output_field=DateField()
             )
         )
     )

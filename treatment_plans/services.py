@@ -13,6 +13,7 @@ from assessments.models import Need, NeedStatus
 from clients import access
 from clients import services as client_services
 from clients.models import AlertSeverity, AppointmentKind, AppointmentOutcome, Participant
+from clients.selectors import participant_today
 from drugcourt.audit import audited_write
 from drugcourt.guards import lock
 from drugcourt.models import Organization, User
@@ -99,7 +100,7 @@ def referral_accept(*, referral: Referral, actor: User) -> ServiceEpisode:
             referral=referral,
             participant=referral.participant,
             provider=referral.provider,
-            started_on=timezone.localdate(),
+            started_on=participant_today(referral.participant),
         )
         access.grant_participant(
             organization_group(referral.provider), referral.participant, Role.TREATMENT_PROVIDER
@@ -188,7 +189,8 @@ def episode_discharge(
         lock(episode)
         if not episode.is_active:
             raise ValidationError("This episode is already discharged.")
-        if discharged_on < episode.started_on or discharged_on > timezone.localdate():
+        today = participant_today(episode.participant)
+        if discharged_on < episode.started_on or discharged_on > today:
             raise ValidationError(
                 {"discharged_on": "The date must be between the episode's start and today."}
             )
@@ -438,7 +440,7 @@ def plan_review_record(
         objective_ids = set(Objective.objects.filter(goal__plan=plan).values_list("pk", flat=True))
         if set(progress) != objective_ids:
             raise ValidationError("Record progress for every objective.")
-        if reviewed_on > timezone.localdate() or reviewed_on < plan.starts_on:
+        if reviewed_on > participant_today(plan.participant) or reviewed_on < plan.starts_on:
             raise ValidationError(
                 {"reviewed_on": "The date must be between the plan start and today."}
             )
@@ -454,11 +456,12 @@ def plan_review_record(
         return review
 
 
-def plan_review_sweep_statement(today: datetime.date) -> client_services.AlertStatement:
+def plan_review_sweep_statement(now: datetime.datetime) -> client_services.AlertStatement:
     """The plan review sweep's one statement: an alert per plan in force whose review is due
-    within the program's notice or overdue (selectors.plans_due_for_review), keyed by the due
-    date, to the case manager who signed it."""
-    rows = selectors.plans_due_for_review(today).annotate(
+    within the program's notice or overdue on its program's own date at `now`
+    (selectors.plans_due_for_review), keyed by the due date, to the case manager who signed
+    it."""
+    rows = selectors.plans_due_for_review(now).annotate(
         source_key=Concat(
             Value("plan:"), Cast("pk", CharField()), Value(":"), Cast("review_due_on", CharField())
         ),
@@ -477,10 +480,10 @@ def plan_review_sweep_statement(today: datetime.date) -> client_services.AlertSt
     )
 
 
-def plan_review_sweep(*, today: datetime.date | None = None) -> int:
-    """One alert per plan in force whose review is due within the program's notice or overdue;
-    a new due date raises a new alert. One statement."""
-    statement = plan_review_sweep_statement(today or timezone.localdate())
+def plan_review_sweep(*, now: datetime.datetime | None = None) -> int:
+    """One alert per plan in force whose review is due within the program's notice or overdue
+    (on each program's local date); a new due date raises a new alert. One statement."""
+    statement = plan_review_sweep_statement(now or timezone.now())
     return client_services.alerts_raise(statement=statement)
 
 
@@ -508,9 +511,8 @@ def progress_report_write(
         lock(episode)
         if not episode.is_active:
             raise ValidationError("Only the provider's staff report on an active episode.")
-        if first_of_month > timezone.localdate() or first_of_month < episode.started_on.replace(
-            day=1
-        ):
+        this_month = participant_today(episode.participant).replace(day=1)
+        if first_of_month > this_month or first_of_month < episode.started_on.replace(day=1):
             raise ValidationError({"month": "Report on a month of the episode, up to this one."})
         if episode.progress_reports.filter(month=first_of_month).exists():
             raise ValidationError({"month": "This month already has a report."})

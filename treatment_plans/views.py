@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from clients import access
 from clients.access import DataClass
+from clients.selectors import participant_today
 from drugcourt.forms import form_errors_from
 from drugcourt.permissions import role_required
 from drugcourt.roles import Role
@@ -159,7 +160,7 @@ def episode_discharge(request, pk: int):
     episode = selectors.episode_for(request.user, pk)
     if episode is None:
         raise Http404("No such episode.")
-    form = DischargeForm(request.POST or None)
+    form = DischargeForm(request.POST or None, today=participant_today(episode.participant))
     if request.method == "POST" and form.is_valid():
         with form_errors_from(form):
             services.episode_discharge(episode=episode, **form.cleaned_data, actor=request.user)
@@ -179,7 +180,7 @@ def plan_start(request, pk: int):
     participant = access.get_participant_or_404(
         request.user, pk, DataClass.PLAN_SUMMARY, change=True
     )
-    form = PlanStartForm(request.POST or None)
+    form = PlanStartForm(request.POST or None, today=participant_today(participant))
     if request.method == "POST" and form.is_valid():
         with form_errors_from(form):
             plan = services.plan_start_draft(
@@ -209,7 +210,11 @@ def plan_detail(request, pk: int):
         context |= {
             "goal_form": GoalForm(),
             "objective_form": ObjectiveForm(plan=plan),
-            "service_form": ServiceForm(plan=plan, providers=selectors.treatment_providers()),
+            "service_form": ServiceForm(
+                plan=plan,
+                providers=selectors.treatment_providers(),
+                today=participant_today(plan.participant),
+            ),
             "deferral_form": DeferralForm(plan=plan),
             "activate_form": ActivateForm(),
         }
@@ -288,7 +293,9 @@ def plan_activate(request, pk: int):
 def plan_review(request, pk: int):
     plan = _plan(request.user, pk, change=True)
     objectives = Objective.objects.filter(goal__plan=plan)
-    form = ReviewForm(request.POST or None, objectives=objectives)
+    form = ReviewForm(
+        request.POST or None, objectives=objectives, today=participant_today(plan.participant)
+    )
     if request.method == "POST" and form.is_valid():
         with form_errors_from(form):
             services.plan_review_record(
@@ -308,7 +315,7 @@ def progress_report_new(request, pk: int):
     episode = selectors.episode_for(request.user, pk)
     if episode is None or not selectors.is_agency_staff(request.user, episode.provider_id):
         raise Http404("No such episode.")
-    form = ProgressReportForm(request.POST or None)
+    form = ProgressReportForm(request.POST or None, today=participant_today(episode.participant))
     if request.method == "POST" and form.is_valid():
         with form_errors_from(form):
             services.progress_report_write(episode=episode, **form.cleaned_data, actor=request.user)

@@ -1,7 +1,6 @@
 import datetime
 
 from django import template
-from django.utils import timezone
 
 from clients.models import EnrollmentStatus
 
@@ -20,8 +19,9 @@ def status_label(value: str) -> str:
 
 
 @register.simple_tag
-def days_between(start: datetime.date | None, end: datetime.date | None = None) -> str:
-    """Days from `start` to `end` (or today); a dash before entry."""
+def days_between(start: datetime.date | None, end: datetime.date) -> str:
+    """Days from `start` to `end` (the exit date, or the program's today); a dash before
+    entry."""
     if start is None:
         return "—"
-    return str(((end or timezone.localdate()) - start).days)
+    return str((end - start).days)

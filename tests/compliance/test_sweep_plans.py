@@ -222,7 +222,7 @@ STATEMENTS: dict[str, Callable[[], AlertStatement]] = {
     "appointments_missed": lambda: sweeps.appointments_missed_statement(NOW),
     "noncompliance": lambda: sweeps.noncompliance_statement(NOW),
     "referral": lambda: plan_services.referral_sweep_statement(NOW),
-    "plan_review": lambda: plan_services.plan_review_sweep_statement(TODAY),
+    "plan_review": lambda: plan_services.plan_review_sweep_statement(NOW),
 }
 
 

@@ -29,7 +29,7 @@ from compliance.models import (
 )
 from compliance.sweeps import SweepOutcome
 from drugcourt.celery import app
-from drugcourt.models import PolicyPositive, Substance
+from drugcourt.models import PolicyPositive, ProgramSettings, Substance
 
 NOW = datetime.datetime(2026, 11, 23, 15, 0, tzinfo=datetime.UTC)  # 09:00 in Chicago
 TODAY = datetime.date(2026, 11, 23)
@@ -430,3 +430,24 @@ def test_beat_runs_each_monitoring_task(db):
         "rows_skipped": 0,
     }
     assert tasks.noncompliance_sweep_task()["alerts_raised"] == 0
+
+
+def test_the_threshold_in_force_is_the_one_of_the_programs_date_not_the_workers(
+    participant, program, program_settings, time_machine
+):
+    """A lower threshold from day 10 does not apply at 23:30 on day 9 in Los Angeles, though
+    the worker's clock (UTC, 07:30) already says day 10."""
+    program.time_zone = "America/Los_Angeles"
+    program.save()
+    program_settings.noncompliance_events = 3
+    program_settings.save()
+    lower = ProgramSettings.objects.get(pk=program_settings.pk)
+    lower.pk, lower.effective_from, lower.noncompliance_events = None, on_day(10), 2
+    lower.save()
+    missed(participant, 1, 5)
+    eve = datetime.datetime.combine(on_day(9), datetime.time(23, 30), program.zone)
+
+    time_machine.move_to(eve, tick=False)  # 23:30 on day 9 in Los Angeles, 06:30 UTC day 10
+    assert tasks.noncompliance_sweep_task()["alerts_raised"] == 0
+    time_machine.move_to(eve + HOUR, tick=False)  # 00:30 on day 10
+    assert tasks.noncompliance_sweep_task()["alerts_raised"] == 1

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from drugcourt import services
 from drugcourt.models import Phase, ProgramMembership, User
 from drugcourt.roles import OrganizationKind, Role
-from drugcourt.selectors import program_settings_in_force
+from drugcourt.selectors import program_settings_in_force, program_today
 from drugcourt.services import PhaseData
 
 
@@ -136,7 +136,7 @@ def test_program_create_starts_with_five_phases_in_force_today(admin, organizati
     )
 
     version = program.settings_versions.get()
-    assert version.effective_from == services.program_today(program)
+    assert version.effective_from == program_today(program)
     assert list(version.phases.values_list("number", "name")) == [
         (1, "Stabilization"),
         (2, "Intensive treatment"),

@@ -372,9 +372,10 @@ def test_download_link_keeps_the_filters(client, casemanager):
 
 
 def page_queries(client, rows, django_assert_num_queries):
-    # session, user, paginator count, page rows (reach, programs and enrollments as subqueries),
-    # the program choices of the filter form
-    with django_assert_num_queries(5):
+    # session, user, the user's first program (their today, for the default dates), paginator
+    # count, page rows (reach, programs and enrollments as subqueries), the program choices of
+    # the filter form
+    with django_assert_num_queries(6):
         response = client.get(reverse("reports:units_of_service"), {**MARCH, "by": "participant"})
     assert f"{rows} in all" in response.content.decode()
 

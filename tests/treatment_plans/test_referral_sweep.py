@@ -70,3 +70,29 @@ def test_beat_runs_the_sweep_task_hourly(participant, provider, casemanager, tim
         "treatment_plans.tasks.referral_sweep_task"
     )
     assert referral_sweep_task() == 1
+
+
+def test_the_limit_in_force_is_the_one_of_the_programs_date_not_the_workers(
+    participant, provider, casemanager, coordinator, program, time_machine
+):
+    """A shorter limit from tomorrow does not apply at 23:30 in Los Angeles, though the
+    worker's clock (UTC, 07:30) already says tomorrow."""
+    program.time_zone = "America/Los_Angeles"
+    program.save()
+    tomorrow = datetime.date(2026, 1, 15)
+    time_machine.move_to(datetime.datetime(2026, 1, 5, 18, 0, tzinfo=datetime.UTC), tick=False)
+    refer(participant, provider.organization, casemanager)  # 10 days before tomorrow
+    program_settings_change_alert_thresholds(
+        program=program,
+        effective_from=tomorrow,
+        referral_engagement_days=7,
+        plan_review_notice_days=7,
+        change_note="Tighter from tomorrow",
+        actor=coordinator,
+    )
+    eve = datetime.datetime.combine(tomorrow, datetime.time(7, 30), datetime.UTC)
+
+    time_machine.move_to(eve, tick=False)  # 23:30 on the 14th in Los Angeles
+    assert referral_sweep_task() == 0  # still the default 14 days
+    time_machine.move_to(eve + datetime.timedelta(hours=1), tick=False)  # 00:30 on the 15th
+    assert referral_sweep_task() == 1

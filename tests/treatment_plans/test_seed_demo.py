@@ -278,7 +278,7 @@ def test_seed_demo_gives_every_admitted_participant_a_signed_plan(db):
     assert all(deferral.reason for deferral in NeedDeferral.objects.all())
 
     # The daily sweep has work: reviews due within the week or overdue for active participants.
-    due = plans_due_for_review(today).filter(
+    due = plans_due_for_review(timezone.now()).filter(
         participant__enrollments__status="active",
     )
     assert due.filter(review_due_on__lt=today).count() >= 2
