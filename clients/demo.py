@@ -740,6 +740,7 @@ def seed_demo_daily_record(program: Program, staff: dict[str, User]) -> None:
                     rng,
                     judge=staff["judge"],
                     agency=staff["provider"].organization,
+                    program=program,
                 )
             )
             LifeDomainRecord.objects.bulk_create(
@@ -938,7 +939,13 @@ def _weekday_from(day: datetime.date) -> datetime.date:
 
 
 def _appointments(
-    caseload, clock: Clock, rng: random.Random, *, judge: User, agency: Organization
+    caseload,
+    clock: Clock,
+    rng: random.Random,
+    *,
+    judge: User,
+    agency: Organization,
+    program: Program,
 ) -> list[Appointment]:
     """Weekly case manager meetings, and while active IOP sessions at the agency (its service:
     its providers record them) and a hearing every other week. Two participants of each case
@@ -949,7 +956,9 @@ def _appointments(
         weekday = clock.today.weekday() if case in meeting_today else rng.randrange(5)
         rows += _meetings(case, weekday, clock, rng)
         if case.entry is not None:
-            rows += _treatment_and_court(case, clock, rng, judge=judge, agency=agency)
+            rows += _treatment_and_court(
+                case, clock, rng, judge=judge, agency=agency, program=program
+            )
     return rows
 
 
@@ -976,7 +985,13 @@ def _meetings(case: DemoCase, weekday: int, clock: Clock, rng: random.Random):
 
 
 def _treatment_and_court(
-    case: DemoCase, clock: Clock, rng: random.Random, *, judge: User, agency: Organization
+    case: DemoCase,
+    clock: Clock,
+    rng: random.Random,
+    *,
+    judge: User,
+    agency: Organization,
+    program: Program,
 ):
     first = max(case.start, case.entry)
     last = case.absconded or _last_scheduled(case, clock)
@@ -1005,6 +1020,7 @@ def _treatment_and_court(
             location="Courtroom 3B, Lakeview County Courthouse",
             with_whom="Status hearing",
             staff=judge,
+            program=program,
         )
 
 

@@ -632,6 +632,11 @@ class Appointment(models.Model):
         blank=True,
         related_name="appointments",
     )
+    # The program whose court hearing it is (court hearings only): a program's court roles see
+    # that program's hearings, not those of the participant's enrollment in another program.
+    program = models.ForeignKey(
+        Program, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     outcome = models.CharField(max_length=12, choices=AppointmentOutcome.choices, blank=True)
     outcome_reason = models.CharField(max_length=300, blank=True)
     outcome_recorded_at = models.DateTimeField(null=True, blank=True)

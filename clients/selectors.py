@@ -484,7 +484,8 @@ def incidents_visible(user: User, participant: Participant) -> QuerySet[Incident
 
 def appointments_visible(user: User, participant: Participant) -> QuerySet[Appointment]:
     """The participant's appointments the user may see: a provider sees hearings and meetings
-    (attendance) but of treatment sessions only their own agency's."""
+    (attendance) but of treatment sessions only their own agency's; a program-wide role sees
+    the hearings of its own programs only."""
     if not access.can_see(user, participant, DataClass.ATTENDANCE):
         return Appointment.objects.none()
     appointments = Appointment.objects.filter(participant=participant)
@@ -492,6 +493,10 @@ def appointments_visible(user: User, participant: Participant) -> QuerySet[Appoi
         appointments = appointments.filter(
             Q(organization__isnull=True) | Q(organization_id=user.organization_id)
         )
+    # A program's court roles see that program's hearings, not another program's.
+    programs = access.programs_showing(user, participant, DataClass.ATTENDANCE)
+    if programs is not None:
+        appointments = appointments.filter(Q(program__isnull=True) | Q(program__in=programs))
     return appointments
 
 

@@ -28,6 +28,7 @@ from .models import (
     AlertSeverity,
     AlertState,
     Appointment,
+    AppointmentKind,
     AppointmentOutcome,
     CaseAssignment,
     Charge,
@@ -812,6 +813,7 @@ def appointment_schedule(
     ):
         organization = actor.organization
     appointment = Appointment(
+        program_id=_hearing_program(actor, participant) if kind == AppointmentKind.COURT else None,
         participant=participant,
         kind=kind,
         scheduled_at=scheduled_at,
@@ -829,6 +831,19 @@ def appointment_schedule(
     with audited_write(actor):
         appointment.save()
         return appointment
+
+
+def _hearing_program(actor: User, participant: Participant) -> int | None:
+    """A hearing belongs to the newest enrollment's program among those whose court record the
+    scheduler sees (their own program, for a program's court roles)."""
+    enrollments = access.rows_of_programs_shown(
+        participant.enrollments.order_by("-referral_date", "-id"),
+        actor,
+        participant,
+        access.DataClass.COURT,
+        "program",
+    )
+    return enrollments.values_list("program", flat=True).first()
 
 
 def appointment_record_outcome(

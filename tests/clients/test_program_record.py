@@ -10,12 +10,15 @@ from django.utils import timezone
 
 from assessments.models import Admission
 from clients import access
+from clients import selectors as clients_selectors
+from clients import services as clients_services
 from clients.access import DataClass
 from clients.models import Charge, EnrollmentStatusChange
 from clients.reconcile import access_drift
 from compliance.models import DrugTest, TestReason, TestStatus
 from drugcourt import services as staff_services
-from tests.factories import EnrollmentFactory, settings_since_2020
+from drugcourt.roles import Role
+from tests.factories import EnrollmentFactory, UserFactory, settings_since_2020
 from treatment_plans import services as plans
 
 PROGRAM_WIDE = ["coordinator", "judge", "clerk", "prosecutor"]
@@ -236,3 +239,34 @@ def test_a_providers_caseload_has_no_case_numbers(
             reverse("clients:participant_list"), {"q": "CASE-MARKER"}
         ).content.decode()
     )
+
+
+def test_program_roles_do_not_see_the_hearings_of_another_program(
+    client, judge, coordinator, casemanager, participant, second_enrollment, other_program
+):
+    """Each program's coordinator schedules a hearing; it belongs to their program."""
+    other_coordinator = UserFactory(roles=[Role.COORDINATOR], programs=[other_program])
+    elsewhere = clients_services.appointment_schedule(
+        participant=participant,
+        kind="court",
+        scheduled_at=timezone.now() + datetime.timedelta(days=1),
+        location="HEARING-ELSEWHERE courtroom",
+        actor=other_coordinator,
+    )
+    here = clients_services.appointment_schedule(
+        participant=participant,
+        kind="court",
+        scheduled_at=timezone.now() + datetime.timedelta(days=2),
+        location="HEARING-HERE courtroom",
+        actor=coordinator,
+    )
+    assert elsewhere.program == other_program
+
+    text = page(client, judge, "clients:timeline", participant.pk)
+    assert "HEARING-HERE" in text
+    assert "HEARING-ELSEWHERE" not in text
+    assert set(clients_selectors.appointments_visible(judge, participant)) == {here}
+    assert set(clients_selectors.appointments_visible(casemanager, participant)) == {
+        here,
+        elsewhere,
+    }
