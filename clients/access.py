@@ -370,7 +370,8 @@ def handleable_alerts(user: User, alerts: Iterable[Alert]) -> set[int]:
     someone else's to answer. At most two queries for a list."""
     alerts = list(alerts)
     roles = reach_roles_of(user, {alert.participant_id for alert in alerts})
-    handleable, agency_only = set(), {}
+    handleable: set[int] = set()
+    agency_only: dict[int, list[Alert]] = {}  # appointment pk: the alerts about it
     for alert in alerts:
         data_class = DataClass(alert.data_class)
         if not _granting(roles[alert.participant_id], data_class, change=True):
@@ -380,14 +381,15 @@ def handleable_alerts(user: User, alerts: Iterable[Alert]) -> set[int]:
             continue
         source, _, source_pk = alert.source_key.partition(":")
         if source == APPOINTMENT_ALERT_SOURCE and source_pk.isdigit():
-            agency_only[int(source_pk)] = alert
+            agency_only.setdefault(int(source_pk), []).append(alert)
     if agency_only:
         for appointment in Appointment.objects.filter(pk__in=agency_only):
-            alert = agency_only[appointment.pk]
-            if appointment.participant_id == alert.participant_id and _may_change_appointment(
-                user, roles[alert.participant_id], appointment
-            ):
-                handleable.add(alert.pk)
+            handleable.update(
+                alert.pk
+                for alert in agency_only[appointment.pk]
+                if appointment.participant_id == alert.participant_id
+                and _may_change_appointment(user, roles[alert.participant_id], appointment)
+            )
     return handleable
 
 

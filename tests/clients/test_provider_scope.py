@@ -223,6 +223,7 @@ def test_the_alert_list_shows_a_provider_buttons_only_for_alerts_they_may_answer
     client, provider, participant, hearing, own_session
 ):
     own = _alert(own_session)
+    own_unrecorded = _alert(own_session, kind="attendance_not_recorded")
     court = _alert(hearing)
     test = client_services.alert_raise(
         participant=participant,
@@ -235,7 +236,8 @@ def test_the_alert_list_shows_a_provider_buttons_only_for_alerts_they_may_answer
 
     page = client.get(reverse("clients:alert_list")).content.decode()
 
-    assert reverse("clients:alert_acknowledge", args=[own.pk]) in page
+    for answerable in (own, own_unrecorded):
+        assert reverse("clients:alert_acknowledge", args=[answerable.pk]) in page
     assert "Missed urine test" in page
     for refused in (court, test):
         assert reverse("clients:alert_acknowledge", args=[refused.pk]) not in page
