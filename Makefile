@@ -36,7 +36,7 @@ test: venv browser
 lint: venv
 	$(LAUNCHER) lint
 
-# The sweep bench (bench/README.md). Never part of `make test` or CI: at --scale 1 it loads
-# 10 million drug tests.
+# The sweep bench (bench/README.md). Not part of `make test` or CI, except a --smoke run at
+# --scale 0.0005 (tests/bench): at --scale 1 it loads 10 million drug tests.
 bench: venv
 	$(LAUNCHER) bench $(BENCH_ARGS)

@@ -9,7 +9,7 @@ See docs/decisions/0001-launchers.md.
     python -m drugcourt.launcher run                  # migrate, seed the demo, web + worker + beat
     python -m drugcourt.launcher lint                 # the lint checks (they need the database)
     python -m drugcourt.launcher test [PYTEST ARGS]   # the lint checks, then pytest
-    python -m drugcourt.launcher bench [ARGS]         # bench/sweeps.py (never part of test)
+    python -m drugcourt.launcher bench [ARGS]         # bench/sweeps.py (tests/bench: --smoke)
     python -m drugcourt.launcher services [--] CMD... # CMD with PostgreSQL and Redis provided
 """
 
