@@ -63,8 +63,9 @@ def fill_person(page, *, username, first_name, last_name, email, organization):
 
 
 def test_new_case_manager_sets_password_and_signs_in(
-    page, new_context, live_server, sign_in, assert_accessible, administrator, program
+    page, new_context, live_server, sign_in, assert_accessible, administrator, program, settings
 ):
+    settings.SITE_URL = live_server.url  # the e-mailed link points at the site being tested
     sign_in(page, administrator)
     open_new_staff_form(page, live_server)
     assert_accessible(page)
