@@ -7,7 +7,7 @@ from django import forms
 from django.utils import timezone
 
 from drugcourt.forms import CrispyForm
-from drugcourt.models import NoteFormat, Program, User
+from drugcourt.models import NoteFormat, Organization, Program, User
 
 from .models import (
     LIFE_DOMAIN_STATUSES,
@@ -372,11 +372,22 @@ class AppointmentForm(CrispyForm):
     staff = forms.ModelChoiceField(
         queryset=User.objects.none(), required=False, label="Staff member (for their calendar)"
     )
+    organization = forms.ModelChoiceField(
+        queryset=Organization.objects.none(),
+        required=False,
+        label="Treatment agency (whose session it is; its providers record it)",
+    )
 
-    def __init__(self, *args, team, kinds, **kwargs):
+    def __init__(self, *args, team, kinds, agencies, **kwargs):
+        """`agencies`: the treatment agencies the user may book a session of (None: the
+        session is the user's own agency's, as for a provider)."""
         super().__init__(*args, **kwargs)
         self.fields["staff"].queryset = team
         self.fields["kind"].choices = [(kind.value, kind.label) for kind in kinds]
+        if agencies is None:
+            del self.fields["organization"]
+        else:
+            self.fields["organization"].queryset = agencies
 
 
 class OutcomeForm(CrispyForm):

@@ -16,7 +16,7 @@ from django.utils import timezone
 from drugcourt.audit import audited_task, audited_write
 from drugcourt.guards import lock
 from drugcourt.models import NoteFormat, Organization, Program, ProgramSettings, User
-from drugcourt.roles import ROLE_ORGANIZATION_KINDS, Role
+from drugcourt.roles import ROLE_ORGANIZATION_KINDS, OrganizationKind, Role
 from drugcourt.selectors import program_today, program_today_sql
 
 from . import access
@@ -826,6 +826,12 @@ def appointment_schedule(
     )
     if not access.can_change_appointment(actor, appointment):
         raise ValidationError("You may not schedule this appointment for this participant.")
+    if organization is not None and (
+        kind != AppointmentKind.TREATMENT or organization.kind != OrganizationKind.TREATMENT_AGENCY
+    ):
+        raise ValidationError(
+            {"organization": "Only a treatment session belongs to a treatment agency."}
+        )
     if not 0 < duration_minutes <= MAX_CONTACT_MINUTES:
         raise ValidationError({"duration_minutes": "Give a duration between 1 and 1440 minutes."})
     with audited_write(actor):

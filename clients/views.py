@@ -16,7 +16,7 @@ from drugcourt.forms import form_errors_from, int_or_none
 from drugcourt.models import Program
 from drugcourt.permissions import role_required
 from drugcourt.roles import Role
-from drugcourt.selectors import event_actor_names, program_today, user_today
+from drugcourt.selectors import event_actor_names, program_today, treatment_providers, user_today
 from drugcourt.views import PAGE_SIZE
 
 from . import access, registry, selectors, services
@@ -579,6 +579,9 @@ def appointment_new(request, pk: int):
         request.POST or None,
         team=selectors.team_members(participant),
         kinds=access.schedulable_kinds(request.user, participant),
+        agencies=None
+        if access.agency_rows_only(request.user, participant, DataClass.ATTENDANCE, change=True)
+        else treatment_providers(),
     )
     if request.method == "POST" and form.is_valid():
         with form_errors_from(form):

@@ -20,7 +20,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from .models import Organization, Phase, Program, ProgramSettings, User
-from .roles import Role
+from .roles import OrganizationKind, Role
 
 
 def program_today(program: Program, now: datetime.datetime | None = None) -> datetime.date:
@@ -106,6 +106,11 @@ def organization_list(*, search: str = "", kind: str = "") -> QuerySet[Organizat
     if kind:
         organizations = organizations.filter(kind=kind)
     return organizations
+
+
+def treatment_providers() -> QuerySet[Organization]:
+    """The active treatment agencies: whom to refer to, and whose service a session is."""
+    return Organization.objects.filter(kind=OrganizationKind.TREATMENT_AGENCY, is_active=True)
 
 
 def program_list(*, search: str = "") -> QuerySet[Program]:

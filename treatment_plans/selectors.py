@@ -27,7 +27,7 @@ from clients.access import DataClass
 from clients.models import OPEN_STATUSES, Enrollment, Participant
 from drugcourt.models import Organization, ProgramSettings, User
 from drugcourt.program_groups import organization_group_name
-from drugcourt.roles import OrganizationKind, Role
+from drugcourt.roles import Role
 from drugcourt.selectors import program_today_sql
 
 from .models import (
@@ -80,10 +80,6 @@ def provider_referrals(user: User) -> QuerySet[Referral]:
         .order_by("-sent_at", "-pk")
     )
     return with_engagement_limit(referrals)
-
-
-def treatment_providers() -> QuerySet[Organization]:
-    return Organization.objects.filter(kind=OrganizationKind.TREATMENT_AGENCY, is_active=True)
 
 
 def active_episode_rows():

@@ -14,6 +14,7 @@ from clients.selectors import participant_today
 from drugcourt.forms import form_errors_from
 from drugcourt.permissions import role_required
 from drugcourt.roles import Role
+from drugcourt.selectors import treatment_providers
 from drugcourt.views import PAGE_SIZE
 
 from . import selectors, services
@@ -40,7 +41,7 @@ def referral_new(request, pk: int):
     participant = access.get_participant_or_404(
         request.user, pk, DataClass.PLAN_SUMMARY, change=True
     )
-    form = ReferralForm(request.POST or None, providers=selectors.treatment_providers())
+    form = ReferralForm(request.POST or None, providers=treatment_providers())
     if request.method == "POST" and form.is_valid():
         with form_errors_from(form):
             referral = services.referral_send(
@@ -212,7 +213,7 @@ def plan_detail(request, pk: int):
             "objective_form": ObjectiveForm(plan=plan),
             "service_form": ServiceForm(
                 plan=plan,
-                providers=selectors.treatment_providers(),
+                providers=treatment_providers(),
                 today=participant_today(plan.participant),
             ),
             "deferral_form": DeferralForm(plan=plan),
@@ -260,7 +261,7 @@ def plan_objective_add(request, pk: int):
 @login_required
 def plan_service_add(request, pk: int):
     plan = _plan(request.user, pk, change=True)
-    form = ServiceForm(request.POST, plan=plan, providers=selectors.treatment_providers())
+    form = ServiceForm(request.POST, plan=plan, providers=treatment_providers())
     _plan_change(request, form, lambda data: services.service_add(**data, actor=request.user))
     return redirect("treatment_plans:plan_detail", pk=pk)
 

@@ -419,3 +419,40 @@ def test_a_provider_who_is_also_the_case_manager_records_the_court_hearing(
     _post_outcome(client, provider, hearing)
 
     assert _outcome(hearing) == "excused"
+
+
+def test_the_case_manager_books_a_session_of_an_agency_whose_provider_records_it(
+    client, casemanager, provider, participant, episode
+):
+    client.force_login(casemanager)
+    client.post(
+        reverse("clients:appointment_new", args=[participant.pk]),
+        {
+            "kind": "treatment",
+            "scheduled_at": (timezone.localtime() - AN_HOUR_AGO).strftime("%Y-%m-%d %H:%M"),
+            "duration_minutes": 30,
+            "organization": provider.organization.pk,
+        },
+    )
+    session = Appointment.objects.get(participant=participant)
+
+    _post_outcome(client, provider, session, outcome="attended")
+
+    assert session.organization == provider.organization
+    assert _outcome(session) == "attended"
+
+
+def test_a_court_hearing_belongs_to_no_agency(client, casemanager, provider, participant):
+    client.force_login(casemanager)
+    response = client.post(
+        reverse("clients:appointment_new", args=[participant.pk]),
+        {
+            "kind": "court",
+            "scheduled_at": "2030-01-07 09:00",
+            "duration_minutes": 30,
+            "organization": provider.organization.pk,
+        },
+    )
+
+    assert "Only a treatment session belongs to a treatment agency." in response.content.decode()
+    assert not Appointment.objects.filter(participant=participant).exists()
