@@ -198,6 +198,11 @@ class RiskNeedForm(CrispyForm):
         widget=forms.Textarea(attrs={"rows": 2}),
         label="Why the team departs from the recommendation",
     )
+    frequency_exception = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Exception: why fewer tests a week than the program minimum",
+    )
 
     def __init__(self, *args, config: dict, **kwargs):
         super().__init__(*args, **kwargs)

@@ -180,6 +180,8 @@ class RiskNeedAssessment(models.Model):
     tests_per_week = models.PositiveSmallIntegerField()
     contacts_per_week = models.PositiveSmallIntegerField()
     override_reason = models.TextField(blank=True)
+    # Why the accepted tests per week may stay under the program minimum (empty: it may not).
+    frequency_exception = models.TextField(blank=True)
     assessed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Max
 
 from clients import access
 from clients import services as client_services
@@ -21,7 +22,13 @@ from clients.models import (
 from clients.selectors import participant_today
 from drugcourt.audit import audited_write
 from drugcourt.guards import lock
-from drugcourt.models import Program, ProgramSettings, User, default_risk_need
+from drugcourt.models import (
+    DEFAULT_MINIMUM_TESTS_PER_WEEK,
+    Program,
+    ProgramSettings,
+    User,
+    default_risk_need,
+)
 from drugcourt.selectors import program_today
 
 from . import scoring
@@ -355,6 +362,19 @@ def asam_program_rule_level(
     return levels.get(str(max(r["rating"] for r in ratings)), "")
 
 
+def _minimum_tests_per_week(participant: Participant, day: datetime.date) -> int:
+    """The program minimum of tests a week that applies to the participant on `day`: none (0)
+    in the last phase of the program."""
+    version = settings_for(participant, day)
+    if version is None:
+        return DEFAULT_MINIMUM_TESTS_PER_WEEK
+    enrollment = participant.enrollments.order_by("-referral_date", "-id").first()
+    last_phase = version.phases.aggregate(last=Max("number"))["last"]
+    if enrollment and enrollment.phase and last_phase and enrollment.phase >= last_phase:
+        return 0
+    return version.minimum_tests_per_week
+
+
 def risk_need_record(
     *,
     participant: Participant,
@@ -364,9 +384,11 @@ def risk_need_record(
     accepted: Intensity,
     actor: User,
     override_reason: str = "",
+    frequency_exception: str = "",
 ) -> RiskNeedAssessment:
     """Records the quadrant and the intensity the team accepts; departing from the quadrant's
-    recommendation needs a reason."""
+    recommendation needs a reason, and testing less often than the program minimum before the
+    last phase needs a documented exception (which then stands against the phase default)."""
     if not access.can_change(actor, participant, access.DataClass.ASSESSMENT_SUMMARY):
         raise ValidationError("You may not assess this participant.")
     _check_assessment_date(participant, assessed_on, field="assessed_on")
@@ -381,6 +403,17 @@ def risk_need_record(
         raise ValidationError(
             {"tests_per_week": "Tests per week run from 1 to 7, court from every week on."}
         )
+    minimum = _minimum_tests_per_week(participant, assessed_on)
+    exception = frequency_exception.strip() if accepted.tests_per_week < minimum else ""
+    if accepted.tests_per_week < minimum and not exception:
+        raise ValidationError(
+            {
+                "frequency_exception": (
+                    f"{accepted.tests_per_week} a week is under the program minimum of "
+                    f"{minimum} before the last phase: document why as an exception."
+                )
+            }
+        )
     with audited_write(actor):
         return RiskNeedAssessment.objects.create(
             participant=participant,
@@ -392,6 +425,7 @@ def risk_need_record(
             quadrant=result.quadrant,
             recommended=result.recommended.as_dict(),
             override_reason=override_reason.strip() if accepted != result.recommended else "",
+            frequency_exception=exception,
             assessed_by=actor,
             **accepted.as_dict(),
         )

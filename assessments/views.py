@@ -198,6 +198,7 @@ def risk_need(request, pk: int):
                 need_answers=form.answers("need"),
                 accepted=services.Intensity(**form.accepted(result.recommended.as_dict())),
                 override_reason=form.cleaned_data["override_reason"],
+                frequency_exception=form.cleaned_data["frequency_exception"],
                 actor=request.user,
             )
             messages.success(request, f"Recorded: {result.quadrant.label}.")

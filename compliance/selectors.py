@@ -6,22 +6,24 @@ from dataclasses import dataclass
 from django.contrib.postgres.fields import ArrayField
 from django.db.models import (
     BooleanField,
+    Case,
     CharField,
     Count,
+    DateField,
     Exists,
     ExpressionWrapper,
     F,
     Func,
     IntegerField,
     Max,
-    Min,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
     Subquery,
+    When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Cast, Coalesce, Greatest
 from django.utils import timezone
 
 from assessments.models import RiskNeedAssessment
@@ -36,8 +38,9 @@ from clients.models import (
     EnrollmentStatus,
     Participant,
 )
-from clients.selectors import participant_today
-from drugcourt.models import Phase, ProgramSettings, User
+from clients.selectors import current_enrollment, participant_today
+from drugcourt.models import Phase, Program, ProgramSettings, User
+from drugcourt.selectors import program_settings_in_force
 
 from .models import (
     BlackoutPeriod,
@@ -56,11 +59,12 @@ class TestingFrequency:
 
 
 def with_testing_frequency(enrollments: QuerySet[Enrollment], on: datetime.date) -> QuerySet:
-    """Annotates `tests_per_week` (required random tests a week on `on`), in order of
-    precedence: the supervision intensity accepted in the latest risk/need assessment of this
-    enrollment (`assessed_tests_per_week`, `assessed_on`), then the default of the enrollment's
-    phase in the program settings in force (`phase_tests_per_week`). The court issue puts a
-    sanction or order in force first in this Coalesce. One statement for any number of rows."""
+    """Annotates `tests_per_week` (required random tests a week on `on`): the more intensive
+    of the supervision intensity accepted in the latest risk/need assessment of this
+    enrollment (`assessed_tests_per_week`, `assessed_on`) and the default of the enrollment's
+    phase in the program settings in force (`phase_tests_per_week`), unless the assessment
+    documents an exception to the program minimum (`frequency_exception`): then its number
+    stands. The court issue adds its orders in front. One statement for any number of rows."""
     accepted = RiskNeedAssessment.objects.filter(
         participant=OuterRef("participant"),
         assessed_on__lte=on,
@@ -82,8 +86,14 @@ def with_testing_frequency(enrollments: QuerySet[Enrollment], on: datetime.date)
     return enrollments.annotate(
         assessed_tests_per_week=Subquery(accepted.values("tests_per_week")[:1]),
         assessed_on=Subquery(accepted.values("assessed_on")[:1]),
+        frequency_exception=Subquery(accepted.values("frequency_exception")[:1]),
         phase_tests_per_week=Subquery(phase_default, output_field=IntegerField()),
-        tests_per_week=Coalesce("assessed_tests_per_week", "phase_tests_per_week"),
+    ).annotate(
+        # GREATEST ignores NULLs: either number alone, when the other is missing.
+        tests_per_week=Case(
+            When(~Q(frequency_exception=""), then=F("assessed_tests_per_week")),
+            default=Greatest("assessed_tests_per_week", "phase_tests_per_week"),
+        ),
     )
 
 
@@ -110,7 +120,14 @@ def testing_frequency_for(participant: Participant, on: datetime.date) -> Testin
     )
     if enrollment is None or enrollment.tests_per_week is None:
         return None
-    if enrollment.assessed_tests_per_week is not None:
+    if enrollment.frequency_exception:
+        source = (
+            f"Documented in the risk and need assessment of {enrollment.assessed_on:%b %-d, %Y},"
+            f" exception: {enrollment.frequency_exception}"
+        )
+    elif enrollment.assessed_tests_per_week == enrollment.tests_per_week and (
+        enrollment.phase_tests_per_week != enrollment.tests_per_week
+    ):
         source = (
             "Supervision intensity accepted in the risk and need assessment of "
             f"{enrollment.assessed_on:%b %-d, %Y}"
@@ -130,14 +147,48 @@ def as_array(column: F) -> Func:
 
 
 def unexplained_findings() -> QuerySet[SubstanceResult]:
-    """Findings of the outer test's current result that no prescription in force on the test's
-    day explains (medication for substance use disorder included): those are violations, the
-    rest are expected."""
-    explaining = Prescription.objects.filter(
-        participant=OuterRef(OuterRef("participant")),
-        explains__contains=as_array(OuterRef("substance")),
-        starts_on__lte=OuterRef(OuterRef("scheduled_for")),
-    ).filter(Q(ends_on__isnull=True) | Q(ends_on__gte=OuterRef(OuterRef("scheduled_for"))))
+    """Findings of the outer test's current result that no prescription (medication for
+    substance use disorder included) explains on the test's day: in force then, or ended no
+    longer ago than the substance's detection tail in the testing policy in force that day.
+    Those are violations; the rest are expected."""
+    tail_days = Coalesce(
+        Cast(
+            Func(
+                Subquery(
+                    ProgramSettings.objects.filter(
+                        program=OuterRef(OuterRef(OuterRef("program"))),
+                        effective_from__lte=OuterRef(OuterRef(OuterRef("scheduled_for"))),
+                    )
+                    .order_by("-effective_from")
+                    .values("detection_tail_days")[:1]
+                ),
+                OuterRef("substance"),
+                template="(%(expressions)s)",
+                arg_joiner=" ->> ",
+            ),
+            IntegerField(),
+        ),
+        0,
+    )
+    explaining = (
+        Prescription.objects.filter(
+            participant=OuterRef(OuterRef("participant")),
+            explains__contains=as_array(OuterRef("substance")),
+            starts_on__lte=OuterRef(OuterRef("scheduled_for")),
+        )
+        .annotate(
+            explains_until=Func(
+                F("ends_on"),
+                tail_days,
+                arg_joiner=" + ",
+                template="(%(expressions)s)",
+                output_field=DateField(),
+            )
+        )
+        .filter(
+            Q(ends_on__isnull=True) | Q(explains_until__gte=OuterRef(OuterRef("scheduled_for")))
+        )
+    )
     return SubstanceResult.objects.filter(result=OuterRef("current_result")).exclude(
         Exists(explaining)
     )
@@ -225,11 +276,20 @@ def drug_test_for(
 
 
 def expected_substances(test: DrugTest) -> set[str]:
-    """Substances of the test's findings that a prescription in force that day explains."""
-    explained = Prescription.objects.filter(
+    """Substances that a prescription explains on the test's day: in force, or ended within
+    the substance's detection tail (see `unexplained_findings`)."""
+    settings = program_settings_in_force(test.program, test.scheduled_for)
+    tails = settings.detection_tail_days if settings else {}
+    prescriptions = Prescription.objects.filter(
         participant_id=test.participant_id, starts_on__lte=test.scheduled_for
-    ).filter(Q(ends_on__isnull=True) | Q(ends_on__gte=test.scheduled_for))
-    return {code for prescription in explained for code in prescription.explains}
+    )
+    return {
+        code
+        for prescription in prescriptions
+        for code in prescription.explains
+        if prescription.ends_on is None
+        or prescription.ends_on + datetime.timedelta(days=tails.get(code, 0)) >= test.scheduled_for
+    }
 
 
 def prescriptions_visible(user: User, participant: Participant) -> QuerySet[Prescription] | None:
@@ -248,20 +308,21 @@ def blackouts_of(participant: Participant) -> QuerySet[BlackoutPeriod]:
 def days_sober(
     participant: Participant, today: datetime.date, *, now: datetime.datetime | None = None
 ) -> int | None:
-    """Days of continuous sobriety: since the last test that counts as positive (policy
-    included), or else since entry into the program. None before entry."""
-    tests = DrugTest.objects.revealed(now or timezone.now()).filter(participant=participant)
+    """Days of continuous sobriety within the current enrollment: since its last test that
+    counts as positive (policy included), or else since its entry into the program. None
+    before entry (a readmission starts again from its own entry)."""
+    enrollment = current_enrollment(participant)
+    if enrollment is None or enrollment.entry_date is None or enrollment.entry_date > today:
+        return None
+    tests = DrugTest.objects.revealed(now or timezone.now()).filter(
+        participant=participant, scheduled_for__range=(enrollment.entry_date, today)
+    )
     last_positive = (
         with_counts_as_positive(tests)
-        .filter(counts_as_positive=True, scheduled_for__lte=today)
+        .filter(counts_as_positive=True)
         .aggregate(last=Max("scheduled_for"))["last"]
     )
-    if last_positive is not None:
-        return (today - last_positive).days
-    entry = Enrollment.objects.filter(participant=participant, entry_date__isnull=False).aggregate(
-        first=Min("entry_date")
-    )["first"]
-    return (today - entry).days if entry else None
+    return (today - (last_positive or enrollment.entry_date)).days
 
 
 def attendance_rate(participant: Participant, since: datetime.date) -> int | None:
@@ -319,3 +380,75 @@ def compliance_section(participant: Participant, user: User) -> dict:
         "may_record": access.can_change(user, participant, DataClass.DRUG_TESTS),
         "window_days": COMPLIANCE_WINDOW_DAYS,
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# The program minimum, on a month's mean
+
+
+@dataclass(frozen=True)
+class MonthlyShortfall:
+    participant: Participant
+    tests: int
+    days: int  # days of the month in the program and outside blackouts
+
+    @property
+    def per_week(self) -> float:
+        return 7 * self.tests / self.days
+
+
+def monthly_shortfalls(
+    program: Program, first_day: datetime.date, *, now: datetime.datetime | None = None
+) -> list[MonthlyShortfall]:
+    """Participants active in the program before its last phase whose tests called in the
+    calendar month from `first_day` (excused ones left out), per week over the month's days
+    they were in the program outside blackouts, fell under the program minimum in force on the
+    month's last day. A list for the coordinator: the draw never tops a month up, which would
+    make its last days predictable. Four queries for any number of participants."""
+    last_day = (first_day + datetime.timedelta(days=31)).replace(day=1) - datetime.timedelta(days=1)
+    settings = program_settings_in_force(program, last_day)
+    if settings is None or not settings.minimum_tests_per_week:
+        return []
+    last_phase = max((phase.number for phase in settings.phases.all()), default=0)
+    tests = (
+        DrugTest.objects.revealed(now or timezone.now())
+        .filter(
+            participant=OuterRef("participant"),
+            program=program,
+            scheduled_for__range=(first_day, last_day),
+        )
+        .exclude(status=TestStatus.EXCUSED)
+        .order_by()
+        .values("participant")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    enrollments = list(
+        Enrollment.objects.filter(
+            program=program,
+            status=EnrollmentStatus.ACTIVE,
+            phase__lt=last_phase,
+            entry_date__lte=last_day,
+        )
+        .annotate(tests=Coalesce(Subquery(tests, output_field=IntegerField()), 0))
+        .select_related("participant")
+    )
+    blackouts = BlackoutPeriod.objects.filter(
+        participant__in=[enrollment.participant_id for enrollment in enrollments],
+        starts_on__lte=last_day,
+    ).filter(Q(ends_on__isnull=True) | Q(ends_on__gte=first_day))
+    blacked_out: dict[int, set[datetime.date]] = {}
+    for blackout in blackouts:
+        start, end = max(blackout.starts_on, first_day), min(blackout.ends_on or last_day, last_day)
+        blacked_out.setdefault(blackout.participant_id, set()).update(
+            start + datetime.timedelta(days=n) for n in range((end - start).days + 1)
+        )
+    short = []
+    for enrollment in enrollments:
+        # entry_date__lte=last_day above: never None here.
+        entered = max(enrollment.entry_date or first_day, first_day)
+        away = {day for day in blacked_out.get(enrollment.participant_id, ()) if day >= entered}
+        days = (last_day - entered).days + 1 - len(away)
+        if days > 0 and 7 * enrollment.tests < settings.minimum_tests_per_week * days:
+            short.append(MonthlyShortfall(enrollment.participant, enrollment.tests, days))
+    return sorted(short, key=lambda row: (row.participant.legal_last_name, row.participant.pk))

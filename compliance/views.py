@@ -1,6 +1,8 @@
 """Drug testing pages: a participant's tests, prescriptions and blackouts; one test with its
 collection and result versions."""
 
+import datetime
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -324,13 +326,23 @@ def call_list(request):
 
 @role_required(Role.COORDINATOR)
 def program_draws(request, pk: int):
-    """The audit of a program's weekly draws: seeds, counts and verification once a week is
-    over; until then the week stays sealed."""
+    """The audit of a program's weekly draws (seeds, counts and verification once a week is
+    over; until then the week stays sealed) and who fell short of the program minimum last
+    month."""
     program = get_coordinated_program_or_404(request.user, pk)
     page = Paginator(draw.draws_of(program), PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = draw.draws_audited(page, program_today(program))
+    today = program_today(program)
+    rows = draw.draws_audited(page, today)
+    last_month = (today.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
     return render(
         request,
         "compliance/program_draws.html",
-        {"program": program, "page": page, "rows": rows, "algorithm": draw.ALGORITHM_VERSION},
+        {
+            "program": program,
+            "page": page,
+            "rows": rows,
+            "algorithm": draw.ALGORITHM_VERSION,
+            "month": last_month,
+            "shortfalls": selectors.monthly_shortfalls(program, last_month),
+        },
     )

@@ -198,6 +198,25 @@ class AlertThresholdsChangeForm(SettingsChangeForm):
     )
 
 
+class DetectionTailField(forms.CharField):
+    """Days per substance code, written "BUP=7, MTD=7"."""
+
+    def prepare_value(self, value):
+        if isinstance(value, dict):
+            return ", ".join(f"{code}={days}" for code, days in sorted(value.items()))
+        return value
+
+    def to_python(self, value) -> dict[str, int]:
+        tails = {}
+        for item in filter(None, (part.strip() for part in (value or "").split(","))):
+            code, _, days = item.partition("=")
+            code = code.strip().upper()
+            if code not in Substance.values or not days.strip().isdigit():
+                raise forms.ValidationError(f'"{item}" is not a substance code and days.')
+            tails[code] = int(days)
+        return tails
+
+
 class TestingPolicyChangeForm(SettingsChangeForm):
     testing_panel = forms.MultipleChoiceField(
         choices=Substance.choices,
@@ -231,6 +250,16 @@ class TestingPolicyChangeForm(SettingsChangeForm):
     )
     noncompliance_days = forms.IntegerField(
         min_value=1, max_value=60, label="…within this many days raise an alert"
+    )
+    minimum_tests_per_week = forms.IntegerField(
+        min_value=0,
+        max_value=7,
+        label="Minimum random tests a week before the last phase (monthly mean)",
+    )
+    detection_tail_days = DetectionTailField(
+        required=False,
+        label="Prescriptions explain positives for this many days after they end",
+        help_text='Substance code and days, comma separated, e.g. "BUP=7, MTD=7".',
     )
 
 

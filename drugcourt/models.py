@@ -208,7 +208,7 @@ def default_risk_need() -> dict:
             "low_low": {
                 "track": "Diversion (minimal supervision)",
                 "court_every_weeks": 8,
-                "tests_per_week": 1,
+                "tests_per_week": 2,
                 "contacts_per_week": 1,
             },
         },
@@ -249,6 +249,16 @@ class PolicyPositive(models.TextChoices):
 
 def default_policy_positive() -> list[str]:
     return list(PolicyPositive.values)
+
+
+# DOMAIN.md "Monitoring": at least twice a week until the final phase.
+DEFAULT_MINIMUM_TESTS_PER_WEEK = 2
+
+
+def default_detection_tail_days() -> dict[str, int]:
+    """Days after a prescription ends that its positives are still expected, per substance:
+    buprenorphine and methadone stay detectable for about a week (DOMAIN.md "Monitoring")."""
+    return {"BUP": 7, "MTD": 7}
 
 
 class NoteFormat(models.TextChoices):
@@ -302,6 +312,14 @@ class ProgramSettings(models.Model):
     call_list_time = models.TimeField(default=datetime.time(6, 0))
     noncompliance_events = models.PositiveSmallIntegerField(default=2)
     noncompliance_days = models.PositiveSmallIntegerField(default=14)
+    # The fewest random tests a week, on a month's mean, for everyone before the last phase:
+    # phase defaults under it are refused, a lower individual frequency needs a documented
+    # exception, and months that fell short are listed for the coordinator.
+    minimum_tests_per_week = models.PositiveSmallIntegerField(
+        default=DEFAULT_MINIMUM_TESTS_PER_WEEK, validators=[MaxValueValidator(7)]
+    )
+    # Substance code -> days after a prescription's end that it still explains a finding.
+    detection_tail_days = models.JSONField(default=default_detection_tail_days, blank=True)
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -16,6 +16,7 @@ from django.utils.http import urlsafe_base64_encode
 from .audit import audited_write
 from .guards import lock
 from .models import (
+    DEFAULT_MINIMUM_TESTS_PER_WEEK,
     ROLE_GRANTED_EVENT,
     NoteFormat,
     Organization,
@@ -23,6 +24,7 @@ from .models import (
     Program,
     ProgramMembership,
     ProgramSettings,
+    Substance,
     User,
 )
 from .program_groups import access_groups_sync
@@ -33,7 +35,7 @@ from .roles import (
     Role,
     reaches_participants,
 )
-from .selectors import program_today
+from .selectors import program_settings_in_force, program_today
 from .tokens import EMAIL_CHANGE_SALT, set_password_token_generator
 
 # ---------------------------------------------------------------------------------------------
@@ -184,6 +186,15 @@ def program_settings_change_phases(
     names = [phase.name.strip().lower() for phase in phases]
     if len(set(names)) != len(names):
         raise ValidationError("Two phases have the same name; give each phase its own name.")
+    in_force = program_settings_in_force(program, effective_from)
+    minimum = in_force.minimum_tests_per_week if in_force else DEFAULT_MINIMUM_TESTS_PER_WEEK
+    under = [phase.name for phase in phases[:-1] if phase.tests_per_week < minimum]
+    if under:
+        raise ValidationError(
+            f"The program tests at least {minimum} times a week before the last phase: "
+            f"{', '.join(under)} tests less often. Lower the minimum in the testing policy "
+            "first if the program decided so."
+        )
     with audited_write(actor):
         version = _settings_version(program, effective_from, change_note, actor)
         version.phases.all().delete()
@@ -275,6 +286,8 @@ TESTING_POLICY_FIELDS = (
     "call_list_time",
     "noncompliance_events",
     "noncompliance_days",
+    "minimum_tests_per_week",
+    "detection_tail_days",
 )
 # Ranges of the numeric testing policy fields: windows within a day; the non-compliance window
 # within the 90 days the sweep looks back over.
@@ -283,7 +296,10 @@ TESTING_POLICY_RANGES = {
     "oral_fluid_window_hours": (1, 24),
     "noncompliance_events": (2, 10),
     "noncompliance_days": (1, 60),
+    "minimum_tests_per_week": (0, 7),
 }
+# A detection tail longer than this is no longer "the days after" a prescription.
+DETECTION_TAIL_MAX_DAYS = 60
 
 
 def program_settings_change_testing_policy(
@@ -304,6 +320,13 @@ def program_settings_change_testing_policy(
     for name, (low, high) in TESTING_POLICY_RANGES.items():
         if not low <= policy[name] <= high:
             errors[name] = f"Give a number from {low} to {high}."
+    tails = policy["detection_tail_days"]
+    if set(tails) - set(Substance.values) or not all(
+        isinstance(days, int) and 0 <= days <= DETECTION_TAIL_MAX_DAYS for days in tails.values()
+    ):
+        errors["detection_tail_days"] = (
+            f"Give a substance code of the panel list and 0 to {DETECTION_TAIL_MAX_DAYS} days."
+        )
     if errors:
         raise ValidationError(errors)
     with audited_write(actor):

@@ -347,7 +347,7 @@ def test_the_program_policy_decides_whether_a_dilute_counts(
     assert not counts_as_positive(collected)
 
 
-def test_frequency_comes_from_the_phase_then_the_accepted_assessment(participant, casemanager):
+def test_frequency_comes_from_the_phase_or_a_more_intensive_assessment(participant, casemanager):
     by_phase = selectors.testing_frequency_for(participant, TODAY)
     assert by_phase.tests_per_week == 3
     assert "phase 1" in by_phase.source
@@ -359,16 +359,16 @@ def test_frequency_comes_from_the_phase_then_the_accepted_assessment(participant
         need_answers=[],
         risk_score=1,
         need_score=1,
-        quadrant=Quadrant.LOW_LOW,
+        quadrant=Quadrant.HIGH_HIGH,
         recommended={},
-        track="Diversion",
-        court_every_weeks=8,
-        tests_per_week=1,
+        track="Standard drug court",
+        court_every_weeks=2,
+        tests_per_week=4,
         contacts_per_week=1,
         assessed_by=casemanager,
     )
     by_assessment = selectors.testing_frequency_for(participant, TODAY)
-    assert by_assessment.tests_per_week == 1
+    assert by_assessment.tests_per_week == 4
     assert "risk and need assessment of Feb 1, 2026" in by_assessment.source
 
 

@@ -61,7 +61,8 @@ def test_settings_page_shows_the_phases_in_force(coordinator_client, program):
 
 def test_coordinator_schedules_a_phase_change_from_a_future_date(coordinator_client, program):
     rows = default_rows()
-    rows[3]["tests_per_week"] = 1
+    # Phases before the last test at least the program minimum (2 a week by default).
+    rows[2]["tests_per_week"], rows[4]["tests_per_week"] = 4, 2
     rows.append({"name": "Alumni", "tests_per_week": 0, "hearing_interval_weeks": 8, "ORDER": 6})
 
     response = coordinator_client.post(
@@ -73,7 +74,7 @@ def test_coordinator_schedules_a_phase_change_from_a_future_date(coordinator_cli
     march = program_settings_in_force(program, datetime.date(2026, 3, 31))
     april = program_settings_in_force(program, datetime.date(2026, 4, 1))
     assert [p.tests_per_week for p in march.phases.all()] == [3, 3, 2, 2, 1]
-    assert [p.tests_per_week for p in april.phases.all()] == [3, 3, 2, 1, 1, 0]
+    assert [p.tests_per_week for p in april.phases.all()] == [3, 3, 4, 2, 2, 0]
     assert april.phases.last().name == "Alumni"
 
 
@@ -183,6 +184,8 @@ def policy_post(**overrides):
         "call_list_time": "05:30",
         "noncompliance_events": "3",
         "noncompliance_days": "21",
+        "minimum_tests_per_week": "3",
+        "detection_tail_days": "BUP=7, mtd=5",
         **overrides,
     }
 
@@ -198,6 +201,8 @@ def test_coordinator_changes_the_testing_policy_from_a_date(coordinator_client, 
     assert april.policy_positive == ["missed", "refused"]
     assert april.draw_time == datetime.time(19, 30)
     assert (april.noncompliance_events, april.noncompliance_days) == (3, 21)
+    assert april.minimum_tests_per_week == 3
+    assert april.detection_tail_days == {"BUP": 7, "MTD": 5}
     assert [p.name for p in april.phases.all()] == [p.name for p in march.phases.all()]
     page = coordinator_client.get(reverse("core:program_settings", args=[program.pk]))
     assert "Drug testing policy" in page.content.decode()
@@ -210,6 +215,8 @@ def test_coordinator_changes_the_testing_policy_from_a_date(coordinator_client, 
         ({"urine_window_hours": "30"}, "less than or equal to 24"),
         ({"noncompliance_events": "1"}, "greater than or equal to 2"),
         ({"testing_panel": ["XYZ"]}, "Select a valid choice"),
+        ({"detection_tail_days": "BUP=a week"}, "is not a substance code and days"),
+        ({"detection_tail_days": "BUP=90"}, "0 to 60 days"),
     ],
 )
 def test_bad_testing_policy_input_is_refused(coordinator_client, program, overrides, message):
