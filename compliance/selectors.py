@@ -32,13 +32,16 @@ from clients.access import DataClass
 from clients.models import (
     Alert,
     AlertState,
-    Appointment,
     AppointmentOutcome,
     Enrollment,
     EnrollmentStatus,
     Participant,
 )
-from clients.selectors import current_enrollment, participant_today
+from clients.selectors import (
+    appointments_visible,
+    latest_enrollment_visible,
+    participant_today,
+)
 from drugcourt.models import Phase, Program, ProgramSettings, User
 from drugcourt.selectors import program_settings_in_force
 
@@ -239,7 +242,7 @@ def drug_tests_of(
 
 def drug_tests_visible(
     user: User, participant: Participant, *, now: datetime.datetime | None = None
-) -> QuerySet[DrugTest]:
+) -> QuerySet:
     """`drug_tests_of` the programs whose tests the user sees: a program's court roles see the
     tests of that program, not those of the participant's enrollment elsewhere."""
     return access.rows_of_programs_shown(
@@ -306,35 +309,39 @@ def blackouts_of(participant: Participant) -> QuerySet[BlackoutPeriod]:
 
 
 def days_sober(
-    participant: Participant, today: datetime.date, *, now: datetime.datetime | None = None
+    user: User,
+    participant: Participant,
+    today: datetime.date,
+    *,
+    now: datetime.datetime | None = None,
 ) -> int | None:
     """Days of continuous sobriety within the current enrollment: since its last test that
     counts as positive (policy included), or else since its entry into the program. None
-    before entry (a readmission starts again from its own entry)."""
-    enrollment = current_enrollment(participant)
+    before entry (a readmission starts again from its own entry). The enrollment and tests
+    are those the user sees (a program's roles: their own program's)."""
+    enrollment = latest_enrollment_visible(user, participant)
     if enrollment is None or enrollment.entry_date is None or enrollment.entry_date > today:
         return None
-    tests = DrugTest.objects.revealed(now or timezone.now()).filter(
-        participant=participant, scheduled_for__range=(enrollment.entry_date, today)
-    )
     last_positive = (
-        with_counts_as_positive(tests)
-        .filter(counts_as_positive=True)
+        drug_tests_visible(user, participant, now=now)
+        .filter(counts_as_positive=True, scheduled_for__range=(enrollment.entry_date, today))
         .aggregate(last=Max("scheduled_for"))["last"]
     )
     return (today - (last_positive or enrollment.entry_date)).days
 
 
-def attendance_rate(participant: Participant, since: datetime.date) -> int | None:
-    """Per cent of appointments since `since` attended (late counts as attended; excused and
-    cancelled ones are left out). None when there were none to attend."""
-    counts = Appointment.objects.filter(
-        participant=participant, scheduled_at__date__gte=since
-    ).aggregate(
-        attended=Count(
-            "pk", filter=Q(outcome__in=[AppointmentOutcome.ATTENDED, AppointmentOutcome.LATE])
-        ),
-        missed=Count("pk", filter=Q(outcome=AppointmentOutcome.MISSED)),
+def attendance_rate(user: User, participant: Participant, since: datetime.date) -> int | None:
+    """Per cent of the appointments the user sees since `since` attended (late counts as
+    attended; excused and cancelled ones are left out). None when there were none to attend."""
+    counts = (
+        appointments_visible(user, participant)
+        .filter(scheduled_at__date__gte=since)
+        .aggregate(
+            attended=Count(
+                "pk", filter=Q(outcome__in=[AppointmentOutcome.ATTENDED, AppointmentOutcome.LATE])
+            ),
+            missed=Count("pk", filter=Q(outcome=AppointmentOutcome.MISSED)),
+        )
     )
     expected = counts["attended"] + counts["missed"]
     return round(100 * counts["attended"] / expected) if expected else None
@@ -371,8 +378,8 @@ def compliance_section(participant: Participant, user: User) -> dict:
     return {
         "strip": calendar_strip(recent, first_day, today),
         "tests_in_window": len(recent),
-        "attendance_rate": attendance_rate(participant, first_day),
-        "days_sober": days_sober(participant, today, now=now),
+        "attendance_rate": attendance_rate(user, participant, first_day),
+        "days_sober": days_sober(user, participant, today, now=now),
         "frequency": testing_frequency_for(participant, today),
         "alerts": Alert.objects.filter(
             participant=participant, state=AlertState.OPEN, kind__in=alert_kinds

@@ -15,6 +15,7 @@ from clients import services as clients_services
 from clients.access import DataClass
 from clients.models import Charge, EnrollmentStatusChange
 from clients.reconcile import access_drift
+from compliance import selectors as compliance_selectors
 from compliance.models import DrugTest, TestReason, TestStatus
 from drugcourt import services as staff_services
 from drugcourt.roles import Role
@@ -31,15 +32,15 @@ def page(client, user, name, *args):
     return response.content.decode()
 
 
-def drug_test(participant, program, day):
+def missed_test(participant, program, day):
+    """Called and missed, which the default testing policy counts as positive."""
     return DrugTest.objects.create(
         participant=participant,
         program=program,
         reason=TestReason.RANDOM,
         scheduled_for=day,
-        notified_at=timezone.now() - datetime.timedelta(days=2),
-        collected_at=timezone.now() - datetime.timedelta(days=1),
-        status=TestStatus.POSITIVE,
+        notified_at=timezone.now() - datetime.timedelta(days=4),
+        status=TestStatus.MISSED,
         status_changed_at=timezone.now(),
     )
 
@@ -47,7 +48,7 @@ def drug_test(participant, program, day):
 @pytest.fixture
 def second_enrollment(participant, other_program):
     """The participant is also in a program none of the personas works in, with a charge and
-    a positive test there."""
+    a missed test (counted as positive) there."""
     settings_since_2020(other_program)
     enrollment = EnrollmentFactory(
         participant=participant,
@@ -58,7 +59,8 @@ def second_enrollment(participant, other_program):
     Charge.objects.create(
         enrollment=enrollment, statute="SEC-ELSEWHERE", description="CHARGE-ELSEWHERE"
     )
-    drug_test(participant, other_program, timezone.localdate() - datetime.timedelta(days=3))
+    today = clients_selectors.participant_today(participant)
+    missed_test(participant, other_program, today - datetime.timedelta(days=3))
     return enrollment
 
 
@@ -270,3 +272,11 @@ def test_program_roles_do_not_see_the_hearings_of_another_program(
         here,
         elsewhere,
     }
+
+
+def test_days_sober_of_a_program_role_leave_another_programs_positive_out(
+    judge, casemanager, participant, second_enrollment
+):
+    """The other program's positive was three days ago; this program has none."""
+    assert compliance_selectors.compliance_section(participant, casemanager)["days_sober"] == 3
+    assert compliance_selectors.compliance_section(participant, judge)["days_sober"] != 3

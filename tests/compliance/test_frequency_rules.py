@@ -261,4 +261,4 @@ def test_sobriety_counts_within_the_current_enrollment_only(program, participant
         entry_date=datetime.date(2026, 10, 1),
     )
 
-    assert selectors.days_sober(participant, datetime.date(2026, 11, 1), now=NOW) == 31
+    assert selectors.days_sober(casemanager, participant, datetime.date(2026, 11, 1), now=NOW) == 31
