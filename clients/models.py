@@ -400,7 +400,7 @@ class AlertState(models.TextChoices):
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
 class Alert(models.Model):
     """Something the team must look at. Raised only through `alert_raise` and
-    `alerts_raise_from_query`; (participant, kind, source_key) names the event, so raising the
+    `alerts_raise` (set-based); (participant, kind, source_key) names the event, so raising the
     same event twice raises it once."""
 
     participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="alerts")
