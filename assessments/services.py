@@ -275,9 +275,8 @@ def admission_record(
         raise ValidationError({"agreement_signed_on": "The dates cannot be in the future."})
     arrests = [c.arrest_date for c in enrollment.charges.all() if c.arrest_date]
     with audited_write(actor):
-        client_services.enrollment_change_status(
+        client_services.enrollment_admit(
             enrollment=enrollment,
-            to_status=EnrollmentStatus.ACTIVE,
             effective_date=entry_date,
             reason="Admitted: court order or plea and signed participation agreement.",
             entry_type=entry_type,

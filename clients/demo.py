@@ -232,7 +232,9 @@ def seed_demo_participants(program: Program, staff: dict[str, User]) -> None:
                 actor=manager,
             )
             enrollment = participant.enrollments.get()
-            _walk_lifecycle(enrollment, status, referred, today, rng, actor=manager)
+            _walk_lifecycle(
+                enrollment, status, referred, today, rng, actor=manager, coordinator=coordinator
+            )
             if phase and enrollment.phase:
                 # Phase decisions belong to the court (a later issue); demo history only.
                 Enrollment.objects.filter(pk=enrollment.pk).update(phase=phase)
@@ -285,8 +287,10 @@ def _charge(rng: random.Random, referred: datetime.date) -> ChargeData:
     )
 
 
-def _walk_lifecycle(enrollment, target, referred, today, rng, *, actor) -> None:
-    """Moves a new enrollment to `target` through the real lifecycle service."""
+def _walk_lifecycle(enrollment, target, referred, today, rng, *, actor, coordinator) -> None:
+    """Moves a new enrollment to `target` through the real lifecycle services: the case
+    manager admits (assessments' demo adds the screening and admission records behind it) and
+    records the other changes; the coordinator records graduation and termination."""
     entered = min(referred + datetime.timedelta(days=rng.randint(10, 30)), today)
     steps = {
         EnrollmentStatus.REFERRED: [],
@@ -307,14 +311,22 @@ def _walk_lifecycle(enrollment, target, referred, today, rng, *, actor) -> None:
         "neutral_discharge": "Moved out of state for family medical care.",
     }
     for to_status, day in path:
-        services.enrollment_change_status(
-            enrollment=enrollment,
-            to_status=to_status,
-            effective_date=day,
-            reason=reasons[to_status],
-            entry_type="post_plea" if enrollment.pk % 3 else "pre_plea",
-            actor=actor,
-        )
+        if to_status == EnrollmentStatus.ACTIVE:
+            services.enrollment_admit(
+                enrollment=enrollment,
+                effective_date=day,
+                entry_type="post_plea" if enrollment.pk % 3 else "pre_plea",
+                reason=reasons[to_status],
+                actor=actor,
+            )
+        else:
+            services.enrollment_change_status(
+                enrollment=enrollment,
+                to_status=to_status,
+                effective_date=day,
+                reason=reasons[to_status],
+                actor=coordinator if to_status in services.COORDINATOR_DECISIONS else actor,
+            )
 
 
 # ---------------------------------------------------------------------------------------------

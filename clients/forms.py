@@ -209,11 +209,6 @@ class StatusChangeForm(CrispyForm):
     today_fields = ("effective_date",)
     to_status = forms.ChoiceField(choices=EnrollmentStatus.choices, label="New status")
     effective_date = forms.DateField(widget=DATE)
-    entry_type = forms.ChoiceField(
-        choices=[("", "—"), *EntryType.choices],
-        required=False,
-        help_text="Needed on admission (screening → active).",
-    )
     reason = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
 
 

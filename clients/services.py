@@ -200,13 +200,14 @@ def enrollment_create(*, participant: Participant, data: EnrollmentData, actor: 
 # ---------------------------------------------------------------------------------------------
 # Lifecycle
 
+# What the generic status change may do. Screening → active is admission, which only the
+# admission record does (enrollment_admit, after an eligible screening decision); absconded →
+# active stays here: a served warrant brings the participant back.
 ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
     EnrollmentStatus.REFERRED: frozenset(
         {EnrollmentStatus.SCREENING, EnrollmentStatus.DECLINED, EnrollmentStatus.WITHDRAWN}
     ),
-    EnrollmentStatus.SCREENING: frozenset(
-        {EnrollmentStatus.ACTIVE, EnrollmentStatus.DECLINED, EnrollmentStatus.WITHDRAWN}
-    ),
+    EnrollmentStatus.SCREENING: frozenset({EnrollmentStatus.DECLINED, EnrollmentStatus.WITHDRAWN}),
     EnrollmentStatus.ACTIVE: frozenset(
         {
             EnrollmentStatus.ABSCONDED,
@@ -227,6 +228,14 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
     **{status: frozenset() for status in CLOSED_STATUSES},
 }
 
+ADMISSION_FROM: dict[str, frozenset[str]] = {
+    EnrollmentStatus.SCREENING: frozenset({EnrollmentStatus.ACTIVE})
+}
+
+# The court decides these at a hearing; until its docket records them, only the program's
+# coordinators do (with a reason, as every change).
+COORDINATOR_DECISIONS = frozenset({EnrollmentStatus.GRADUATED, EnrollmentStatus.TERMINATED})
+
 
 def enrollment_change_status(
     *,
@@ -235,17 +244,64 @@ def enrollment_change_status(
     effective_date: datetime.date,
     reason: str,
     actor: User,
+) -> Enrollment:
+    """A status change other than admission: records who, when and why, refuses impossible
+    transitions, leaves graduation and termination to coordinators, and keeps the exit date
+    consistent."""
+    return _change_status(
+        enrollment=enrollment,
+        to_status=to_status,
+        effective_date=effective_date,
+        reason=reason,
+        actor=actor,
+    )
+
+
+def enrollment_admit(
+    *,
+    enrollment: Enrollment,
+    effective_date: datetime.date,
+    entry_type: str,
+    reason: str,
+    actor: User,
+) -> Enrollment:
+    """Screening → active in phase 1, with the entry type and date. Only the admission record
+    (assessments.services.admission_record) calls it, after an eligible screening decision."""
+    if not entry_type:
+        raise ValidationError(
+            {"entry_type": "Record the entry type (pre-plea or post-plea) on admission."}
+        )
+    return _change_status(
+        enrollment=enrollment,
+        to_status=EnrollmentStatus.ACTIVE,
+        effective_date=effective_date,
+        reason=reason,
+        actor=actor,
+        entry_type=entry_type,
+    )
+
+
+def _change_status(
+    *,
+    enrollment: Enrollment,
+    to_status: str,
+    effective_date: datetime.date,
+    reason: str,
+    actor: User,
     entry_type: str = "",
 ) -> Enrollment:
-    """The one way an enrollment's status changes: records who, when and why, refuses
-    impossible transitions, and keeps entry/exit dates and the phase consistent. The
+    """The one place an enrollment's status is written; an entry type means admission. The
     transition is checked on the locked row and only the fields it changes are saved."""
     if not access.can_change(actor, enrollment.participant, access.DataClass.ENROLLMENT):
         raise ValidationError("You may not change this enrollment.")
     with audited_write(actor):
         lock(enrollment)
         from_status = enrollment.status
-        if to_status not in ALLOWED_TRANSITIONS[from_status]:
+        if entry_type:
+            allowed = ADMISSION_FROM.get(from_status, frozenset())
+        else:
+            allowed = ALLOWED_TRANSITIONS[from_status]
+        if to_status not in allowed:
             raise ValidationError(
                 {
                     "to_status": "An enrollment that is "
@@ -253,17 +309,16 @@ def enrollment_change_status(
                     f"{EnrollmentStatus(to_status).label.lower()}."
                 }
             )
+        if to_status in COORDINATOR_DECISIONS and not access.coordinates(actor, enrollment.program):
+            raise ValidationError(
+                {"to_status": "Only the program's coordinators record graduation and termination."}
+            )
         if not reason.strip():
             raise ValidationError({"reason": "Say why the status changes."})
         if effective_date > program_today(enrollment.program):
             raise ValidationError({"effective_date": "The date cannot be in the future."})
         changed = ["status", "status_changed_at"]
-        if to_status == EnrollmentStatus.ACTIVE and from_status == EnrollmentStatus.SCREENING:
-            entry_type = entry_type or enrollment.entry_type
-            if not entry_type:
-                raise ValidationError(
-                    {"entry_type": "Record the entry type (pre-plea or post-plea) on admission."}
-                )
+        if entry_type:
             enrollment.entry_type, enrollment.entry_date, enrollment.phase = (
                 entry_type,
                 effective_date,

@@ -107,9 +107,8 @@ def test_lifecycle_admits_with_entry_type_and_phase_one(casemanager, program):
         reason="Screening scheduled",
         actor=casemanager,
     )
-    services.enrollment_change_status(
+    services.enrollment_admit(
         enrollment=enrollment,
-        to_status=EnrollmentStatus.ACTIVE,
         effective_date=day,
         reason="Plea entered",
         entry_type="post_plea",
@@ -156,12 +155,8 @@ def test_admission_needs_an_entry_type(casemanager, program):
     )
 
     with pytest.raises(ValidationError) as refusal:
-        services.enrollment_change_status(
-            enrollment=enrollment,
-            to_status="active",
-            effective_date=day,
-            reason="ok",
-            actor=casemanager,
+        services.enrollment_admit(
+            enrollment=enrollment, effective_date=day, entry_type="", reason="ok", actor=casemanager
         )
 
     assert "entry type" in refusal.value.message_dict["entry_type"][0]

@@ -303,13 +303,13 @@ def test_nobody_is_drawn_inside_their_blackout(
     assert draw.tests_scheduled == len(weekend)
 
 
-def test_closed_enrollments_are_not_drawn(program, participant, participant2, casemanager2, seed):
+def test_closed_enrollments_are_not_drawn(program, participant, participant2, coordinator, seed):
     enrollment_change_status(
         enrollment=participant2.enrollments.get(),
         to_status=EnrollmentStatus.GRADUATED,
         effective_date=datetime.date(2026, 11, 20),
         reason="Completed all phases.",
-        actor=casemanager2,
+        actor=coordinator,
     )
 
     draw = draw_w50(program)
