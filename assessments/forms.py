@@ -17,7 +17,7 @@ from .models import (
     NeedPriority,
     ScreeningDecision,
 )
-from .scoring import item_options
+from .scoring import is_required, item_options
 
 SAFETY_FIELD = "safety_action"
 
@@ -82,6 +82,8 @@ class AdministrationForm(TodayFieldsForm):
                 label=f"{item['key']}. {item['text']}",
                 choices=[(o["value"], o["label"]) for o in item_options(definition, item)],
                 widget=forms.RadioSelect,
+                # Conditional items (PHQ-9's difficulty item) are checked in clean().
+                required="required_if_any_above" not in item,
                 error_messages={"required": "Answer this item."},
             )
         self.fields[SAFETY_FIELD] = forms.CharField(
@@ -99,11 +101,21 @@ class AdministrationForm(TodayFieldsForm):
     def item_fields(self):
         return [self[name] for name in self.fields if name.startswith("item_")]
 
+    def clean(self):
+        cleaned = super().clean()
+        answers = self.answers()
+        for item in self.definition["items"]:
+            name = f"item_{item['key']}"
+            unanswered = name in cleaned and not cleaned[name]
+            if unanswered and is_required(self.definition, item, answers):
+                self.add_error(name, "Answer this item: a problem above was checked off.")
+        return cleaned
+
     def answers(self) -> dict[str, str]:
         return {
             name.removeprefix("item_"): value
             for name, value in self.cleaned_data.items()
-            if name.startswith("item_")
+            if name.startswith("item_") and value
         }
 
 

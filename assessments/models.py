@@ -238,7 +238,13 @@ ASAM_DIMENSIONS: dict[int, tuple[str, ...]] = {
     ),
 }
 ASAM_LEVELS: dict[int, tuple[str, ...]] = {
-    AsamEdition.THIRD: ("0.5", "1", "2.1", "2.5", "3.1", "3.3", "3.5", "3.7", "4"),
+    # The 3rd edition adds opioid treatment services (opioid treatment program, office-based
+    # opioid treatment) and the withdrawal management levels to its nine levels.
+    AsamEdition.THIRD: (
+        *("0.5", "1", "2.1", "2.5", "3.1", "3.3", "3.5", "3.7", "4"),
+        *("OTP", "OBOT"),
+        *("1-WM", "2-WM", "3.2-WM", "3.7-WM", "4-WM"),
+    ),
     AsamEdition.FOURTH: ("1.0", "1.5", "1.7", "2.1", "2.5", "2.7", "3.1", "3.5", "3.7", "4"),
 }
 ASAM_RISK_RATINGS = (
@@ -261,9 +267,9 @@ class AsamAssessment(models.Model):
     assessed_on = models.DateField()
     edition = models.PositiveSmallIntegerField(choices=AsamEdition.choices)
     ratings = models.JSONField(help_text="[{rating, notes}] in dimension order")
-    level_of_care = models.CharField(max_length=5)
+    level_of_care = models.CharField(max_length=10)
     program_rule_level = models.CharField(
-        max_length=5, blank=True, help_text="What the program's own rule suggested, if it has one."
+        max_length=10, blank=True, help_text="What the program's own rule suggested, if it has one."
     )
     justification = models.TextField()
     assessed_by = models.ForeignKey(

@@ -13,7 +13,8 @@ A definition:
         {"key": "1", "text": "...", "options": "frequency"},
         {"key": "9", "text": "...", "options": "frequency",
          "safety": {"above": 0, "prompt": "What immediate safety step did you take?"}},
-        {"key": "10", "text": "...", "options": "difficulty", "scored": false}
+        {"key": "10", "text": "...", "options": "difficulty", "scored": false,
+         "required_if_any_above": 0}
       ],
       "bands": [{"min": 0, "max": 4, "label": "Minimal"}, ...]
     }
@@ -21,7 +22,9 @@ A definition:
 The total is the sum of the chosen options' scores over scored items: per-option scores (AUDIT
 items 9-10 score 0/2/4) and reverse-scored items (DAST-10 item 3: "No" scores 1) are simply the
 scores written on the options. A safety item whose chosen score is above its threshold needs an
-immediate step by the assessor before anything is saved.
+immediate step by the assessor before anything is saved. An item with "required_if_any_above"
+is answered only when some scored item's answer scores above that (PHQ-9's difficulty item
+asks about the problems checked off); otherwise it may stay blank.
 """
 
 from dataclasses import dataclass
@@ -68,6 +71,10 @@ def check_definition(definition: dict[str, Any]) -> None:
             raise DefinitionError(f"Item {item['key']} has no text.")
         if not isinstance(item.get("scored", True), bool):
             raise DefinitionError(f"Item {item['key']}: “scored” must be true or false.")
+        if "required_if_any_above" in item and not _is_count(item["required_if_any_above"]):
+            raise DefinitionError(
+                f"Item {item['key']}: “required_if_any_above” must be a whole score."
+            )
         safety = item.get("safety")
         if safety is not None and (not _is_count(safety.get("above")) or not safety.get("prompt")):
             raise DefinitionError(
@@ -110,15 +117,34 @@ def item_options(definition: dict[str, Any], item: dict[str, Any]) -> list[dict[
     return definition["option_sets"][item["options"]]
 
 
+def _chosen_score(definition: dict[str, Any], item: dict[str, Any], chosen: str) -> int | None:
+    option = next((o for o in item_options(definition, item) if o["value"] == chosen), None)
+    return None if option is None else option["score"]
+
+
+def is_required(definition: dict[str, Any], item: dict[str, Any], answers: dict[str, str]) -> bool:
+    """Every item needs an answer, except one with "required_if_any_above" while no scored
+    item's answer scores above it."""
+    above = item.get("required_if_any_above")
+    if above is None:
+        return True
+    scored = (i for i in definition["items"] if i.get("scored", True))
+    return any(
+        (_chosen_score(definition, i, answers.get(i["key"], "")) or 0) > above for i in scored
+    )
+
+
 def score(definition: dict[str, Any], answers: dict[str, str]) -> Score:
-    """Scores a complete set of answers ({item key: option value}); raises ValueError naming
-    the first missing item or unknown answer."""
+    """Scores a set of answers ({item key: option value}); raises ValueError naming the first
+    missing required item or unknown answer."""
     total = 0
     safety_items = []
     for item in definition["items"]:
         chosen = answers.get(item["key"])
         if chosen is None or chosen == "":
-            raise ValueError(f"Item {item['key']} has no answer.")
+            if is_required(definition, item, answers):
+                raise ValueError(f"Item {item['key']} has no answer.")
+            continue
         option = next((o for o in item_options(definition, item) if o["value"] == chosen), None)
         if option is None:
             raise ValueError(f"“{chosen}” is not an answer to item {item['key']}.")

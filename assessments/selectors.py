@@ -73,18 +73,21 @@ def program_instruments(program: Program) -> QuerySet[Instrument]:
 
 
 def answered_items(administration: Administration) -> list[tuple[dict, dict]]:
-    """(item, chosen option) pairs, read with the definition version it was scored with."""
+    """(item, chosen option) pairs, read with the definition version it was scored with; an
+    optional item left blank (PHQ-9's difficulty item when nothing was checked) is left out."""
     definition = administration.instrument_version.definition
+    answers = administration.answers
     return [
         (
             item,
             next(
                 option
                 for option in item_options(definition, item)
-                if option["value"] == administration.answers[item["key"]]
+                if option["value"] == answers[item["key"]]
             ),
         )
         for item in definition["items"]
+        if item["key"] in answers
     ]
 
 

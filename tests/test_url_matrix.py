@@ -283,7 +283,7 @@ def matrix_objects(personas, program):
     appointment = services.appointment_schedule(
         participant=participant, kind="court", scheduled_at=timezone.now(), actor=casemanager
     )
-    phq9 = InstrumentVersion.objects.get(instrument__code="PHQ-9", version=1)
+    phq9 = InstrumentVersion.objects.filter(instrument__code="PHQ-9").latest("version")
     administration = assessment_services.administration_record(
         participant=participant,
         instrument_version=phq9,

@@ -26,6 +26,28 @@ def test_asam_records_the_assessors_level_and_justification(casemanager, partici
     assert assessment.rated_dimensions[3][0] == ASAM_DIMENSIONS[3][3]
 
 
+@pytest.mark.parametrize("level", ["OTP", "OBOT", "1-WM", "2-WM", "3.2-WM", "3.7-WM", "4-WM"])
+def test_the_third_edition_offers_opioid_treatment_and_withdrawal_management(
+    client, casemanager, participant, level
+):
+    """DOMAIN.md: the 3rd edition's levels include opioid treatment services and the
+    withdrawal management levels; the assessor can choose them on the page."""
+    client.force_login(casemanager)
+    url = reverse("assessments:asam", args=[participant.pk])
+
+    client.post(
+        url,
+        {
+            "assessed_on": "2026-11-02",
+            **{f"rating_{n}": "2" for n in range(1, 7)},
+            "level_of_care": level,
+            "justification": "Opioid use disorder; withdrawal management first.",
+        },
+    )
+
+    assert AsamAssessment.objects.get().level_of_care == level
+
+
 @pytest.mark.parametrize(
     ("changes", "field"),
     [

@@ -67,6 +67,7 @@ def answers_for_total(definition: dict, total: int) -> dict[str, str]:
 
 
 PHQ9 = "phq9-v1.json"
+PHQ9_V2 = "phq9-v2.json"  # item 10 asked only when a problem was checked off
 GAD7 = "gad7-v1.json"
 AUDIT = "audit-v1.json"
 DAST10 = "dast10-v1.json"
@@ -98,7 +99,9 @@ def test_definition_is_valid_and_has_the_published_maximum(name, code, maximum, 
 
 
 def test_every_instrument_file_is_checked():
-    assert sorted(p.name for p in INSTRUMENTS.glob("*.json")) == sorted([AUDIT, DAST10, GAD7, PHQ9])
+    assert sorted(p.name for p in INSTRUMENTS.glob("*.json")) == sorted(
+        [AUDIT, DAST10, GAD7, PHQ9, PHQ9_V2]
+    )
 
 
 # (b) Hand-written answer sets.

@@ -8,7 +8,7 @@ from clients.models import Alert
 
 
 def phq9():
-    return InstrumentVersion.objects.get(instrument__code="PHQ-9", version=1)
+    return InstrumentVersion.objects.filter(instrument__code="PHQ-9").latest("version")
 
 
 def phq9_post(item9="0", **extra):
