@@ -185,6 +185,13 @@ MATRIX = {
     "treatment_plans:referral_intake_outcome": Entry(
         SEES_PLAN | {"provider"}, args=("referral",), **POST_REDIRECT
     ),
+    # The service refuses (a message) unless the intake was missed and the user is the team's.
+    "treatment_plans:referral_reschedule_intake": Entry(
+        SEES_PLAN | {"provider"}, args=("referral",), **POST_REDIRECT
+    ),
+    "treatment_plans:referral_withdraw": Entry(
+        SEES_PLAN | {"provider"}, args=("referral",), **POST_REDIRECT
+    ),
     "treatment_plans:plan_start": Entry(
         CHANGES_PARTICIPANT, args=("participant",), refused_status=404
     ),

@@ -103,7 +103,8 @@ SERVICE_FOR_LEVEL = {
 }
 MOUD = ("Medication for opioid use disorder, with IOP groups", Urgency.URGENT)
 
-# Second referrals: (state, sent days ago, requested service, reason, decline reason).
+# Second referrals: (state, sent days ago, requested service, reason, decline or withdraw
+# reason).
 SECOND_REFERRALS = (
     (
         ReferralState.SENT,
@@ -176,6 +177,14 @@ SECOND_REFERRALS = (
         "Poor sleep and low mood since the move; no prescriber yet.",
         "No psychiatrist here is taking new patients until spring; please refer to Lakeview "
         "Behavioral Health.",
+    ),
+    (
+        ReferralState.WITHDRAWN,
+        30,
+        "Anger management group, weekly",
+        "Two arguments at work ended in warnings; wants help before it costs the job.",
+        "Missed the intake; the employer's program covers the same group, so the case manager "
+        "withdrew the referral.",
     ),
 )
 SECOND_SHARED_INFORMATION = "Name, date of birth and phone; current treatment at Harbor Light."
@@ -478,15 +487,39 @@ def _second_referrals(
         if state == ReferralState.DECLINED:
             referral.state, referral.decline_reason = state, declined
             referral.responded_by, referral.responded_at = provider, answered_at
-        elif state in (ReferralState.ACCEPTED, ReferralState.INTAKE_SCHEDULED):
+        elif state in (
+            ReferralState.ACCEPTED,
+            ReferralState.INTAKE_SCHEDULED,
+            ReferralState.WITHDRAWN,
+        ):
             _accept(second, provider, answered_at)
         if state == ReferralState.INTAKE_SCHEDULED:
             intake_day = _weekday_from(clock.today + _days(rng, INTAKE_AFTER_ACCEPTANCE_DAYS))
             intake_at = clock.at(intake_day, *rng.choice(INTAKE_TIMES))
             second.intake, second.intake_booked_at = _intake(case, provider, intake_at), answered_at
             referral.state = state
+        if state == ReferralState.WITHDRAWN:
+            _withdraw(second, declined, provider, answered_day, clock, rng)
         seconds.append(second)
     return seconds
+
+
+def _withdraw(planned, reason: str, provider: User, answered_day, clock: Clock, rng) -> None:
+    """As referral_withdraw after a missed intake: the intake a few days after acceptance was
+    missed, and a week later the case manager withdrew the referral; the episode is
+    discharged as administrative."""
+    intake_day = _weekday_from(answered_day + datetime.timedelta(days=3))
+    intake_at = clock.at(intake_day, *rng.choice(INTAKE_TIMES))
+    intake = _intake(planned.case, provider, intake_at)
+    intake.outcome, intake.outcome_recorded_at = AppointmentOutcome.MISSED, intake_at
+    intake.outcome_recorded_by = provider
+    planned.intake, planned.intake_booked_at = intake, planned.referral.responded_at
+    planned.referral.state, planned.referral.withdraw_reason = ReferralState.WITHDRAWN, reason
+    episode = planned.episode
+    episode.discharged_on = min(intake_day + datetime.timedelta(days=7), clock.today)
+    episode.discharge_reason = DischargeReason.ADMINISTRATIVE
+    episode.discharge_summary = f"Referral withdrawn: {reason}"
+    episode.discharged_by = planned.case.manager
 
 
 # Writing

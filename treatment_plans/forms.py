@@ -38,6 +38,10 @@ class IntakeForm(CrispyForm):
     location = forms.CharField(max_length=200, required=False)
 
 
+class WithdrawForm(CrispyForm):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="Why withdraw")
+
+
 class IntakeOutcomeForm(CrispyForm):
     outcome = forms.ChoiceField(choices=AppointmentOutcome.choices)
     reason = forms.CharField(max_length=300, required=False, label="Reason (if excused)")

@@ -1,6 +1,8 @@
 """Linking: referrals to treatment providers and the service episodes they open. (Plans,
 goals, objectives and reviews come next; see the treatment plans issue.)"""
 
+import datetime
+
 import pghistory
 from django.conf import settings
 from django.db import models
@@ -22,15 +24,21 @@ class ReferralState(models.TextChoices):
     DECLINED = "declined", "Declined"
     INTAKE_SCHEDULED = "intake_scheduled", "Intake scheduled"
     ENGAGED = "engaged", "Engaged (first appointment attended)"
+    WITHDRAWN = "withdrawn", "Withdrawn"
 
 
-# The referral loop: closed only when the participant attended the first appointment.
+# The referral loop: closed only when the participant attended the first appointment. An
+# intake missed or excused is rescheduled (a new intake, same state) or the case manager
+# withdraws the referral.
 REFERRAL_TRANSITIONS: dict[str, frozenset[str]] = {
     ReferralState.SENT: frozenset({ReferralState.ACCEPTED, ReferralState.DECLINED}),
     ReferralState.ACCEPTED: frozenset({ReferralState.INTAKE_SCHEDULED}),
-    ReferralState.INTAKE_SCHEDULED: frozenset({ReferralState.ENGAGED}),
+    ReferralState.INTAKE_SCHEDULED: frozenset(
+        {ReferralState.INTAKE_SCHEDULED, ReferralState.ENGAGED, ReferralState.WITHDRAWN}
+    ),
     ReferralState.DECLINED: frozenset(),
     ReferralState.ENGAGED: frozenset(),
+    ReferralState.WITHDRAWN: frozenset(),
 }
 OPEN_REFERRAL_STATES = (
     ReferralState.SENT,
@@ -58,6 +66,10 @@ class Referral(models.Model):
         max_length=20, choices=ReferralState.choices, default=ReferralState.SENT
     )
     decline_reason = models.TextField(blank=True)
+    withdraw_reason = models.TextField(blank=True)
+    # Set when the case manager books a new intake after a missed or excused one: the loop's
+    # engagement limit counts from here (loop_started_at).
+    intake_rescheduled_at = models.DateTimeField(null=True, blank=True)
     intake_appointment = models.OneToOneField(
         Appointment, on_delete=models.PROTECT, null=True, blank=True, related_name="referral"
     )
@@ -90,10 +102,17 @@ class Referral(models.Model):
         return ((self.engaged_at or timezone.now()) - self.sent_at).days
 
     @property
+    def loop_started_at(self) -> datetime.datetime:
+        """When the current loop began: the referral, or the last rescheduled intake."""
+        return self.intake_rescheduled_at or self.sent_at
+
+    @property
     def is_overdue(self) -> bool:
-        """Open for longer than its program allows (`limit_days` from the selectors)."""
+        """The current loop is open for longer than its program allows (`limit_days` from the
+        selectors)."""
         limit = getattr(self, "limit_days", ENGAGEMENT_LIMIT_DAYS)
-        return self.state in OPEN_REFERRAL_STATES and self.days_open > limit
+        open_days = (timezone.now() - self.loop_started_at).days
+        return self.state in OPEN_REFERRAL_STATES and open_days > limit
 
 
 class DischargeReason(models.TextChoices):

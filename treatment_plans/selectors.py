@@ -13,6 +13,7 @@ from django.db.models import (
     Func,
     OuterRef,
     Prefetch,
+    Q,
     QuerySet,
     Subquery,
     Value,
@@ -24,7 +25,7 @@ from django.utils import timezone
 from assessments.models import Need, NeedStatus
 from clients import access
 from clients.access import DataClass
-from clients.models import OPEN_STATUSES, Enrollment, Participant
+from clients.models import OPEN_STATUSES, AppointmentOutcome, Enrollment, Participant
 from drugcourt.models import Organization, ProgramSettings, User
 from drugcourt.program_groups import organization_group_name
 from drugcourt.roles import Role
@@ -267,6 +268,27 @@ def in_program_now(rows: QuerySet) -> QuerySet:
     )
 
 
+# An intake that did not happen leaves the loop open: the case manager books a new one or
+# withdraws the referral.
+INTAKE_NOT_HELD = (AppointmentOutcome.MISSED, AppointmentOutcome.EXCUSED)
+
+
+def intake_not_held(referral: "Referral | ReferralSummary") -> bool:
+    """The referral waits on an intake that was missed or excused."""
+    intake = referral.intake_appointment
+    return (
+        referral.state == ReferralState.INTAKE_SCHEDULED
+        and intake is not None
+        and intake.outcome in INTAKE_NOT_HELD
+    )
+
+
+def may_reschedule_or_withdraw(user: User, referral: "Referral | ReferralSummary") -> bool:
+    return intake_not_held(referral) and access.can_change(
+        user, referral.participant, DataClass.PLAN_SUMMARY
+    )
+
+
 def with_engagement_limit(
     referrals: QuerySet[Referral], now: datetime.datetime | None = None
 ) -> QuerySet[Referral]:
@@ -287,7 +309,14 @@ def referrals_not_engaged(now: datetime.datetime) -> QuerySet[Referral]:
         output_field=DateTimeField(),
     )
     open_referrals = in_program_now(Referral.objects.filter(state__in=OPEN_REFERRAL_STATES))
-    return with_engagement_limit(open_referrals, now).filter(sent_at__lt=since_limit)
+    # A rescheduled intake starts the loop again (Referral.loop_started_at); sent_at stays in
+    # the filter for the partial index on open referrals (a reschedule is always later).
+    loop_open_too_long = Q(intake_rescheduled_at__isnull=True) | Q(
+        intake_rescheduled_at__lt=since_limit
+    )
+    return with_engagement_limit(open_referrals, now).filter(
+        loop_open_too_long, sent_at__lt=since_limit
+    )
 
 
 def plans_of(participant: Participant) -> QuerySet[TreatmentPlan]:

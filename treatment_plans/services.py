@@ -5,7 +5,7 @@ same transaction."""
 import datetime
 
 from django.core.exceptions import ValidationError
-from django.db.models import CharField, F, Value
+from django.db.models import Case, CharField, F, Value, When
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
@@ -160,6 +160,85 @@ def referral_record_intake(
         return referral
 
 
+def _check_intake_not_held(actor: User, referral: Referral) -> None:
+    """Inside the write's transaction: the referral is re-read locked, so a second reschedule
+    or withdrawal of the same missed intake waits and is then refused."""
+    if not access.can_change(actor, referral.participant, access.DataClass.PLAN_SUMMARY):
+        raise ValidationError("Only the participant's case manager reschedules or withdraws.")
+    lock(referral)
+    if not selectors.intake_not_held(referral):
+        raise ValidationError(
+            "Only a referral whose intake was missed or excused is rescheduled or withdrawn."
+        )
+
+
+def _resolve_not_engaged_alert(referral: Referral, note: str, actor: User) -> None:
+    """The loop the alert was about is over (a new intake starts a new one)."""
+    client_services.alerts_resolve_events(
+        participant=referral.participant,
+        kind=REFERRAL_ALERT_KIND,
+        source_keys=[referral_alert_key(referral)],
+        note=note,
+        actor=actor,
+    )
+
+
+def referral_reschedule_intake(
+    *,
+    referral: Referral,
+    scheduled_at: datetime.datetime,
+    location: str,
+    actor: User,
+) -> Referral:
+    """A new intake appointment with the same provider after a missed or excused one. The
+    loop starts again: the engagement limit counts from now, and the alert of the old loop is
+    resolved (a new one follows the new appointment if it too is not engaged in time)."""
+    if scheduled_at <= timezone.now():
+        raise ValidationError({"scheduled_at": "Book the new intake in the future."})
+    with audited_write(actor):
+        _check_intake_not_held(actor, referral)
+        _resolve_not_engaged_alert(referral, "Intake rescheduled.", actor)
+        _move(referral, ReferralState.INTAKE_SCHEDULED)
+        missed = referral.intake_appointment
+        referral.intake_appointment = client_services.appointment_schedule(
+            participant=referral.participant,
+            kind=AppointmentKind.TREATMENT,
+            scheduled_at=scheduled_at,
+            location=location,
+            with_whom=f"{referral.provider} intake",
+            staff=missed.staff if missed else None,
+            organization=referral.provider,
+            actor=actor,
+        )
+        referral.intake_rescheduled_at = timezone.now()
+        referral.save(update_fields=["state", "intake_appointment", "intake_rescheduled_at"])
+        return referral
+
+
+def referral_withdraw(*, referral: Referral, reason: str, actor: User) -> Referral:
+    """The case manager ends a referral whose intake did not happen: the loop is closed
+    without engagement, the episode the acceptance opened is discharged (administrative) and
+    the provider's access ends with it."""
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the referral is withdrawn."})
+    with audited_write(actor):
+        _check_intake_not_held(actor, referral)
+        _resolve_not_engaged_alert(referral, f"Referral withdrawn: {reason.strip()}", actor)
+        _move(referral, ReferralState.WITHDRAWN)
+        referral.withdraw_reason = reason.strip()
+        referral.save(update_fields=["state", "withdraw_reason"])
+        episode = ServiceEpisode.objects.filter(referral=referral, discharged_on=None).first()
+        if episode is not None:
+            episode_discharge(
+                episode=episode,
+                reason=DischargeReason.ADMINISTRATIVE,
+                discharged_on=participant_today(referral.participant),
+                summary=f"Referral withdrawn: {reason.strip()}",
+                actor=actor,
+            )
+        return referral
+
+
 def episode_discharge(
     *,
     episode: ServiceEpisode,
@@ -214,11 +293,34 @@ def episode_discharge(
         return episode
 
 
+REFERRAL_ALERT_KIND = "referral_not_engaged"
+
+
+def referral_alert_key(referral: Referral) -> str:
+    """The alert's event: the referral's loop, a rescheduled one named by its new intake."""
+    key = f"{selectors.REFERRAL_ALERT_SOURCE}:{referral.pk}"
+    if referral.intake_rescheduled_at is None:
+        return key
+    return f"{key}:intake:{referral.intake_appointment_id}"
+
+
 def referral_sweep_statement(now: datetime.datetime) -> client_services.AlertStatement:
-    """The referral sweep's one statement: an alert per open referral not engaged within its
-    program's limit (selectors.referrals_not_engaged)."""
+    """The referral sweep's one statement: an alert per open referral loop not engaged within
+    its program's limit, counted from the referral or from the rescheduled intake
+    (selectors.referrals_not_engaged), keyed as referral_alert_key."""
     rows = selectors.referrals_not_engaged(now).annotate(
-        source_key=Concat(Value(f"{selectors.REFERRAL_ALERT_SOURCE}:"), Cast("pk", CharField())),
+        source_key=Concat(
+            Value(f"{selectors.REFERRAL_ALERT_SOURCE}:"),
+            Cast("pk", CharField()),
+            Case(
+                When(
+                    intake_rescheduled_at__isnull=False,
+                    then=Concat(Value(":intake:"), Cast("intake_appointment_id", CharField())),
+                ),
+                default=Value(""),
+            ),
+            output_field=CharField(),
+        ),
         message=Concat(
             Value("Referral to "),
             F("provider__name"),
@@ -230,7 +332,7 @@ def referral_sweep_statement(now: datetime.datetime) -> client_services.AlertSta
         assigned_to_id=F("sent_by_id"),
     )
     return client_services.alerts_statement(
-        kind="referral_not_engaged",
+        kind=REFERRAL_ALERT_KIND,
         data_class=access.DataClass.PLAN_SUMMARY,
         severity=AlertSeverity.WARNING,
         rows=rows,

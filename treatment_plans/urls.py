@@ -12,6 +12,12 @@ urlpatterns = [
     path("referrals/<int:pk>/decline/", views.referral_decline, name="referral_decline"),
     path("referrals/<int:pk>/intake/", views.referral_schedule_intake, name="referral_intake"),
     path(
+        "referrals/<int:pk>/intake/reschedule/",
+        views.referral_reschedule_intake,
+        name="referral_reschedule_intake",
+    ),
+    path("referrals/<int:pk>/withdraw/", views.referral_withdraw, name="referral_withdraw"),
+    path(
         "referrals/<int:pk>/intake/outcome/",
         views.referral_intake_outcome,
         name="referral_intake_outcome",

@@ -32,6 +32,7 @@ from .forms import (
     ReferralForm,
     ReviewForm,
     ServiceForm,
+    WithdrawForm,
 )
 from .models import Objective, PlanStatus
 
@@ -83,6 +84,8 @@ def referral_detail(request, pk: int):
             "decline_form": DeclineForm(),
             "intake_form": IntakeForm(),
             "outcome_form": IntakeOutcomeForm(),
+            "may_reschedule": selectors.may_reschedule_or_withdraw(request.user, referral),
+            "withdraw_form": WithdrawForm(),
         },
     )
 
@@ -134,6 +137,38 @@ def referral_schedule_intake(request, pk: int):
         lambda r: services.referral_schedule_intake(
             referral=r, **form.cleaned_data, actor=request.user
         ),
+    )
+    return redirect("treatment_plans:referral_detail", pk=pk)
+
+
+@require_POST
+@login_required
+def referral_reschedule_intake(request, pk: int):
+    referral = _referral(request.user, pk)
+    form = IntakeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give the date and time of the new intake.")
+        return redirect("treatment_plans:referral_detail", pk=pk)
+    _act(
+        request,
+        referral,
+        lambda r: services.referral_reschedule_intake(
+            referral=r, **form.cleaned_data, actor=request.user
+        ),
+    )
+    return redirect("treatment_plans:referral_detail", pk=pk)
+
+
+@require_POST
+@login_required
+def referral_withdraw(request, pk: int):
+    referral = _referral(request.user, pk)
+    form = WithdrawForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    _act(
+        request,
+        referral,
+        lambda r: services.referral_withdraw(referral=r, reason=reason, actor=request.user),
     )
     return redirect("treatment_plans:referral_detail", pk=pk)
 
