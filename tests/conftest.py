@@ -3,6 +3,8 @@
 `program` is the personas' program; `other_program` is one none of them works in.
 """
 
+from dataclasses import dataclass
+
 import pytest
 import redis
 from django.conf import settings
@@ -16,20 +18,51 @@ from tests.factories import (
     assign,
 )
 
-PERSONA_ROLES = {
-    "admin": (Role.ADMINISTRATOR, OrganizationKind.COURT, False),
-    "coordinator": (Role.COORDINATOR, OrganizationKind.COURT, True),
-    "judge": (Role.JUDGE, OrganizationKind.COURT, True),
-    "clerk": (Role.CLERK, OrganizationKind.COURT, True),
-    "prosecutor": (Role.PROSECUTOR, OrganizationKind.PROSECUTOR, True),
-    "defence": (Role.DEFENCE_ATTORNEY, OrganizationKind.DEFENCE, True),
-    "casemanager": (Role.CASE_MANAGER, OrganizationKind.COURT, True),
-    "casemanager2": (Role.CASE_MANAGER, OrganizationKind.TREATMENT_AGENCY, True),
-    "probation": (Role.PROBATION_OFFICER, OrganizationKind.PROBATION, True),
-    "provider": (Role.TREATMENT_PROVIDER, OrganizationKind.TREATMENT_AGENCY, True),
-    "evaluator": (Role.EVALUATOR, OrganizationKind.COURT, False),
+
+@dataclass(frozen=True)
+class Persona:
+    """A demo-like user: roles, the kind of organization they work for, whether they are a
+    member of `program`, and (for providers of other agencies) the name of their own agency."""
+
+    roles: tuple[Role, ...]
+    kind: OrganizationKind
+    in_program: bool = True
+    agency: str = ""
+
+
+PERSONA_SPECS = {
+    "admin": Persona((Role.ADMINISTRATOR,), OrganizationKind.COURT, in_program=False),
+    "coordinator": Persona((Role.COORDINATOR,), OrganizationKind.COURT),
+    "judge": Persona((Role.JUDGE,), OrganizationKind.COURT),
+    "clerk": Persona((Role.CLERK,), OrganizationKind.COURT),
+    "prosecutor": Persona((Role.PROSECUTOR,), OrganizationKind.PROSECUTOR),
+    "defence": Persona((Role.DEFENCE_ATTORNEY,), OrganizationKind.DEFENCE),
+    "casemanager": Persona((Role.CASE_MANAGER,), OrganizationKind.COURT),
+    "casemanager2": Persona((Role.CASE_MANAGER,), OrganizationKind.TREATMENT_AGENCY),
+    "probation": Persona((Role.PROBATION_OFFICER,), OrganizationKind.PROBATION),
+    "provider": Persona((Role.TREATMENT_PROVIDER,), OrganizationKind.TREATMENT_AGENCY),
+    "evaluator": Persona((Role.EVALUATOR,), OrganizationKind.COURT, in_program=False),
+    # On `participant`'s team (see `on_the_team`).
+    "probation_assigned": Persona((Role.PROBATION_OFFICER,), OrganizationKind.PROBATION),
+    "defence_assigned": Persona((Role.DEFENCE_ATTORNEY,), OrganizationKind.DEFENCE),
+    # Each works for an agency of its own with an active service episode on `participant`.
+    "provider_treating": Persona(
+        (Role.TREATMENT_PROVIDER,), OrganizationKind.TREATMENT_AGENCY, agency="Northside Recovery"
+    ),
+    "provider_elsewhere": Persona(
+        (Role.TREATMENT_PROVIDER,), OrganizationKind.TREATMENT_AGENCY, agency="Harbor Counselling"
+    ),
+    # Two roles: judge in the program and case manager of someone else's caseload.
+    "judge_casemanager": Persona((Role.JUDGE, Role.CASE_MANAGER), OrganizationKind.COURT),
 }
-PERSONAS = (*PERSONA_ROLES, "superuser")
+PERSONAS = (*PERSONA_SPECS, "superuser")
+# The personas whose reach comes from a relation to `participant` (see `on_the_team`).
+PARTICIPANT_PERSONAS = (
+    "probation_assigned",
+    "defence_assigned",
+    "provider_treating",
+    "provider_elsewhere",
+)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -65,16 +98,59 @@ def other_program(db):
 def make_persona(name, organizations, program):
     if name == "superuser":
         return UserFactory(username="superuser", is_superuser=True, is_staff=True)
-    role, kind, in_program = PERSONA_ROLES[name]
+    spec = PERSONA_SPECS[name]
+    organization = (
+        OrganizationFactory(name=spec.agency, kind=spec.kind)
+        if spec.agency
+        else organizations[spec.kind]
+    )
     return UserFactory(
         username=name,
-        roles=[role],
-        organization=organizations[kind],
-        programs=[program] if in_program else [],
+        roles=list(spec.roles),
+        organization=organization,
+        programs=[program] if spec.in_program else [],
     )
 
 
+def on_the_team(participant, users, *, referred_by, reasons=None):
+    """Relates the participant personas among `users` (name → user) to `participant`: probation
+    and defence through team assignments, each provider through an accepted referral to their
+    agency (an active service episode). Returns the episodes by persona name."""
+    from treatment_plans import services as referral_services
+
+    for name, role in (
+        ("probation_assigned", Role.PROBATION_OFFICER),
+        ("defence_assigned", Role.DEFENCE_ATTORNEY),
+    ):
+        if name in users:
+            assign(participant, users[name], role)
+    episodes = {}
+    for name in ("provider_treating", "provider_elsewhere"):
+        if name in users:
+            referral = referral_services.referral_send(
+                participant=participant,
+                provider=users[name].organization,
+                requested_service="Outpatient counselling",
+                reason=(reasons or {}).get(name, "Substance use disorder"),
+                urgency="routine",
+                shared_information="Name and contact",
+                actor=referred_by,
+            )
+            episodes[name] = referral_services.referral_accept(referral=referral, actor=users[name])
+    return episodes
+
+
 def _persona_fixture(name):
+    if name in PARTICIPANT_PERSONAS:
+
+        @pytest.fixture(name=name)
+        def related_persona(organizations, program, participant, casemanager):
+            user = make_persona(name, organizations, program)
+            on_the_team(participant, {name: user}, referred_by=casemanager)
+            return user
+
+        return related_persona
+
     @pytest.fixture(name=name)
     def persona(organizations, program):
         return make_persona(name, organizations, program)
@@ -84,12 +160,6 @@ def _persona_fixture(name):
 
 for _name in PERSONAS:
     globals()[_name] = _persona_fixture(_name)
-
-
-@pytest.fixture
-def personas(organizations, program):
-    """Every persona at once, by name (for matrix tests)."""
-    return {name: make_persona(name, organizations, program) for name in PERSONAS}
 
 
 def enrolled(program, *, creator, **participant_fields):

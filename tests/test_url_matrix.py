@@ -4,27 +4,31 @@ Rules: participant-free management pages refuse other roles with 403; pages scop
 program the user does not coordinate answer 404; anonymous visitors of any non-public page are
 sent to sign in. Django admin (`admin:`) is for superusers only and is checked once by its
 index; static files are not served through URL patterns outside DEBUG.
+
+Each (URL, persona) is one case, run in a savepoint of its own over one world per module
+(tests/matrix_world.py). A POST entry also says who *writes*: the row counters of
+pg_stat_xact_user_tables must move for them and for nobody else; a GET writes nothing.
+Cases whose target (issue 12, DESIGN.md "Roles and what each reaches") is not met yet are
+strict xfails in KNOWN_GAPS. docs/decisions/0008-access-matrix.md.
 """
 
+import datetime
 from dataclasses import dataclass, field
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from assessments import services as assessment_services
-from assessments.models import InstrumentVersion
-from clients import services
-from clients.access import DataClass
-from clients.models import FollowUp
-from compliance.models import BlackoutPeriod, BlackoutReason, DrugTest, Prescription, TestReason
-from tests.conftest import PERSONAS, PNG_1PX, enrolled
-from tests.factories import assign, log_contact
-from treatment_plans import services as referral_services
+from tests.conftest import PERSONAS
+from tests.matrix_world import build_world, rolled_back, row_counters, tables_written
+
+# Each test runs in a savepoint (pytest-django's) inside the module's world transaction.
+pytestmark = pytest.mark.django_db
 
 EVERYONE = frozenset(PERSONAS)
 PUBLIC = "public"
+ANONYMOUS = "anonymous"
 
 
 @dataclass(frozen=True)
@@ -35,25 +39,49 @@ class Entry:
     ok_status: int = 200
     refused_status: int = 403
     data: dict = field(default_factory=dict)
+    # POST only: who writes (default: everyone allowed). Narrower where the service refuses
+    # with a message after the page's own check (e.g. only a note's author edits it).
+    writers: frozenset[str] | None = None
+
+    def writes(self, persona: str) -> bool:
+        if self.method != "post" or persona == ANONYMOUS:
+            return False
+        if self.writers is not None:
+            return persona in self.writers
+        return self.allowed == PUBLIC or persona in self.allowed
 
 
 ADMIN_ONLY = frozenset({"admin"})
 COORDINATOR = frozenset({"coordinator"})
 # Who reaches `participant` (on casemanager's caseload) and with what.
-SEES_PARTICIPANT = frozenset({"coordinator", "judge", "clerk", "prosecutor", "casemanager"})
+ON_THE_TEAM = frozenset({"probation_assigned", "defence_assigned"})
+TREATING = frozenset({"provider_treating", "provider_elsewhere"})
+SEES_PARTICIPANT = (
+    frozenset({"coordinator", "judge", "clerk", "prosecutor", "casemanager", "judge_casemanager"})
+    | ON_THE_TEAM
+    | TREATING
+)
 CHANGES_PARTICIPANT = frozenset({"coordinator", "casemanager"})
+# Assessment detail: the team in full and the providers treating the participant.
+SEES_ASSESSMENTS = CHANGES_PARTICIPANT | TREATING
+# Probation writes supervision contacts and incidents.
+WRITES_CONTACTS = CHANGES_PARTICIPANT | {"probation_assigned"}
 REACHING = frozenset(PERSONAS) - {"admin", "evaluator", "superuser"}
-INTAKE = frozenset({"coordinator", "casemanager", "casemanager2"})
+CASE_MANAGERS = frozenset({"coordinator", "casemanager", "casemanager2", "judge_casemanager"})
+INTAKE = CASE_MANAGERS
+PROVIDERS = TREATING | {"provider"}
 # A POST that answers with a redirect (also when the service refused: the message says why).
 POST_REDIRECT = {"method": "post", "ok_status": 302, "refused_status": 404}
 # Who sees the plan summary of `participant` (court view includes it).
 SEES_PLAN = SEES_PARTICIPANT
+TODAY = "today"
 
 MATRIX = {
     "home": Entry(EVERYONE),
     "healthz": Entry(PUBLIC),
     "login": Entry(PUBLIC),
-    "logout": Entry(PUBLIC, method="post", ok_status=302),
+    # Signing out ends the session: no product row moves.
+    "logout": Entry(PUBLIC, method="post", ok_status=302, writers=frozenset()),
     "password_reset_confirm": Entry(PUBLIC, args=("MQ", "not-a-token")),
     "password_reset_complete": Entry(PUBLIC),
     "core:home_for_role": Entry(ADMIN_ONLY, args=("administrator",), refused_status=404),
@@ -64,9 +92,12 @@ MATRIX = {
     "core:staff_update": Entry(ADMIN_ONLY, args=("casemanager",)),
     "core:staff_deactivate": Entry(ADMIN_ONLY, args=("casemanager",)),
     "core:staff_reactivate": Entry(ADMIN_ONLY, args=("casemanager",), method="post", ok_status=302),
-    "core:staff_set_password_link": Entry(ADMIN_ONLY, args=("casemanager",), method="post"),
+    # Shows or e-mails a link: no row is stored.
+    "core:staff_set_password_link": Entry(
+        ADMIN_ONLY, args=("casemanager",), method="post", writers=frozenset()
+    ),
     "core:staff_send_set_password": Entry(
-        ADMIN_ONLY, args=("casemanager",), method="post", ok_status=302
+        ADMIN_ONLY, args=("casemanager",), method="post", ok_status=302, writers=frozenset()
     ),
     "core:staff_email_change_confirm": Entry(PUBLIC, args=("not-a-token",)),
     "core:organization_list": Entry(ADMIN_ONLY),
@@ -122,31 +153,57 @@ MATRIX = {
         data={"note": "Spoke with the participant."},
     ),
     "clients:caseload_transfer": Entry(COORDINATOR, args=("program",), refused_status=404),
-    "clients:contact_log": Entry(CHANGES_PARTICIPANT, args=("participant",), refused_status=404),
+    "clients:contact_log": Entry(WRITES_CONTACTS, args=("participant",), refused_status=404),
+    # `contact` is casemanager's note shared with supervision.
     "clients:contact_detail": Entry(
-        CHANGES_PARTICIPANT, args=("participant", "contact"), refused_status=404
+        WRITES_CONTACTS, args=("participant", "contact"), refused_status=404
     ),
     "clients:contact_edit": Entry(
-        CHANGES_PARTICIPANT, args=("participant", "contact"), **POST_REDIRECT
+        WRITES_CONTACTS,
+        args=("participant", "contact"),
+        **POST_REDIRECT,
+        data={
+            "occurred_at": "now",
+            "kind": "phone",
+            "duration_minutes": "10",
+            "primary_function": "monitoring",
+            "narrative": "Called back.",
+            "shared_with_supervision": "on",
+            "version": "1",
+        },
+        writers=frozenset({"casemanager"}),  # its author, within a day
     ),
+    # Only who may change case notes annotates them (not probation).
     "clients:addendum_add": Entry(
-        CHANGES_PARTICIPANT, args=("participant", "contact"), **POST_REDIRECT
+        CHANGES_PARTICIPANT,
+        args=("participant", "contact"),
+        **POST_REDIRECT,
+        data={"text": "Spoke again on Friday."},
     ),
     "clients:contact_mark_error": Entry(
-        CHANGES_PARTICIPANT, args=("participant", "contact"), **POST_REDIRECT
+        WRITES_CONTACTS,
+        args=("participant", "contact"),
+        **POST_REDIRECT,
+        data={"reason": "Wrong participant."},
+        writers=CHANGES_PARTICIPANT,  # its author or a coordinator
     ),
     "clients:timeline": Entry(SEES_PARTICIPANT, args=("participant",), refused_status=404),
     "clients:participant_calendar": Entry(
         SEES_PARTICIPANT, args=("participant",), refused_status=404
     ),
+    # Providers schedule their own agency's treatment appointments.
     "clients:appointment_new": Entry(
-        CHANGES_PARTICIPANT, args=("participant",), refused_status=404
+        CHANGES_PARTICIPANT | TREATING, args=("participant",), refused_status=404
     ),
+    # `appointment` is a court hearing: never a provider's to record.
     "clients:appointment_outcome": Entry(
-        CHANGES_PARTICIPANT, args=("participant", "appointment"), **POST_REDIRECT
+        CHANGES_PARTICIPANT,
+        args=("participant", "appointment"),
+        **POST_REDIRECT,
+        data={"outcome": "attended"},
     ),
     "clients:life_domains": Entry(CHANGES_PARTICIPANT, args=("participant",), refused_status=404),
-    "clients:incident_new": Entry(CHANGES_PARTICIPANT, args=("participant",), refused_status=404),
+    "clients:incident_new": Entry(WRITES_CONTACTS, args=("participant",), refused_status=404),
     "clients:follow_up_complete": Entry(
         frozenset({"casemanager"}), args=("follow_up",), **POST_REDIRECT
     ),
@@ -155,60 +212,112 @@ MATRIX = {
     "assessments:admission": Entry(CHANGES_PARTICIPANT, args=("participant",), refused_status=404),
     "assessments:risk_need": Entry(CHANGES_PARTICIPANT, args=("participant",), refused_status=404),
     "assessments:asam": Entry(CHANGES_PARTICIPANT, args=("participant",), refused_status=404),
-    "assessments:needs": Entry(CHANGES_PARTICIPANT, args=("participant",), refused_status=404),
-    "assessments:screens": Entry(CHANGES_PARTICIPANT, args=("participant",), refused_status=404),
+    "assessments:needs": Entry(SEES_ASSESSMENTS, args=("participant",), refused_status=404),
+    "assessments:screens": Entry(SEES_ASSESSMENTS, args=("participant",), refused_status=404),
     "assessments:administer": Entry(
         CHANGES_PARTICIPANT, args=("participant", "instrument_version"), refused_status=404
     ),
     "assessments:administration": Entry(
-        CHANGES_PARTICIPANT, args=("participant", "administration"), refused_status=404
+        SEES_ASSESSMENTS, args=("participant", "administration"), refused_status=404
     ),
     "assessments:program_screens": Entry(COORDINATOR, args=("program",), refused_status=404),
     "treatment_plans:referral_new": Entry(
         CHANGES_PARTICIPANT, args=("participant",), refused_status=404
     ),
-    "treatment_plans:my_referrals": Entry(frozenset({"provider"})),
-    # The referral is addressed to the provider's agency: its staff read the packet; the team
-    # that sees the plan reads it too.
+    "treatment_plans:my_referrals": Entry(PROVIDERS),
+    # `referral` is addressed to provider's agency: its staff read the packet; the team that
+    # sees the plan reads that it exists; other agencies do not see it.
     "treatment_plans:referral_detail": Entry(
-        SEES_PLAN | {"provider"}, args=("referral",), refused_status=404
+        SEES_PLAN - TREATING | {"provider"}, args=("referral",), refused_status=404
     ),
     "treatment_plans:referral_accept": Entry(
-        SEES_PLAN | {"provider"}, args=("referral",), **POST_REDIRECT
+        SEES_PLAN - TREATING | {"provider"},
+        args=("referral",),
+        **POST_REDIRECT,
+        writers=frozenset({"provider"}),
     ),
     "treatment_plans:referral_decline": Entry(
-        SEES_PLAN | {"provider"}, args=("referral",), **POST_REDIRECT
+        SEES_PLAN - TREATING | {"provider"},
+        args=("referral",),
+        **POST_REDIRECT,
+        data={"reason": "No places."},
+        writers=frozenset({"provider"}),
     ),
+    # provider_treating's accepted referral.
     "treatment_plans:referral_intake": Entry(
-        SEES_PLAN | {"provider"}, args=("referral",), **POST_REDIRECT
+        SEES_PLAN - {"provider_elsewhere"},
+        args=("referral_accepted",),
+        **POST_REDIRECT,
+        data={"scheduled_at": "now", "location": "Northside office"},
+        writers=frozenset({"provider_treating"}),
     ),
+    # provider_elsewhere's referral, its intake scheduled.
     "treatment_plans:referral_intake_outcome": Entry(
-        SEES_PLAN | {"provider"}, args=("referral",), **POST_REDIRECT
+        SEES_PLAN - {"provider_treating"},
+        args=("referral_intake",),
+        **POST_REDIRECT,
+        data={"outcome": "attended"},
+        writers=frozenset({"provider_elsewhere"}),
     ),
-    # The service refuses (a message) unless the intake was missed and the user is the team's.
+    # The team books a new intake only after a missed one (none is): nobody writes here.
     "treatment_plans:referral_reschedule_intake": Entry(
-        SEES_PLAN | {"provider"}, args=("referral",), **POST_REDIRECT
+        SEES_PLAN - TREATING | {"provider"},
+        args=("referral",),
+        **POST_REDIRECT,
+        data={"scheduled_at": "now", "location": "Main office"},
+        writers=frozenset(),
     ),
     "treatment_plans:referral_withdraw": Entry(
-        SEES_PLAN | {"provider"}, args=("referral",), **POST_REDIRECT
+        SEES_PLAN - TREATING | {"provider"},
+        args=("referral",),
+        **POST_REDIRECT,
+        data={"reason": "Moved away."},
+        writers=CHANGES_PARTICIPANT,
     ),
     "treatment_plans:plan_start": Entry(
         CHANGES_PARTICIPANT, args=("participant",), refused_status=404
     ),
     "treatment_plans:plan_detail": Entry(SEES_PLAN, args=("plan",), refused_status=404),
-    "treatment_plans:plan_goal_add": Entry(CHANGES_PARTICIPANT, args=("plan",), **POST_REDIRECT),
-    "treatment_plans:plan_objective_add": Entry(
-        CHANGES_PARTICIPANT, args=("plan",), **POST_REDIRECT
+    "treatment_plans:plan_goal_add": Entry(
+        CHANGES_PARTICIPANT,
+        args=("plan",),
+        **POST_REDIRECT,
+        data={"participant_words": "Get my licence back", "clinical_terms": "Employment"},
     ),
-    "treatment_plans:plan_service_add": Entry(CHANGES_PARTICIPANT, args=("plan",), **POST_REDIRECT),
-    "treatment_plans:plan_need_defer": Entry(CHANGES_PARTICIPANT, args=("plan",), **POST_REDIRECT),
-    "treatment_plans:plan_activate": Entry(CHANGES_PARTICIPANT, args=("plan",), **POST_REDIRECT),
+    "treatment_plans:plan_objective_add": Entry(
+        CHANGES_PARTICIPANT,
+        args=("plan",),
+        **POST_REDIRECT,
+        data={"goal": "goal", "description": "Apply for three jobs", "target_date": "later"},
+    ),
+    "treatment_plans:plan_service_add": Entry(
+        CHANGES_PARTICIPANT,
+        args=("plan",),
+        **POST_REDIRECT,
+        data={
+            "objective": "objective",
+            "service": "Job club",
+            "provider": "provider_treating:organization",
+            "frequency": "Weekly",
+            "starts_on": TODAY,
+        },
+    ),
+    "treatment_plans:plan_need_defer": Entry(
+        CHANGES_PARTICIPANT,
+        args=("plan",),
+        **POST_REDIRECT,
+        data={"need": "open_need", "reason": "After housing, not before."},
+    ),
+    "treatment_plans:plan_activate": Entry(
+        CHANGES_PARTICIPANT, args=("plan",), **POST_REDIRECT, data={"acknowledged_on": TODAY}
+    ),
     "treatment_plans:plan_review": Entry(CHANGES_PARTICIPANT, args=("plan",), refused_status=404),
+    # `episode` is provider_treating's.
     "treatment_plans:progress_report_new": Entry(
-        frozenset({"provider"}), args=("episode",), refused_status=404
+        frozenset({"provider_treating"}), args=("episode",), refused_status=404
     ),
     "treatment_plans:episode_discharge": Entry(
-        CHANGES_PARTICIPANT | {"provider"}, args=("episode",), refused_status=404
+        CHANGES_PARTICIPANT | {"provider_treating"}, args=("episode",), refused_status=404
     ),
     "compliance:participant_testing": Entry(
         SEES_PARTICIPANT, args=("participant",), refused_status=404
@@ -221,23 +330,28 @@ MATRIX = {
         CHANGES_PARTICIPANT, args=("participant",), refused_status=404
     ),
     "compliance:prescription_end": Entry(
-        CHANGES_PARTICIPANT, args=("prescription",), **POST_REDIRECT
+        CHANGES_PARTICIPANT, args=("prescription",), **POST_REDIRECT, data={"ends_on": TODAY}
     ),
-    "compliance:blackout_end": Entry(CHANGES_PARTICIPANT, args=("blackout",), **POST_REDIRECT),
-    "compliance:call_list": Entry(frozenset({"coordinator", "casemanager", "casemanager2"})),
+    "compliance:blackout_end": Entry(
+        CHANGES_PARTICIPANT, args=("blackout",), **POST_REDIRECT, data={"ends_on": TODAY}
+    ),
+    "compliance:call_list": Entry(CASE_MANAGERS),
     "compliance:program_draws": Entry(COORDINATOR, args=("program",)),
     "compliance:test_detail": Entry(SEES_PARTICIPANT, args=("drug_test",), refused_status=404),
     "compliance:test_collect": Entry(CHANGES_PARTICIPANT, args=("drug_test",), refused_status=404),
-    "compliance:test_refuse": Entry(CHANGES_PARTICIPANT, args=("drug_test",), **POST_REDIRECT),
+    "compliance:test_refuse": Entry(
+        CHANGES_PARTICIPANT,
+        args=("drug_test",),
+        **POST_REDIRECT,
+        data={"note": "Would not give a sample."},
+    ),
     "compliance:test_result": Entry(CHANGES_PARTICIPANT, args=("drug_test",), refused_status=404),
     "compliance:test_correct": Entry(CHANGES_PARTICIPANT, args=("drug_test",), refused_status=404),
     "compliance:test_request_confirmation": Entry(
-        CHANGES_PARTICIPANT, args=("drug_test",), **POST_REDIRECT
+        CHANGES_PARTICIPANT, args=("positive_test",), **POST_REDIRECT
     ),
-    "reports:units_of_service": Entry(frozenset({"coordinator", "casemanager", "casemanager2"})),
-    "reports:units_of_service_csv": Entry(
-        frozenset({"coordinator", "casemanager", "casemanager2"})
-    ),
+    "reports:units_of_service": Entry(CASE_MANAGERS),
+    "reports:units_of_service_csv": Entry(CASE_MANAGERS),
 }
 EXEMPT_NAMESPACES = {"admin"}  # Django admin: see test_django_admin_is_for_superusers_only
 
@@ -258,150 +372,94 @@ def test_every_url_pattern_has_a_matrix_entry():
     assert MATRIX.keys() - names == set(), "these matrix entries name no URL"
 
 
-@pytest.fixture
-def matrix_objects(personas, program):
-    """The objects URLs name: `participant` is on casemanager's caseload, with a photo."""
-    casemanager = personas["casemanager"]
-    participant = enrolled(program, creator=casemanager)
-    assign(participant, casemanager)
-    document = services.document_upload(
-        participant=participant,
-        kind="photo",
-        title="Intake photo",
-        uploaded_file=SimpleUploadedFile("face.png", PNG_1PX),
-        actor=casemanager,
-    )
-    alert = services.alert_raise(
-        participant=participant,
-        kind="test",
-        source_key="matrix",
-        data_class=DataClass.ENROLLMENT,
-        message="Check the enrollment",
-    )
-    contact = log_contact(participant, casemanager)
-    FollowUp.objects.create(
-        participant=participant,
-        contact=contact,
-        description="Call back",
-        due_on=timezone.localdate(),
-        assigned_to=casemanager,
-        created_by=casemanager,
-    )
-    appointment = services.appointment_schedule(
-        participant=participant, kind="court", scheduled_at=timezone.now(), actor=casemanager
-    )
-    phq9 = InstrumentVersion.objects.filter(instrument__code="PHQ-9").latest("version")
-    administration = assessment_services.administration_record(
-        participant=participant,
-        instrument_version=phq9,
-        administered_on=timezone.localdate(),
-        answers={**{str(n): "0" for n in range(1, 10)}, "10": "0"},
-        actor=casemanager,
-    )
-    provider = personas["provider"]
-    referral = referral_services.referral_send(
-        participant=participant,
-        provider=provider.organization,
-        requested_service="Intensive outpatient",
-        reason="Moderate use disorder",
-        urgency="routine",
-        shared_information="Name and contact",
-        actor=casemanager,
-    )
-    # A second participant on casemanager's caseload is in treatment with the provider, so the
-    # provider reaches that one and not `participant`.
-    treated = enrolled(program, creator=casemanager)
-    assign(treated, casemanager)
-    other = referral_services.referral_send(
-        participant=treated,
-        provider=provider.organization,
-        requested_service="Individual counselling",
-        reason="Trauma",
-        urgency="routine",
-        shared_information="Name",
-        actor=casemanager,
-    )
-    episode = referral_services.referral_accept(referral=other, actor=provider)
-    plan = referral_services.plan_start_draft(
-        participant=participant, starts_on=timezone.localdate(), actor=casemanager
-    )
-    drug_test = DrugTest.objects.create(
-        participant=participant,
-        program=program,
-        reason=TestReason.ORDERED,
-        scheduled_for=timezone.localdate(),
-        status_changed_at=timezone.now(),
-    )
-    prescription = Prescription.objects.create(
-        participant=participant,
-        drug="Buprenorphine",
-        dose="8 mg",
-        prescriber="Dr. Reyes",
-        starts_on=timezone.localdate(),
-        explains=["BUP"],
-        recorded_by=casemanager,
-    )
-    blackout = BlackoutPeriod.objects.create(
-        participant=participant,
-        reason=BlackoutReason.HOSPITAL,
-        starts_on=timezone.localdate(),
-        recorded_by=casemanager,
-    )
-    return {
-        "drug_test": drug_test.pk,
-        "prescription": prescription.pk,
-        "blackout": blackout.pk,
-        "plan": plan.pk,
-        "referral": referral.pk,
-        "episode": episode.pk,
-        "instrument_version": phq9.pk,
-        "administration": administration.pk,
-        "contact": contact.pk,
-        "follow_up": contact.follow_ups.get().pk,
-        "appointment": appointment.pk,
-        "program": program.pk,
-        "organization": program.court.pk,
-        "participant": participant.pk,
-        "enrollment": participant.enrollments.get().pk,
-        "assignment": participant.assignments.get().pk,
-        "document": document.pk,
-        "alert": alert.pk,
-        **{name: user.pk for name, user in personas.items()},
-    }
+# Cases whose target is not met on main yet: (URL name, persona) → why, and who fixes it.
+ROWS = "issue 12: providers see and change only their own agency's rows, fixed by access-rows"
+NOTES = "issue 12: only who may change case notes adds addenda, fixed by access-staff"
+KNOWN_GAPS: dict[tuple[str, str], str] = {
+    ("clients:addendum_add", "probation_assigned"): NOTES,
+    **{
+        (name, persona): ROWS
+        for name in (
+            "clients:appointment_outcome",
+            "treatment_plans:referral_detail",
+            "treatment_plans:referral_accept",
+            "treatment_plans:referral_decline",
+        )
+        for persona in TREATING
+    },
+    ("treatment_plans:referral_intake", "provider_elsewhere"): ROWS,
+    ("treatment_plans:referral_intake_outcome", "provider_treating"): ROWS,
+}
 
 
-@pytest.mark.parametrize("name", sorted(MATRIX))
-def test_url_answers_each_persona_as_the_matrix_says(client, personas, matrix_objects, name):
+def _cases():
+    for name in sorted(MATRIX):
+        for persona in (ANONYMOUS, *PERSONAS):
+            gap = KNOWN_GAPS.get((name, persona))
+            marks = [pytest.mark.xfail(strict=True, reason=gap)] if gap else []
+            yield pytest.param(name, persona, marks=marks, id=f"{name}-{persona}")
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker, tmp_path_factory):
+    media = tmp_path_factory.mktemp("matrix-media")
+    with django_db_blocker.unblock(), override_settings(MEDIA_ROOT=media), rolled_back():
+        yield build_world()
+
+
+@pytest.fixture(autouse=True)
+def _media_root(world):
+    """The world's documents stay where the world put them."""
+
+
+def _value(world, value):
+    """Entry data names world objects (`goal`, `provider_treating:organization`) and dates."""
+    if value == TODAY:
+        return timezone.localdate().isoformat()
+    if value == "later":
+        return (timezone.localdate() + datetime.timedelta(days=30)).isoformat()
+    if value == "now":
+        return timezone.localtime().strftime("%Y-%m-%dT%H:%M")
+    if value.endswith(":organization"):
+        return world.users[value.removesuffix(":organization")].organization_id
+    return world.objects.get(value, value)
+
+
+@pytest.mark.parametrize(("name", "persona"), _cases())
+def test_url_answers_each_persona_as_the_matrix_says(client, world, name, persona):
     entry = MATRIX[name]
-    url = reverse(name, args=[matrix_objects.get(arg, arg) for arg in entry.args])
-    request = getattr(client, entry.method)
+    url = reverse(name, args=[world.objects.get(arg, arg) for arg in entry.args])
+    data = {key: _value(world, value) for key, value in entry.data.items()}
+    if persona != ANONYMOUS:
+        client.force_login(world.users[persona])
 
-    anonymous = request(url, entry.data)
-    if entry.allowed == PUBLIC:
-        assert anonymous.status_code == entry.ok_status, "anonymous"
+    before = row_counters()
+    response = getattr(client, entry.method)(url, data)
+    written = tables_written(before, row_counters())
+
+    if persona == ANONYMOUS and entry.allowed != PUBLIC:
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("login"))
     else:
-        assert anonymous.status_code == 302, "anonymous"
-        assert anonymous["Location"].startswith(reverse("login"))
-
-    for persona, user in personas.items():
-        client.force_login(user)
         allowed = entry.allowed == PUBLIC or persona in entry.allowed
-        expected = entry.ok_status if allowed else entry.refused_status
-        assert request(url, entry.data).status_code == expected, persona
+        assert response.status_code == (entry.ok_status if allowed else entry.refused_status)
+    if entry.writes(persona):
+        assert written, "an allowed request writes"
+    else:
+        assert written == set(), "a refusal (or a read) writes nothing"
 
 
-def test_program_settings_of_a_program_one_does_not_coordinate_is_not_found(
-    client, coordinator, other_program
-):
-    client.force_login(coordinator)
+def test_program_settings_of_a_program_one_does_not_coordinate_is_not_found(client, world):
+    client.force_login(world.users["coordinator"])
 
     for name in ("core:program_settings", "core:program_settings_phases"):
-        assert client.get(reverse(name, args=[other_program.pk])).status_code == 404
+        url = reverse(name, args=[world.objects["other_program"]])
+        assert client.get(url).status_code == 404
 
 
-def test_django_admin_is_for_superusers_only(client, admin, superuser):
-    client.force_login(admin)
+def test_django_admin_is_for_superusers_only(client, world):
+    client.force_login(world.users["admin"])
     assert client.get(reverse("admin:index")).status_code == 302
 
-    client.force_login(superuser)
+    client.force_login(world.users["superuser"])
     assert client.get(reverse("admin:index")).status_code == 200

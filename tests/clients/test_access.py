@@ -189,3 +189,20 @@ def test_assignment_refuses_staff_of_another_program(coordinator, program, other
 def test_participants_visible_to_is_one_query(casemanager, participant, django_assert_num_queries):
     with django_assert_num_queries(1):
         list(access.participants_visible_to(casemanager))
+
+
+@pytest.mark.parametrize(
+    ("persona", "role"),
+    [
+        ("probation_assigned", Role.PROBATION_OFFICER),
+        ("defence_assigned", Role.DEFENCE_ATTORNEY),
+        ("provider_treating", Role.TREATMENT_PROVIDER),
+        ("provider_elsewhere", Role.TREATMENT_PROVIDER),
+    ],
+)
+def test_the_participant_personas_reach_the_participant_through_their_relation(
+    request, persona, role, participant
+):
+    user = request.getfixturevalue(persona)
+
+    assert access.reach_roles(user, participant) == {role}
