@@ -162,6 +162,19 @@ for _name in PERSONAS:
     globals()[_name] = _persona_fixture(_name)
 
 
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The access matrices' world (tests/matrix_world.py), built once per module in a
+    transaction rolled back at its end. Modules using it keep `_media_root` at the world's."""
+    from django.test import override_settings
+
+    from tests.matrix_world import build_world, rolled_back
+
+    media = tmp_path_factory.mktemp("world-media")
+    with django_db_blocker.unblock(), override_settings(MEDIA_ROOT=media), rolled_back():
+        yield build_world()
+
+
 def enrolled(program, *, creator, **participant_fields):
     enrollment = EnrollmentFactory(
         program=program,

@@ -144,10 +144,12 @@ def build_world() -> World:
         data_class=DataClass.ENROLLMENT,
         message="Check the enrollment",
     )
-    log_contact(participant, casemanager, narrative=MARKERS["case_note"])
+    case_note = log_contact(participant, casemanager, narrative=MARKERS["case_note"])
     # A note shared with supervision: probation reads it (and may not annotate it).
     contact = log_contact(participant, casemanager, shared_with_supervision=True)
-    log_contact(participant, users["probation_assigned"], narrative=MARKERS["supervision_contact"])
+    supervision_contact = log_contact(
+        participant, users["probation_assigned"], narrative=MARKERS["supervision_contact"]
+    )
     FollowUp.objects.create(
         participant=participant,
         contact=contact,
@@ -274,6 +276,8 @@ def build_world() -> World:
             "instrument_version": phq9.pk,
             "administration": administration.pk,
             "contact": contact.pk,
+            "case_note": case_note.pk,
+            "supervision_contact": supervision_contact.pk,
             "follow_up": contact.follow_ups.get().pk,
             "appointment": appointment.pk,
             "program": program.pk,

@@ -16,12 +16,11 @@ import datetime
 from dataclasses import dataclass, field
 
 import pytest
-from django.test import override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from tests.conftest import PERSONAS
-from tests.matrix_world import build_world, rolled_back, row_counters, tables_written
+from tests.matrix_world import row_counters, tables_written
 
 # Each test runs in a savepoint (pytest-django's) inside the module's world transaction.
 pytestmark = pytest.mark.django_db
@@ -173,12 +172,13 @@ MATRIX = {
         },
         writers=frozenset({"casemanager"}),  # its author, within a day
     ),
-    # Only who may change case notes annotates them (not probation).
+    # Only who may change case notes annotates them: probation reads this note, may not.
     "clients:addendum_add": Entry(
-        CHANGES_PARTICIPANT,
+        WRITES_CONTACTS,
         args=("participant", "contact"),
         **POST_REDIRECT,
         data={"text": "Spoke again on Friday."},
+        writers=CHANGES_PARTICIPANT,
     ),
     "clients:contact_mark_error": Entry(
         WRITES_CONTACTS,
@@ -374,13 +374,10 @@ def test_every_url_pattern_has_a_matrix_entry():
 
 # Cases whose target is not met on main yet: (URL name, persona) → why, and who fixes it.
 ROWS = "issue 12: providers see and change only their own agency's rows, fixed by access-rows"
-NOTES = "issue 12: only who may change case notes adds addenda, fixed by access-staff"
 KNOWN_GAPS: dict[tuple[str, str], str] = {
-    ("clients:addendum_add", "probation_assigned"): NOTES,
     **{
         (name, persona): ROWS
         for name in (
-            "clients:appointment_outcome",
             "treatment_plans:referral_detail",
             "treatment_plans:referral_accept",
             "treatment_plans:referral_decline",
@@ -400,16 +397,9 @@ def _cases():
             yield pytest.param(name, persona, marks=marks, id=f"{name}-{persona}")
 
 
-@pytest.fixture(scope="module")
-def world(django_db_setup, django_db_blocker, tmp_path_factory):
-    media = tmp_path_factory.mktemp("matrix-media")
-    with django_db_blocker.unblock(), override_settings(MEDIA_ROOT=media), rolled_back():
-        yield build_world()
-
-
 @pytest.fixture(autouse=True)
 def _media_root(world):
-    """The world's documents stay where the world put them."""
+    """The world's documents stay where the world put them (not in a folder per test)."""
 
 
 def _value(world, value):
