@@ -1,0 +1,140 @@
+"""What of `participant` each persona reads: a marker planted in each kind of record
+(tests/matrix_world.py MARKERS) must appear exactly where this table says, on every page of the
+URL matrix that shows the participant or one of their rows, and nowhere else.
+
+`SEEN_BY` is the target of issue 12 and DESIGN.md "Roles and what each reaches", row rules
+(another agency, another program) and field rules (charges, needs) included. `SHOWN_ON` says
+on which pages the marker is shown to someone allowed to read it. A persona reads a marker on
+a page when it is in both and the URL matrix lets the persona open that page. Cells not at
+their target yet are strict xfails in KNOWN_GAPS. docs/decisions/0008-access-matrix.md.
+"""
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from tests.conftest import PERSONAS
+from tests.matrix_world import MARKERS
+from tests.test_url_matrix import MATRIX, PUBLIC
+
+pytestmark = pytest.mark.django_db
+
+FULL = frozenset({"coordinator", "casemanager"})
+COURT = frozenset({"judge", "clerk", "prosecutor", "defence_assigned", "judge_casemanager"})
+PROBATION = frozenset({"probation_assigned"})  # court view and supervision contacts
+ON_THE_TEAM = frozenset({"defence_assigned", "probation_assigned"})
+TREATING = frozenset({"provider_treating", "provider_elsewhere"})
+
+# marker → who reads it (of `participant`, in `program`).
+SEEN_BY = {
+    # Narrative case notes: the case team only.
+    "case_note": FULL,
+    # Supervision contacts: the team and the assigned probation officer.
+    "supervision_contact": FULL | PROBATION,
+    # Needs are assessment detail: the team and the treating providers; not the court view.
+    "need": FULL | TREATING,
+    # Clinical referral text: the team and the agency it was sent to (provider_treating's).
+    "referral_reason": FULL | {"provider_treating"},
+    # Prescriptions are treatment detail: the team and the treating providers; the court view
+    # shows only "explained by prescribed medication".
+    "prescription_drug": FULL | TREATING,
+    # Charges: the court view reads them, providers never.
+    "charge": FULL | COURT | PROBATION,
+    # A progress report of provider_elsewhere's agency: the court view reads progress summaries,
+    # another agency (provider_treating) does not.
+    "other_agency_report": FULL | COURT | PROBATION | {"provider_elsewhere"},
+    # The enrollment in `other_program`: the case manager assigned to the person reads it; a
+    # program's roles (its coordinator, its court roles) and providers do not.
+    "other_program_case": frozenset({"casemanager"}),
+}
+
+# marker → the pages that show it (to whoever reads it). The history is the coordinator's.
+DETAIL, HISTORY = "clients:participant_detail", "clients:participant_history"
+SHOWN_ON = {
+    "case_note": frozenset(
+        {DETAIL, HISTORY, "clients:timeline", "clients:contact_detail[case_note]"}
+    ),
+    "supervision_contact": frozenset(
+        {DETAIL, HISTORY, "clients:timeline", "clients:contact_detail[supervision]"}
+    ),
+    "need": frozenset({DETAIL, HISTORY, "assessments:needs"}),
+    "referral_reason": frozenset({HISTORY, "treatment_plans:referral_detail[treating]"}),
+    "prescription_drug": frozenset({"compliance:participant_testing"}),
+    "charge": frozenset({DETAIL}),
+    "other_agency_report": frozenset({DETAIL}),
+    "other_program_case": frozenset({DETAIL, HISTORY}),
+}
+
+# Every GET page of the URL matrix that may show the participant or one of their rows (by URL
+# name → its arguments), and the same pages for the participant's other rows.
+PAGES = {
+    name: entry.args
+    for name, entry in MATRIX.items()
+    if entry.method == "get" and entry.allowed != PUBLIC and not name.startswith("core:")
+} | {
+    "treatment_plans:referral_detail[treating]": ("referral_accepted",),
+    "treatment_plans:referral_detail[elsewhere]": ("referral_intake",),
+    "clients:contact_detail[case_note]": ("participant", "case_note"),
+    "clients:contact_detail[supervision]": ("participant", "supervision_contact"),
+}
+
+OTHER_PROGRAM = (
+    "issue 12: a program's court roles see only that program's enrollments (the assigned"
+    " defence and probation still read the other program's), fixed by access-fields"
+)
+KNOWN_GAPS: dict[tuple[str, str], str] = {
+    **{("other_program_case", persona): OTHER_PROGRAM for persona in ON_THE_TEAM},
+    ("other_program_case", "coordinator"): (
+        "issue 12: a program's roles see only that program's enrollments (the participant"
+        " history still shows the other program's), fixed by access-fields"
+    ),
+}
+
+
+def _cases():
+    for marker in MARKERS:
+        for persona in PERSONAS:
+            gap = KNOWN_GAPS.get((marker, persona))
+            marks = [pytest.mark.xfail(strict=True, reason=gap)] if gap else []
+            yield pytest.param(marker, persona, marks=marks, id=f"{marker}-{persona}")
+
+
+@pytest.fixture(autouse=True)
+def _media_root(world):
+    """The world's documents stay where the world put them (not in a folder per test)."""
+
+
+@pytest.fixture(scope="module")
+def rendered(world):
+    """persona → page → the page's text as the persona gets it (each page read once)."""
+    cache: dict[str, dict[str, str]] = {}
+
+    def pages_of(persona: str) -> dict[str, str]:
+        if persona not in cache:
+            client = Client()
+            world.sign_in(client, persona)
+            cache[persona] = {}
+            for page, args in PAGES.items():
+                name = page.split("[")[0]
+                url = reverse(name, args=[world.objects.get(arg, arg) for arg in args])
+                response = client.get(url)
+                if response.status_code == 200 and not response.streaming:
+                    cache[persona][page] = response.content.decode()
+        return cache[persona]
+
+    return pages_of
+
+
+def test_every_marker_has_a_row_in_the_table():
+    assert SEEN_BY.keys() == MARKERS.keys() == SHOWN_ON.keys()
+    assert set().union(*SHOWN_ON.values()) <= PAGES.keys()
+
+
+@pytest.mark.parametrize(("marker", "persona"), _cases())
+def test_each_persona_reads_exactly_the_markers_the_table_gives_it(rendered, marker, persona):
+    pages = rendered(persona)
+    expected = SHOWN_ON[marker] & pages.keys() if persona in SEEN_BY[marker] else set()
+
+    found = {name for name, text in pages.items() if MARKERS[marker] in text}
+
+    assert found == expected
