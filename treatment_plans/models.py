@@ -33,9 +33,7 @@ class ReferralState(models.TextChoices):
 REFERRAL_TRANSITIONS: dict[str, frozenset[str]] = {
     ReferralState.SENT: frozenset({ReferralState.ACCEPTED, ReferralState.DECLINED}),
     ReferralState.ACCEPTED: frozenset({ReferralState.INTAKE_SCHEDULED}),
-    ReferralState.INTAKE_SCHEDULED: frozenset(
-        {ReferralState.INTAKE_SCHEDULED, ReferralState.ENGAGED, ReferralState.WITHDRAWN}
-    ),
+    ReferralState.INTAKE_SCHEDULED: frozenset({ReferralState.ENGAGED, ReferralState.WITHDRAWN}),
     ReferralState.DECLINED: frozenset(),
     ReferralState.ENGAGED: frozenset(),
     ReferralState.WITHDRAWN: frozenset(),

@@ -198,7 +198,8 @@ def referral_reschedule_intake(
     with audited_write(actor):
         _check_intake_not_held(actor, referral)
         _resolve_not_engaged_alert(referral, "Intake rescheduled.", actor)
-        _move(referral, ReferralState.INTAKE_SCHEDULED)
+        # The state stays intake scheduled (not a move): a first booking sent twice is refused
+        # by the state machine, a rescheduling by the intake-not-held check above.
         missed = referral.intake_appointment
         referral.intake_appointment = client_services.appointment_schedule(
             participant=referral.participant,
@@ -211,7 +212,7 @@ def referral_reschedule_intake(
             actor=actor,
         )
         referral.intake_rescheduled_at = timezone.now()
-        referral.save(update_fields=["state", "intake_appointment", "intake_rescheduled_at"])
+        referral.save(update_fields=["intake_appointment", "intake_rescheduled_at"])
         return referral
 
 
