@@ -209,12 +209,18 @@ def episode_for(user: User, pk: int) -> ServiceEpisode | None:
         .filter(pk=pk, discharged_on__isnull=True)
         .first()
     )
-    if episode is None:
+    if episode is None or not may_discharge(user, episode.participant, episode.provider_id):
         return None
-    own_agency = is_agency_staff(user, episode.provider_id)
-    if own_agency or access.can_change(user, episode.participant, DataClass.PLAN_SUMMARY):
-        return episode
-    return None
+    return episode
+
+
+def may_discharge(user: User, participant: Participant, provider_id: int) -> bool:
+    """Whether the user may discharge the participant's episode at this provider: the agency's
+    own staff, or someone who may change the participant's plan (the discharge button asks the
+    same as the discharge page and service)."""
+    return is_agency_staff(user, provider_id) or access.can_change(
+        user, participant, DataClass.PLAN_SUMMARY
+    )
 
 
 def referrals_section(participant: Participant, user: User) -> dict:

@@ -250,10 +250,7 @@ def episode_discharge(
 ) -> ServiceEpisode:
     """Ends the episode and, with it, the provider's access (unless another episode at the
     same provider is still active)."""
-    is_provider = selectors.is_agency_staff(actor, episode.provider_id)
-    if not is_provider and not access.can_change(
-        actor, episode.participant, access.DataClass.PLAN_SUMMARY
-    ):
+    if not selectors.may_discharge(actor, episode.participant, episode.provider_id):
         raise ValidationError("You may not discharge this episode.")
     if not summary.strip():
         raise ValidationError({"summary": "Write a discharge summary."})

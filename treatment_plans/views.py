@@ -81,6 +81,9 @@ def referral_detail(request, pk: int):
         {
             "referral": referral,
             "is_provider": selectors.is_agency_staff(request.user, referral.provider_id),
+            "may_discharge": selectors.may_discharge(
+                request.user, referral.participant, referral.provider_id
+            ),
             "decline_form": DeclineForm(),
             "intake_form": IntakeForm(),
             "outcome_form": IntakeOutcomeForm(),
