@@ -21,6 +21,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Value,
     When,
 )
 from django.db.models.functions import Cast, Coalesce, Greatest
@@ -47,6 +48,7 @@ from drugcourt.selectors import program_settings_in_force
 
 from .models import (
     BlackoutPeriod,
+    BlackoutReason,
     DrugTest,
     DrugTestResult,
     Prescription,
@@ -304,8 +306,47 @@ def prescriptions_visible(user: User, participant: Participant) -> QuerySet[Pres
     return Prescription.objects.filter(participant=participant).order_by("-starts_on", "-id")
 
 
-def blackouts_of(participant: Participant) -> QuerySet[BlackoutPeriod]:
-    return BlackoutPeriod.objects.filter(participant=participant).order_by("-starts_on", "-id")
+# Why a participant could not be tested, when the reason is treatment detail.
+CLINICAL_BLACKOUT_REASONS = frozenset({BlackoutReason.HOSPITAL, BlackoutReason.RESIDENTIAL})
+
+
+@dataclass(frozen=True)
+class BlackoutShown:
+    """A blackout period as the user may read it: `reason` is the label, empty when it is
+    clinical and the user does not see treatment detail; `note` only with treatment detail."""
+
+    pk: int
+    starts_on: datetime.date
+    ends_on: datetime.date | None
+    reason: str
+    note: str
+
+
+def blackouts_visible(user: User, participant: Participant) -> list[BlackoutShown]:
+    """The participant's blackout periods: everyone who sees the tests sees that one exists and
+    its dates; a clinical reason (hospital, residential treatment) and the note, which may speak
+    of treatment, only those who see treatment detail (not read from the database otherwise)."""
+    rows = BlackoutPeriod.objects.filter(participant=participant).order_by("-starts_on", "-id")
+    if access.can_see(user, participant, DataClass.TREATMENT_DETAIL):
+        rows = rows.annotate(shown_reason=F("reason"), shown_note=F("note"))
+    else:
+        rows = rows.annotate(
+            shown_reason=Case(
+                When(reason__in=CLINICAL_BLACKOUT_REASONS, then=Value("")), default=F("reason")
+            ),
+            shown_note=Value(""),
+        )
+    labels = {"": "", **dict(BlackoutReason.choices)}
+    return [
+        BlackoutShown(
+            pk=row["pk"],
+            starts_on=row["starts_on"],
+            ends_on=row["ends_on"],
+            reason=labels[row["shown_reason"]],
+            note=row["shown_note"],
+        )
+        for row in rows.values("pk", "starts_on", "ends_on", "shown_reason", "shown_note")
+    ]
 
 
 def days_sober(

@@ -53,7 +53,7 @@ def participant_testing(request, pk: int):
             "status": status,
             "statuses": TestStatus.choices,
             "prescriptions": selectors.prescriptions_visible(request.user, participant),
-            "blackouts": selectors.blackouts_of(participant),
+            "blackouts": selectors.blackouts_visible(request.user, participant),
             "may_record": access.can_change(request.user, participant, DataClass.DRUG_TESTS),
             "end_form": EndDateForm(today=participant_today(participant)),
         },
