@@ -196,13 +196,20 @@ def enrollments_in_reach(user: User) -> Q:
     """A condition on Enrollment for lists: every enrollment of a participant the user reaches
     per participant (team, provider episode), and the enrollments in the programs of their
     program-wide roles, never a participant's enrollment in another program."""
+    return program_rows_in_reach(user, program="program")
+
+
+def program_rows_in_reach(user: User, *, program: str) -> Q:
+    """`enrollments_in_reach` for any rows of a program with a `participant` field (`program`
+    is the path to the row's program): those of a participant reached per participant, and
+    those of the programs of the user's program-wide roles."""
     branches, programs = _reach_sources(user)
     condition = Q(pk__in=[])
     if branches:
         first, *rest = branches
         condition |= Q(participant__in=first.union(*rest) if rest else first)
     if programs is not None:
-        condition |= Q(program__in=programs)
+        condition |= Q(**{f"{program}__in": programs})
     return condition
 
 

@@ -20,8 +20,10 @@ from .registry import (
     AgencyAlertSource,
     CaseloadFact,
     ParticipantSection,
+    ProgramAlertSource,
     register_agency_alert_source,
     register_caseload_fact,
+    register_program_alert_source,
     register_section,
 )
 
@@ -31,6 +33,10 @@ register_agency_alert_source(
         rows=Appointment.objects.all,
         organization_field="organization",
     )
+)
+# Hearings know their program (other appointments have none and reach everyone who sees them).
+register_program_alert_source(
+    ProgramAlertSource(prefix=APPOINTMENT_ALERT_SOURCE, rows=Appointment.objects.all)
 )
 
 register_section(

@@ -47,9 +47,22 @@ class AgencyAlertSource:
     organization_field: str
 
 
+@dataclass(frozen=True)
+class ProgramAlertSource:
+    """Rows of a program's record that alerts speak of, by `source_key` "<prefix>:<pk>" (drug
+    tests, hearings): an alert about a row of a program whose record the user does not see is
+    not shown (the program row rule of clients.access.programs_showing). `rows()` is the
+    model's queryset, with `participant` and `program` fields (an empty program: no
+    program's)."""
+
+    prefix: str
+    rows: Callable[[], QuerySet]
+
+
 _sections: dict[str, ParticipantSection] = {}
 _facts: dict[str, CaseloadFact] = {}
 _agency_alert_sources: dict[str, AgencyAlertSource] = {}
+_program_alert_sources: dict[str, ProgramAlertSource] = {}
 
 
 def register_section(section: ParticipantSection) -> None:
@@ -72,6 +85,16 @@ def register_agency_alert_source(source: AgencyAlertSource) -> None:
 
 def agency_alert_sources() -> list[AgencyAlertSource]:
     return list(_agency_alert_sources.values())
+
+
+def register_program_alert_source(source: ProgramAlertSource) -> None:
+    if source.prefix in _program_alert_sources:
+        raise ValueError(f"A program alert source {source.prefix!r} is already registered.")
+    _program_alert_sources[source.prefix] = source
+
+
+def program_alert_sources() -> list[ProgramAlertSource]:
+    return list(_program_alert_sources.values())
 
 
 def sections() -> list[ParticipantSection]:

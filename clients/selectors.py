@@ -8,6 +8,7 @@ from typing import Any
 import pghistory.models
 from django.core.paginator import Page, Paginator
 from django.db.models import (
+    BigIntegerField,
     BooleanField,
     CharField,
     Count,
@@ -24,7 +25,7 @@ from django.db.models import (
     Value,
     prefetch_related_objects,
 )
-from django.db.models.functions import Cast, Concat, Lower
+from django.db.models.functions import Cast, Coalesce, Concat, Lower
 from django.utils import timezone
 
 from drugcourt.models import Phase, Program, ProgramSettings, User
@@ -189,11 +190,14 @@ def annotate_open_alerts(participants: QuerySet, user: User) -> QuerySet:
     """The caseload fact: open alerts about what the user may see of each participant."""
     return participants.annotate(
         open_alerts=Subquery(
-            _of_own_agency(
-                Alert.objects.filter(
-                    participant=OuterRef("pk"),
-                    state=AlertState.OPEN,
-                    data_class__in=common_data_classes(user),
+            _of_programs_in_reach(
+                _of_own_agency(
+                    Alert.objects.filter(
+                        participant=OuterRef("pk"),
+                        state=AlertState.OPEN,
+                        data_class__in=common_data_classes(user),
+                    ),
+                    user,
                 ),
                 user,
             )
@@ -297,10 +301,13 @@ def alerts_for(user: User, *, state: str | None = AlertState.OPEN) -> QuerySet[A
     `state=None` for alerts in any state. Like the data classes, the agency row rule applies
     to the whole list of someone holding an agency role: no alert about another agency's
     session or referral."""
-    alerts = _of_own_agency(
-        Alert.objects.filter(
-            participant__in=access.participants_visible_to(user),
-            data_class__in=common_data_classes(user),
+    alerts = _of_programs_in_reach(
+        _of_own_agency(
+            Alert.objects.filter(
+                participant__in=access.participants_visible_to(user),
+                data_class__in=common_data_classes(user),
+            ),
+            user,
         ),
         user,
     )
@@ -315,6 +322,47 @@ def _of_own_agency(alerts: QuerySet[Alert], user: User) -> QuerySet[Alert]:
         for source in registry.agency_alert_sources():
             alerts = alerts.exclude(_about_another_agency(source, user.organization_id))
     return alerts
+
+
+def _with_source_program(alerts: QuerySet[Alert]) -> QuerySet[Alert]:
+    """Annotates `source_program`: the program of the test or hearing the alert speaks of
+    (registry.ProgramAlertSource), null when its source belongs to no program."""
+    programs = [
+        Subquery(
+            source.rows()
+            .filter(participant=OuterRef("participant"))
+            .annotate(alert_key=Concat(Value(f"{source.prefix}:"), Cast("pk", CharField())))
+            .filter(alert_key=OuterRef("source_key"))
+            .values("program")[:1]
+        )
+        for source in registry.program_alert_sources()
+    ]
+    if not programs:
+        return alerts.annotate(source_program=Value(None, output_field=BigIntegerField()))
+    return alerts.annotate(source_program=Coalesce(*programs) if len(programs) > 1 else programs[0])
+
+
+def _of_programs_in_reach(alerts: QuerySet[Alert], user: User) -> QuerySet[Alert]:
+    """Leaves out of a list alerts about a test or hearing of a program whose record the user
+    does not see (the list form of `alerts_of_programs_shown`, like enrollments_in_reach)."""
+    return _with_source_program(alerts).filter(
+        Q(source_program__isnull=True)
+        | access.program_rows_in_reach(user, program="source_program")
+    )
+
+
+def alerts_of_programs_shown(
+    alerts: QuerySet[Alert], user: User, participant: Participant
+) -> QuerySet[Alert]:
+    """The participant's `alerts` narrowed to those about rows of programs the user sees of
+    the alert's data class (access.programs_showing): a program's court roles and coordinators
+    do not see alerts about another program's tests or hearings."""
+    shown = Q(source_program__isnull=True)
+    for data_class in access.visible_data_classes(user, participant):
+        programs = access.programs_showing(user, participant, data_class)
+        in_programs = Q() if programs is None else Q(source_program__in=programs)
+        shown |= Q(data_class=data_class) & in_programs
+    return _with_source_program(alerts).filter(shown)
 
 
 def _about_another_agency(source: registry.AgencyAlertSource, organization_id: int | None):
@@ -449,10 +497,21 @@ def intake_programs_for(user: User) -> QuerySet[Program]:
     return programs_of(user)
 
 
-def history_of(participant: Participant) -> QuerySet:
+def history_of(user: User, participant: Participant) -> QuerySet:
     """Every recorded change to the participant and the rows that point at them (enrollments,
-    team, identifiers, contacts, documents, alerts)."""
-    return pghistory.models.Events.objects.references(participant).order_by("-pgh_created_at")
+    team, identifiers, contacts, documents, alerts), but of the rows of a program (enrollments,
+    tests, hearings) only those of the programs whose record the user sees
+    (access.programs_showing): a program's coordinator does not read the participant's
+    enrollment elsewhere in its history either."""
+    events = pghistory.models.Events.objects.references(participant)
+    programs = access.programs_showing(user, participant, DataClass.ENROLLMENT)
+    if programs is not None:
+        events = events.filter(
+            ~Q(pgh_data__has_key="program_id")
+            | Q(pgh_data__program_id=None)
+            | Q(pgh_data__program_id__in=sorted(programs))
+        )
+    return events.order_by("-pgh_created_at")
 
 
 # ---------------------------------------------------------------------------------------------

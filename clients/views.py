@@ -294,7 +294,9 @@ def participant_photo(request, pk: int):
 @login_required
 def participant_history(request, pk: int):
     participant = _participant_for_coordinator(request.user, pk)
-    page = Paginator(selectors.history_of(participant), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(selectors.history_of(request.user, participant), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     return render(
         request,
         "clients/participant_history.html",

@@ -2,11 +2,17 @@
 sobriety, testing frequency and monitoring alerts) and the call list in the navigation."""
 
 from clients.access import DataClass
-from clients.registry import ParticipantSection, register_section
+from clients.registry import (
+    ParticipantSection,
+    ProgramAlertSource,
+    register_program_alert_source,
+    register_section,
+)
 from drugcourt.home import NavItem, register_nav_item
 from drugcourt.roles import Role
 
 from . import selectors
+from .models import DrugTest
 
 register_section(
     ParticipantSection(
@@ -17,6 +23,11 @@ register_section(
         context=selectors.compliance_section,
         order=7,
     )
+)
+
+# The monitoring sweeps name a test's alerts "test:<pk>" (compliance.sweeps).
+register_program_alert_source(
+    ProgramAlertSource(prefix=selectors.TEST_ALERT_SOURCE, rows=DrugTest.objects.all)
 )
 
 register_nav_item(

@@ -39,6 +39,7 @@ from clients.models import (
     Participant,
 )
 from clients.selectors import (
+    alerts_of_programs_shown,
     appointments_visible,
     latest_enrollment_visible,
     participant_today,
@@ -227,6 +228,8 @@ def with_counts_as_positive(tests: QuerySet[DrugTest]) -> QuerySet:
 
 COMPLIANCE_WINDOW_DAYS = 90
 # Alerts the compliance section lists (raised by compliance.sweeps).
+# Alerts about a drug test name it "test:<pk>" (compliance.sweeps).
+TEST_ALERT_SOURCE = "test"
 TEST_ALERT_KINDS = ("test_missed", "result_overdue", "repeated_noncompliance")
 ATTENDANCE_ALERT_KINDS = ("attendance_not_recorded", "missed_appointment")
 
@@ -422,8 +425,12 @@ def compliance_section(participant: Participant, user: User) -> dict:
         "attendance_rate": attendance_rate(user, participant, first_day),
         "days_sober": days_sober(user, participant, today, now=now),
         "frequency": testing_frequency_for(participant, today),
-        "alerts": Alert.objects.filter(
-            participant=participant, state=AlertState.OPEN, kind__in=alert_kinds
+        "alerts": alerts_of_programs_shown(
+            Alert.objects.filter(
+                participant=participant, state=AlertState.OPEN, kind__in=alert_kinds
+            ),
+            user,
+            participant,
         ).order_by("-created_at"),
         "may_record": access.can_change(user, participant, DataClass.DRUG_TESTS),
         "window_days": COMPLIANCE_WINDOW_DAYS,

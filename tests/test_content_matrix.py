@@ -84,10 +84,6 @@ OTHER_PROGRAM = (
 )
 KNOWN_GAPS: dict[tuple[str, str], str] = {
     **{("other_program_case", persona): OTHER_PROGRAM for persona in ON_THE_TEAM},
-    ("other_program_case", "coordinator"): (
-        "issue 12: a program's roles see only that program's enrollments (the participant"
-        " history still shows the other program's), fixed by access-fields"
-    ),
 }
 
 
