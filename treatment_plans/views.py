@@ -126,40 +126,34 @@ def referral_decline(request, pk: int):
     return redirect("treatment_plans:referral_detail", pk=pk)
 
 
-@require_POST
-@login_required
-def referral_schedule_intake(request, pk: int):
+def _book_intake(request, pk: int, book, missing_time: str):
+    """Books an intake with the service `book` (a first one or a new one after a miss)."""
     referral = _referral(request.user, pk)
     form = IntakeForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Give the date and time of the intake.")
+        messages.error(request, missing_time)
         return redirect("treatment_plans:referral_detail", pk=pk)
-    _act(
-        request,
-        referral,
-        lambda r: services.referral_schedule_intake(
-            referral=r, **form.cleaned_data, actor=request.user
-        ),
-    )
+    _act(request, referral, lambda r: book(referral=r, **form.cleaned_data, actor=request.user))
     return redirect("treatment_plans:referral_detail", pk=pk)
+
+
+@require_POST
+@login_required
+def referral_schedule_intake(request, pk: int):
+    return _book_intake(
+        request, pk, services.referral_schedule_intake, "Give the date and time of the intake."
+    )
 
 
 @require_POST
 @login_required
 def referral_reschedule_intake(request, pk: int):
-    referral = _referral(request.user, pk)
-    form = IntakeForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "Give the date and time of the new intake.")
-        return redirect("treatment_plans:referral_detail", pk=pk)
-    _act(
+    return _book_intake(
         request,
-        referral,
-        lambda r: services.referral_reschedule_intake(
-            referral=r, **form.cleaned_data, actor=request.user
-        ),
+        pk,
+        services.referral_reschedule_intake,
+        "Give the date and time of the new intake.",
     )
-    return redirect("treatment_plans:referral_detail", pk=pk)
 
 
 @require_POST
