@@ -279,14 +279,32 @@ def programs_showing(
     charges, tests, hearings): None for every program, when a per-participant role grants the
     class; otherwise the programs through which a program-wide role grants it. A program's
     court roles see that program's record, not the participant's enrollment elsewhere."""
-    programs = set()
+    programs: set[int] = set()
     for role, program in reach(user, participant):
         if data_class not in ROLE_DATA_CLASSES[role]:
             continue
-        if program is None:
+        if program is not None:
+            programs.add(program)
+        elif role in TEAM_COURT_ROLES:
+            programs |= _member_programs(user)
+        else:
             return None
-        programs.add(program)
     return frozenset(programs)
+
+
+# Court-view roles that reach a participant through a team assignment (their own client or
+# supervisee) still work for one court program: they see that program's record, like the
+# program-wide court roles, not the participant's enrollment in another program.
+TEAM_COURT_ROLES = frozenset({Role.DEFENCE_ATTORNEY, Role.PROBATION_OFFICER})
+
+
+def _member_programs(user: User) -> frozenset[int]:
+    """The active programs the user is a member of (one query, cached on the user)."""
+    if "_member_programs" not in user.__dict__:
+        user.__dict__["_member_programs"] = frozenset(
+            user.programs.filter(is_active=True).values_list("pk", flat=True)
+        )
+    return user.__dict__["_member_programs"]
 
 
 def rows_of_programs_shown(
