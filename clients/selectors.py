@@ -25,6 +25,7 @@ from django.db.models import (
     Value,
     prefetch_related_objects,
 )
+from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce, Concat, Lower
 from django.utils import timezone
 
@@ -324,6 +325,11 @@ def _of_own_agency(alerts: QuerySet[Alert], user: User) -> QuerySet[Alert]:
     return alerts
 
 
+def _alert_key(prefix: str) -> Concat:
+    """The `source_key` alerts give a row of a registered source: "<prefix>:<pk>"."""
+    return Concat(Value(f"{prefix}:"), Cast("pk", CharField()))
+
+
 def _with_source_program(alerts: QuerySet[Alert]) -> QuerySet[Alert]:
     """Annotates `source_program`: the program of the test or hearing the alert speaks of
     (registry.ProgramAlertSource), null when its source belongs to no program."""
@@ -331,7 +337,7 @@ def _with_source_program(alerts: QuerySet[Alert]) -> QuerySet[Alert]:
         Subquery(
             source.rows()
             .filter(participant=OuterRef("participant"))
-            .annotate(alert_key=Concat(Value(f"{source.prefix}:"), Cast("pk", CharField())))
+            .annotate(alert_key=_alert_key(source.prefix))
             .filter(alert_key=OuterRef("source_key"))
             .values("program")[:1]
         )
@@ -369,12 +375,11 @@ def _about_another_agency(source: registry.AgencyAlertSource, organization_id: i
     """The alert speaks of a row of this source that belongs to another agency (one EXISTS
     over the participant's rows of the source)."""
     agency = source.organization_field
-    key = Concat(Value(f"{source.prefix}:"), Cast("pk", CharField()))
     return Exists(
         source.rows()
         .filter(participant=OuterRef("participant"), **{f"{agency}__isnull": False})
         .exclude(**{agency: organization_id})
-        .annotate(alert_key=key)
+        .annotate(alert_key=_alert_key(source.prefix))
         .filter(alert_key=OuterRef("source_key"))
     )
 
@@ -510,7 +515,17 @@ def history_of(user: User, participant: Participant) -> QuerySet:
             ~Q(pgh_data__has_key="program_id")
             | Q(pgh_data__program_id=None)
             | Q(pgh_data__program_id__in=sorted(programs))
-        )
+        ).alias(alert_source=KeyTextTransform("source_key", "pgh_data"))
+        # Nor the alerts about those rows (registry.ProgramAlertSource).
+        for source in registry.program_alert_sources():
+            hidden = (
+                source.rows()
+                .filter(participant=participant, program__isnull=False)
+                .exclude(program__in=programs)
+                .annotate(alert_key=_alert_key(source.prefix))
+                .values("alert_key")
+            )
+            events = events.exclude(pgh_obj_model="clients.Alert", alert_source__in=hidden)
     return events.order_by("-pgh_created_at")
 
 

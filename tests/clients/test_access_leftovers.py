@@ -222,6 +222,8 @@ def test_a_coordinator_does_not_see_another_programs_enrollment_in_the_history(
     assert f"clients.Enrollment #{second_enrollment.pk}" not in text
     test = DrugTest.objects.get(program=second_enrollment.program)
     assert f"compliance.DrugTest #{test.pk}" not in text
+    for marker in MARKERS_ELSEWHERE:  # nor the alerts about its test and hearing
+        assert marker not in text
     own = participant.enrollments.exclude(pk=second_enrollment.pk).get()
     assert f"clients.Enrollment #{own.pk}" in text
     assert f"clients.Participant #{participant.pk}" in text  # rows of no program stay
