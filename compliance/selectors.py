@@ -325,6 +325,20 @@ class BlackoutShown:
     note: str
 
 
+def status_note_shown(user: User, test: DrugTest) -> str:
+    """The test's status note as the user may read it: an excused test's note names its
+    blackout's reason ("Blackout: Hospital", compliance.services and draw), which the court
+    view reads only when it is not clinical."""
+    clinical_notes = {
+        f"Blackout: {BlackoutReason(reason).label}" for reason in CLINICAL_BLACKOUT_REASONS
+    }
+    if test.status_note in clinical_notes and not access.can_see(
+        user, test.participant, DataClass.TREATMENT_DETAIL
+    ):
+        return "Blackout"
+    return test.status_note
+
+
 def blackouts_visible(user: User, participant: Participant) -> list[BlackoutShown]:
     """The participant's blackout periods: everyone who sees the tests sees that one exists and
     its dates; a clinical reason (hospital, residential treatment) and the note, which may speak

@@ -445,7 +445,9 @@ def blackout_record(
             participant=participant,
             kind="test_missed",
             source_keys=missed,
-            note=f"Excused: the test fell in a blackout ({blackout}).",
+            # Not the reason: the alert list reaches the court view (a clinical reason is
+            # treatment detail, compliance.selectors.blackouts_visible).
+            note=f"Excused: the test fell in a blackout from {blackout.starts_on:%Y-%m-%d}.",
             actor=actor,
         )
         inside.update(

@@ -183,6 +183,7 @@ def test_detail(request, pk: int):
             "test": test,
             "participant": test.participant,
             "expected": selectors.expected_substances(test),
+            "status_note": selectors.status_note_shown(request.user, test),
             "may_record": access.can_change(request.user, test.participant, DataClass.DRUG_TESTS),
             "refusal_form": RefusalForm(),
         },

@@ -90,6 +90,62 @@ def test_the_case_manager_sees_the_blackouts_reason_and_note(
     assert "BLACKOUT-NOTE-MARKER" in text
 
 
+@pytest.fixture
+def excused_by_a_hospital_stay(participant, program, casemanager):
+    """A missed test with its alert, then a hospital blackout over its day: the test is
+    excused and the alert resolved."""
+    settings_since_2020(program)
+    today = clients_selectors.participant_today(participant)
+    test = DrugTest.objects.create(
+        participant=participant,
+        program=program,
+        reason=TestReason.RANDOM,
+        scheduled_for=today - datetime.timedelta(days=3),
+        notified_at=timezone.now() - datetime.timedelta(days=4),
+        status=TestStatus.MISSED,
+        status_changed_at=timezone.now(),
+    )
+    clients_services.alert_raise(
+        participant=participant,
+        kind="test_missed",
+        source_key=f"test:{test.pk}",
+        data_class=DataClass.DRUG_TESTS,
+        message="Missed test",
+    )
+    compliance_services.blackout_record(
+        participant=participant,
+        reason=BlackoutReason.HOSPITAL,
+        starts_on=test.scheduled_for,
+        ends_on=test.scheduled_for,
+        note="",
+        actor=casemanager,
+    )
+    return test
+
+
+@pytest.mark.parametrize("persona", COURT_ROLES)
+def test_court_roles_read_no_clinical_blackout_reason_on_an_excused_test_or_its_alert(
+    request, client, persona, participant, excused_by_a_hospital_stay
+):
+    user = court_persona(request, persona, participant)
+
+    test_page = page(client, user, "compliance:test_detail", excused_by_a_hospital_stay.pk)
+    resolved = client.get(reverse("clients:alert_list"), {"state": "resolved"})
+
+    assert "Excused" in test_page
+    assert "Missed test" in resolved.content.decode()
+    assert "Hospital" not in test_page
+    assert "Hospital" not in resolved.content.decode()
+
+
+def test_the_case_manager_reads_why_the_test_was_excused(
+    client, casemanager, participant, excused_by_a_hospital_stay
+):
+    text = page(client, casemanager, "compliance:test_detail", excused_by_a_hospital_stay.pk)
+
+    assert "Blackout: Hospital" in text
+
+
 # ---------------------------------------------------------------------------------------------
 # 2. The referral page shows only the actions the user's request would be allowed
 
