@@ -23,7 +23,7 @@ from django.db.models.functions import Cast
 from django.http import Http404
 from guardian.shortcuts import assign_perm, remove_perm
 
-from drugcourt.models import Program, ProgramGroupObjectPermission, User
+from drugcourt.models import Program, ProgramGroupObjectPermission, ProgramMembership, User
 from drugcourt.roles import PROGRAM_WIDE_ROLES, Role
 
 from .models import (
@@ -144,13 +144,23 @@ def _codenames(roles: Iterable[str]) -> list[str]:
 # Reading
 
 
-def _reach_sources(user: User) -> tuple[list[QuerySet], QuerySet | None]:
-    """The user's reach rows for roles they still hold: participant-id querysets of the
-    per-participant rows, and a program-id queryset of the active programs of their
-    program-wide roles (None when they hold none)."""
+# Court-view roles that reach a participant through a team assignment (their own client or
+# supervisee) still work for one court program: they see that program's record, like the
+# program-wide court roles, not the participant's enrollment in another program.
+TEAM_COURT_ROLES = frozenset({Role.DEFENCE_ATTORNEY, Role.PROBATION_OFFICER})
+
+
+def _reach_sources(
+    user: User, *, only: Iterable[Role] | None = None, without: Iterable[Role] = ()
+) -> tuple[list[QuerySet], QuerySet | None]:
+    """The user's reach rows for roles they still hold (`only` those, `without` these):
+    participant-id querysets of the per-participant rows, and a program-id queryset of the
+    active programs of their program-wide roles (None when they hold none)."""
     if not user.is_authenticated or not user.is_active or not user.roles:
         return [], None
-    roles = {Role(role) for role in user.roles}
+    roles = {Role(role) for role in user.roles} - set(without)
+    if only is not None:
+        roles &= set(only)
     groups = user.groups.all()
     per_participant: list[QuerySet] = []
     if held := sorted(reach_codename(role) for role in roles & set(PARTICIPANT_ROLES)):
@@ -201,16 +211,27 @@ def enrollments_in_reach(user: User) -> Q:
 
 def program_rows_in_reach(user: User, *, program: str) -> Q:
     """`enrollments_in_reach` for any rows of a program with a `participant` field (`program`
-    is the path to the row's program): those of a participant reached per participant, and
-    those of the programs of the user's program-wide roles."""
-    branches, programs = _reach_sources(user)
+    is the path to the row's program): those of a participant reached per participant (by the
+    assigned defence and probation, only in the programs they are members of) and those of the
+    programs of the user's program-wide roles."""
+    branches, programs = _reach_sources(user, without=TEAM_COURT_ROLES)
+    team_court, _ = _reach_sources(user, only=TEAM_COURT_ROLES)
     condition = Q(pk__in=[])
     if branches:
-        first, *rest = branches
-        condition |= Q(participant__in=first.union(*rest) if rest else first)
+        condition |= Q(participant__in=_union(branches))
+    if team_court:
+        member_programs = ProgramMembership.objects.filter(
+            user=user, program__is_active=True
+        ).values("program")
+        condition |= Q(participant__in=_union(team_court), **{f"{program}__in": member_programs})
     if programs is not None:
         condition |= Q(**{f"{program}__in": programs})
     return condition
+
+
+def _union(branches: list[QuerySet]) -> QuerySet:
+    first, *rest = branches
+    return first.union(*rest) if rest else first
 
 
 # How a user reaches a participant: (role, None) through a per-participant row (team
@@ -290,12 +311,6 @@ def programs_showing(
         else:
             return None
     return frozenset(programs)
-
-
-# Court-view roles that reach a participant through a team assignment (their own client or
-# supervisee) still work for one court program: they see that program's record, like the
-# program-wide court roles, not the participant's enrollment in another program.
-TEAM_COURT_ROLES = frozenset({Role.DEFENCE_ATTORNEY, Role.PROBATION_OFFICER})
 
 
 def _member_programs(user: User) -> frozenset[int]:

@@ -241,11 +241,11 @@ def open_alert_count(user, participant):
     return clients_selectors.annotate_open_alerts(participants, user).get().open_alerts or 0
 
 
-@pytest.mark.parametrize("persona", PROGRAM_WIDE)
+@pytest.mark.parametrize("persona", [*PROGRAM_WIDE, *TEAM_ROLES])
 def test_program_roles_get_no_alerts_about_another_programs_tests_or_hearings(
     request, client, persona, participant, alerts_elsewhere
 ):
-    user = request.getfixturevalue(persona)
+    user = court_persona(request, persona, participant)
 
     detail = page(client, user, "clients:participant_detail", participant.pk)
     alert_list = page(client, user, "clients:alert_list")
