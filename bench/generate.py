@@ -39,6 +39,7 @@ from psycopg2 import sql as pg_sql  # noqa: E402
 from clients.access import DataClass  # noqa: E402
 from clients.models import CLOSED_STATUSES, EnrollmentStatus, Participant  # noqa: E402
 from clients.reconcile import access_drift, access_repair  # noqa: E402
+from compliance.draw import ALGORITHM_VERSION  # noqa: E402
 from compliance.models import RESULT_STATUSES  # noqa: E402
 from drugcourt.models import (  # noqa: E402
     Phase,
@@ -347,8 +348,7 @@ LOAD_STEPS = [
              tests_scheduled, drawn_at)
         SELECT (p - 1) * %(weeks)s + w + 1, p,
                extract(isoyear FROM monday)::int, extract(week FROM monday)::int,
-               md5(p || ':' || monday), 'hmac-sha256-v1',
-               '{"1": [3], "2": [2, 6], "3": [1, 4, 7]}', 0,
+               md5(p || ':' || monday), %(draw_algorithm)s, '{}', 0,
                (monday - 1 + time '18:00') AT TIME ZONE %(time_zone)s
         FROM generate_series(1, %(programs)s) p
         CROSS JOIN generate_series(0, %(weeks)s - 1) w
@@ -636,6 +636,9 @@ def load_params(sizes: Sizes, now: datetime.datetime) -> dict:
         "result_offset": sizes.tests + sizes.participants,
         "first_monday": first_monday,
         "weeks": (this_monday - first_monday).days // 7 + 1,
+        # Labelled with the current algorithm (days per participant, no group days); the bench's
+        # days are spread by rate, not drawn, so its weeks do not verify on the audit page.
+        "draw_algorithm": ALGORITHM_VERSION,
         "staff_roles": [role.value for role, _ in STAFF],
         "staff_counts": list(sizes.staff),
         "closed": CLOSED,
