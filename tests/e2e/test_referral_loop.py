@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from drugcourt.selectors import program_today
 from treatment_plans.models import Referral
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -16,7 +17,7 @@ PROGRAM_ZONE = zoneinfo.ZoneInfo("America/Chicago")  # the personas' program (te
 
 
 def test_referral_loop_from_sending_to_engaged(
-    live_server, browser, sign_in, assert_accessible, casemanager, provider, participant
+    live_server, browser, sign_in, assert_accessible, casemanager, provider, participant, program
 ):
     manager_page = browser.new_context().new_page()
     sign_in(manager_page, casemanager)
@@ -35,7 +36,8 @@ def test_referral_loop_from_sending_to_engaged(
     sign_in(provider_page, provider)
     provider_page.goto(f"{live_server.url}/referrals/")
     assert_accessible(provider_page)
-    provider_page.get_by_role("link", name=timezone.localdate().strftime("%Y-%m-%d")).click()
+    sent_on = program_today(program).strftime("%Y-%m-%d")  # the program's date, not UTC's
+    provider_page.get_by_role("link", name=sent_on).click()
     expect(provider_page.get_by_text("Moderate stimulant use disorder")).to_be_visible()
     provider_page.get_by_role("button", name="Accept").click()
     expect(provider_page.get_by_text("Accepted", exact=True)).to_be_visible()

@@ -4,11 +4,11 @@ safety step."""
 import datetime
 
 import pytest
-from django.utils import timezone
 from playwright.sync_api import expect
 
 from assessments.models import Administration
 from clients.models import EnrollmentStatus
+from drugcourt.selectors import program_today
 from tests.factories import EnrollmentFactory, assign
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -21,7 +21,7 @@ def referral(program, casemanager):
         status=EnrollmentStatus.REFERRED,
         phase=None,
         entry_date=None,
-        referral_date=timezone.localdate() - datetime.timedelta(days=10),
+        referral_date=program_today(program) - datetime.timedelta(days=10),
         participant__created_by=casemanager,
         participant__legal_first_name="Rae",
         participant__legal_last_name="Lindqvist",
@@ -34,7 +34,7 @@ def test_screening_admission_and_a_screen_with_a_safety_step(
     live_server, page, sign_in, assert_accessible, casemanager, referral
 ):
     participant = referral.participant
-    today = timezone.localdate().isoformat()
+    today = program_today(referral.program).isoformat()  # the program's date, not UTC's
     sign_in(page, casemanager)
     page.goto(f"{live_server.url}/participants/{participant.pk}/")
 
@@ -78,7 +78,7 @@ def test_screening_admission_and_a_screen_with_a_safety_step(
 
 
 def test_the_trend_chart_draws_under_the_content_security_policy(
-    live_server, page, sign_in, casemanager, participant
+    live_server, page, sign_in, casemanager, participant, program
 ):
     from assessments import services as assessment_services
     from assessments.models import InstrumentVersion
@@ -88,7 +88,7 @@ def test_the_trend_chart_draws_under_the_content_security_policy(
         given = assessment_services.administration_record(
             participant=participant,
             instrument_version=phq9,
-            administered_on=timezone.localdate() - datetime.timedelta(days=days_ago),
+            administered_on=program_today(program) - datetime.timedelta(days=days_ago),
             answers={**{str(n): level for n in range(1, 9)}, "9": "0", "10": "0"},
             actor=casemanager,
         )
