@@ -111,9 +111,13 @@ def enrollments_to_test(program_id: int, on: datetime.date) -> QuerySet:
     return with_testing_frequency(enrollments, on)
 
 
-def testing_frequency_for(participant: Participant, on: datetime.date) -> TestingFrequency | None:
+def testing_frequency_for(
+    participant: Participant, on: datetime.date, *, with_reasoning: bool
+) -> TestingFrequency | None:
     """The participant's required tests per week on `on` and where the number comes from, or
-    None when they are not in an active enrollment with a phase (nothing is required)."""
+    None when they are not in an active enrollment with a phase (nothing is required). The
+    words of a documented exception are assessment reasoning: left out `with_reasoning=False`
+    (the court view sees the intensity, not the reasons behind it)."""
     enrollment = (
         with_testing_frequency(
             Enrollment.objects.filter(
@@ -128,9 +132,11 @@ def testing_frequency_for(participant: Participant, on: datetime.date) -> Testin
         return None
     if enrollment.frequency_exception:
         source = (
-            f"Documented in the risk and need assessment of {enrollment.assessed_on:%b %-d, %Y},"
-            f" exception: {enrollment.frequency_exception}"
+            "A documented exception in the risk and need assessment of "
+            f"{enrollment.assessed_on:%b %-d, %Y}"
         )
+        if with_reasoning:
+            source += f": {enrollment.frequency_exception}"
     elif enrollment.assessed_tests_per_week == enrollment.tests_per_week and (
         enrollment.phase_tests_per_week != enrollment.tests_per_week
     ):
@@ -438,7 +444,11 @@ def compliance_section(participant: Participant, user: User) -> dict:
         "tests_in_window": len(recent),
         "attendance_rate": attendance_rate(user, participant, first_day),
         "days_sober": days_sober(user, participant, today, now=now),
-        "frequency": testing_frequency_for(participant, today),
+        "frequency": testing_frequency_for(
+            participant,
+            today,
+            with_reasoning=access.can_see(user, participant, DataClass.ASSESSMENT_SUMMARY),
+        ),
         "alerts": alerts_of_programs_shown(
             Alert.objects.filter(
                 participant=participant, state=AlertState.OPEN, kind__in=alert_kinds

@@ -46,7 +46,9 @@ def assess(participant, actor, tests_per_week, **extra):
 
 
 def frequency(participant) -> int:
-    return selectors.testing_frequency_for(participant, datetime.date(2026, 11, 20)).tests_per_week
+    return selectors.testing_frequency_for(
+        participant, datetime.date(2026, 11, 20), with_reasoning=True
+    ).tests_per_week
 
 
 # ---------------------------------------------------------------------------------------------
@@ -62,7 +64,9 @@ def test_the_more_intensive_of_phase_default_and_assessment_applies(
 
     assert frequency(participant) == 3
     assert frequency(participant2) == 2
-    found = selectors.testing_frequency_for(participant2, datetime.date(2026, 11, 20))
+    found = selectors.testing_frequency_for(
+        participant2, datetime.date(2026, 11, 20), with_reasoning=True
+    )
     assert "risk and need assessment" in found.source
 
 
@@ -76,9 +80,31 @@ def test_a_frequency_under_the_program_minimum_needs_a_documented_exception(
     assess(participant, casemanager, 1, frequency_exception="Dialysis three days a week.")
 
     # The documented exception stands against the phase default (three a week).
-    found = selectors.testing_frequency_for(participant, datetime.date(2026, 11, 20))
+    found = selectors.testing_frequency_for(
+        participant, datetime.date(2026, 11, 20), with_reasoning=True
+    )
     assert found.tests_per_week == 1
-    assert "exception: Dialysis three days a week." in found.source
+    assert (
+        "exception in the risk and need assessment of Nov 2, 2026: Dialysis three days a week."
+        in (found.source)
+    )
+
+
+def test_the_court_view_sees_an_exceptions_frequency_but_not_its_reasoning(
+    client, participant, casemanager, judge
+):
+    assess(participant, casemanager, 1, frequency_exception="MARKER-EXCEPTION-Dialysis.")
+    page = reverse("clients:participant_detail", args=[participant.pk])
+
+    client.force_login(judge)
+    seen_by_judge = client.get(page).content.decode()
+    client.force_login(casemanager)
+    seen_by_casemanager = client.get(page).content.decode()
+
+    assert "1 a week" in seen_by_judge
+    assert "documented exception" in seen_by_judge
+    assert "MARKER-EXCEPTION" not in seen_by_judge
+    assert "MARKER-EXCEPTION-Dialysis." in seen_by_casemanager
 
 
 def test_the_minimum_does_not_apply_in_the_last_phase(participant, casemanager):

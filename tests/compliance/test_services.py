@@ -348,7 +348,7 @@ def test_the_program_policy_decides_whether_a_dilute_counts(
 
 
 def test_frequency_comes_from_the_phase_or_a_more_intensive_assessment(participant, casemanager):
-    by_phase = selectors.testing_frequency_for(participant, TODAY)
+    by_phase = selectors.testing_frequency_for(participant, TODAY, with_reasoning=True)
     assert by_phase.tests_per_week == 3
     assert "phase 1" in by_phase.source
 
@@ -367,14 +367,17 @@ def test_frequency_comes_from_the_phase_or_a_more_intensive_assessment(participa
         contacts_per_week=1,
         assessed_by=casemanager,
     )
-    by_assessment = selectors.testing_frequency_for(participant, TODAY)
+    by_assessment = selectors.testing_frequency_for(participant, TODAY, with_reasoning=True)
     assert by_assessment.tests_per_week == 4
     assert "risk and need assessment of Feb 1, 2026" in by_assessment.source
 
 
 def test_no_frequency_outside_an_active_enrollment(participant):
     participant.enrollments.update(status=EnrollmentStatus.GRADUATED)
-    assert selectors.testing_frequency_for(participant, timezone.localdate()) is None
+    assert (
+        selectors.testing_frequency_for(participant, timezone.localdate(), with_reasoning=True)
+        is None
+    )
 
 
 def test_a_blackout_recorded_late_excuses_a_missed_test_and_resolves_its_alert(
