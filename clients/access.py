@@ -220,10 +220,9 @@ def program_rows_in_reach(user: User, *, program: str) -> Q:
     if branches:
         condition |= Q(participant__in=_union(branches))
     if team_court:
-        member_programs = ProgramMembership.objects.filter(
-            user=user, program__is_active=True
-        ).values("program")
-        condition |= Q(participant__in=_union(team_court), **{f"{program}__in": member_programs})
+        condition |= Q(
+            participant__in=_union(team_court), **{f"{program}__in": _member_programs_query(user)}
+        )
     if programs is not None:
         condition |= Q(**{f"{program}__in": programs})
     return condition
@@ -313,12 +312,17 @@ def programs_showing(
     return frozenset(programs)
 
 
+def _member_programs_query(user: User) -> QuerySet:
+    """The ids of the active programs the user is a member of."""
+    return ProgramMembership.objects.filter(user=user, program__is_active=True).values_list(
+        "program", flat=True
+    )
+
+
 def _member_programs(user: User) -> frozenset[int]:
-    """The active programs the user is a member of (one query, cached on the user)."""
+    """`_member_programs_query`, run once and cached on the user."""
     if "_member_programs" not in user.__dict__:
-        user.__dict__["_member_programs"] = frozenset(
-            user.programs.filter(is_active=True).values_list("pk", flat=True)
-        )
+        user.__dict__["_member_programs"] = frozenset(_member_programs_query(user))
     return user.__dict__["_member_programs"]
 
 
