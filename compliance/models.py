@@ -10,6 +10,7 @@ import datetime
 import pghistory
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.core.validators import MaxValueValidator
 from django.db import models
 
 from clients.models import Participant
@@ -378,3 +379,43 @@ class BlackoutPeriod(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_reason_display()} from {self.starts_on:%Y-%m-%d}"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
+class TestingOrder(models.Model):
+    """A court order setting the participant's random tests a week in one program from
+    `starts_on` to `ends_on` (inclusive, program local dates): while in force it decides the
+    frequency (never below the program minimum), in front of the phase default and the accepted
+    intensity (with_testing_frequency). Written by the court's response service."""
+
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="testing_orders", db_index=False
+    )
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="+")
+    tests_per_week = models.PositiveSmallIntegerField(validators=[MaxValueValidator(7)])
+    starts_on = models.DateField()
+    ends_on = models.DateField()
+    reason = models.CharField(max_length=300)
+    ordered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["participant", "-starts_on", "-id"]
+        indexes = [
+            models.Index(fields=["participant", "program", "starts_on"], name="testing_order_idx")
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_on__gte=models.F("starts_on")),
+                name="testing_order_ends_after_start",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(tests_per_week__gte=1, tests_per_week__lte=7),
+                name="testing_order_tests_per_week_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tests_per_week} tests a week, {self.starts_on} to {self.ends_on}"

@@ -374,3 +374,59 @@ class Phase(models.Model):
 
     def __str__(self) -> str:
         return f"Phase {self.number}: {self.name}"
+
+
+class ResponseCategory(models.TextChoices):
+    """What a court response is (DOMAIN.md "Court and responses"): treatment changes are never
+    sanctions."""
+
+    INCENTIVE = "incentive", "Incentive"
+    SANCTION = "sanction", "Sanction"
+    THERAPEUTIC = "therapeutic", "Therapeutic adjustment"
+
+
+class ResponseEffect(models.TextChoices):
+    """What a response does beyond being recorded, and which details it is given with at the
+    hearing (court.services): increased testing (tests a week for N weeks) becomes a testing
+    order, jail (days) a custody period, community service (hours) an obligation."""
+
+    NONE = "none", "Recorded only (praise, verbal warning, …)"
+    INCREASED_TESTING = "increased_testing", "Increased testing (tests a week, for weeks)"
+    JAIL = "jail", "Jail (days)"
+    COMMUNITY_SERVICE = "community_service", "Community service (hours)"
+    CURFEW = "curfew", "Curfew (for weeks)"
+    REDUCED_REPORTING = "reduced_reporting", "Reduced reporting (for weeks)"
+    GIFT_CARD = "gift_card", "Gift card (amount)"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class ResponseOption(models.Model):
+    """One response of a program's catalogue as defined by one settings version (the response
+    catalogue topic). A hearing records responses from the catalogue in force on its day."""
+
+    settings = models.ForeignKey(
+        ProgramSettings, on_delete=models.CASCADE, related_name="response_options"
+    )
+    name = models.CharField(max_length=100)
+    category = models.CharField(max_length=12, choices=ResponseCategory.choices)
+    effect = models.CharField(
+        max_length=20, choices=ResponseEffect.choices, default=ResponseEffect.NONE
+    )
+    description = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["settings", "category", "name"]
+        constraints = [
+            models.UniqueConstraint("settings", Lower("name"), name="response_option_name_unique"),
+            models.CheckConstraint(
+                condition=models.Q(category__in=ResponseCategory.values),
+                name="response_option_category_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(effect__in=ResponseEffect.values),
+                name="response_option_effect_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

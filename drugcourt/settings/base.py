@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "assessments",
     "treatment_plans",
     "compliance",
+    "court",
     "reports",
 ]
 

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CourtConfig(AppConfig):
+    name = "court"
+    verbose_name = "Court"

@@ -1,0 +1,351 @@
+"""The court: sessions and their dockets, hearing outcomes, responses and what they set in
+motion (testing orders, custody, community service), warrants and the decisions a hearing
+takes (phase changes, graduation and termination).
+
+Every row here is written by court.services only. A docket entry owns the participant's
+`Appointment(kind=court)`, so calendars and attendance keep one record of each hearing; the
+generic appointment services refuse court hearings.
+"""
+
+import datetime
+
+import pghistory
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Lower
+
+from clients.models import Appointment, Enrollment, EnrollmentStatus, Participant
+from compliance.models import BlackoutPeriod, TestingOrder
+from drugcourt.models import Program, ResponseOption
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
+class CourtSession(models.Model):
+    """One sitting of a program's court on a day in a courtroom, with its judge and the clerks
+    who act for that judge on it. `held_on` and `starts_at` are in the program's time zone."""
+
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="court_sessions")
+    held_on = models.DateField()
+    start_time = models.TimeField(default=datetime.time(9, 0))
+    courtroom = models.CharField(max_length=60)
+    # Sessions migrated from appointments made before the court app may have no judge yet.
+    judge = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="court_sessions_judged",
+    )
+    clerks = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="court_sessions_clerked"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["program", "held_on", "start_time", "courtroom"]
+        constraints = [
+            models.UniqueConstraint(
+                "program", "held_on", Lower("courtroom"), name="court_session_one_per_courtroom_day"
+            ),
+        ]
+        indexes = [models.Index(fields=["program", "held_on"], name="court_session_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.program} {self.held_on:%Y-%m-%d} {self.courtroom}"
+
+    @property
+    def starts_at(self) -> datetime.datetime:
+        return datetime.datetime.combine(self.held_on, self.start_time, tzinfo=self.program.zone)
+
+
+class Appearance(models.TextChoices):
+    """What happened to a docket entry; the hearing service mirrors it on the appointment
+    (APPEARANCE_OUTCOMES)."""
+
+    APPEARED = "appeared", "Appeared"
+    FAILED_TO_APPEAR = "failed_to_appear", "Failed to appear"
+    EXCUSED = "excused", "Excused from appearing"
+    REMOVED = "removed", "Taken off the docket before the hearing"
+
+
+# The appointment outcome each appearance writes (clients.models.AppointmentOutcome values).
+APPEARANCE_OUTCOMES = {
+    Appearance.APPEARED: "attended",
+    Appearance.FAILED_TO_APPEAR: "missed",
+    Appearance.EXCUSED: "excused",
+    Appearance.REMOVED: "cancelled",
+}
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
+class DocketEntry(models.Model):
+    """A participant on a session's docket: their hearing. The outcome (appearance, next
+    hearing date) is recorded once, by the session's judge or one of its clerks."""
+
+    session = models.ForeignKey(CourtSession, on_delete=models.PROTECT, related_name="entries")
+    enrollment = models.ForeignKey(Enrollment, on_delete=models.PROTECT, related_name="+")
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="docket_entries", db_index=False
+    )
+    appointment = models.OneToOneField(
+        Appointment, on_delete=models.PROTECT, related_name="docket_entry"
+    )
+    appearance = models.CharField(max_length=20, choices=Appearance.choices, blank=True)
+    appearance_note = models.CharField(max_length=300, blank=True)
+    # The hearing after this one: by default the hearing frequency from the session's day
+    # (court.selectors); another date needs its reason.
+    next_hearing_on = models.DateField(null=True, blank=True)
+    next_hearing_reason = models.CharField(max_length=300, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(null=True, blank=True)
+    placed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    placed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["session", "id"]
+        verbose_name_plural = "docket entries"
+        constraints = [
+            models.UniqueConstraint(fields=["session", "participant"], name="docket_entry_once"),
+            models.CheckConstraint(
+                condition=models.Q(appearance__in=["", *Appearance.values]),
+                name="docket_entry_appearance_valid",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(appearance="excused", appearance_note=""),
+                name="docket_entry_excused_has_reason",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["participant", "session"], name="docket_entry_participant_idx"),
+            models.Index(fields=["enrollment", "session"], name="docket_entry_enrollment_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.participant} on {self.session}"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
+class CourtResponse(models.Model):
+    """An incentive, sanction or therapeutic adjustment given at a hearing, from the program's
+    response catalogue in force on the session's day, with the details its effect needs."""
+
+    entry = models.ForeignKey(DocketEntry, on_delete=models.PROTECT, related_name="responses")
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="court_responses", db_index=False
+    )
+    option = models.ForeignKey(ResponseOption, on_delete=models.PROTECT, related_name="+")
+    given_on = models.DateField()
+    # Details, by the option's effect (drugcourt.models.ResponseEffect).
+    tests_per_week = models.PositiveSmallIntegerField(null=True, blank=True)
+    weeks = models.PositiveSmallIntegerField(null=True, blank=True)
+    days = models.PositiveSmallIntegerField(null=True, blank=True)
+    hours = models.PositiveSmallIntegerField(null=True, blank=True)
+    amount = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
+    note = models.CharField(max_length=300, blank=True)
+    # Jail (DOMAIN.md, the practice standard): brief, definite, with due process.
+    jail_reason = models.CharField(max_length=500, blank=True)
+    counsel_present = models.BooleanField(default=False)
+    hearing_given = models.BooleanField(default=False)
+    # What it set in motion.
+    testing_order = models.OneToOneField(
+        TestingOrder, on_delete=models.PROTECT, null=True, blank=True, related_name="response"
+    )
+    custody = models.OneToOneField(
+        BlackoutPeriod, on_delete=models.PROTECT, null=True, blank=True, related_name="response"
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["entry", "id"]
+        indexes = [
+            models.Index(fields=["participant", "given_on"], name="court_response_participant_idx")
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(days__isnull=True)
+                | models.Q(days__lte=6)
+                | (~models.Q(jail_reason="") & models.Q(counsel_present=True, hearing_given=True)),
+                name="court_response_long_jail_due_process",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.option} on {self.given_on:%Y-%m-%d}"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
+class CommunityServiceObligation(models.Model):
+    """Hours of community service a response ordered; the hours worked are logged against it."""
+
+    response = models.OneToOneField(
+        CourtResponse, on_delete=models.PROTECT, related_name="obligation"
+    )
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="service_obligations", db_index=False
+    )
+    hours_ordered = models.PositiveSmallIntegerField()
+    due_on = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["participant", "-created_at"]
+        indexes = [models.Index(fields=["participant"], name="service_obligation_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(hours_ordered__gte=1), name="service_obligation_hours_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.hours_ordered} hours of community service"
+
+
+@pghistory.track(pghistory.InsertEvent())
+class CommunityServiceHours(models.Model):
+    """Hours worked towards an obligation on a day."""
+
+    obligation = models.ForeignKey(
+        CommunityServiceObligation, on_delete=models.PROTECT, related_name="hours_worked"
+    )
+    worked_on = models.DateField()
+    hours = models.DecimalField(max_digits=4, decimal_places=1)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["obligation", "worked_on", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(hours__gt=0, hours__lte=24), name="service_hours_in_a_day"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.hours} h on {self.worked_on:%Y-%m-%d}"
+
+
+class WarrantState(models.TextChoices):
+    REQUESTED = "requested", "Requested"
+    ISSUED = "issued", "Issued"
+    SERVED = "served", "Served"
+    RECALLED = "recalled", "Recalled"
+
+
+# The states a warrant may move to from each state (court.services.warrant_*).
+WARRANT_TRANSITIONS: dict[str, frozenset[str]] = {
+    WarrantState.REQUESTED: frozenset({WarrantState.ISSUED, WarrantState.RECALLED}),
+    WarrantState.ISSUED: frozenset({WarrantState.SERVED, WarrantState.RECALLED}),
+    WarrantState.SERVED: frozenset(),
+    WarrantState.RECALLED: frozenset(),
+}
+OPEN_WARRANT_STATES = (WarrantState.REQUESTED, WarrantState.ISSUED)
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
+class Warrant(models.Model):
+    """A bench warrant, from its request (a failure to appear requests one for the coordinator)
+    to its service or recall. While issued, the enrollment is absconded."""
+
+    enrollment = models.ForeignKey(Enrollment, on_delete=models.PROTECT, related_name="+")
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="warrants", db_index=False
+    )
+    entry = models.ForeignKey(
+        DocketEntry, on_delete=models.PROTECT, null=True, blank=True, related_name="warrants"
+    )
+    state = models.CharField(
+        max_length=10, choices=WarrantState.choices, default=WarrantState.REQUESTED
+    )
+    reason = models.CharField(max_length=300)
+    requested_on = models.DateField()
+    issued_on = models.DateField(null=True, blank=True)
+    served_on = models.DateField(null=True, blank=True)
+    recalled_on = models.DateField(null=True, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-requested_on", "-id"]
+        indexes = [models.Index(fields=["participant", "state"], name="warrant_participant_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enrollment"],
+                condition=models.Q(state__in=["requested", "issued"]),
+                name="warrant_one_open_per_enrollment",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(state__in=WarrantState.values), name="warrant_state_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Warrant ({self.get_state_display()}) {self.requested_on:%Y-%m-%d}"
+
+
+@pghistory.track(pghistory.InsertEvent())
+class PhaseChange(models.Model):
+    """A move from one phase to another, decided at a hearing."""
+
+    enrollment = models.ForeignKey(Enrollment, on_delete=models.PROTECT, related_name="+")
+    entry = models.ForeignKey(DocketEntry, on_delete=models.PROTECT, related_name="phase_changes")
+    from_phase = models.PositiveSmallIntegerField()
+    to_phase = models.PositiveSmallIntegerField()
+    decided_on = models.DateField()
+    reason = models.CharField(max_length=500)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["enrollment", "decided_on", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(from_phase=models.F("to_phase")), name="phase_change_changes"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Phase {self.from_phase} → {self.to_phase} on {self.decided_on:%Y-%m-%d}"
+
+
+class CompletionKind(models.TextChoices):
+    GRADUATED = EnrollmentStatus.GRADUATED.value, EnrollmentStatus.GRADUATED.label
+    TERMINATED = EnrollmentStatus.TERMINATED.value, EnrollmentStatus.TERMINATED.label
+
+
+@pghistory.track(pghistory.InsertEvent())
+class CompletionDecision(models.Model):
+    """Graduation or termination decided at a hearing, with its disposition (e.g. charges
+    dismissed, sentenced on the original charge). It closes the enrollment with that status."""
+
+    entry = models.OneToOneField(DocketEntry, on_delete=models.PROTECT, related_name="completion")
+    enrollment = models.OneToOneField(Enrollment, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=12, choices=CompletionKind.choices)
+    disposition = models.CharField(max_length=300)
+    reason = models.CharField(max_length=500)
+    decided_on = models.DateField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.decided_on:%Y-%m-%d}"

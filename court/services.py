@@ -1,0 +1,1 @@
+"""Court services."""
