@@ -470,6 +470,18 @@ def coordinates(user: User, program: Program) -> bool:
     )
 
 
+def acts_for_session(user: User, session) -> bool:
+    """Whether `user` records the hearings of a court session (court.models.CourtSession): its
+    judge, or a clerk listed on it, while they hold that role and are a member of its program.
+    Nobody else, not another session's clerk nor a coordinator, records hearing outcomes,
+    responses or the decisions taken at a hearing."""
+    if not user.is_active or not user.memberships.filter(program_id=session.program_id).exists():
+        return False
+    if user.has_role(Role.JUDGE) and session.judge_id == user.pk:
+        return True
+    return user.has_role(Role.CLERK) and session.clerks.filter(pk=user.pk).exists()
+
+
 # ---------------------------------------------------------------------------------------------
 # Writing: called only by the services that change the sources of truth, in their transaction
 
