@@ -43,6 +43,11 @@ urlpatterns = [
         name="program_settings_phases",
     ),
     path(
+        "programs/<int:pk>/settings/responses/",
+        views.program_settings_response_catalogue,
+        name="program_settings_response_catalogue",
+    ),
+    path(
         "programs/<int:pk>/settings/case-notes/",
         views.program_settings_note_format,
         name="program_settings_note_format",

@@ -10,9 +10,17 @@ from crispy_forms.helper import FormHelper
 from django import forms
 from django.core.exceptions import ValidationError
 
-from .models import NoteFormat, Organization, PolicyPositive, Program, Substance
+from .models import (
+    NoteFormat,
+    Organization,
+    PolicyPositive,
+    Program,
+    ResponseCategory,
+    ResponseEffect,
+    Substance,
+)
 from .roles import OrganizationKind, Role
-from .services import PhaseData
+from .services import PhaseData, ResponseOptionData
 
 TIME_ZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
 
@@ -295,4 +303,40 @@ class BasePhaseFormSet(forms.BaseFormSet):
 
 PhaseFormSet = forms.formset_factory(
     PhaseForm, formset=BasePhaseFormSet, extra=1, can_order=True, can_delete=True
+)
+
+
+class ResponseOptionForm(forms.Form):
+    name = forms.CharField(max_length=100)
+    # A blank first choice: an empty row left as it is does not count as a new response.
+    category = forms.ChoiceField(choices=[("", "—"), *ResponseCategory.choices], label="Kind")
+    effect = forms.ChoiceField(
+        choices=ResponseEffect.choices,
+        initial=ResponseEffect.NONE,
+        label="Effect",
+    )
+    description = forms.CharField(max_length=300, required=False)
+
+    def option_data(self) -> ResponseOptionData:
+        return ResponseOptionData(
+            name=self.cleaned_data["name"],
+            category=self.cleaned_data["category"],
+            effect=self.cleaned_data["effect"],
+            description=self.cleaned_data["description"],
+        )
+
+
+class BaseResponseOptionFormSet(forms.BaseFormSet):
+    def options(self) -> list[ResponseOptionData]:
+        """The responses the coordinator kept or added; deleted and blank rows left out."""
+        return [
+            form.option_data()
+            for index, form in enumerate(self.forms)
+            if (index < self.initial_form_count() or form.has_changed())
+            and not self._should_delete_form(form)
+        ]
+
+
+ResponseOptionFormSet = forms.formset_factory(
+    ResponseOptionForm, formset=BaseResponseOptionFormSet, extra=2, can_delete=True
 )

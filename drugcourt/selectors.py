@@ -16,10 +16,10 @@ from django.db.models import (
     Value,
 )
 from django.db.models.expressions import Expression
-from django.db.models.functions import Cast
+from django.db.models.functions import Cast, Lower
 from django.utils import timezone
 
-from .models import Organization, Phase, Program, ProgramSettings, User
+from .models import Organization, Phase, Program, ProgramSettings, ResponseOption, User
 from .roles import OrganizationKind, Role
 
 
@@ -157,7 +157,21 @@ def program_settings_history(program: Program) -> QuerySet[ProgramSettings]:
         ProgramSettings.objects.filter(program=program)
         .select_related("created_by")
         .prefetch_related(Prefetch("phases", queryset=Phase.objects.order_by("number")))
+        .annotate(response_count=Count("response_options"))
         .order_by("-effective_from")
+    )
+
+
+def response_catalogue_in_force(program: Program, on: datetime.date) -> QuerySet[ResponseOption]:
+    """The responses a hearing of the program on `on` (a program-local date) chooses from: the
+    catalogue of the settings version in force that day, by category and name. One query."""
+    in_force = (
+        ProgramSettings.objects.filter(program=program, effective_from__lte=on)
+        .order_by("-effective_from")
+        .values("pk")[:1]
+    )
+    return ResponseOption.objects.filter(settings=Subquery(in_force)).order_by(
+        "category", Lower("name")
     )
 
 

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import ProtectedError
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
@@ -24,6 +25,9 @@ from .models import (
     Program,
     ProgramMembership,
     ProgramSettings,
+    ResponseCategory,
+    ResponseEffect,
+    ResponseOption,
     Substance,
     User,
 )
@@ -80,18 +84,27 @@ def _check_staff_roles_fit(organization: Organization, kind: OrganizationKind) -
 def program_create(
     *, name: str, court: Organization, jurisdiction: str, time_zone: str, actor: User
 ) -> Program:
-    """Creates a program with a first settings version holding the five customary phases."""
+    """Creates a program with a first settings version holding the five customary phases and
+    the default response catalogue."""
     with audited_write(actor):
         _check_unique_name(Program, name)
         _check_is_court(court)
         program = Program(name=name, court=court, jurisdiction=jurisdiction, time_zone=time_zone)
         program.full_clean()
         program.save()
+        note = "Program created with the customary five phases and the default response catalogue."
         program_settings_change_phases(
             program=program,
             effective_from=program_today(program),
             phases=list(DEFAULT_PHASES),
-            change_note="Program created with the customary five phases.",
+            change_note=note,
+            actor=actor,
+        )
+        program_settings_change_response_catalogue(
+            program=program,
+            effective_from=program_today(program),
+            options=list(DEFAULT_RESPONSE_CATALOGUE),
+            change_note=note,
             actor=actor,
         )
         return program
@@ -377,6 +390,9 @@ def _settings_version(
     )
     if base is not None:
         _create_phases(version, [PhaseData.from_phase(phase) for phase in base.phases.all()])
+        _create_response_options(
+            version, [ResponseOptionData.from_option(o) for o in base.response_options.all()]
+        )
     return version
 
 
@@ -384,6 +400,162 @@ def _create_phases(version: ProgramSettings, phases: list[PhaseData]) -> None:
     Phase.objects.bulk_create(
         Phase(settings=version, number=number, **phase.as_fields())
         for number, phase in enumerate(phases, start=1)
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Program settings: the response catalogue
+
+
+@dataclass(frozen=True)
+class ResponseOptionData:
+    name: str
+    category: str  # ResponseCategory
+    effect: str = ResponseEffect.NONE
+    description: str = ""
+
+    @classmethod
+    def from_option(cls, option: ResponseOption) -> "ResponseOptionData":
+        return cls(option.name, option.category, option.effect, option.description)
+
+    def as_fields(self) -> dict:
+        return {
+            "name": self.name.strip(),
+            "category": self.category,
+            "effect": self.effect,
+            "description": self.description.strip(),
+        }
+
+
+# The categories an effect may be given as: what takes liberty or time (jail, community
+# service, curfew) is only ever a sanction, a reward only an incentive, and increased testing
+# is a sanction or a therapeutic adjustment (DOMAIN.md: treatment changes are never sanctions,
+# so they cannot carry a sanction's effect). A recorded-only response may be anything.
+EFFECT_CATEGORIES: dict[str, frozenset[str]] = {
+    ResponseEffect.NONE: frozenset(ResponseCategory.values),
+    ResponseEffect.INCREASED_TESTING: frozenset(
+        {ResponseCategory.SANCTION, ResponseCategory.THERAPEUTIC}
+    ),
+    ResponseEffect.JAIL: frozenset({ResponseCategory.SANCTION}),
+    ResponseEffect.COMMUNITY_SERVICE: frozenset({ResponseCategory.SANCTION}),
+    ResponseEffect.CURFEW: frozenset({ResponseCategory.SANCTION}),
+    ResponseEffect.REDUCED_REPORTING: frozenset({ResponseCategory.INCENTIVE}),
+    ResponseEffect.GIFT_CARD: frozenset({ResponseCategory.INCENTIVE}),
+}
+
+_INCENTIVE, _SANCTION, _THERAPEUTIC = (
+    ResponseCategory.INCENTIVE,
+    ResponseCategory.SANCTION,
+    ResponseCategory.THERAPEUTIC,
+)
+# The catalogue a new program starts with (NADCP Adult Drug Court Best Practice Standards,
+# incentives, sanctions and therapeutic adjustments). A phase advance is not a response: phase
+# changes are decisions of a hearing (court.models.PhaseChange).
+DEFAULT_RESPONSE_CATALOGUE = (
+    ResponseOptionData("Praise from the bench", _INCENTIVE, ResponseEffect.NONE),
+    ResponseOptionData("Certificate of achievement", _INCENTIVE, ResponseEffect.NONE),
+    ResponseOptionData(
+        "Called early on the docket",
+        _INCENTIVE,
+        ResponseEffect.NONE,
+        "Heard first and free to leave the courtroom.",
+    ),
+    ResponseOptionData("Reduced reporting", _INCENTIVE, ResponseEffect.REDUCED_REPORTING),
+    ResponseOptionData("Gift card", _INCENTIVE, ResponseEffect.GIFT_CARD),
+    ResponseOptionData("Verbal warning", _SANCTION, ResponseEffect.NONE),
+    ResponseOptionData("Essay", _SANCTION, ResponseEffect.NONE, "Written and read in court."),
+    ResponseOptionData("Increased testing", _SANCTION, ResponseEffect.INCREASED_TESTING),
+    ResponseOptionData("Curfew", _SANCTION, ResponseEffect.CURFEW),
+    ResponseOptionData("Community service", _SANCTION, ResponseEffect.COMMUNITY_SERVICE),
+    ResponseOptionData("Jail", _SANCTION, ResponseEffect.JAIL),
+    ResponseOptionData(
+        "Increased treatment",
+        _THERAPEUTIC,
+        ResponseEffect.NONE,
+        "More sessions or a higher level of care, as the treatment provider assesses.",
+    ),
+    ResponseOptionData("Additional case manager meetings", _THERAPEUTIC, ResponseEffect.NONE),
+    ResponseOptionData("Additional self-help meetings", _THERAPEUTIC, ResponseEffect.NONE),
+)
+
+
+def program_settings_change_response_catalogue(
+    *,
+    program: Program,
+    effective_from: datetime.date,
+    options: list[ResponseOptionData],
+    change_note: str,
+    actor: User,
+) -> ProgramSettings:
+    """Records the response catalogue in force from `effective_from` (see _settings_version):
+    the incentives, sanctions and therapeutic adjustments a hearing chooses from.
+
+    Changing a version already in force today keeps the rows of the options it keeps (matched
+    by name), so responses given today stay with their option; an option given at a hearing
+    cannot be dropped or change its category or effect in that version: the change then
+    applies from tomorrow."""
+    _check_response_options(options)
+    with audited_write(actor):
+        version = _settings_version(program, effective_from, change_note, actor)
+        existing = {option.name.lower(): option for option in version.response_options.all()}
+        kept: set[int] = set()
+        new: list[ResponseOptionData] = []
+        for data in options:
+            option = existing.get(data.name.strip().lower())
+            if option is None or (option.category, option.effect) != (data.category, data.effect):
+                new.append(data)
+                continue
+            option.name, option.description = data.name.strip(), data.description.strip()
+            option.save(update_fields=["name", "description"])
+            kept.add(option.pk)
+        for option in existing.values():
+            if option.pk in kept:
+                continue
+            try:
+                option.delete()
+            except ProtectedError:
+                raise ValidationError(
+                    f"“{option.name}” was already given at a hearing under the catalogue in "
+                    "force today, so it stays as it is today; apply this change from tomorrow."
+                ) from None
+        _create_response_options(version, new)
+        return version
+
+
+def _check_response_options(options: list[ResponseOptionData]) -> None:
+    if not options:
+        raise ValidationError("A program needs at least one response in its catalogue.")
+    names = [data.name.strip().lower() for data in options]
+    if not all(names):
+        raise ValidationError("Give every response a name.")
+    if len(set(names)) != len(names):
+        raise ValidationError("Two responses have the same name; give each response its own name.")
+    for data in options:
+        if len(data.name.strip()) > 100 or len(data.description.strip()) > 300:
+            raise ValidationError(
+                f"“{data.name.strip()[:40]}”: a name has at most 100 characters and a "
+                "description at most 300."
+            )
+        if data.category not in ResponseCategory.values:
+            raise ValidationError(f"“{data.name}”: “{data.category}” is not a kind of response.")
+        if data.effect not in ResponseEffect.values:
+            raise ValidationError(f"“{data.name}”: “{data.effect}” is not an effect we know.")
+        if data.category not in EFFECT_CATEGORIES[data.effect]:
+            allowed = " or ".join(
+                ResponseCategory(category).label.lower()
+                for category in ResponseCategory.values
+                if category in EFFECT_CATEGORIES[data.effect]
+            )
+            article = "an" if allowed[0] in "aeiou" else "a"
+            raise ValidationError(
+                f"“{data.name}”: a response with the effect “{ResponseEffect(data.effect).label}” "
+                f"is only ever {article} {allowed}."
+            )
+
+
+def _create_response_options(version: ProgramSettings, options: list[ResponseOptionData]) -> None:
+    ResponseOption.objects.bulk_create(
+        ResponseOption(settings=version, **data.as_fields()) for data in options
     )
 
 

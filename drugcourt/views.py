@@ -18,6 +18,7 @@ from .forms import (
     OrganizationForm,
     PhaseFormSet,
     ProgramForm,
+    ResponseOptionFormSet,
     SettingsChangeForm,
     StaffForm,
     TestingPolicyChangeForm,
@@ -348,6 +349,7 @@ def program_settings(request, pk: int):
             "program": program,
             "today": today,
             "in_force": selectors.program_settings_in_force(program, today),
+            "responses": selectors.response_catalogue_in_force(program, today),
             "history": selectors.program_settings_history(program),
         },
     )
@@ -383,6 +385,38 @@ def program_settings_phases(request, pk: int):
     return render(
         request,
         "drugcourt/program_settings_phases.html",
+        {"program": program, "change_form": change_form, "formset": formset},
+    )
+
+
+@role_required(Role.COORDINATOR)
+def program_settings_response_catalogue(request, pk: int):
+    program = get_coordinated_program_or_404(request.user, pk)
+    today = selectors.program_today(program)
+    initial_options = [
+        {
+            "name": option.name,
+            "category": option.category,
+            "effect": option.effect,
+            "description": option.description,
+        }
+        for option in selectors.response_catalogue_in_force(program, today)
+    ]
+    change_form = SettingsChangeForm(request.POST or None, initial={"effective_from": today})
+    formset = ResponseOptionFormSet(request.POST or None, initial=initial_options, prefix="options")
+    if request.method == "POST" and change_form.is_valid() and formset.is_valid():
+        with form_errors_from(change_form):
+            services.program_settings_change_response_catalogue(
+                program=program,
+                options=formset.options(),
+                **change_form.cleaned_data,
+                actor=request.user,
+            )
+            messages.success(request, "The response catalogue is saved.")
+            return redirect("core:program_settings", pk=program.pk)
+    return render(
+        request,
+        "drugcourt/program_settings_responses.html",
         {"program": program, "change_form": change_form, "formset": formset},
     )
 

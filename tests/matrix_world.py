@@ -33,6 +33,7 @@ from compliance.models import (
     TestStatus,
 )
 from drugcourt.roles import OrganizationKind
+from drugcourt.selectors import program_today
 from tests.conftest import PERSONAS, PNG_1PX, enrolled, make_persona, on_the_team
 from tests.factories import (
     EnrollmentFactory,
@@ -118,7 +119,7 @@ def build_world() -> World:
     other_program = ProgramFactory(name="Hillside Adult Drug Court")
     users = {name: make_persona(name, organizations, program) for name in PERSONAS}
     casemanager = users["casemanager"]
-    today = timezone.localdate()
+    today = program_today(program)
 
     participant = enrolled(program, creator=casemanager)
     assign(participant, casemanager)

@@ -1,4 +1,5 @@
 import datetime
+import importlib
 
 import pytest
 import time_machine
@@ -225,3 +226,193 @@ def test_bad_testing_policy_input_is_refused(coordinator_client, program, overri
 
     assert message in response.content.decode()
     assert program.settings_versions.count() == 1
+
+
+# ---------------------------------------------------------------------------------------------
+# The response catalogue
+
+
+def catalogue(version):
+    return [(o.name, o.category, o.effect) for o in version.response_options.order_by("name")]
+
+
+@pytest.fixture
+def with_catalogue(coordinator_client, program, coordinator):
+    services.program_settings_change_response_catalogue(
+        program=program,
+        effective_from=TODAY,
+        options=list(services.DEFAULT_RESPONSE_CATALOGUE),
+        change_note="initial",
+        actor=coordinator,
+    )
+    return coordinator_client
+
+
+def option_post(effective_from, rows, *, initial):
+    data = {
+        "effective_from": effective_from,
+        "change_note": "Gift cards only in phase 3",
+        "options-TOTAL_FORMS": str(len(rows) + 1),  # and one empty row, left as it is
+        "options-INITIAL_FORMS": str(initial),
+        "options-MIN_NUM_FORMS": "0",
+        "options-MAX_NUM_FORMS": "1000",
+        f"options-{len(rows)}-effect": "none",
+    }
+    for index, row in enumerate(rows):
+        for key, value in row.items():
+            data[f"options-{index}-{key}"] = value
+    return data
+
+
+def default_option_rows():
+    return [
+        {"name": o.name, "category": o.category, "effect": o.effect, "description": o.description}
+        for o in services.DEFAULT_RESPONSE_CATALOGUE
+    ]
+
+
+def test_a_new_program_starts_with_the_default_catalogue(admin, organizations):
+    program = services.program_create(
+        name="Riverbend Drug Court",
+        court=organizations["court"],
+        jurisdiction="Riverbend",
+        time_zone="America/Denver",
+        actor=admin,
+    )
+
+    version = program.settings_versions.get()
+    options = {o.name: (o.category, o.effect) for o in version.response_options.all()}
+    assert options["Praise from the bench"] == ("incentive", "none")
+    assert options["Gift card"] == ("incentive", "gift_card")
+    assert options["Jail"] == ("sanction", "jail")
+    assert options["Increased testing"] == ("sanction", "increased_testing")
+    assert options["Increased treatment"] == ("therapeutic", "none")
+    assert not any("phase" in name.lower() for name in options)
+    assert version.phases.get(number=1).name == "Stabilization"
+
+
+def test_settings_page_shows_the_catalogue_in_force(with_catalogue, program):
+    page = with_catalogue.get(reverse("core:program_settings", args=[program.pk])).content.decode()
+
+    assert "Response catalogue" in page
+    for heading in ("Incentives", "Sanctions", "Therapeutic adjustments"):
+        assert heading in page
+    assert "Praise from the bench" in page
+    assert "Jail (days)" in page  # the effect
+
+
+def test_coordinator_changes_the_catalogue_from_a_date(with_catalogue, program):
+    rows = default_option_rows()
+    rows[0]["DELETE"] = "on"  # no more praise (!)
+    rows[4]["description"] = "$10 at the grocery store."
+    rows.append({"name": "Weekend pass", "category": "incentive", "effect": "none"})
+    url = reverse("core:program_settings_response_catalogue", args=[program.pk])
+    form = with_catalogue.get(url).content.decode()
+    assert "Praise from the bench" in form
+
+    response = with_catalogue.post(url, option_post("2026-04-01", rows, initial=len(rows) - 1))
+
+    assert response.status_code == 302
+    march = program_settings_in_force(program, datetime.date(2026, 3, 31))
+    april = program_settings_in_force(program, datetime.date(2026, 4, 1))
+    assert ("Praise from the bench", "incentive", "none") in catalogue(march)
+    assert ("Praise from the bench", "incentive", "none") not in catalogue(april)
+    assert ("Weekend pass", "incentive", "none") in catalogue(april)
+    assert april.response_options.get(name="Gift card").description == "$10 at the grocery store."
+    assert len(catalogue(april)) == len(services.DEFAULT_RESPONSE_CATALOGUE)
+    assert [p.name for p in april.phases.all()] == [p.name for p in march.phases.all()]
+
+
+def test_another_topic_carries_the_catalogue_over(with_catalogue, program):
+    with_catalogue.post(
+        reverse("core:program_settings_note_format", args=[program.pk]),
+        {"effective_from": "2026-04-01", "change_note": "Switch to DAP", "note_format": "dap"},
+    )
+
+    march = program_settings_in_force(program, datetime.date(2026, 3, 31))
+    april = program_settings_in_force(program, datetime.date(2026, 4, 1))
+    assert april.pk != march.pk
+    assert catalogue(april) == catalogue(march)
+    assert april.response_options.first().pk != march.response_options.first().pk
+
+
+def test_a_change_for_today_keeps_the_rows_of_the_responses_it_keeps(
+    with_catalogue, program, coordinator
+):
+    version = program_settings_in_force(program, TODAY)
+    jail = version.response_options.get(name="Jail")
+    options = [
+        services.ResponseOptionData("jail", "sanction", "jail", "Only after a hearing."),
+        services.ResponseOptionData("Essay", "therapeutic", "none"),
+    ]
+
+    services.program_settings_change_response_catalogue(
+        program=program, effective_from=TODAY, options=options, change_note="x", actor=coordinator
+    )
+
+    assert catalogue(version) == [("Essay", "therapeutic", "none"), ("jail", "sanction", "jail")]
+    jail.refresh_from_db()
+    assert jail.description == "Only after a hearing."
+
+
+@pytest.mark.parametrize(
+    ("row", "change", "message"),
+    [
+        (0, {"name": "Gift Card"}, "Two responses have the same name"),
+        (0, {"category": "reward"}, "Select a valid choice"),
+        (0, {"effect": "fine"}, "Select a valid choice"),
+        (0, {"effect": "jail"}, "is only ever a sanction"),
+        (4, {"category": "sanction"}, "(amount)” is only ever an incentive"),
+        (0, {"name": ""}, "This field is required"),
+    ],
+)
+def test_bad_catalogue_input_is_explained_and_nothing_changes(
+    with_catalogue, program, row, change, message
+):
+    rows = default_option_rows()
+    rows[row].update(change)  # 0: praise from the bench, 4: gift card
+    before = catalogue(program_settings_in_force(program, TODAY))
+
+    response = with_catalogue.post(
+        reverse("core:program_settings_response_catalogue", args=[program.pk]),
+        option_post("2026-04-01", rows, initial=len(rows)),
+    )
+
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert program.settings_versions.count() == 1
+    assert catalogue(program_settings_in_force(program, TODAY)) == before
+
+
+def test_an_empty_catalogue_is_refused(with_catalogue, program, coordinator):
+    rows = [{**row, "DELETE": "on"} for row in default_option_rows()]
+
+    response = with_catalogue.post(
+        reverse("core:program_settings_response_catalogue", args=[program.pk]),
+        option_post("2026-04-01", rows, initial=len(rows)),
+    )
+
+    assert "at least one response in its catalogue" in response.content.decode()
+    assert program.settings_versions.count() == 1
+
+
+def test_the_migration_gives_versions_without_a_catalogue_the_default(
+    coordinator_client, program, other_program, coordinator
+):
+    """coordinator_client's version has phases and no catalogue, as before the catalogue."""
+    from django.apps import apps
+
+    from tests.factories import settings_since_2020
+
+    kept = settings_since_2020(other_program)
+    kept.response_options.exclude(name="Jail").delete()
+    migration = importlib.import_module("drugcourt.migrations.0012_default_response_catalogue")
+
+    migration.add_default_catalogue(apps, None)
+
+    version = program_settings_in_force(program, TODAY)
+    assert len(catalogue(version)) == len(services.DEFAULT_RESPONSE_CATALOGUE)
+    assert set(catalogue(version)) == {
+        (o.name, o.category, o.effect) for o in services.DEFAULT_RESPONSE_CATALOGUE
+    }
+    assert catalogue(kept) == [("Jail", "sanction", "jail")]
