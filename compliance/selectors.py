@@ -54,6 +54,7 @@ from .models import (
     DrugTestResult,
     Prescription,
     SubstanceResult,
+    TestingOrder,
     TestStatus,
 )
 
@@ -65,12 +66,17 @@ class TestingFrequency:
 
 
 def with_testing_frequency(enrollments: QuerySet[Enrollment], on: datetime.date) -> QuerySet:
-    """Annotates `tests_per_week` (required random tests a week on `on`): the more intensive
-    of the supervision intensity accepted in the latest risk/need assessment of this
-    enrollment (`assessed_tests_per_week`, `assessed_on`) and the default of the enrollment's
-    phase in the program settings in force (`phase_tests_per_week`), unless the assessment
-    documents an exception to the program minimum (`frequency_exception`): then its number
-    stands. The court issue adds its orders in front. One statement for any number of rows."""
+    """Annotates `tests_per_week` (required random tests a week on `on`).
+
+    A court testing order of the enrollment's participant and program in force on `on`
+    (`order_tests_per_week`, `order_starts_on`, `order_ends_on`; the latest to start if
+    several) decides it, never below the program minimum in force (`minimum_tests_per_week`).
+    Without one: the more intensive of the supervision intensity accepted in the latest
+    risk/need assessment of this enrollment (`assessed_tests_per_week`, `assessed_on`) and the
+    default of the enrollment's phase in the program settings in force
+    (`phase_tests_per_week`), unless the assessment documents an exception to the program
+    minimum (`frequency_exception`): then its number stands. One statement for any number of
+    rows; the order is found through `testing_order_idx`."""
     accepted = RiskNeedAssessment.objects.filter(
         participant=OuterRef("participant"),
         assessed_on__lte=on,
@@ -89,14 +95,33 @@ def with_testing_frequency(enrollments: QuerySet[Enrollment], on: datetime.date)
         .order_by()
         .values("tests_per_week")[:1]
     )
+    minimum = (
+        ProgramSettings.objects.filter(program=OuterRef("program"), effective_from__lte=on)
+        .order_by("-effective_from")
+        .values("minimum_tests_per_week")[:1]
+    )
+    order = TestingOrder.objects.filter(
+        participant=OuterRef("participant"),
+        program=OuterRef("program"),
+        starts_on__lte=on,
+        ends_on__gte=on,
+    ).order_by("-starts_on", "-id")
     return enrollments.annotate(
         assessed_tests_per_week=Subquery(accepted.values("tests_per_week")[:1]),
         assessed_on=Subquery(accepted.values("assessed_on")[:1]),
         frequency_exception=Subquery(accepted.values("frequency_exception")[:1]),
         phase_tests_per_week=Subquery(phase_default, output_field=IntegerField()),
+        order_tests_per_week=Subquery(order.values("tests_per_week")[:1]),
+        order_starts_on=Subquery(order.values("starts_on")[:1]),
+        order_ends_on=Subquery(order.values("ends_on")[:1]),
+        minimum_tests_per_week=Subquery(minimum, output_field=IntegerField()),
     ).annotate(
         # GREATEST ignores NULLs: either number alone, when the other is missing.
         tests_per_week=Case(
+            When(
+                order_tests_per_week__isnull=False,
+                then=Greatest("order_tests_per_week", "minimum_tests_per_week"),
+            ),
             When(~Q(frequency_exception=""), then=F("assessed_tests_per_week")),
             default=Greatest("assessed_tests_per_week", "phase_tests_per_week"),
         ),
@@ -114,10 +139,11 @@ def enrollments_to_test(program_id: int, on: datetime.date) -> QuerySet:
 def testing_frequency_for(
     participant: Participant, on: datetime.date, *, with_reasoning: bool
 ) -> TestingFrequency | None:
-    """The participant's required tests per week on `on` and where the number comes from, or
-    None when they are not in an active enrollment with a phase (nothing is required). The
-    words of a documented exception are assessment reasoning: left out `with_reasoning=False`
-    (the court view sees the intensity, not the reasons behind it)."""
+    """The participant's required tests per week on `on` and where the number comes from (a
+    court order in force first: "Court order of <date> until <date>"), or None when they are
+    not in an active enrollment with a phase (nothing is required). The words of a documented
+    exception are assessment reasoning: left out `with_reasoning=False` (the court view sees
+    the intensity, not the reasons behind it)."""
     enrollment = (
         with_testing_frequency(
             Enrollment.objects.filter(
@@ -130,7 +156,14 @@ def testing_frequency_for(
     )
     if enrollment is None or enrollment.tests_per_week is None:
         return None
-    if enrollment.frequency_exception:
+    if enrollment.order_tests_per_week is not None:
+        source = (
+            f"Court order of {enrollment.order_starts_on:%b %-d, %Y} "
+            f"until {enrollment.order_ends_on:%b %-d, %Y}"
+        )
+        if enrollment.order_tests_per_week < enrollment.tests_per_week:
+            source += f", raised to the program minimum of {enrollment.tests_per_week} a week"
+    elif enrollment.frequency_exception:
         source = (
             "A documented exception in the risk and need assessment of "
             f"{enrollment.assessed_on:%b %-d, %Y}"

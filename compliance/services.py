@@ -25,6 +25,7 @@ from .models import (
     Prescription,
     SpecimenType,
     SubstanceResult,
+    TestingOrder,
     TestReason,
     TestStatus,
 )
@@ -472,3 +473,54 @@ def blackout_end(
         blackout.ends_on = ends_on
         blackout.save(update_fields=["ends_on"])
         return blackout
+
+
+# ---------------------------------------------------------------------------------------------
+# Court testing orders
+
+TESTING_ORDER_MAX_DAYS = 26 * 7
+
+
+def testing_order_create(
+    *,
+    participant: Participant,
+    program: Program,
+    tests_per_week: int,
+    starts_on: datetime.date,
+    ends_on: datetime.date,
+    reason: str,
+    actor: User,
+) -> TestingOrder:
+    """A court order setting the participant's random tests a week in `program` from
+    `starts_on` to `ends_on` (with_testing_frequency puts it in front of the phase default and
+    the accepted intensity, never below the program minimum).
+
+    Court-only: court.services.response_record calls it for an increased-testing response,
+    after checking that the actor records that hearing (clients.access.acts_for_session). The
+    actor is the judge or a clerk, who cannot change drug tests, so this service checks no
+    drug-test access of its own; nothing else may call it."""
+    errors: dict[str, str] = {}
+    if not 1 <= tests_per_week <= 7:
+        errors["tests_per_week"] = "Give a number of tests a week from 1 to 7."
+    if ends_on < starts_on:
+        errors["ends_on"] = "The order ends before it starts."
+    elif (ends_on - starts_on).days >= TESTING_ORDER_MAX_DAYS:
+        errors["ends_on"] = "A testing order lasts at most 26 weeks."
+    if not reason.strip():
+        errors["reason"] = "Say why the court orders more testing."
+    elif len(reason.strip()) > 300:
+        errors["reason"] = "Say why in at most 300 characters."
+    if not Enrollment.objects.filter(participant=participant, program=program).exists():
+        errors[NON_FIELD_ERRORS] = "The participant is not enrolled in this program."
+    if errors:
+        raise ValidationError(errors)
+    with audited_write(actor):
+        return TestingOrder.objects.create(
+            participant=participant,
+            program=program,
+            tests_per_week=tests_per_week,
+            starts_on=starts_on,
+            ends_on=ends_on,
+            reason=reason.strip(),
+            ordered_by=actor,
+        )

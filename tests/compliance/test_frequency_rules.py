@@ -5,21 +5,27 @@ prescription explains its positives for the substance's detection tail; sobriety
 the current enrollment."""
 
 import datetime
+import json
 
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
+from django.db import connection, transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from assessments import services as assessment_services
 from assessments.services import Intensity
 from clients.models import Enrollment, EnrollmentStatus
+from compliance import draw as draw_module
 from compliance import selectors
+from compliance import services as compliance_services
 from compliance.models import (
     DrugTest,
     DrugTestResult,
     Prescription,
     SubstanceResult,
+    TestingOrder,
     TestReason,
     TestStatus,
 )
@@ -288,3 +294,167 @@ def test_sobriety_counts_within_the_current_enrollment_only(program, participant
     )
 
     assert selectors.days_sober(casemanager, participant, datetime.date(2026, 11, 1), now=NOW) == 31
+
+
+# ---------------------------------------------------------------------------------------------
+# Court testing orders (issue 15)
+
+NOV_20 = datetime.date(2026, 11, 20)
+
+
+def order(participant, judge, tests_per_week, starts_on, ends_on, *, program=None):
+    return compliance_services.testing_order_create(
+        participant=participant,
+        program=program or participant.enrollments.get().program,
+        tests_per_week=tests_per_week,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        reason="Sanction: increased testing.",
+        actor=judge,
+    )
+
+
+def test_a_court_order_in_force_sets_the_frequency_over_phase_and_assessment(
+    participant, casemanager, judge
+):
+    assess(participant, casemanager, 2)  # phase 1 says three a week
+    order(participant, judge, 5, datetime.date(2026, 11, 16), datetime.date(2026, 11, 29))
+
+    found = selectors.testing_frequency_for(participant, NOV_20, with_reasoning=False)
+
+    assert found.tests_per_week == 5
+    assert found.source == "Court order of Nov 16, 2026 until Nov 29, 2026"
+    for day in (datetime.date(2026, 11, 16), datetime.date(2026, 11, 29)):
+        assert selectors.testing_frequency_for(participant, day, with_reasoning=False) == found
+    before = selectors.testing_frequency_for(
+        participant, datetime.date(2026, 11, 15), with_reasoning=False
+    )
+    after = selectors.testing_frequency_for(
+        participant, datetime.date(2026, 11, 30), with_reasoning=False
+    )
+    assert before.tests_per_week == after.tests_per_week == 3
+    assert "Default for phase 1" in after.source
+
+
+def test_a_court_order_overrides_a_documented_exception_but_not_the_minimum(
+    participant, participant2, casemanager, casemanager2, judge
+):
+    assess(participant, casemanager, 1, frequency_exception="Dialysis three days a week.")
+    order(participant, judge, 4, NOV_20, NOV_20)
+    Enrollment.objects.filter(participant=participant2).update(phase=5)  # once a week
+    order(participant2, judge, 1, NOV_20, NOV_20)  # under the program minimum of two
+
+    assert frequency(participant) == 4
+    found = selectors.testing_frequency_for(participant2, NOV_20, with_reasoning=True)
+    assert found.tests_per_week == 2
+    assert found.source == (
+        "Court order of Nov 20, 2026 until Nov 20, 2026, raised to the program minimum of 2 a week"
+    )
+
+
+def test_the_latest_order_in_force_decides(participant, judge):
+    order(participant, judge, 6, datetime.date(2026, 11, 2), datetime.date(2026, 11, 30))
+    order(participant, judge, 4, datetime.date(2026, 11, 16), datetime.date(2026, 11, 22))
+
+    assert frequency(participant) == 4
+    assert (
+        selectors.testing_frequency_for(
+            participant, datetime.date(2026, 11, 23), with_reasoning=True
+        ).tests_per_week
+        == 6
+    )
+
+
+def test_an_order_of_another_program_does_not_apply(
+    participant, judge, other_program, foreign_participant
+):
+    EnrollmentFactory(participant=participant, program=other_program, phase=1)
+    # Only the enrollment of the program that ordered it is tested more.
+    order(participant, judge, 7, NOV_20, NOV_20, program=other_program)
+    lakeview = participant.enrollments.get(program__name="Lakeview Adult Drug Court")
+
+    rows = {
+        row.program_id: row.tests_per_week
+        for row in selectors.with_testing_frequency(participant.enrollments.all(), NOV_20)
+    }
+    assert rows == {lakeview.program_id: 3, other_program.pk: 7}
+    assert frequency(foreign_participant) == 3
+
+
+@pytest.mark.parametrize(
+    ("tests_per_week", "starts_on", "ends_on", "reason", "message"),
+    [
+        (0, NOV_20, NOV_20, "x", "from 1 to 7"),
+        (8, NOV_20, NOV_20, "x", "from 1 to 7"),
+        (3, NOV_20, datetime.date(2026, 11, 19), "x", "ends before it starts"),
+        (3, NOV_20, NOV_20 + datetime.timedelta(days=182), "x", "at most 26 weeks"),
+        (3, NOV_20, NOV_20, "  ", "Say why"),
+    ],
+)
+def test_a_bad_testing_order_is_refused_and_nothing_saved(
+    participant, judge, tests_per_week, starts_on, ends_on, reason, message
+):
+    with pytest.raises(ValidationError, match=message):
+        compliance_services.testing_order_create(
+            participant=participant,
+            program=participant.enrollments.get().program,
+            tests_per_week=tests_per_week,
+            starts_on=starts_on,
+            ends_on=ends_on,
+            reason=reason,
+            actor=judge,
+        )
+    assert not TestingOrder.objects.exists()
+
+
+def test_no_testing_order_for_a_program_the_participant_is_not_in(
+    participant, judge, other_program
+):
+    with pytest.raises(ValidationError, match="not enrolled in this program"):
+        order(participant, judge, 4, NOV_20, NOV_20, program=other_program)
+    assert not TestingOrder.objects.exists()
+
+
+def test_the_weekly_draw_calls_at_the_ordered_frequency(program, participant, judge):
+    monday = datetime.date(2026, 11, 23)
+    order(participant, judge, 7, monday, monday + datetime.timedelta(days=6))
+
+    with time_machine.travel(datetime.datetime(2026, 11, 22, 12, tzinfo=datetime.UTC)):
+        draw = draw_module.test_draw_make(
+            program=program, iso_year=2026, iso_week=48, now=timezone.now()
+        )
+
+    assert draw.tests.filter(participant=participant).count() == 7
+
+
+def test_the_order_is_found_through_its_index_for_every_enrollment(
+    program, participant, casemanager, judge
+):
+    """The draw reads every active enrollment's frequency in one statement: the order of each is
+    one index lookup on testing_order_idx (participant, program, starts_on), never a scan of
+    all orders per enrollment."""
+    people = [EnrollmentFactory(program=program, phase=1).participant for _ in range(30)]
+    for person in people:
+        order(person, judge, 4, datetime.date(2026, 11, 1), datetime.date(2026, 11, 30))
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE compliance_testingorder")
+    sql, params = selectors.enrollments_to_test(program.pk, NOV_20).query.sql_with_params()
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        plan = cursor.fetchone()[0]
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+
+    def nodes(node):
+        yield node
+        for child in node.get("Plans", []):
+            yield from nodes(child)
+
+    on_orders = [
+        node
+        for node in nodes(plan[0]["Plan"])
+        if node.get("Relation Name") == "compliance_testingorder"
+    ]
+    assert on_orders
+    assert {node.get("Index Name") for node in on_orders} == {"testing_order_idx"}
