@@ -233,7 +233,7 @@ def seed_demo_participants(program: Program, staff: dict[str, User]) -> None:
             )
             enrollment = participant.enrollments.get()
             _walk_lifecycle(
-                enrollment, status, referred, today, rng, actor=manager, coordinator=coordinator
+                enrollment, status, referred, today, rng, actor=manager, judge=staff["judge"]
             )
             if phase and enrollment.phase:
                 # Phase decisions belong to the court (a later issue); demo history only.
@@ -287,10 +287,11 @@ def _charge(rng: random.Random, referred: datetime.date) -> ChargeData:
     )
 
 
-def _walk_lifecycle(enrollment, target, referred, today, rng, *, actor, coordinator) -> None:
+def _walk_lifecycle(enrollment, target, referred, today, rng, *, actor, judge) -> None:
     """Moves a new enrollment to `target` through the real lifecycle services: the case
     manager admits (assessments' demo adds the screening and admission records behind it) and
-    records the other changes; the coordinator records graduation and termination."""
+    records the other changes; the judge graduates and terminates, as at a hearing on the exit
+    day (court's demo adds the hearing and its decision behind it)."""
     entered = min(referred + datetime.timedelta(days=rng.randint(10, 30)), today)
     steps = {
         EnrollmentStatus.REFERRED: [],
@@ -319,13 +320,21 @@ def _walk_lifecycle(enrollment, target, referred, today, rng, *, actor, coordina
                 reason=reasons[to_status],
                 actor=actor,
             )
+        elif to_status in services.HEARING_DECISIONS:
+            services.enrollment_close_at_hearing(
+                enrollment=enrollment,
+                to_status=to_status,
+                effective_date=day,
+                reason=reasons[to_status],
+                actor=judge,
+            )
         else:
             services.enrollment_change_status(
                 enrollment=enrollment,
                 to_status=to_status,
                 effective_date=day,
                 reason=reasons[to_status],
-                actor=coordinator if to_status in services.COORDINATOR_DECISIONS else actor,
+                actor=actor,
             )
 
 

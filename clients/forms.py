@@ -29,6 +29,7 @@ from .models import (
     TeamRole,
 )
 from .services import (
+    HEARING_DECISIONS,
     ChargeData,
     ContactData,
     EmergencyContactData,
@@ -207,7 +208,15 @@ class AssignmentForm(CrispyForm):
 
 class StatusChangeForm(CrispyForm):
     today_fields = ("effective_date",)
-    to_status = forms.ChoiceField(choices=EnrollmentStatus.choices, label="New status")
+    # Graduation and termination are decided at a hearing (court.services.completion_decide).
+    to_status = forms.ChoiceField(
+        choices=[
+            (value, label)
+            for value, label in EnrollmentStatus.choices
+            if value not in HEARING_DECISIONS
+        ],
+        label="New status",
+    )
     effective_date = forms.DateField(widget=DATE)
     reason = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
 

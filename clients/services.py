@@ -232,9 +232,9 @@ ADMISSION_FROM: dict[str, frozenset[str]] = {
     EnrollmentStatus.SCREENING: frozenset({EnrollmentStatus.ACTIVE})
 }
 
-# The court decides these at a hearing; until its docket records them, only the program's
-# coordinators do (with a reason, as every change).
-COORDINATOR_DECISIONS = frozenset({EnrollmentStatus.GRADUATED, EnrollmentStatus.TERMINATED})
+# Decided by the court at a hearing and recorded on its docket (court.services.completion_decide),
+# never by the generic status change.
+HEARING_DECISIONS = frozenset({EnrollmentStatus.GRADUATED, EnrollmentStatus.TERMINATED})
 
 
 def enrollment_change_status(
@@ -245,9 +245,15 @@ def enrollment_change_status(
     reason: str,
     actor: User,
 ) -> Enrollment:
-    """A status change other than admission: records who, when and why, refuses impossible
-    transitions, leaves graduation and termination to coordinators, and keeps the exit date
-    consistent."""
+    """A status change other than admission, graduation and termination: records who, when
+    and why, refuses impossible transitions and keeps the exit date consistent."""
+    if to_status in HEARING_DECISIONS:
+        raise ValidationError(
+            {
+                "to_status": "Graduation and termination are decided at a hearing and recorded "
+                "on the docket."
+            }
+        )
     return _change_status(
         enrollment=enrollment,
         to_status=to_status,
@@ -255,6 +261,43 @@ def enrollment_change_status(
         reason=reason,
         actor=actor,
     )
+
+
+def enrollment_close_at_hearing(
+    *,
+    enrollment: Enrollment,
+    to_status: str,
+    effective_date: datetime.date,
+    reason: str,
+    actor: User,
+) -> Enrollment:
+    """Graduation or termination, as the court decided it at a hearing on `effective_date`.
+    Only court.services calls this (completion_decide, which checks that the actor records that
+    session's hearings and writes the decision in the same transaction); the transition is
+    checked on the locked enrollment as every status change."""
+    if to_status not in HEARING_DECISIONS:
+        raise ValidationError(
+            {"to_status": "A hearing closes an enrollment by graduation or termination."}
+        )
+    return _change_status(
+        enrollment=enrollment,
+        to_status=to_status,
+        effective_date=effective_date,
+        reason=reason,
+        actor=actor,
+        at_hearing=True,
+    )
+
+
+def enrollment_set_phase(*, enrollment: Enrollment, phase: int, actor: User) -> Enrollment:
+    """Moves an active enrollment to `phase`. Only court.services calls this
+    (phase_change_decide: a phase change is decided at a hearing), inside its audited_write,
+    after locking the enrollment and checking the phase exists; saves the phase alone."""
+    if enrollment.status != EnrollmentStatus.ACTIVE:
+        raise ValidationError("Only an active enrollment changes phase.")
+    enrollment.phase = phase
+    enrollment.save(update_fields=["phase"])
+    return enrollment
 
 
 def enrollment_admit(
@@ -289,10 +332,15 @@ def _change_status(
     reason: str,
     actor: User,
     entry_type: str = "",
+    at_hearing: bool = False,
 ) -> Enrollment:
     """The one place an enrollment's status is written; an entry type means admission. The
-    transition is checked on the locked row and only the fields it changes are saved."""
-    if not access.can_change(actor, enrollment.participant, access.DataClass.ENROLLMENT):
+    transition is checked on the locked row and only the fields it changes are saved. A change
+    decided at a hearing was allowed by the court's rule (access.acts_for_session), not by the
+    enrollment's change permission."""
+    if not at_hearing and not access.can_change(
+        actor, enrollment.participant, access.DataClass.ENROLLMENT
+    ):
         raise ValidationError("You may not change this enrollment.")
     with audited_write(actor):
         lock(enrollment)
@@ -308,10 +356,6 @@ def _change_status(
                     f"{EnrollmentStatus(from_status).label.lower()} cannot become "
                     f"{EnrollmentStatus(to_status).label.lower()}."
                 }
-            )
-        if to_status in COORDINATOR_DECISIONS and not access.coordinates(actor, enrollment.program):
-            raise ValidationError(
-                {"to_status": "Only the program's coordinators record graduation and termination."}
             )
         if not reason.strip():
             raise ValidationError({"reason": "Say why the status changes."})

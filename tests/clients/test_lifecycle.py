@@ -1,6 +1,7 @@
 """The lifecycle rules: admission only through the admission record, graduation and
-termination only by coordinators (until the court records them at a hearing), and the
-served warrant that brings an absconded participant back."""
+termination only at a hearing (court.services.completion_decide, tests/court/test_decisions.py),
+never through the generic status change, and the served warrant that brings an absconded
+participant back."""
 
 import datetime
 
@@ -60,38 +61,40 @@ def test_a_served_warrant_brings_an_absconded_participant_back(casemanager, part
 
 
 @pytest.mark.parametrize("to_status", ["graduated", "terminated"])
-def test_a_case_manager_cannot_graduate_or_terminate(client, casemanager, participant, to_status):
-    client.force_login(casemanager)
+def test_the_status_page_does_not_offer_graduation_or_termination(
+    client, coordinator, participant, to_status
+):
+    client.force_login(coordinator)
 
+    page = client.get(status_url(participant)).content.decode()
     response = client.post(
         status_url(participant),
         {"to_status": to_status, "effective_date": DAY.isoformat(), "reason": "Done"},
     )
 
-    assert "Only the program&#x27;s coordinators" in response.content.decode()
+    assert f'value="{to_status}"' not in page
+    assert "Graduation and termination are decided at a hearing" in page
+    assert "Select a valid choice" in response.content.decode()
     enrollment = participant.enrollments.get()
     assert (enrollment.status, enrollment.exit_date) == (EnrollmentStatus.ACTIVE, None)
+    assert not EnrollmentStatusChange.objects.filter(enrollment=enrollment).exists()
 
 
 @pytest.mark.parametrize("to_status", ["graduated", "terminated"])
-def test_a_coordinator_graduates_or_terminates_with_a_reason(coordinator, participant, to_status):
+def test_the_generic_status_change_refuses_graduation_and_termination(
+    coordinator, participant, to_status
+):
     enrollment = participant.enrollments.get()
-    with pytest.raises(ValidationError, match="Say why"):
+
+    with pytest.raises(ValidationError, match="decided at a hearing and recorded on the docket"):
         services.enrollment_change_status(
             enrollment=enrollment,
             to_status=to_status,
             effective_date=DAY,
-            reason=" ",
+            reason="Decided by the judge at the hearing.",
             actor=coordinator,
         )
 
-    services.enrollment_change_status(
-        enrollment=enrollment,
-        to_status=to_status,
-        effective_date=DAY,
-        reason="Decided by the judge at the hearing.",
-        actor=coordinator,
-    )
-
     enrollment.refresh_from_db()
-    assert (enrollment.status, enrollment.exit_date) == (to_status, DAY)
+    assert (enrollment.status, enrollment.exit_date) == (EnrollmentStatus.ACTIVE, None)
+    assert not EnrollmentStatusChange.objects.filter(enrollment=enrollment).exists()

@@ -123,7 +123,7 @@ def test_lifecycle_admits_with_entry_type_and_phase_one(casemanager, program):
 @pytest.mark.parametrize(
     ("to_status", "message"),
     [
-        (EnrollmentStatus.GRADUATED, "cannot become graduated"),
+        (EnrollmentStatus.ABSCONDED, "cannot become absconded"),
         (EnrollmentStatus.ACTIVE, "cannot become active"),
     ],
 )

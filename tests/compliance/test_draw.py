@@ -308,9 +308,9 @@ def test_nobody_is_drawn_inside_their_blackout(
 def test_closed_enrollments_are_not_drawn(program, participant, participant2, coordinator, seed):
     enrollment_change_status(
         enrollment=participant2.enrollments.get(),
-        to_status=EnrollmentStatus.GRADUATED,
+        to_status=EnrollmentStatus.WITHDRAWN,
         effective_date=datetime.date(2026, 11, 20),
-        reason="Completed all phases.",
+        reason="Chose to return to the regular docket.",
         actor=coordinator,
     )
 

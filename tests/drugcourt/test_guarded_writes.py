@@ -35,6 +35,8 @@ from clients.models import (
 )
 from compliance import services as compliance_services
 from compliance.models import DrugTest
+from court import services as court_services
+from court.models import CompletionDecision, DocketEntry, PhaseChange
 from drugcourt.models import NoteFormat, ProgramSettings, Substance, User
 from drugcourt.roles import Role
 from drugcourt.services import (
@@ -43,6 +45,7 @@ from drugcourt.services import (
     staff_deactivate,
 )
 from tests.compliance.test_services import LATER, NOW, TODAY, collection, result
+from tests.court.builders import on_docket, session_on
 from tests.factories import (
     EnrollmentFactory,
     UserFactory,
@@ -417,6 +420,31 @@ def readmission_case(world):
     )
 
 
+def _heard(world):
+    """The participant of an enrollment of their own appeared at a hearing today."""
+    session = session_on(
+        world["program"], TODAY, judge=world["judge"], courtroom=f"{Enrollment.objects.count()}"
+    )
+    entry = on_docket(session, _enrollment(world), appearance="appeared")
+    return lambda: DocketEntry.objects.get(pk=entry.pk)
+
+
+def phase_change_case(world):
+    return _heard(world), lambda row: court_services.phase_change_decide(
+        entry=row, to_phase=2, reason="Ninety days clean", actor=world["judge"]
+    )
+
+
+def completion_case(world):
+    return _heard(world), lambda row: court_services.completion_decide(
+        entry=row,
+        kind="graduated",
+        disposition="Charges dismissed",
+        reason="Completed every phase",
+        actor=world["judge"],
+    )
+
+
 CASES = {
     "drug test collection": Case(collection_case, "Only a scheduled test can be collected"),
     "drug test refusal": Case(refusal_case, "Only a scheduled test can be refused"),
@@ -454,13 +482,24 @@ CASES = {
         "This case number is already used in this program",
         count=lambda row: row.enrollments.count(),
     ),
+    "phase change": Case(
+        phase_change_case,
+        "The participant is already in phase 2",
+        count=lambda row: PhaseChange.objects.filter(entry=row).count(),
+    ),
+    "graduation or termination": Case(
+        completion_case,
+        "Graduated was already decided for this enrollment",
+        count=lambda row: CompletionDecision.objects.filter(entry=row).count(),
+    ),
 }
 
 
 @pytest.fixture
-def world(program, participant, casemanager, casemanager2, coordinator, provider, probation):
+def world(program, participant, casemanager, casemanager2, coordinator, provider, probation, judge):
     settings_since_2020(program)
     return {
+        "judge": judge,
         "program": program,
         "participant": participant,
         "casemanager": casemanager,
