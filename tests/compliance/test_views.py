@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from clients.selectors import participant_today
 from compliance import draw, services
 from compliance.models import DrugTest, DrugTestResult, TestReason, TestStatus
 from drugcourt.models import Substance
@@ -22,7 +23,7 @@ from treatment_plans import services as treatment_services
 def drug_tests(participant, count, *, status=TestStatus.NEGATIVE, days_ago=1):
     """`count` tests on consecutive days ending `days_ago` days ago, made directly (the services
     are tested on their own in test_services)."""
-    today = timezone.localdate()
+    today = participant_today(participant)
     return DrugTest.objects.bulk_create(
         DrugTest(
             participant=participant,
