@@ -20,6 +20,7 @@ from drugcourt.selectors import program_settings_in_force, program_today
 
 from .models import (
     BlackoutPeriod,
+    BlackoutReason,
     DrugTest,
     DrugTestResult,
     Prescription,
@@ -418,8 +419,55 @@ def blackout_record(
     """Records days the participant cannot be tested. Tests inside the period that were not
     collected (scheduled, or already marked missed) are excused, so none counts as missed, and
     the alerts of those already missed are resolved; the draw skips those days from now on."""
-    now = now or timezone.now()
     _check_may_test(actor, participant)
+    return _blackout_create(
+        participant=participant,
+        reason=reason,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        note=note,
+        actor=actor,
+        now=now,
+    )
+
+
+def custody_blackout_record(
+    *,
+    participant: Participant,
+    starts_on: datetime.date,
+    ends_on: datetime.date,
+    note: str,
+    actor: User,
+    now: datetime.datetime | None = None,
+) -> BlackoutPeriod:
+    """A custody period ordered by the court (a jail response): a blackout with the reason
+    custody, with everything blackout_record does to the tests inside it.
+
+    Court-only: court.services.response_record calls it after checking that the actor records
+    that hearing (clients.access.acts_for_session). The judge or clerk cannot change drug tests,
+    so this path checks no drug-test access of its own; nothing else may call it."""
+    return _blackout_create(
+        participant=participant,
+        reason=BlackoutReason.CUSTODY,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        note=note,
+        actor=actor,
+        now=now,
+    )
+
+
+def _blackout_create(
+    *,
+    participant: Participant,
+    reason: str,
+    starts_on: datetime.date,
+    ends_on: datetime.date | None,
+    note: str,
+    actor: User,
+    now: datetime.datetime | None,
+) -> BlackoutPeriod:
+    now = now or timezone.now()
     if ends_on is not None and ends_on < starts_on:
         raise ValidationError({"ends_on": "The blackout ends before it starts."})
     with audited_write(actor):

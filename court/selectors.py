@@ -5,12 +5,14 @@ from dataclasses import dataclass
 
 from django.db.models import (
     Case,
+    Count,
     DateField,
     Exists,
     ExpressionWrapper,
     F,
     IntegerField,
     OuterRef,
+    Q,
     QuerySet,
     Subquery,
     When,
@@ -18,11 +20,11 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Least
 
 from assessments.models import RiskNeedAssessment
-from clients.models import Enrollment, EnrollmentStatus
-from drugcourt.models import Phase, ProgramSettings
+from clients.models import Enrollment, EnrollmentStatus, Participant
+from drugcourt.models import Phase, Program, ProgramSettings, ResponseCategory
 from drugcourt.selectors import program_today
 
-from .models import Appearance, CourtSession, DocketEntry
+from .models import Appearance, CourtResponse, CourtSession, DocketEntry
 
 # --- Decisions (hearing frequency)
 
@@ -201,3 +203,86 @@ def next_hearing_for(
         .first()
     )
     return None if due is None else NextHearing(on=due, entry=None)
+
+
+# --- Responses
+
+
+@dataclass(frozen=True)
+class ResponseRatio:
+    """Incentives and sanctions given at hearings; therapeutic adjustments count as neither
+    (treatment changes are never sanctions). The practice standard is about 4 : 1."""
+
+    incentives: int
+    sanctions: int
+
+    @property
+    def ratio(self) -> str:
+        """ "4.0 : 1", or "no sanctions" (and "no responses" when there were none at all)."""
+        if not self.sanctions:
+            return "no sanctions" if self.incentives else "no responses"
+        return f"{self.incentives / self.sanctions:.1f} : 1"
+
+    def __str__(self) -> str:
+        return self.ratio
+
+
+_RATIO_COUNTS = {
+    "incentives": Count("pk", filter=Q(option__category=ResponseCategory.INCENTIVE)),
+    "sanctions": Count("pk", filter=Q(option__category=ResponseCategory.SANCTION)),
+}
+
+
+def _responses_given(
+    program: Program | None, since: datetime.date | None, until: datetime.date | None
+) -> QuerySet[CourtResponse]:
+    responses = CourtResponse.objects.all()
+    if program is not None:
+        responses = responses.filter(entry__session__program=program)
+    if since is not None:
+        responses = responses.filter(given_on__gte=since)
+    if until is not None:
+        responses = responses.filter(given_on__lte=until)
+    return responses
+
+
+def incentive_sanction_ratio(
+    *,
+    participant: Participant | None = None,
+    program: Program | None = None,
+    since: datetime.date | None = None,
+    until: datetime.date | None = None,
+) -> ResponseRatio:
+    """The incentives and sanctions given to a participant (in every program, or in `program`
+    only: a program's court roles see their own program's), or in a whole program (no
+    participant), on the days from `since` to `until` (inclusive, either open). One query.
+    The compliance summary and the reports read the ratio here and nowhere else."""
+    if participant is None and program is None:
+        raise TypeError("Give a participant, a program or both.")
+    responses = _responses_given(program, since, until)
+    if participant is not None:
+        responses = responses.filter(participant=participant)
+    return ResponseRatio(**responses.aggregate(**_RATIO_COUNTS))
+
+
+def incentive_sanction_ratios(
+    participant_ids: list[int],
+    *,
+    program: Program | None = None,
+    since: datetime.date | None = None,
+    until: datetime.date | None = None,
+) -> dict[int, ResponseRatio]:
+    """incentive_sanction_ratio of many participants at once (a docket's summary, a report's
+    rows): one query for any number; a participant given nothing gets "no responses"."""
+    rows = (
+        _responses_given(program, since, until)
+        .filter(participant_id__in=participant_ids)
+        .order_by()
+        .values("participant_id")
+        .annotate(**_RATIO_COUNTS)
+    )
+    counts = {row.pop("participant_id"): row for row in rows}
+    return {
+        pk: ResponseRatio(**counts.get(pk, {"incentives": 0, "sanctions": 0}))
+        for pk in participant_ids
+    }

@@ -1,19 +1,36 @@
-"""Court services."""
+"""Court services: every write of the court app (sessions and dockets, hearing outcomes,
+responses and what they set in motion, warrants, hearing decisions)."""
+
+import datetime
+from decimal import Decimal, InvalidOperation
+from typing import cast
 
 from django.core.exceptions import ValidationError
+from django.db.models import Sum
+from django.utils import timezone
 
 from clients import access
 from clients import services as client_services
-from clients.models import EnrollmentStatus
+from clients.models import Enrollment, EnrollmentStatus, Participant
+from compliance import services as compliance_services
+from compliance.selectors import with_testing_frequency
 from drugcourt.audit import audited_write
 from drugcourt.guards import lock
-from drugcourt.models import User
-from drugcourt.selectors import program_settings_in_force, program_today
+from drugcourt.models import ResponseEffect, ResponseOption, User
+from drugcourt.roles import Role
+from drugcourt.selectors import (
+    program_settings_in_force,
+    program_today,
+    response_catalogue_in_force,
+)
 
 from .models import (
     Appearance,
+    CommunityServiceHours,
+    CommunityServiceObligation,
     CompletionDecision,
     CompletionKind,
+    CourtResponse,
     CourtSession,
     DocketEntry,
     PhaseChange,
@@ -179,3 +196,311 @@ def completion_decide(
             decided_on=session.held_on,
             decided_by=actor,
         )
+
+
+# --- Responses
+
+# The details each effect is given with at the hearing, and the range of each (inclusive).
+# A gift card's amount is checked on its own (a positive sum of money).
+EFFECT_DETAILS: dict[str, dict[str, tuple[int, int]]] = {
+    ResponseEffect.NONE: {},
+    ResponseEffect.INCREASED_TESTING: {"tests_per_week": (1, 7), "weeks": (1, 26)},
+    ResponseEffect.JAIL: {"days": (1, 90)},
+    ResponseEffect.COMMUNITY_SERVICE: {"hours": (1, 500)},
+    ResponseEffect.CURFEW: {"weeks": (1, 26)},
+    ResponseEffect.REDUCED_REPORTING: {"weeks": (1, 26)},
+    ResponseEffect.GIFT_CARD: {},
+}
+DETAIL_WORDS = {
+    "tests_per_week": "tests a week",
+    "weeks": "weeks",
+    "days": "days",
+    "hours": "hours",
+    "amount": "amount",
+}
+# The practice standard on jail: brief, definite, with due process. Longer than this needs its
+# reason, counsel present and a hearing given (court_response_long_jail_due_process).
+SHORT_JAIL_DAYS = 6
+GIFT_CARD_MAX = Decimal("999999.99")
+
+
+def response_record(
+    *,
+    entry: DocketEntry,
+    option: ResponseOption,
+    actor: User,
+    tests_per_week: int | None = None,
+    weeks: int | None = None,
+    days: int | None = None,
+    hours: int | None = None,
+    amount: Decimal | None = None,
+    note: str = "",
+    jail_reason: str = "",
+    counsel_present: bool = False,
+    hearing_given: bool = False,
+    now: datetime.datetime | None = None,
+) -> CourtResponse:
+    """An incentive, sanction or therapeutic adjustment given at the hearing of `entry`, from
+    the program's response catalogue in force on the session's day, with the details its
+    effect needs (EFFECT_DETAILS). Only the session's judge or one of its clerks records it,
+    on or after the session's day, for a participant still on the docket; each option once
+    per hearing (the entry's row lock makes a double submit write once).
+
+    What it sets in motion, from the session's day: increased testing a court testing order
+    for `weeks` weeks (compliance.services.testing_order_create); jail a custody period of
+    `days` days (compliance.services.custody_blackout_record); community service an
+    obligation of `hours` hours. Curfew and reduced reporting (weeks) and a gift card (amount)
+    are recorded with their details."""
+    session = entry.session
+    if not access.acts_for_session(actor, session):
+        raise ValidationError(
+            "Only the session's judge or a clerk listed on it records responses at its hearings."
+        )
+    today = program_today(session.program, now or timezone.now())
+    if today < session.held_on:
+        raise ValidationError(
+            f"Responses are recorded at the hearing: this session sits on "
+            f"{session.held_on:%b %-d, %Y}."
+        )
+    if (
+        not response_catalogue_in_force(session.program, session.held_on)
+        .filter(pk=option.pk)
+        .exists()
+    ):
+        raise ValidationError(
+            f"“{option.name}” is not in the program's response catalogue in force on "
+            f"{session.held_on:%b %-d, %Y}."
+        )
+    details = {
+        "tests_per_week": tests_per_week,
+        "weeks": weeks,
+        "days": days,
+        "hours": hours,
+        "amount": amount,
+    }
+    amount = _check_details(option, details)
+    is_jail = option.effect == ResponseEffect.JAIL
+    _check_text(note=note, jail_reason=jail_reason if is_jail else "")
+    if is_jail:
+        _check_due_process(days or 0, jail_reason, counsel_present, hearing_given)
+    with audited_write(actor):
+        lock(entry)
+        if entry.appearance == Appearance.REMOVED:
+            raise ValidationError(
+                f"{entry.participant} was taken off this docket; no response can be recorded."
+            )
+        if entry.responses.filter(option=option).exists():
+            raise ValidationError(f"“{option.name}” is already recorded at this hearing.")
+        response = CourtResponse(
+            entry=entry,
+            participant_id=entry.participant_id,
+            option=option,
+            given_on=session.held_on,
+            note=note.strip(),
+            recorded_by=actor,
+            amount=amount,
+            **{
+                name: value
+                for name, value in details.items()
+                if name in EFFECT_DETAILS[option.effect]
+            },
+        )
+        if is_jail:
+            response.jail_reason = jail_reason.strip()
+            response.counsel_present, response.hearing_given = counsel_present, hearing_given
+        ordered_at = f"ordered at the hearing of {session.held_on:%b %-d, %Y}"
+        if option.effect == ResponseEffect.INCREASED_TESTING:
+            # _check_details made sure of both.
+            tests_per_week, weeks = cast(int, tests_per_week), cast(int, weeks)
+            _check_increases_testing(entry, tests_per_week)
+            response.testing_order = compliance_services.testing_order_create(
+                participant=entry.participant,
+                program=session.program,
+                tests_per_week=tests_per_week,
+                starts_on=session.held_on,
+                ends_on=session.held_on + datetime.timedelta(days=7 * weeks - 1),
+                reason=f"{option.name}, {ordered_at}."[:300],
+                actor=actor,
+            )
+        elif is_jail:
+            days = cast(int, days)  # _check_details made sure of it
+            response.custody = compliance_services.custody_blackout_record(
+                participant=entry.participant,
+                starts_on=session.held_on,
+                ends_on=session.held_on + datetime.timedelta(days=days - 1),
+                note=f"{option.name}: {days} day{'s' if days != 1 else ''} {ordered_at}.",
+                actor=actor,
+                now=now,
+            )
+        response.save()
+        if option.effect == ResponseEffect.COMMUNITY_SERVICE:
+            CommunityServiceObligation.objects.create(
+                response=response,
+                participant_id=entry.participant_id,
+                hours_ordered=cast(int, hours),  # _check_details made sure of it
+            )
+        return response
+
+
+def _check_details(option: ResponseOption, details: dict) -> Decimal | None:
+    """The details the option's effect needs, each in its range, and no other; returns the
+    gift card's amount as money."""
+    wanted = EFFECT_DETAILS[option.effect]
+    errors: dict[str, str] = {}
+    for name, value in details.items():
+        if name == "amount":
+            continue
+        if name in wanted:
+            low, high = wanted[name]
+            if value is None or not isinstance(value, int) or not low <= value <= high:
+                errors[name] = (
+                    f"{option.name} needs its {DETAIL_WORDS[name]}: a number from {low} to {high}."
+                )
+        elif value is not None:
+            errors[name] = f"{option.name} takes no {DETAIL_WORDS[name]}; leave it empty."
+    amount = details["amount"]
+    if option.effect == ResponseEffect.GIFT_CARD:
+        amount = _money(amount)
+        if amount is None or not Decimal("0") < amount <= GIFT_CARD_MAX:
+            errors["amount"] = f"{option.name} needs its amount: a sum of money above 0."
+    elif amount is not None:
+        errors["amount"] = f"{option.name} takes no amount; leave it empty."
+    if errors:
+        raise ValidationError(errors)
+    return amount
+
+
+def _money(value) -> Decimal | None:
+    if value is None:
+        return None
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        return None
+    if not amount.is_finite() or amount != amount.quantize(Decimal("0.01")):
+        return None
+    return amount
+
+
+def _check_text(*, note: str, jail_reason: str) -> None:
+    errors = {}
+    if len(note.strip()) > 300:
+        errors["note"] = "Keep the note to 300 characters."
+    if len(jail_reason.strip()) > 500:
+        errors["jail_reason"] = "Keep the reason for jail to 500 characters."
+    if errors:
+        raise ValidationError(errors)
+
+
+def _check_due_process(
+    days: int, jail_reason: str, counsel_present: bool, hearing_given: bool
+) -> None:
+    """Jail longer than SHORT_JAIL_DAYS: its reason, counsel present and a hearing given."""
+    if days <= SHORT_JAIL_DAYS:
+        return
+    errors = {}
+    longer = f"Jail over {SHORT_JAIL_DAYS} days"
+    if not jail_reason.strip():
+        errors["jail_reason"] = f"{longer} needs its reason on the record."
+    if not counsel_present:
+        errors["counsel_present"] = f"{longer} needs defence counsel present."
+    if not hearing_given:
+        errors["hearing_given"] = f"{longer} needs a hearing given on it first."
+    if errors:
+        raise ValidationError(errors)
+
+
+def _check_increases_testing(entry: DocketEntry, tests_per_week: int) -> None:
+    """An increased-testing order must test more often than the participant does on the
+    session's day (phase default, intensity or an order already in force)."""
+    current = (
+        with_testing_frequency(
+            Enrollment.objects.filter(pk=entry.enrollment_id), entry.session.held_on
+        )
+        .values_list("tests_per_week", flat=True)
+        .first()
+    )
+    if current is not None and tests_per_week <= current:
+        raise ValidationError(
+            {
+                "tests_per_week": f"The participant already tests {current} times a week; "
+                "increased testing orders more."
+            }
+        )
+
+
+# Who logs community service hours: the participant's case managers and the program's
+# coordinators, who follow up on the obligation with the service site. Not the judge or a
+# clerk (access.can_change(…, COURT) would let them): they order the hours at a hearing and
+# read what was worked, they do not keep the log.
+HOURS_LOGGERS = frozenset({Role.COORDINATOR, Role.CASE_MANAGER})
+HOURS_IN_A_DAY = (Decimal("0.5"), Decimal("24"))
+
+
+def community_service_log_hours(
+    *,
+    obligation: CommunityServiceObligation,
+    worked_on: datetime.date,
+    hours: Decimal,
+    actor: User,
+) -> CommunityServiceHours:
+    """Hours of community service worked on a day towards an obligation, logged by the
+    participant's case manager or a coordinator (HOURS_LOGGERS): from the day of the hearing
+    that ordered them to today, 0.5 to 24 hours, never past the hours ordered (the obligation's
+    row lock keeps two logs sent at once from passing it together)."""
+    participant = Participant.objects.get(pk=obligation.participant_id)
+    if not access.reach_roles(actor, participant) & HOURS_LOGGERS:
+        raise ValidationError(
+            "Only the participant's case manager or a coordinator logs community service hours."
+        )
+    response = CourtResponse.objects.select_related("entry__session__program").get(
+        pk=obligation.response_id
+    )
+    program = response.entry.session.program
+    errors: dict[str, str] = {}
+    amount = _hours(hours)
+    low, high = HOURS_IN_A_DAY
+    if amount is None or not low <= amount <= high:
+        errors["hours"] = "Give the hours worked that day: 0.5 to 24, in tenths of an hour."
+    if worked_on > program_today(program):
+        errors["worked_on"] = "Hours cannot be logged for a day still to come."
+    elif worked_on < response.given_on:
+        errors["worked_on"] = (
+            f"The hours were ordered on {response.given_on:%b %-d, %Y}; log work from that day on."
+        )
+    if errors:
+        raise ValidationError(errors)
+    amount = cast(Decimal, amount)  # checked above
+    with audited_write(actor):
+        lock(obligation)
+        logged = obligation.hours_worked.aggregate(total=Sum("hours"))["total"] or Decimal(0)
+        left = obligation.hours_ordered - logged
+        if left <= 0:
+            raise ValidationError(
+                f"All {obligation.hours_ordered} hours ordered are already logged."
+            )
+        if amount > left:
+            raise ValidationError(
+                {
+                    "hours": f"Only {_plain(left)} of the {obligation.hours_ordered} hours "
+                    f"ordered are left to log; {_plain(amount)} would pass them."
+                }
+            )
+        return CommunityServiceHours.objects.create(
+            obligation=obligation, worked_on=worked_on, hours=amount, recorded_by=actor
+        )
+
+
+def _hours(value) -> Decimal | None:
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        return None
+    if not amount.is_finite() or amount != amount.quantize(Decimal("0.1")):
+        return None
+    return amount
+
+
+def _plain(hours: Decimal) -> str:
+    """2.5 as "2.5", 3.0 as "3"."""
+    return f"{hours.normalize():f}"

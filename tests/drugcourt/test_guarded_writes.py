@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import partial
 from typing import Any
 
@@ -36,8 +37,9 @@ from clients.models import (
 from compliance import services as compliance_services
 from compliance.models import DrugTest
 from court import services as court_services
-from court.models import CompletionDecision, DocketEntry, PhaseChange
-from drugcourt.models import NoteFormat, ProgramSettings, Substance, User
+from court.models import CommunityServiceObligation, CompletionDecision, DocketEntry, PhaseChange
+from court.services import community_service_log_hours, response_record
+from drugcourt.models import NoteFormat, ProgramSettings, ResponseOption, Substance, User
 from drugcourt.roles import Role
 from drugcourt.services import (
     program_settings_change_alert_thresholds,
@@ -445,6 +447,37 @@ def completion_case(world):
     )
 
 
+def _hearing(world, courtroom: str):
+    """The world's participant heard today by the world's judge."""
+    judge = world["judge"]
+    session = session_on(world["program"], TODAY, judge=judge, courtroom=courtroom)
+    entry = on_docket(session, world["participant"].enrollments.get(), appearance="appeared")
+    return entry, judge
+
+
+def _option(world, name: str) -> ResponseOption:
+    return ResponseOption.objects.get(settings__program=world["program"], name=name)
+
+
+def court_response_case(world):
+    entry, judge = _hearing(world, "2A")
+    return lambda: DocketEntry.objects.get(pk=entry.pk), lambda row: response_record(
+        entry=row, option=_option(world, "Essay"), actor=judge, now=LATER
+    )
+
+
+def service_hours_case(world):
+    entry, judge = _hearing(world, "2B")
+    obligation = response_record(
+        entry=entry, option=_option(world, "Community service"), actor=judge, hours=8, now=LATER
+    ).obligation
+    return lambda: CommunityServiceObligation.objects.get(
+        pk=obligation.pk
+    ), lambda row: community_service_log_hours(
+        obligation=row, worked_on=TODAY, hours=Decimal(5), actor=world["casemanager"]
+    )
+
+
 CASES = {
     "drug test collection": Case(collection_case, "Only a scheduled test can be collected"),
     "drug test refusal": Case(refusal_case, "Only a scheduled test can be refused"),
@@ -491,6 +524,16 @@ CASES = {
         completion_case,
         "Graduated was already decided for this enrollment",
         count=lambda row: CompletionDecision.objects.filter(entry=row).count(),
+    ),
+    "court response": Case(
+        court_response_case,
+        "“Essay” is already recorded at this hearing",
+        count=lambda row: row.responses.count(),
+    ),
+    "community service hours": Case(
+        service_hours_case,
+        "Only 3 of the 8 hours ordered are left to log",
+        count=lambda row: row.hours_worked.count(),
     ),
 }
 
