@@ -5,7 +5,9 @@ Once a week, before the ISO week starts, a secret seed is drawn and each partici
 on each day of the week independently with the chance f/7, f being their required tests per
 week (weekends and holidays included). Each morning, that day's call list is published and the
 participants on it are notified. The draw is reproducible from its stored seed (`is_called`,
-`draw_verify`), so an auditor can check after the week that nobody chose the days.
+`draw_verify`), so an auditor can check after the week that nobody chose the days. A court
+testing order made within a drawn week adds the calls of its higher frequency to the rest of
+that week from the same seed (`order_calls_add`).
 """
 
 import datetime
@@ -22,6 +24,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import (
     Case,
+    DateField,
     DateTimeField,
     Exists,
     OuterRef,
@@ -45,6 +48,7 @@ from .models import (
     DrugTest,
     SpecimenType,
     TestDraw,
+    TestingOrder,
     TestReason,
     TestStatus,
 )
@@ -227,13 +231,14 @@ def _draw_week(
             if day >= today
             and is_called(bytes.fromhex(seed), program.pk, day, participant_id, tests_per_week)
         ]
-        draw.tests_scheduled = _schedule_tests(draw, calls, now)
+        draw.tests_scheduled = _schedule_tests(draw, calls, now)  # the draw's count was 0
     return draw, True
 
 
 def _schedule_tests(draw: TestDraw, calls: list[DrawnTest], now: datetime.datetime) -> int:
-    """One statement: a test for each call not inside one of the participant's blackouts, and
-    the draw's count of them."""
+    """One statement: a test for each call not inside one of the participant's blackouts nor
+    already scheduled by the draw (the participant, draw and day are unique), added to the
+    draw's count. Returns the count of tests added."""
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -256,9 +261,10 @@ def _schedule_tests(draw: TestDraw, calls: list[DrawnTest], now: datetime.dateti
                 ON CONFLICT DO NOTHING
                 RETURNING 1
             )
-            UPDATE compliance_testdraw SET tests_scheduled = (SELECT count(*) FROM scheduled)
+            UPDATE compliance_testdraw
+            SET tests_scheduled = tests_scheduled + (SELECT count(*) FROM scheduled)
             WHERE id = %s
-            RETURNING tests_scheduled
+            RETURNING (SELECT count(*) FROM scheduled)
             """,
             [
                 draw.program_id,
@@ -274,6 +280,83 @@ def _schedule_tests(draw: TestDraw, calls: list[DrawnTest], now: datetime.dateti
             ],
         )
         return cursor.fetchone()[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# A court testing order within a drawn week
+
+
+def order_calls_add(*, order: TestingOrder, now: datetime.datetime) -> int:
+    """Makes a court testing order count in the weeks its program has already drawn (the
+    current one, and the next once Sunday's draw time has passed), which read the frequency
+    of their Monday: each day of the order still to be called in them (from the program-local
+    today, or tomorrow once today's call list time has passed) is drawn again with the
+    participant's frequency in force that day (the order's, `with_testing_frequency`), from
+    the week's stored seed. A higher frequency calls a superset of the days of a lower one
+    (`is_called`), so this only adds tests: one random test per newly called day outside the
+    participant's blackouts, recording the frequency it was drawn with, sealed like every
+    drawn test, counted on the draw; `draw_verify` checks each against its own frequency. A
+    lower frequency removes nothing (docs/decisions/0009-daily-random-draw.md). Weeks not yet
+    drawn read the order when they are. Runs in the caller's transaction; a second call adds
+    nothing. Returns the number of tests added."""
+    program = order.program
+    today = program_today(program, now)
+    settings = program_settings_in_force(program, today)
+    first = max(order.starts_on, today)
+    if first == today and (settings is None or _call_list_published(program, settings, now)):
+        # Today's list is out (or, without settings, never will be): too late to be called today.
+        first = today + datetime.timedelta(days=1)
+    if first > order.ends_on:
+        return 0
+    first_year, first_week, _ = first.isocalendar()
+    drawn = TestDraw.objects.filter(
+        Q(iso_year__gt=first_year) | Q(iso_year=first_year, iso_week__gte=first_week),
+        program=program,
+        algorithm_version=ALGORITHM_VERSION,
+    ).order_by("iso_year", "iso_week")
+    week_days = {
+        draw: [
+            day
+            for weekday in WEEKDAYS
+            if first
+            <= (day := datetime.date.fromisocalendar(draw.iso_year, draw.iso_week, weekday))
+            <= order.ends_on
+        ]
+        for draw in drawn
+    }
+    days = sorted(day for days_of_week in week_days.values() for day in days_of_week)
+    if not days:
+        return 0
+    frequency = dict(_frequencies_on(program, order.participant_id, days))
+    added = 0
+    for draw, draw_days in week_days.items():
+        seed = bytes.fromhex(draw.seed)
+        calls = [
+            DrawnTest(order.participant_id, day, frequency[day])
+            for day in draw_days
+            if day in frequency
+            and is_called(seed, program.pk, day, order.participant_id, frequency[day])
+        ]
+        if calls:
+            added += _schedule_tests(draw, calls, now)
+    return added
+
+
+def _frequencies_on(
+    program: Program, participant_id: int, days: list[datetime.date]
+) -> list[tuple[datetime.date, int]]:
+    """The participant's tests per week in force on each day, in one statement (a UNION ALL
+    of the draw's roster query, one branch per day); no row for a day they are not to be
+    tested (not active in the program, or without a phase)."""
+    branches = [
+        enrollments_to_test(program.pk, day)
+        .filter(participant_id=participant_id, tests_per_week__gte=1, tests_per_week__lte=7)
+        .annotate(day=Value(day, output_field=DateField()))
+        .order_by()
+        .values_list("day", "tests_per_week")
+        for day in days
+    ]
+    return list(branches[0].union(*branches[1:], all=True))
 
 
 def draws_of(program: Program) -> QuerySet[TestDraw]:

@@ -538,10 +538,14 @@ def testing_order_create(
     ends_on: datetime.date,
     reason: str,
     actor: User,
+    now: datetime.datetime | None = None,  # noqa: PT028 (a service, named "testing ...")
 ) -> TestingOrder:
     """A court order setting the participant's random tests a week in `program` from
     `starts_on` to `ends_on` (with_testing_frequency puts it in front of the phase default and
-    the accepted intensity, never below the program minimum).
+    the accepted intensity, never below the program minimum). It takes effect at once: in a
+    week already drawn, the rest of its days are drawn again with the higher frequency from
+    the week's seed and the tests this adds are scheduled with the order
+    (compliance.draw.order_calls_add); later weeks read it when they are drawn.
 
     Court-only: court.services.response_record calls it for an increased-testing response,
     after checking that the actor records that hearing (clients.access.acts_for_session). The
@@ -562,8 +566,11 @@ def testing_order_create(
         errors[NON_FIELD_ERRORS] = "The participant is not enrolled in this program."
     if errors:
         raise ValidationError(errors)
+    # compliance.draw imports this module (collection_window): imported here, not at the top.
+    from .draw import order_calls_add
+
     with audited_write(actor):
-        return TestingOrder.objects.create(
+        order = TestingOrder.objects.create(
             participant=participant,
             program=program,
             tests_per_week=tests_per_week,
@@ -572,3 +579,9 @@ def testing_order_create(
             reason=reason.strip(),
             ordered_by=actor,
         )
+        order_calls_add(order=order, now=now or timezone.now())
+    return order
+
+
+# The service name starts with "test"; pytest must not collect it where tests import it.
+testing_order_create.__test__ = False  # type: ignore[attr-defined]

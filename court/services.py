@@ -321,6 +321,7 @@ def response_record(
                 ends_on=session.held_on + datetime.timedelta(days=7 * weeks - 1),
                 reason=f"{option.name}, {ordered_at}."[:300],
                 actor=actor,
+                now=now,
             )
         elif is_jail:
             days = cast(int, days)  # _check_details made sure of it

@@ -19,7 +19,7 @@ from assessments.services import Intensity
 from clients.models import Enrollment, EnrollmentStatus
 from clients.services import enrollment_change_status
 from compliance import draw as draws
-from compliance import services
+from compliance import selectors, services
 from compliance.models import (
     BlackoutPeriod,
     BlackoutReason,
@@ -29,7 +29,9 @@ from compliance.models import (
     TestReason,
     TestStatus,
 )
-from drugcourt.models import default_risk_need
+from court.services import response_record
+from drugcourt.models import ResponseOption, default_risk_need
+from tests.court.builders import on_docket, session_on
 from tests.factories import EnrollmentFactory, assign
 
 UTC = datetime.UTC
@@ -677,3 +679,285 @@ def test_the_call_list_shows_only_on_its_day_after_its_time(
     assert listed(local(2026, 12, 10, 9, 0)) == []  # the next day
     assert listed(local(2026, 12, 8, 9, 0)) == []  # the day before
     assert listed(local(2026, 12, 10, 9, 0), day=datetime.date(2026, 12, 10)) == []
+
+
+# ---------------------------------------------------------------------------------------------
+# A court testing order within a drawn week (issue 15)
+
+THURSDAY = week_day(4)
+WEDNESDAY_MORNING = local(2026, 12, 9, 10, 0)  # after the 06:00 call list
+WEDNESDAY_EARLY = local(2026, 12, 9, 5, 0)  # before it
+W51_MONDAY = datetime.date(2026, 12, 14)
+
+
+def newly_called(seed: bytes, program, person, days) -> list[datetime.date]:
+    """The days five tests a week call the person and three did not."""
+    return [
+        day
+        for day in days
+        if draws.is_called(seed, program.pk, day, person.pk, 5)
+        and not draws.is_called(seed, program.pk, day, person.pk, 3)
+    ]
+
+
+@pytest.fixture
+def order_seed(monkeypatch, program, participant):
+    """A fixed seed under which raising `participant` from three tests a week to five calls
+    them on Wednesday and Friday of W50, on a day before Wednesday, and on a day of W51; three
+    a week already call them on a day after Wednesday."""
+    week = [week_day(weekday) for weekday in draws.WEEKDAYS]
+    next_week = [W51_MONDAY + datetime.timedelta(days=n) for n in range(7)]
+
+    def fits(candidate: bytes) -> bool:
+        added = newly_called(candidate, program, participant, week)
+        return (
+            WEDNESDAY in added
+            and any(day < WEDNESDAY for day in added)
+            and week_day(5) in added
+            and bool(newly_called(candidate, program, participant, next_week))
+            and any(
+                day > WEDNESDAY
+                for day in draws.called_days(candidate, program.pk, 2026, 50, participant.pk, 3)
+            )
+        )
+
+    chosen = next(
+        candidate
+        for candidate in (hashlib.sha256(n.to_bytes(2, "big")).digest() for n in range(4096))
+        if fits(candidate)
+    )
+    monkeypatch.setattr(draws, "new_seed", chosen.hex)
+    return chosen
+
+
+def court_order(participant, judge, tests_per_week, starts_on, *, now, ends_on=None):
+    return services.testing_order_create(
+        participant=participant,
+        program=participant.enrollments.get().program,
+        tests_per_week=tests_per_week,
+        starts_on=starts_on,
+        ends_on=ends_on or starts_on + datetime.timedelta(days=13),
+        reason="Increased testing, ordered at the hearing.",
+        actor=judge,
+        now=now,
+    )
+
+
+@pytest.mark.parametrize(
+    ("starts_on", "ends_on", "first", "last"),
+    [
+        (WEDNESDAY, None, THURSDAY, week_day(7)),  # today's call list is out
+        (MONDAY - datetime.timedelta(days=7), None, THURSDAY, week_day(7)),  # recorded late
+        (week_day(5), None, week_day(5), week_day(7)),  # from Friday
+        (MONDAY, week_day(5), THURSDAY, week_day(5)),  # until Friday
+    ],
+)
+def test_an_order_within_a_drawn_week_adds_the_days_it_newly_calls_still_ahead(
+    program, participant, judge, order_seed, starts_on, ends_on, first, last
+):
+    draw = draw_w50(program)
+    drawn = days_of(participant)
+    assert drawn == calls(draw, participant, 3)
+
+    order = court_order(participant, judge, 5, starts_on, ends_on=ends_on, now=WEDNESDAY_MORNING)
+
+    added = [
+        day
+        for day in newly_called(order_seed, program, participant, calls(draw, participant, 5))
+        if first <= day <= last
+    ]
+    assert week_day(5) in added
+    assert days_of(participant) == sorted(drawn + added)
+    # Days the higher frequency calls that are past or outside the order get nothing.
+    assert newly_called(order_seed, program, participant, [week_day(1), week_day(2), WEDNESDAY])
+    new_tests = DrugTest.objects.filter(participant=participant, scheduled_for__in=added)
+    assert {
+        (
+            test.reason,
+            test.draw_id,
+            test.test_group,
+            test.specimen_type,
+            test.status,
+            test.notified_at,
+            test.status_changed_at,
+        )
+        for test in new_tests
+    } == {
+        (
+            TestReason.RANDOM,
+            draw.pk,
+            5,
+            SpecimenType.URINE,
+            TestStatus.SCHEDULED,
+            None,
+            WEDNESDAY_MORNING,
+        )
+    }
+    kept = DrugTest.objects.filter(participant=participant, scheduled_for__in=drawn)
+    assert set(kept.values_list("test_group", flat=True)) == {3}
+    draw.refresh_from_db()
+    assert draw.tests_scheduled == len(drawn) + len(added)
+    assert draws.draw_verify(draw, drawn_tests(draw))
+    assert order.tests_per_week == 5
+
+
+def test_an_order_made_before_todays_call_list_can_call_today(
+    program, participant, judge, order_seed
+):
+    draw = draw_w50(program)
+    drawn = days_of(participant)
+
+    court_order(participant, judge, 5, WEDNESDAY, now=WEDNESDAY_EARLY)
+
+    added = [
+        day
+        for day in newly_called(order_seed, program, participant, calls(draw, participant, 5))
+        if day >= WEDNESDAY
+    ]
+    assert WEDNESDAY in added
+    assert days_of(participant) == sorted(drawn + added)
+    # The tick publishes it with the rest of today's list.
+    assert draws.testing_tick(now=CALL_TIME)["notified"] == 1
+    assert DrugTest.objects.get(participant=participant, scheduled_for=WEDNESDAY).notified_at == (
+        CALL_TIME
+    )
+
+
+def test_an_order_adds_nothing_to_a_week_not_yet_drawn(program, participant, judge, order_seed):
+    court_order(participant, judge, 5, WEDNESDAY, now=WEDNESDAY_MORNING)
+
+    assert not TestDraw.objects.exists()
+    assert not DrugTest.objects.exists()
+
+
+def test_an_order_for_next_week_is_read_by_its_draw(program, participant, judge, order_seed):
+    w50 = draw_w50(program)
+    court_order(participant, judge, 5, W51_MONDAY, now=WEDNESDAY_MORNING)
+
+    assert days_of(participant) == calls(w50, participant, 3)  # not in force this week
+    draws.testing_tick(now=local(2026, 12, 13, 18, 30))  # Sunday's draw time has passed
+    w51 = TestDraw.objects.get(program=program, iso_year=2026, iso_week=51)
+    w51_tests = DrugTest.objects.filter(draw=w51)
+    assert sorted(w51_tests.values_list("scheduled_for", flat=True)) == calls(w51, participant, 5)
+    assert set(w51_tests.values_list("test_group", flat=True)) == {5}
+
+
+def test_an_order_made_after_next_weeks_draw_reaches_it(program, participant, judge, order_seed):
+    draws.testing_tick(now=local(2026, 12, 13, 18, 30))  # draws W50 (late) and W51
+    w51 = TestDraw.objects.get(program=program, iso_year=2026, iso_week=51)
+    drawn = list(
+        DrugTest.objects.filter(draw=w51).values_list("scheduled_for", flat=True).order_by()
+    )
+    assert sorted(drawn) == calls(w51, participant, 3)
+
+    court_order(participant, judge, 5, W51_MONDAY, now=local(2026, 12, 13, 20, 0))
+
+    w51_days = DrugTest.objects.filter(draw=w51).values_list("scheduled_for", flat=True)
+    assert sorted(w51_days) == calls(w51, participant, 5)  # a superset of the three's
+    assert len(w51_days) > len(drawn)
+    w51.refresh_from_db()
+    assert draws.draw_verify(w51, drawn_tests(w51))
+
+
+def test_a_second_order_or_call_adds_nothing_more(program, participant, judge, order_seed):
+    draw = draw_w50(program)
+    first = court_order(participant, judge, 5, WEDNESDAY, now=WEDNESDAY_MORNING)
+    after_first = days_of(participant)
+    draw.refresh_from_db()
+    count = draw.tests_scheduled
+
+    court_order(participant, judge, 5, WEDNESDAY, now=WEDNESDAY_MORNING)
+    assert draws.order_calls_add(order=first, now=WEDNESDAY_MORNING) == 0
+
+    assert days_of(participant) == after_first
+    draw.refresh_from_db()
+    assert draw.tests_scheduled == count == DrugTest.objects.filter(draw=draw).count()
+    assert draws.draw_verify(draw, drawn_tests(draw))
+
+
+def test_a_lower_frequency_removes_nothing(program, participant, judge, order_seed):
+    draw = draw_w50(program)
+    drawn = days_of(participant)
+
+    court_order(participant, judge, 2, MONDAY, now=WEDNESDAY_MORNING)  # the program minimum
+
+    assert days_of(participant) == drawn
+    assert set(DrugTest.objects.values_list("test_group", flat=True)) == {3}
+    draw.refresh_from_db()
+    assert draw.tests_scheduled == len(drawn)
+    assert draws.draw_verify(draw, drawn_tests(draw))
+
+
+def test_an_order_calls_nobody_inside_their_blackout(
+    program, participant, judge, casemanager, order_seed
+):
+    draw = draw_w50(program)
+    drawn = days_of(participant)
+    BlackoutPeriod.objects.create(
+        participant=participant,
+        reason=BlackoutReason.HOSPITAL,
+        starts_on=THURSDAY,
+        ends_on=None,
+        recorded_by=casemanager,
+    )
+
+    court_order(participant, judge, 5, WEDNESDAY, now=WEDNESDAY_MORNING)
+
+    assert days_of(participant) == drawn
+    draw.refresh_from_db()
+    assert draw.tests_scheduled == len(drawn)
+
+
+def test_the_tests_an_order_adds_stay_sealed_until_called(program, participant, judge, order_seed):
+    draw = draw_w50(program)
+    court_order(participant, judge, 5, WEDNESDAY, now=WEDNESDAY_MORNING)
+    added = DrugTest.objects.filter(draw=draw, test_group=5).order_by("scheduled_for")
+    first = added[0].scheduled_for
+
+    assert list(selectors.drug_tests_of(participant, now=WEDNESDAY_MORNING)) == []
+    assert not DrugTest.objects.revealed(local(first.year, first.month, first.day, 5, 59)).filter(
+        test_group=5
+    )
+    draws.testing_tick(now=local(first.year, first.month, first.day, 6, 0))
+    revealed = DrugTest.objects.revealed(local(first.year, first.month, first.day, 6, 0))
+    assert list(revealed.filter(test_group=5)) == [added[0]]
+
+
+def test_increased_testing_at_a_hearing_takes_effect_in_the_drawn_week(
+    program, participant, judge, order_seed
+):
+    draw = draw_w50(program)
+    drawn = days_of(participant)
+    session = session_on(program, WEDNESDAY, judge=judge)
+    entry = on_docket(session, participant.enrollments.get(), appearance="appeared")
+
+    response_record(
+        entry=entry,
+        option=ResponseOption.objects.get(settings__program=program, name="Increased testing"),
+        actor=judge,
+        tests_per_week=5,
+        weeks=2,
+        now=WEDNESDAY_MORNING,
+    )
+
+    added = [
+        day
+        for day in newly_called(order_seed, program, participant, calls(draw, participant, 5))
+        if day >= THURSDAY
+    ]
+    assert added
+    assert days_of(participant) == sorted(drawn + added)
+
+
+def test_an_order_takes_five_queries_to_add_its_tests(
+    program, participant, judge, order_seed, django_assert_num_queries
+):
+    order = court_order(participant, judge, 5, WEDNESDAY, now=local(2026, 12, 6, 12, 0))
+    draw_w50(program)  # made after the order, with Monday's three a week
+
+    # 1 the settings in force today (for the call list time) 2 their phases (prefetched) 3 the
+    # drawn weeks 4 the frequency on each day 5 insert the tests and count them on the draw
+    with django_assert_num_queries(5):
+        added = draws.order_calls_add(order=order, now=WEDNESDAY_MORNING)
+
+    assert added == DrugTest.objects.filter(test_group=5).count() > 0
