@@ -3,6 +3,7 @@ the participant page and per-participant facts (columns) of the caseload. Each a
 its own from `AppConfig.ready()`. Every entry names the data class it shows, so access applies
 to it: a section or column a user may not see is left out."""
 
+import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -59,10 +60,21 @@ class ProgramAlertSource:
     rows: Callable[[], QuerySet]
 
 
+@dataclass(frozen=True)
+class SealedRows:
+    """Rows of the participant's record nobody may know of yet (a drawn random test before its
+    call): the participant's history leaves out their events. `rows(participant, now)` is a
+    queryset of the sealed rows; `model` is their label in the history ("app.Model")."""
+
+    model: str
+    rows: Callable[[Any, datetime.datetime], QuerySet]
+
+
 _sections: dict[str, ParticipantSection] = {}
 _facts: dict[str, CaseloadFact] = {}
 _agency_alert_sources: dict[str, AgencyAlertSource] = {}
 _program_alert_sources: dict[str, ProgramAlertSource] = {}
+_sealed_rows: dict[str, SealedRows] = {}
 
 
 def register_section(section: ParticipantSection) -> None:
@@ -95,6 +107,16 @@ def register_program_alert_source(source: ProgramAlertSource) -> None:
 
 def program_alert_sources() -> list[ProgramAlertSource]:
     return list(_program_alert_sources.values())
+
+
+def register_sealed_rows(sealed: SealedRows) -> None:
+    if sealed.model in _sealed_rows:
+        raise ValueError(f"Sealed rows of {sealed.model!r} are already registered.")
+    _sealed_rows[sealed.model] = sealed
+
+
+def sealed_rows() -> list[SealedRows]:
+    return list(_sealed_rows.values())
 
 
 def sections() -> list[ParticipantSection]:

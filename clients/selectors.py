@@ -22,6 +22,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    TextField,
     Value,
     prefetch_related_objects,
 )
@@ -502,13 +503,24 @@ def intake_programs_for(user: User) -> QuerySet[Program]:
     return programs_of(user)
 
 
-def history_of(user: User, participant: Participant) -> QuerySet:
+def history_of(
+    user: User, participant: Participant, *, now: datetime.datetime | None = None
+) -> QuerySet:
     """Every recorded change to the participant and the rows that point at them (enrollments,
     team, identifiers, contacts, documents, alerts), but of the rows of a program (enrollments,
     tests, hearings) only those of the programs whose record the user sees
     (access.programs_showing): a program's coordinator does not read the participant's
-    enrollment elsewhere in its history either."""
+    enrollment elsewhere in its history either. Sealed rows (a drawn test before its call) are
+    left out until `now` reveals them."""
     events = pghistory.models.Events.objects.references(participant)
+    # Nor, to anyone, the rows nobody may know of yet (registry.SealedRows).
+    for sealed in registry.sealed_rows():
+        keys = sealed.rows(participant, now or timezone.now()).annotate(
+            history_key=Cast("pk", TextField())
+        )
+        events = events.exclude(
+            pgh_obj_model=sealed.model, pgh_obj_id__in=keys.values("history_key")
+        )
     programs = access.programs_showing(user, participant, DataClass.ENROLLMENT)
     if programs is not None:
         events = events.filter(

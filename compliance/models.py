@@ -111,14 +111,22 @@ class DrugTestQuerySet(models.QuerySet):
         call (a blackout recorded after the draw) stays sealed with the rest of its week.
         Ordered tests are not drawn: the team chose their day. Every read of tests goes
         through this filter (compliance.selectors)."""
-        week_start = _ProgramWeekStart(
-            models.F("program__time_zone"), models.Value(now, output_field=models.DateTimeField())
-        )
-        return self.filter(
-            ~models.Q(reason=TestReason.RANDOM)
-            | models.Q(notified_at__isnull=False)
-            | models.Q(scheduled_for__lt=week_start)
-        )
+        return self.filter(_revealed(now))
+
+    def sealed(self, now: datetime.datetime) -> "DrugTestQuerySet":
+        """The tests nobody may know of yet at `now` (the rest of `revealed`)."""
+        return self.exclude(_revealed(now))
+
+
+def _revealed(now: datetime.datetime) -> models.Q:
+    week_start = _ProgramWeekStart(
+        models.F("program__time_zone"), models.Value(now, output_field=models.DateTimeField())
+    )
+    return (
+        ~models.Q(reason=TestReason.RANDOM)
+        | models.Q(notified_at__isnull=False)
+        | models.Q(scheduled_for__lt=week_start)
+    )
 
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())

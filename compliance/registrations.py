@@ -5,7 +5,9 @@ from clients.access import DataClass
 from clients.registry import (
     ParticipantSection,
     ProgramAlertSource,
+    SealedRows,
     register_program_alert_source,
+    register_sealed_rows,
     register_section,
 )
 from drugcourt.home import NavItem, register_nav_item
@@ -28,6 +30,14 @@ register_section(
 # The monitoring sweeps name a test's alerts "test:<pk>" (compliance.sweeps).
 register_program_alert_source(
     ProgramAlertSource(prefix=selectors.TEST_ALERT_SOURCE, rows=DrugTest.objects.all)
+)
+
+# A drawn test is secret until its call: its history events too (clients.selectors.history_of).
+register_sealed_rows(
+    SealedRows(
+        model="compliance.DrugTest",
+        rows=lambda participant, now: DrugTest.objects.filter(participant=participant).sealed(now),
+    )
 )
 
 register_nav_item(

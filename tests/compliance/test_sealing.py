@@ -190,3 +190,18 @@ def test_one_filter_decides_for_every_selector(participant, drawn_test):
     assert not DrugTest.objects.revealed(DAY_BEFORE).exists()
     assert list(DrugTest.objects.revealed(NEXT_MONDAY)) == [drawn_test]
     assert list(selectors.drug_tests_of(participant, now=DAY_BEFORE)) == []
+
+
+def test_the_participant_history_leaves_a_drawn_test_out_until_its_call(
+    client, coordinator, program, participant, drawn_test
+):
+    history_url = reverse("clients:participant_history", args=[participant.pk])
+
+    before = get(client, coordinator, history_url, MORNING_BEFORE_THE_CALL).content.decode()
+    assert draws.call_list_publish(program=program, day=DRAWN_DAY, now=CALL_TIME) == 1
+    after = get(client, coordinator, history_url, CALL_TIME).content.decode()
+
+    record = f"compliance.DrugTest #{drawn_test.pk}"
+    assert record not in before
+    assert "2026-12-09" not in before
+    assert record in after
