@@ -364,6 +364,8 @@ def agency_rows_only(
 
 
 def _may_change_appointment(user: User, roles: frozenset[Role], appointment: Appointment) -> bool:
+    if appointment.kind == AppointmentKind.COURT:  # the hearing's, on the court's docket
+        return False
     if not _granting(roles, DataClass.ATTENDANCE, change=True):
         return False
     if not _agency_only(roles, DataClass.ATTENDANCE, change=True):
@@ -378,7 +380,8 @@ def _may_change_appointment(user: User, roles: frozenset[Role], appointment: App
 def can_change_appointment(user: User, appointment: Appointment) -> bool:
     """Whether the user may schedule (an unsaved) or record the outcome of this appointment:
     whoever may change the participant's attendance, but a provider only their own agency's
-    treatment sessions: never court hearings, case manager meetings or another agency's."""
+    treatment sessions: never case manager meetings or another agency's. Nobody does a court
+    hearing's here: the court's docket schedules and records hearings (court.services)."""
     roles = reach_roles_of(user, [appointment.participant_id])[appointment.participant_id]
     return _may_change_appointment(user, roles, appointment)
 
@@ -395,12 +398,13 @@ def changeable_appointments(user: User, appointments: Iterable[Appointment]) -> 
 
 
 def schedulable_kinds(user: User, participant: Participant) -> list[AppointmentKind]:
-    """What the user may schedule for the participant: a provider only treatment sessions."""
+    """What the user may schedule for the participant: a provider only treatment sessions;
+    nobody court hearings (placing the participant on a docket schedules them)."""
     if not can_change(user, participant, DataClass.ATTENDANCE):
         return []
     if agency_rows_only(user, participant, DataClass.ATTENDANCE, change=True):
         return [AppointmentKind.TREATMENT]
-    return list(AppointmentKind)
+    return [kind for kind in AppointmentKind if kind != AppointmentKind.COURT]
 
 
 # Alerts about an appointment name it so (compliance.sweeps, the attendance sweeps).

@@ -558,7 +558,6 @@ FOLLOW_UPS = (
 
 MEETING_TIMES = ((9, 0), (10, 0), (11, 0), (13, 30), (14, 30), (15, 30))
 TREATMENT_WEEKDAYS = ((0, 2, 4), (1, 3), (0, 2), (1, 3, 4))
-COURT_WEEKDAY = 3  # Thursday docket, every other week
 OUTCOME_WEIGHTS = {
     AppointmentOutcome.ATTENDED: 86,
     AppointmentOutcome.LATE: 6,
@@ -755,14 +754,7 @@ def seed_demo_daily_record(program: Program, staff: dict[str, User]) -> None:
         with audited_write(manager):
             _seed_contacts(caseload, clock, rng, note_format)
             Appointment.objects.bulk_create(
-                _appointments(
-                    caseload,
-                    clock,
-                    rng,
-                    judge=staff["judge"],
-                    agency=staff["provider"].organization,
-                    program=program,
-                )
+                _appointments(caseload, clock, rng, agency=staff["provider"].organization)
             )
             LifeDomainRecord.objects.bulk_create(
                 row for case in caseload for row in _life_domains(case, rng)
@@ -960,26 +952,19 @@ def _weekday_from(day: datetime.date) -> datetime.date:
 
 
 def _appointments(
-    caseload,
-    clock: Clock,
-    rng: random.Random,
-    *,
-    judge: User,
-    agency: Organization,
-    program: Program,
+    caseload, clock: Clock, rng: random.Random, *, agency: Organization
 ) -> list[Appointment]:
     """Weekly case manager meetings, and while active IOP sessions at the agency (its service:
-    its providers record them) and a hearing every other week. Two participants of each case
-    manager meet them on today's weekday."""
+    its providers record them). Two participants of each case manager meet them on today's
+    weekday. Court hearings are the court's (placed on dockets by court.services), not made
+    here."""
     meeting_today = [case for case in caseload if case.status == EnrollmentStatus.ACTIVE][:2]
     rows = []
     for case in caseload:
         weekday = clock.today.weekday() if case in meeting_today else rng.randrange(5)
         rows += _meetings(case, weekday, clock, rng)
         if case.entry is not None:
-            rows += _treatment_and_court(
-                case, clock, rng, judge=judge, agency=agency, program=program
-            )
+            rows += _treatment(case, clock, rng, agency=agency)
     return rows
 
 
@@ -1005,15 +990,7 @@ def _meetings(case: DemoCase, weekday: int, clock: Clock, rng: random.Random):
         )
 
 
-def _treatment_and_court(
-    case: DemoCase,
-    clock: Clock,
-    rng: random.Random,
-    *,
-    judge: User,
-    agency: Organization,
-    program: Program,
-):
+def _treatment(case: DemoCase, clock: Clock, rng: random.Random, *, agency: Organization):
     first = max(case.start, case.entry)
     last = case.absconded or _last_scheduled(case, clock)
     for weekday in rng.choice(TREATMENT_WEEKDAYS):
@@ -1029,20 +1006,6 @@ def _treatment_and_court(
                 with_whom="IOP group",
                 organization=agency,
             )
-    first_hearing = first + datetime.timedelta(weeks=rng.randint(0, 1))
-    for day in _every_week(first_hearing, last, COURT_WEEKDAY, weeks=2):
-        yield _appointment(
-            case,
-            clock,
-            rng,
-            kind=AppointmentKind.COURT,
-            scheduled_at=clock.at(day, 9),
-            duration_minutes=30,
-            location="Courtroom 3B, Lakeview County Courthouse",
-            with_whom="Status hearing",
-            staff=judge,
-            program=program,
-        )
 
 
 def _every_week(first: datetime.date, last: datetime.date, weekday: int, weeks: int = 1):

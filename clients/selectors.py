@@ -346,7 +346,12 @@ def _with_source_program(alerts: QuerySet[Alert]) -> QuerySet[Alert]:
     ]
     if not programs:
         return alerts.annotate(source_program=Value(None, output_field=BigIntegerField()))
-    return alerts.annotate(source_program=Coalesce(*programs) if len(programs) > 1 else programs[0])
+    # Sources give their program as a foreign key or (annotated through a join) its id.
+    return alerts.annotate(
+        source_program=Coalesce(*programs, output_field=BigIntegerField())
+        if len(programs) > 1
+        else programs[0]
+    )
 
 
 def _of_programs_in_reach(alerts: QuerySet[Alert], user: User) -> QuerySet[Alert]:

@@ -334,22 +334,69 @@ def _change_status(
     entry_type: str = "",
     at_hearing: bool = False,
 ) -> Enrollment:
-    """The one place an enrollment's status is written; an entry type means admission. The
-    transition is checked on the locked row and only the fields it changes are saved. A change
-    decided at a hearing was allowed by the court's rule (access.acts_for_session), not by the
-    enrollment's change permission."""
+    """A status change by whoever may change the enrollment; an entry type means admission. A
+    change decided at a hearing was allowed by the court's rule (access.acts_for_session), not
+    by the enrollment's change permission."""
     if not at_hearing and not access.can_change(
         actor, enrollment.participant, access.DataClass.ENROLLMENT
     ):
         raise ValidationError("You may not change this enrollment.")
+    return _write_status(
+        enrollment=enrollment,
+        to_status=to_status,
+        effective_date=effective_date,
+        reason=reason,
+        actor=actor,
+        transitions=ADMISSION_FROM if entry_type else ALLOWED_TRANSITIONS,
+        entry_type=entry_type,
+    )
+
+
+# What a bench warrant does to the enrollment (enrollment_warrant_status_change).
+WARRANT_STATUS_TRANSITIONS: dict[str, frozenset[str]] = {
+    EnrollmentStatus.ACTIVE: frozenset({EnrollmentStatus.ABSCONDED}),
+    EnrollmentStatus.ABSCONDED: frozenset({EnrollmentStatus.ACTIVE}),
+}
+
+
+def enrollment_warrant_status_change(
+    *,
+    enrollment: Enrollment,
+    to_status: str,
+    effective_date: datetime.date,
+    reason: str,
+    actor: User,
+) -> Enrollment:
+    """Only court.services calls this: an issued bench warrant sets an active enrollment
+    absconded, and its service or recall sets an absconded one active again. The court checks
+    who acts (a judge or clerk of the program, who may not change the enrollment otherwise);
+    the change is recorded like every other, with who, when and why."""
+    return _write_status(
+        enrollment=enrollment,
+        to_status=to_status,
+        effective_date=effective_date,
+        reason=reason,
+        actor=actor,
+        transitions=WARRANT_STATUS_TRANSITIONS,
+    )
+
+
+def _write_status(
+    *,
+    enrollment: Enrollment,
+    to_status: str,
+    effective_date: datetime.date,
+    reason: str,
+    actor: User,
+    transitions: dict[str, frozenset[str]],
+    entry_type: str = "",
+) -> Enrollment:
+    """The one place an enrollment's status is written. The transition is checked on the
+    locked row against `transitions` and only the fields it changes are saved."""
     with audited_write(actor):
         lock(enrollment)
         from_status = enrollment.status
-        if entry_type:
-            allowed = ADMISSION_FROM.get(from_status, frozenset())
-        else:
-            allowed = ALLOWED_TRANSITIONS[from_status]
-        if to_status not in allowed:
+        if to_status not in transitions.get(from_status, frozenset()):
             raise ValidationError(
                 {
                     "to_status": "An enrollment that is "
@@ -893,6 +940,14 @@ def follow_up_complete(*, follow_up: FollowUp, actor: User) -> FollowUp:
         return follow_up
 
 
+COURT_HEARING_SCHEDULED_BY_DOCKET = (
+    "Court hearings are scheduled by placing the participant on a court session's docket."
+)
+COURT_HEARING_RECORDED_AT_HEARING = (
+    "A court hearing's outcome is recorded on the session's docket, by its judge or clerk."
+)
+
+
 def appointment_schedule(
     *,
     participant: Participant,
@@ -906,13 +961,16 @@ def appointment_schedule(
     organization: Organization | None = None,
 ) -> Appointment:
     """Schedules an appointment; `organization` is the treatment agency whose service it is. A
-    provider schedules only their own agency's treatment sessions (that is the default)."""
+    provider schedules only their own agency's treatment sessions (that is the default). Court
+    hearings are not scheduled here: placing the participant on a docket does
+    (court.services.docket_place)."""
+    if kind == AppointmentKind.COURT:
+        raise ValidationError({"kind": COURT_HEARING_SCHEDULED_BY_DOCKET})
     if organization is None and access.agency_rows_only(
         actor, participant, access.DataClass.ATTENDANCE, change=True
     ):
         organization = actor.organization
     appointment = Appointment(
-        program_id=_hearing_program(actor, participant) if kind == AppointmentKind.COURT else None,
         participant=participant,
         kind=kind,
         scheduled_at=scheduled_at,
@@ -938,19 +996,6 @@ def appointment_schedule(
         return appointment
 
 
-def _hearing_program(actor: User, participant: Participant) -> int | None:
-    """A hearing belongs to the newest enrollment's program among those whose court record the
-    scheduler sees (their own program, for a program's court roles)."""
-    enrollments = access.rows_of_programs_shown(
-        participant.enrollments.order_by("-referral_date", "-id"),
-        actor,
-        participant,
-        access.DataClass.COURT,
-        "program",
-    )
-    return enrollments.values_list("program", flat=True).first()
-
-
 def appointment_record_outcome(
     *,
     appointment: Appointment,
@@ -960,8 +1005,11 @@ def appointment_record_outcome(
     now: datetime.datetime | None = None,
 ) -> Appointment:
     """Records what happened. One outcome per appointment; attendance only once it has begun
-    (staff may cancel ahead of time); an excused absence needs its reason."""
+    (staff may cancel ahead of time); an excused absence needs its reason. A court hearing's
+    outcome is the hearing's (court.services.hearing_record_outcome), never recorded here."""
     now = now or timezone.now()
+    if appointment.kind == AppointmentKind.COURT:
+        raise ValidationError(COURT_HEARING_RECORDED_AT_HEARING)
     if not access.can_change_appointment(actor, appointment):
         raise ValidationError("You may not record the outcome of this appointment.")
     if appointment.outcome:
@@ -981,6 +1029,79 @@ def appointment_record_outcome(
         )
         if not changed:  # another request recorded one in between
             raise ValidationError("This appointment already has an outcome.")
+        appointment.refresh_from_db()
+        return appointment
+
+
+# Court hearings: the participant's Appointment(kind=court) that a docket entry owns. Only
+# court.services calls these (it checks who acts and guards the docket entry's row); the
+# generic appointment services above refuse court hearings.
+
+HEARING_MINUTES = 30
+
+
+def hearing_appointment_create(
+    *,
+    participant: Participant,
+    program: Program,
+    scheduled_at: datetime.datetime,
+    location: str,
+    staff: User | None,
+    actor: User,
+) -> Appointment:
+    """Only court.services calls this: the calendar's record of a hearing, when the participant
+    is placed on a session's docket."""
+    with audited_write(actor):
+        return Appointment.objects.create(
+            participant=participant,
+            program=program,
+            kind=AppointmentKind.COURT,
+            scheduled_at=scheduled_at,
+            duration_minutes=HEARING_MINUTES,
+            location=location,
+            staff=staff,
+            created_by=actor,
+        )
+
+
+def hearing_appointments_move(
+    *,
+    appointments: QuerySet[Appointment],
+    scheduled_at: datetime.datetime,
+    location: str,
+    staff: User | None,
+    actor: User,
+) -> int:
+    """Only court.services calls this: a session's new time, courtroom or judge, on the
+    hearings of its docket that have no outcome yet. Returns how many moved."""
+    with audited_write(actor):
+        return appointments.filter(kind=AppointmentKind.COURT, outcome="").update(
+            scheduled_at=scheduled_at, location=location, staff=staff
+        )
+
+
+def hearing_appointment_set_outcome(
+    *,
+    appointment: Appointment,
+    outcome: str,
+    actor: User,
+    reason: str = "",
+    now: datetime.datetime | None = None,
+) -> Appointment:
+    """Only court.services calls this: the outcome a hearing's appearance writes
+    (court.models.APPEARANCE_OUTCOMES). Once, like every outcome."""
+    now = now or timezone.now()
+    with audited_write(actor):
+        changed = Appointment.objects.filter(
+            pk=appointment.pk, kind=AppointmentKind.COURT, outcome=""
+        ).update(
+            outcome=outcome,
+            outcome_reason=reason.strip(),
+            outcome_recorded_at=now,
+            outcome_recorded_by=actor,
+        )
+        if not changed:
+            raise ValidationError("This hearing already has an outcome.")
         appointment.refresh_from_db()
         return appointment
 

@@ -20,11 +20,20 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Least
 
 from assessments.models import RiskNeedAssessment
-from clients.models import Enrollment, EnrollmentStatus, Participant
-from drugcourt.models import Phase, Program, ProgramSettings, ResponseCategory
+from clients import access
+from clients.models import CaseAssignment, Enrollment, EnrollmentStatus, Participant, TeamRole
+from drugcourt.models import Phase, Program, ProgramSettings, ResponseCategory, User
+from drugcourt.roles import Role
 from drugcourt.selectors import program_today
 
-from .models import Appearance, CourtResponse, CourtSession, DocketEntry
+from .models import (
+    OPEN_WARRANT_STATES,
+    Appearance,
+    CourtResponse,
+    CourtSession,
+    DocketEntry,
+    Warrant,
+)
 
 # --- Decisions (hearing frequency)
 
@@ -286,3 +295,56 @@ def incentive_sanction_ratios(
         pk: ResponseRatio(**counts.get(pk, {"incentives": 0, "sanctions": 0}))
         for pk in participant_ids
     }
+
+
+# --- Hearings
+
+# The program-wide court roles that may change a participant's court record: they sit in (the
+# judge) or act for (a clerk) the program's court. Whose hearings they record is narrower
+# (clients.access.acts_for_session).
+BENCH_ROLES = frozenset({Role.JUDGE, Role.CLERK})
+
+
+def sits_in(user: User, program: Program) -> bool:
+    """Whether `user` is a judge or clerk of the program's court (active, a member): who issues
+    and recalls its warrants."""
+    return (
+        user.is_active
+        and bool(BENCH_ROLES & set(user.roles))
+        and user.memberships.filter(program=program).exists()
+    )
+
+
+def may_request_warrant(user: User, program: Program) -> bool:
+    """The program's coordinators and its court (judge, clerks) request warrants and record
+    that one was served."""
+    return access.coordinates(user, program) or sits_in(user, program)
+
+
+def open_warrant(enrollment: Enrollment) -> Warrant | None:
+    """The enrollment's requested or issued warrant (at most one)."""
+    return Warrant.objects.filter(enrollment=enrollment, state__in=OPEN_WARRANT_STATES).first()
+
+
+def case_manager_of(participant: Participant) -> User | None:
+    """The participant's case manager now (the newest open case manager assignment)."""
+    assignment = (
+        CaseAssignment.objects.filter(
+            participant=participant, team_role=TeamRole.CASE_MANAGER, ended_on__isnull=True
+        )
+        .select_related("user")
+        .order_by("-started_on", "-id")
+        .first()
+    )
+    return assignment.user if assignment else None
+
+
+def docket_of(session: CourtSession) -> QuerySet[DocketEntry]:
+    """The session's docket, in the order participants were placed on it."""
+    return session.entries.select_related("participant", "enrollment", "appointment").order_by("id")
+
+
+def hearing_rows() -> QuerySet[DocketEntry]:
+    """Docket entries with their `program` (the session's), for the alerts about hearings
+    (clients.registry.ProgramAlertSource "hearing")."""
+    return DocketEntry.objects.annotate(program=F("session__program"))

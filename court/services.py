@@ -2,21 +2,23 @@
 responses and what they set in motion, warrants, hearing decisions)."""
 
 import datetime
+from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from typing import cast
 
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
 from clients import access
 from clients import services as client_services
-from clients.models import Enrollment, EnrollmentStatus, Participant
+from clients.models import AlertSeverity, Appointment, Enrollment, EnrollmentStatus, Participant
 from compliance import services as compliance_services
 from compliance.selectors import with_testing_frequency
 from drugcourt.audit import audited_write
 from drugcourt.guards import lock
-from drugcourt.models import ResponseEffect, ResponseOption, User
+from drugcourt.models import Program, ResponseEffect, ResponseOption, User
 from drugcourt.roles import Role
 from drugcourt.selectors import (
     program_settings_in_force,
@@ -24,7 +26,10 @@ from drugcourt.selectors import (
     response_catalogue_in_force,
 )
 
+from . import selectors
 from .models import (
+    APPEARANCE_OUTCOMES,
+    WARRANT_TRANSITIONS,
     Appearance,
     CommunityServiceHours,
     CommunityServiceObligation,
@@ -34,6 +39,8 @@ from .models import (
     CourtSession,
     DocketEntry,
     PhaseChange,
+    Warrant,
+    WarrantState,
 )
 
 # --- Decisions
@@ -505,3 +512,474 @@ def _hours(value) -> Decimal | None:
 def _plain(hours: Decimal) -> str:
     """2.5 as "2.5", 3.0 as "3"."""
     return f"{hours.normalize():f}"
+
+
+# --- Hearings
+# Sessions and dockets are the coordinators'; a hearing's outcome belongs to the session's judge
+# or a clerk listed on it (clients.access.acts_for_session); warrants to the program's court. A
+# docket entry owns the participant's Appointment(kind=court), which only these services write
+# (through clients.services.hearing_appointment_*).
+
+# Who may be on a docket, and have a warrant requested: a participant still in the program.
+DOCKETABLE_STATUSES = frozenset({EnrollmentStatus.ACTIVE, EnrollmentStatus.ABSCONDED})
+# What the judge or clerk records at the hearing (a removal is the coordinator's, before it).
+RECORDED_APPEARANCES = (Appearance.APPEARED, Appearance.FAILED_TO_APPEAR, Appearance.EXCUSED)
+NEEDS_NEXT_HEARING = frozenset({Appearance.APPEARED, Appearance.EXCUSED})
+# Alerts about a hearing are keyed "hearing:<docket entry pk>" (court.registrations).
+HEARING_ALERT_SOURCE = "hearing"
+FAILURE_TO_APPEAR = "failure_to_appear"
+SESSION_UNIQUE = "court_session_one_per_courtroom_day"
+
+
+def _check_bench(*, program: Program, judge: User | None, clerks: list[User]) -> None:
+    """The session's judge holds the judge role, its clerks the clerk role, all of them active
+    members of the program."""
+
+    def serves(user: User, role: Role) -> bool:
+        return (
+            user.is_active
+            and user.has_role(role)
+            and user.memberships.filter(program=program).exists()
+        )
+
+    errors = {}
+    if judge is None:
+        errors["judge"] = "Choose the judge who sits in this session."
+    elif not serves(judge, Role.JUDGE):
+        errors["judge"] = f"{judge} is not a judge of this program."
+    if wrong := [str(clerk) for clerk in clerks if not serves(clerk, Role.CLERK)]:
+        errors["clerks"] = f"Not a clerk of this program: {', '.join(wrong)}."
+    if errors:
+        raise ValidationError(errors)
+
+
+def _save_session(session: CourtSession, update_fields: list[str] | None = None) -> None:
+    """Saves the session; a second session of the program in the same courtroom on the same day
+    is refused with a message (the unique constraint decides, also for two at once)."""
+    try:
+        with transaction.atomic():
+            session.save(update_fields=update_fields)
+    except IntegrityError as error:
+        if SESSION_UNIQUE not in str(error):
+            raise
+        raise ValidationError(
+            {
+                "courtroom": f"The program already has a session in {session.courtroom} on "
+                f"{session.held_on:%Y-%m-%d}."
+            }
+        ) from None
+
+
+def _check_coordinator(actor: User, program: Program, what: str) -> None:
+    if not access.coordinates(actor, program):
+        raise ValidationError(f"Only the program's coordinators {what}.")
+
+
+def court_session_create(
+    *,
+    program: Program,
+    held_on: datetime.date,
+    start_time: datetime.time,
+    courtroom: str,
+    judge: User | None,
+    clerks: Iterable[User],
+    actor: User,
+) -> CourtSession:
+    """A sitting of the program's court, set up by one of its coordinators: its day (today or
+    later, in the program's time zone), time and courtroom, its judge and the clerks who act
+    for that judge on it."""
+    _check_coordinator(actor, program, "set up court sessions")
+    clerks, courtroom = list(clerks), courtroom.strip()
+    errors = {}
+    if not courtroom:
+        errors["courtroom"] = "Name the courtroom."
+    if held_on < program_today(program):
+        errors["held_on"] = "A court session cannot be set up on a past day."
+    if errors:
+        raise ValidationError(errors)
+    _check_bench(program=program, judge=judge, clerks=clerks)
+    with audited_write(actor):
+        session = CourtSession(
+            program=program,
+            held_on=held_on,
+            start_time=start_time,
+            courtroom=courtroom,
+            judge=judge,
+            created_by=actor,
+        )
+        _save_session(session)
+        session.clerks.set(clerks)
+        return session
+
+
+def court_session_update(
+    *,
+    session: CourtSession,
+    start_time: datetime.time,
+    courtroom: str,
+    judge: User | None,
+    clerks: Iterable[User],
+    actor: User,
+) -> CourtSession:
+    """Changes a session's time, courtroom, judge or clerks; the hearings on its docket that
+    have no outcome yet move with it (calendars follow). A past session keeps its time and
+    courtroom: only its judge and clerks change (e.g. a session migrated without a judge)."""
+    program = session.program
+    _check_coordinator(actor, program, "change court sessions")
+    clerks, courtroom = list(clerks), courtroom.strip()
+    if not courtroom:
+        raise ValidationError({"courtroom": "Name the courtroom."})
+    _check_bench(program=program, judge=judge, clerks=clerks)
+    with audited_write(actor):
+        lock(session)
+        moved = start_time != session.start_time or courtroom != session.courtroom
+        if moved and session.held_on < program_today(program):
+            raise ValidationError(
+                "A past session keeps its time and courtroom; only its judge and clerks change."
+            )
+        session.start_time, session.courtroom, session.judge = start_time, courtroom, judge
+        _save_session(session, ["start_time", "courtroom", "judge"])
+        session.clerks.set(clerks)
+        client_services.hearing_appointments_move(
+            appointments=Appointment.objects.filter(docket_entry__session=session),
+            scheduled_at=session.starts_at,
+            location=session.courtroom,
+            staff=judge,
+            actor=actor,
+        )
+        return session
+
+
+def docket_place(*, session: CourtSession, enrollment: Enrollment, actor: User) -> DocketEntry:
+    """Puts a participant active (or absconded) in the session's program on its docket, with
+    the hearing on their calendar: an Appointment(kind=court) at the session's time and
+    courtroom, with its judge. Only for a session today or later; once per docket."""
+    program = session.program
+    _check_coordinator(actor, program, "place participants on a docket")
+    if session.held_on < program_today(program):
+        raise ValidationError("This session has passed; its docket is closed.")
+    with audited_write(actor):
+        lock(session)  # one placement at a time: the same participant sent twice is placed once
+        lock(enrollment)
+        if enrollment.program_id != session.program_id or (
+            enrollment.status not in DOCKETABLE_STATUSES
+        ):
+            raise ValidationError(
+                {
+                    "enrollment": "Only a participant active or absconded in this program can be "
+                    "placed on its docket."
+                }
+            )
+        participant = enrollment.participant
+        if session.entries.filter(participant=participant).exists():
+            raise ValidationError({"enrollment": f"{participant} is already on this docket."})
+        appointment = client_services.hearing_appointment_create(
+            participant=participant,
+            program=program,
+            scheduled_at=session.starts_at,
+            location=session.courtroom,
+            staff=session.judge,
+            actor=actor,
+        )
+        return DocketEntry.objects.create(
+            session=session,
+            enrollment=enrollment,
+            participant=participant,
+            appointment=appointment,
+            placed_by=actor,
+        )
+
+
+def _refuse_second_outcome(entry: DocketEntry) -> None:
+    """Called on the locked row: a hearing has one outcome."""
+    if entry.appearance == Appearance.REMOVED:
+        raise ValidationError("This participant was already taken off the docket.")
+    if entry.appearance:
+        raise ValidationError(
+            f"This hearing already has an outcome ({entry.get_appearance_display().lower()})."
+        )
+
+
+def docket_remove(*, entry: DocketEntry, reason: str, actor: User) -> DocketEntry:
+    """Takes a participant off a docket before their hearing has an outcome, with the reason;
+    the hearing on their calendar is cancelled."""
+    _check_coordinator(actor, entry.session.program, "take participants off a docket")
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the participant is taken off the docket."})
+    now = timezone.now()
+    with audited_write(actor):
+        lock(entry)
+        _refuse_second_outcome(entry)
+        entry.appearance, entry.appearance_note = Appearance.REMOVED, reason.strip()
+        entry.recorded_by, entry.recorded_at = actor, now
+        entry.save(update_fields=["appearance", "appearance_note", "recorded_by", "recorded_at"])
+        client_services.hearing_appointment_set_outcome(
+            appointment=entry.appointment,
+            outcome=APPEARANCE_OUTCOMES[Appearance.REMOVED],
+            reason=reason,
+            actor=actor,
+            now=now,
+        )
+        return entry
+
+
+def _check_outcome(
+    entry: DocketEntry,
+    *,
+    appearance: str,
+    note: str,
+    next_hearing_on: datetime.date | None,
+    next_hearing_reason: str,
+    today: datetime.date,
+) -> None:
+    session = entry.session
+    if session.held_on > today:
+        raise ValidationError("A hearing's outcome cannot be recorded before the session's day.")
+    errors = {}
+    if appearance not in RECORDED_APPEARANCES:
+        errors["appearance"] = "Choose appeared, failed to appear or excused from appearing."
+    if appearance == Appearance.EXCUSED and not note.strip():
+        errors["note"] = "Say why the participant is excused from appearing."
+    if next_hearing_on is None:
+        if appearance in NEEDS_NEXT_HEARING:
+            errors["next_hearing_on"] = "Set the date of the next hearing."
+    elif next_hearing_on < today:
+        errors["next_hearing_on"] = "The next hearing cannot be in the past."
+    elif next_hearing_on <= session.held_on:
+        errors["next_hearing_on"] = "The next hearing comes after this session's day."
+    elif not next_hearing_reason.strip():
+        default = selectors.next_hearing_default(entry)
+        if default is not None and next_hearing_on != default:
+            errors["next_hearing_reason"] = (
+                f"By the hearing frequency the next hearing is on {default:%Y-%m-%d}; say why "
+                "it is on another day."
+            )
+    if errors:
+        raise ValidationError(errors)
+
+
+def hearing_record_outcome(
+    *,
+    entry: DocketEntry,
+    appearance: str,
+    next_hearing_on: datetime.date | None,
+    actor: User,
+    note: str = "",
+    next_hearing_reason: str = "",
+    now: datetime.datetime | None = None,
+) -> DocketEntry:
+    """Records a hearing, once, by the session's judge or a clerk listed on it, on or after its
+    day: whether the participant appeared (an excuse needs its reason) and the next hearing
+    (needed unless they failed to appear; a day other than the hearing frequency's,
+    court.selectors.next_hearing_default, needs its reason). The hearing's appointment gets
+    the matching outcome. A failure to appear raises one "failure_to_appear" alert (the team
+    and the judge see it) and requests a bench warrant, which the coordinator follows up."""
+    now = now or timezone.now()
+    session = entry.session
+    if not access.acts_for_session(actor, session):
+        raise ValidationError(
+            "Only the session's judge, or a clerk listed on it, records hearings."
+        )
+    _check_outcome(
+        entry,
+        appearance=appearance,
+        note=note,
+        next_hearing_on=next_hearing_on,
+        next_hearing_reason=next_hearing_reason,
+        today=program_today(session.program, now),
+    )
+    with audited_write(actor):
+        lock(entry)
+        _refuse_second_outcome(entry)
+        entry.appearance, entry.appearance_note = appearance, note.strip()
+        entry.next_hearing_on = next_hearing_on
+        entry.next_hearing_reason = next_hearing_reason.strip()
+        entry.recorded_by, entry.recorded_at = actor, now
+        entry.save(
+            update_fields=[
+                "appearance",
+                "appearance_note",
+                "next_hearing_on",
+                "next_hearing_reason",
+                "recorded_by",
+                "recorded_at",
+            ]
+        )
+        client_services.hearing_appointment_set_outcome(
+            appointment=entry.appointment,
+            outcome=APPEARANCE_OUTCOMES[Appearance(appearance)],
+            reason=note,
+            actor=actor,
+            now=now,
+        )
+        if appearance == Appearance.FAILED_TO_APPEAR:
+            _failure_to_appear(entry, actor=actor, now=now)
+        return entry
+
+
+def _failure_to_appear(entry: DocketEntry, *, actor: User, now: datetime.datetime) -> None:
+    """One alert for the hearing, assigned to the case manager (else the coordinator who placed
+    the participant on the docket), and a warrant request unless one is open already."""
+    session, participant = entry.session, entry.participant
+    client_services.alert_raise(
+        participant=participant,
+        kind=FAILURE_TO_APPEAR,
+        source_key=f"{HEARING_ALERT_SOURCE}:{entry.pk}",
+        data_class=access.DataClass.COURT,
+        message=f"Failed to appear at the hearing of {session.held_on:%Y-%m-%d} "
+        f"({session.courtroom}); a bench warrant is requested.",
+        severity=AlertSeverity.WARNING,
+        assigned_to=selectors.case_manager_of(participant) or entry.placed_by,
+    )
+    enrollment = lock(entry.enrollment)
+    if enrollment.status in DOCKETABLE_STATUSES and selectors.open_warrant(enrollment) is None:
+        _create_warrant(
+            enrollment=enrollment,
+            reason=f"Failed to appear at the hearing of {session.held_on:%Y-%m-%d}.",
+            actor=actor,
+            entry=entry,
+            now=now,
+        )
+
+
+# Warrants: requested (by the coordinator, or by a failure to appear), issued by the court,
+# then served or recalled (WARRANT_TRANSITIONS). While issued, the enrollment is absconded.
+
+
+def _create_warrant(
+    *,
+    enrollment: Enrollment,
+    reason: str,
+    actor: User,
+    entry: DocketEntry | None,
+    now: datetime.datetime,
+) -> Warrant:
+    return Warrant.objects.create(
+        enrollment=enrollment,
+        participant_id=enrollment.participant_id,
+        entry=entry,
+        reason=reason.strip(),
+        requested_on=program_today(enrollment.program, now),
+        requested_by=actor,
+        changed_by=actor,
+        changed_at=now,
+    )
+
+
+def warrant_request(
+    *, enrollment: Enrollment, reason: str, actor: User, entry: DocketEntry | None = None
+) -> Warrant:
+    """Asks the court for a bench warrant for a participant active or absconded in the program
+    (one open warrant per enrollment); the program's coordinators and court request one."""
+    if not selectors.may_request_warrant(actor, enrollment.program):
+        raise ValidationError(
+            "Only the program's coordinators, judges and clerks request bench warrants."
+        )
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the warrant is requested."})
+    if entry is not None and entry.enrollment_id != enrollment.pk:
+        raise ValidationError("That hearing is not of this enrollment.")
+    with audited_write(actor):
+        lock(enrollment)  # one request at a time per enrollment
+        if enrollment.status not in DOCKETABLE_STATUSES:
+            raise ValidationError(
+                "A warrant is requested only for a participant active or absconded in the program."
+            )
+        if (existing := selectors.open_warrant(enrollment)) is not None:
+            raise ValidationError(
+                "This enrollment already has an open warrant "
+                f"({existing.get_state_display().lower()}, requested on "
+                f"{existing.requested_on:%Y-%m-%d})."
+            )
+        return _create_warrant(
+            enrollment=enrollment, reason=reason, actor=actor, entry=entry, now=timezone.now()
+        )
+
+
+def _warrant_move(
+    *, warrant: Warrant, to_state: WarrantState, on: datetime.date, actor: User, reason: str
+) -> Warrant:
+    """Moves a warrant along WARRANT_TRANSITIONS on its locked row, with the day it happened,
+    and keeps the enrollment's status in step: issued → absconded; served or recalled after
+    being issued → active again (if it is still absconded)."""
+    program = warrant.enrollment.program
+    if on > program_today(program):
+        raise ValidationError({"on": "The date cannot be in the future."})
+    with audited_write(actor):
+        lock(warrant)
+        from_state = WarrantState(warrant.state)
+        if to_state not in WARRANT_TRANSITIONS[from_state]:
+            raise ValidationError(
+                f"A warrant that is {from_state.label.lower()} cannot become "
+                f"{to_state.label.lower()}."
+            )
+        since = warrant.issued_on or warrant.requested_on
+        if on < since:
+            raise ValidationError(
+                {
+                    "on": "The date cannot be before the warrant was "
+                    f"{'issued' if warrant.issued_on else 'requested'} ({since:%Y-%m-%d})."
+                }
+            )
+        warrant.state = to_state
+        setattr(warrant, f"{to_state.value}_on", on)
+        warrant.changed_by, warrant.changed_at = actor, timezone.now()
+        warrant.save(update_fields=["state", f"{to_state.value}_on", "changed_by", "changed_at"])
+        enrollment = lock(warrant.enrollment)
+        why = f"Bench warrant {to_state.label.lower()} on {on:%Y-%m-%d}."
+        if reason.strip():
+            why = f"{why} {reason.strip()}"
+        if to_state == WarrantState.ISSUED:
+            if enrollment.status not in DOCKETABLE_STATUSES:
+                raise ValidationError(
+                    "The participant is no longer in the program: recall the warrant instead."
+                )
+            if enrollment.status == EnrollmentStatus.ACTIVE:
+                client_services.enrollment_warrant_status_change(
+                    enrollment=enrollment,
+                    to_status=EnrollmentStatus.ABSCONDED,
+                    effective_date=on,
+                    reason=why,
+                    actor=actor,
+                )
+        elif from_state == WarrantState.ISSUED and enrollment.status == EnrollmentStatus.ABSCONDED:
+            client_services.enrollment_warrant_status_change(
+                enrollment=enrollment,
+                to_status=EnrollmentStatus.ACTIVE,
+                effective_date=on,
+                reason=why,
+                actor=actor,
+            )
+        return warrant
+
+
+def warrant_issue(*, warrant: Warrant, on: datetime.date, actor: User, reason: str = "") -> Warrant:
+    """The court issues a requested warrant: the enrollment becomes absconded."""
+    if not selectors.sits_in(actor, warrant.enrollment.program):
+        raise ValidationError("Only a judge or clerk of the program issues bench warrants.")
+    return _warrant_move(
+        warrant=warrant, to_state=WarrantState.ISSUED, on=on, actor=actor, reason=reason
+    )
+
+
+def warrant_serve(*, warrant: Warrant, on: datetime.date, actor: User, reason: str = "") -> Warrant:
+    """An issued warrant was served: the participant is back, active again."""
+    if not selectors.may_request_warrant(actor, warrant.enrollment.program):
+        raise ValidationError(
+            "Only the program's coordinators, judges and clerks record that a warrant was served."
+        )
+    return _warrant_move(
+        warrant=warrant, to_state=WarrantState.SERVED, on=on, actor=actor, reason=reason
+    )
+
+
+def warrant_recall(
+    *, warrant: Warrant, on: datetime.date, actor: User, reason: str = ""
+) -> Warrant:
+    """The court recalls a requested or issued warrant; an absconded participant whose warrant
+    was issued is active again."""
+    if not selectors.sits_in(actor, warrant.enrollment.program):
+        raise ValidationError("Only a judge or clerk of the program recalls bench warrants.")
+    return _warrant_move(
+        warrant=warrant, to_state=WarrantState.RECALLED, on=on, actor=actor, reason=reason
+    )

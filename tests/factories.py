@@ -120,3 +120,36 @@ def settings_since_2020(program: Program) -> ProgramSettings:
         for option in DEFAULT_RESPONSE_CATALOGUE
     )
     return version
+
+
+def placed_on_docket(
+    enrollment: Enrollment,
+    *,
+    coordinator: User,
+    judge: User,
+    held_on: datetime.date | None = None,
+    courtroom: str = "Courtroom 3B",
+    start_time: datetime.time = datetime.time(9, 0),
+    clerks: tuple[User, ...] = (),
+):
+    """The enrollment's participant placed on the docket of its program's session on `held_on`
+    (the program's today by default) in `courtroom`, made with `judge` and `clerks` unless the
+    program has it already: a court hearing, through the court services."""
+    from court import services as court_services
+    from court.models import CourtSession
+    from drugcourt.selectors import program_today
+
+    program = enrollment.program
+    held_on = held_on or program_today(program)
+    session = CourtSession.objects.filter(
+        program=program, held_on=held_on, courtroom__iexact=courtroom
+    ).first() or court_services.court_session_create(
+        program=program,
+        held_on=held_on,
+        start_time=start_time,
+        courtroom=courtroom,
+        judge=judge,
+        clerks=clerks,
+        actor=coordinator,
+    )
+    return court_services.docket_place(session=session, enrollment=enrollment, actor=coordinator)

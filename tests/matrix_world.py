@@ -174,7 +174,10 @@ def build_world() -> World:
         created_by=casemanager,
     )
     appointment = services.appointment_schedule(
-        participant=participant, kind="court", scheduled_at=timezone.now(), actor=casemanager
+        participant=participant,
+        kind="case_manager",
+        scheduled_at=timezone.now(),
+        actor=casemanager,
     )
     phq9 = InstrumentVersion.objects.filter(instrument__code="PHQ-9").latest("version")
     administration = assessment_services.administration_record(

@@ -196,7 +196,7 @@ MATRIX = {
     "clients:appointment_new": Entry(
         CHANGES_PARTICIPANT | TREATING, args=("participant",), refused_status=404
     ),
-    # `appointment` is a court hearing: never a provider's to record.
+    # `appointment` is a case manager meeting: never a provider's to record.
     "clients:appointment_outcome": Entry(
         CHANGES_PARTICIPANT,
         args=("participant", "appointment"),

@@ -193,7 +193,7 @@ def test_appointment_outcomes(casemanager, participant):
     )
     future = services.appointment_schedule(
         participant=participant,
-        kind="court",
+        kind="treatment",
         actor=casemanager,
         scheduled_at=NOW + datetime.timedelta(days=1),
     )
@@ -301,7 +301,7 @@ def record(participant, casemanager, coordinator, probation):
         )
     services.appointment_schedule(
         participant=participant,
-        kind="court",
+        kind="case_manager",
         actor=casemanager,
         scheduled_at=NOW,
     )

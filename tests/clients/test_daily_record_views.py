@@ -174,7 +174,7 @@ def test_an_appointment_for_another_caseloads_participant_is_not_found(
 
     response = client.post(
         reverse("clients:appointment_new", args=[participant2.pk]),
-        {"kind": "court", "scheduled_at": "2026-12-01T09:00", "duration_minutes": "30"},
+        {"kind": "case_manager", "scheduled_at": "2026-12-01T09:00", "duration_minutes": "30"},
     )
 
     assert response.status_code == 404
@@ -231,7 +231,7 @@ def test_timeline_filters_by_function(client, casemanager, participant):
 def test_my_day_lists_todays_appointments_and_due_follow_ups(client, casemanager, participant):
     services.appointment_schedule(
         participant=participant,
-        kind="court",
+        kind="collection",
         actor=casemanager,
         scheduled_at=timezone.now(),
     )
@@ -240,7 +240,7 @@ def test_my_day_lists_todays_appointments_and_due_follow_ups(client, casemanager
     page = client.get(reverse("home")).content.decode()
 
     assert "My day" in page
-    assert "Court hearing" in page
+    assert "Collection visit" in page
 
 
 def test_completing_a_follow_up_through_htmx(client, casemanager, participant):

@@ -11,7 +11,6 @@ from django.utils import timezone
 from assessments.models import Admission
 from clients import access
 from clients import selectors as clients_selectors
-from clients import services as clients_services
 from clients.access import DataClass
 from clients.models import Charge, EnrollmentStatusChange
 from clients.reconcile import access_drift
@@ -19,7 +18,7 @@ from compliance import selectors as compliance_selectors
 from compliance.models import DrugTest, TestReason, TestStatus
 from drugcourt import services as staff_services
 from drugcourt.roles import Role
-from tests.factories import EnrollmentFactory, UserFactory, settings_since_2020
+from tests.factories import EnrollmentFactory, UserFactory, placed_on_docket, settings_since_2020
 from treatment_plans import services as plans
 
 PROGRAM_WIDE = ["coordinator", "judge", "clerk", "prosecutor"]
@@ -246,22 +245,25 @@ def test_a_providers_caseload_has_no_case_numbers(
 def test_program_roles_do_not_see_the_hearings_of_another_program(
     client, judge, coordinator, casemanager, participant, second_enrollment, other_program
 ):
-    """Each program's coordinator schedules a hearing; it belongs to their program."""
+    """Each program's coordinator places the participant on a docket; the hearing belongs to
+    their program."""
     other_coordinator = UserFactory(roles=[Role.COORDINATOR], programs=[other_program])
-    elsewhere = clients_services.appointment_schedule(
-        participant=participant,
-        kind="court",
-        scheduled_at=timezone.now() + datetime.timedelta(days=1),
-        location="HEARING-ELSEWHERE courtroom",
-        actor=other_coordinator,
-    )
-    here = clients_services.appointment_schedule(
-        participant=participant,
-        kind="court",
-        scheduled_at=timezone.now() + datetime.timedelta(days=2),
-        location="HEARING-HERE courtroom",
-        actor=coordinator,
-    )
+    other_judge = UserFactory(roles=[Role.JUDGE], programs=[other_program])
+    today = clients_selectors.participant_today(participant)
+    elsewhere = placed_on_docket(
+        second_enrollment,
+        coordinator=other_coordinator,
+        judge=other_judge,
+        held_on=today + datetime.timedelta(days=1),
+        courtroom="HEARING-ELSEWHERE courtroom",
+    ).appointment
+    here = placed_on_docket(
+        participant.enrollments.exclude(pk=second_enrollment.pk).get(),
+        coordinator=coordinator,
+        judge=judge,
+        held_on=today + datetime.timedelta(days=2),
+        courtroom="HEARING-HERE courtroom",
+    ).appointment
     assert elsewhere.program == other_program
 
     text = page(client, judge, "clients:timeline", participant.pk)

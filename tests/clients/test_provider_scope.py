@@ -14,7 +14,7 @@ from clients import services as client_services
 from clients.access import DataClass
 from clients.models import Alert, Appointment, Participant
 from drugcourt.roles import OrganizationKind, Role
-from tests.factories import OrganizationFactory, UserFactory, assign
+from tests.factories import OrganizationFactory, UserFactory, assign, placed_on_docket
 from tests.treatment_plans.test_referrals import refer
 from treatment_plans import services as treatment_services
 
@@ -53,8 +53,11 @@ def _schedule(participant, actor, kind, **fields):
 
 
 @pytest.fixture
-def hearing(participant, casemanager):
-    return _schedule(participant, casemanager, "court", location="Courtroom 4")
+def hearing(participant, coordinator, judge):
+    """The participant on today's docket in Courtroom 4 (court.services)."""
+    return placed_on_docket(
+        participant.enrollments.get(), coordinator=coordinator, judge=judge, courtroom="Courtroom 4"
+    ).appointment
 
 
 @pytest.fixture
@@ -115,10 +118,11 @@ def test_a_provider_records_their_own_agencys_session(client, provider, own_sess
     assert _outcome(own_session) == "attended"
 
 
-def test_the_case_manager_still_records_a_court_hearing(client, casemanager, hearing):
-    _post_outcome(client, casemanager, hearing)
+def test_nor_does_the_case_manager_now_that_the_docket_records_it(client, casemanager, hearing):
+    response = _post_outcome(client, casemanager, hearing)
 
-    assert _outcome(hearing) == "excused"
+    assert response.status_code == 404
+    assert _outcome(hearing) == ""
 
 
 def test_a_provider_cannot_schedule_a_court_hearing(client, provider, participant, episode):
@@ -154,12 +158,12 @@ def test_the_intake_is_the_referral_providers(provider, participant, episode):
 
 
 def test_a_provider_sees_outcome_buttons_only_for_their_agencys_sessions(
-    client, provider, hearing, own_session, other_session
+    client, provider, participant, hearing, own_session, other_session
 ):
     client.force_login(provider)
     page = client.get(
         reverse("clients:participant_calendar", args=[own_session.participant_id]),
-        {"start": timezone.localdate().isoformat()},
+        {"start": selectors.participant_today(participant).isoformat()},
     ).content.decode()
 
     def button(appointment):
@@ -363,7 +367,7 @@ def test_a_provider_sees_no_other_agencys_sessions_on_the_calendar_or_the_record
     client.force_login(provider)
     calendar = client.get(
         reverse("clients:participant_calendar", args=[participant.pk]),
-        {"start": timezone.localdate().isoformat()},
+        {"start": selectors.participant_today(participant).isoformat()},
     ).content.decode()
     timeline = client.get(reverse("clients:timeline", args=[participant.pk])).content.decode()
 
@@ -407,18 +411,18 @@ def test_a_provider_lists_no_alert_about_another_agencys_session_or_referral(
     assert counts == {provider: 1, casemanager: 3}
 
 
-def test_a_provider_who_is_also_the_case_manager_records_the_court_hearing(
-    client, provider, participant, episode, hearing
+def test_a_provider_who_is_also_the_case_manager_records_the_meeting(
+    client, provider, participant, episode, meeting
 ):
-    """Two roles: the case manager role grants every appointment, so the agency rule does not
-    narrow it."""
+    """Two roles: the case manager role grants every appointment (but hearings, which the
+    docket records), so the agency rule does not narrow it."""
     provider.roles = [Role.TREATMENT_PROVIDER, Role.CASE_MANAGER]
     provider.save(update_fields=["roles"])
     assign(participant, provider)
 
-    _post_outcome(client, provider, hearing)
+    _post_outcome(client, provider, meeting)
 
-    assert _outcome(hearing) == "excused"
+    assert _outcome(meeting) == "excused"
 
 
 def test_the_case_manager_books_a_session_of_an_agency_whose_provider_records_it(
@@ -442,12 +446,12 @@ def test_the_case_manager_books_a_session_of_an_agency_whose_provider_records_it
     assert _outcome(session) == "attended"
 
 
-def test_a_court_hearing_belongs_to_no_agency(client, casemanager, provider, participant):
+def test_a_meeting_belongs_to_no_agency(client, casemanager, provider, participant):
     client.force_login(casemanager)
     response = client.post(
         reverse("clients:appointment_new", args=[participant.pk]),
         {
-            "kind": "court",
+            "kind": "case_manager",
             "scheduled_at": "2030-01-07 09:00",
             "duration_minutes": 30,
             "organization": provider.organization.pk,
@@ -455,4 +459,20 @@ def test_a_court_hearing_belongs_to_no_agency(client, casemanager, provider, par
     )
 
     assert "Only a treatment session belongs to a treatment agency." in response.content.decode()
+    assert not Appointment.objects.filter(participant=participant).exists()
+
+
+def test_the_appointment_form_offers_no_court_hearing(client, casemanager, participant):
+    """Hearings are scheduled by placing the participant on a docket (court.services)."""
+    client.force_login(casemanager)
+    url = reverse("clients:appointment_new", args=[participant.pk])
+
+    form = client.get(url).content.decode()
+    response = client.post(
+        url, {"kind": "court", "scheduled_at": "2030-01-07 09:00", "duration_minutes": 30}
+    )
+
+    assert "Court hearing" not in form
+    assert "Case manager meeting" in form
+    assert "Select a valid choice" in response.content.decode()
     assert not Appointment.objects.filter(participant=participant).exists()

@@ -37,7 +37,15 @@ from clients.models import (
 from compliance import services as compliance_services
 from compliance.models import DrugTest
 from court import services as court_services
-from court.models import CommunityServiceObligation, CompletionDecision, DocketEntry, PhaseChange
+from court.models import (
+    Appearance,
+    CommunityServiceObligation,
+    CompletionDecision,
+    CourtSession,
+    DocketEntry,
+    PhaseChange,
+    Warrant,
+)
 from court.services import community_service_log_hours, response_record
 from drugcourt.models import NoteFormat, ProgramSettings, ResponseOption, Substance, User
 from drugcourt.roles import Role
@@ -53,6 +61,7 @@ from tests.factories import (
     UserFactory,
     assign,
     log_contact,
+    placed_on_docket,
     settings_since_2020,
 )
 from tests.treatment_plans.test_plans import START, draft_with_objective
@@ -478,6 +487,73 @@ def service_hours_case(world):
     )
 
 
+def _docket_entry(world) -> DocketEntry:
+    """A participant of its own on today's docket."""
+    return placed_on_docket(
+        _enrollment(world), coordinator=world["coordinator"], judge=world["judge"]
+    )
+
+
+def docket_place_case(world):
+    session = _docket_entry(world).session
+    enrollment = _enrollment(world)
+    return lambda: CourtSession.objects.get(pk=session.pk), lambda row: court_services.docket_place(
+        session=row, enrollment=enrollment, actor=world["coordinator"]
+    )
+
+
+def hearing_outcome_case(world):
+    entry = _docket_entry(world)
+    return lambda: DocketEntry.objects.get(
+        pk=entry.pk
+    ), lambda row: court_services.hearing_record_outcome(
+        entry=row,
+        appearance=Appearance.APPEARED,
+        next_hearing_on=row.session.held_on + datetime.timedelta(weeks=2),
+        next_hearing_reason="The judge is away next week",
+        actor=world["judge"],
+    )
+
+
+def docket_remove_case(world):
+    entry = _docket_entry(world)
+    return lambda: DocketEntry.objects.get(pk=entry.pk), lambda row: court_services.docket_remove(
+        entry=row, reason="In residential treatment", actor=world["coordinator"]
+    )
+
+
+def warrant_request_case(world):
+    enrollment = _enrollment(world)
+    return lambda: Enrollment.objects.get(
+        pk=enrollment.pk
+    ), lambda row: court_services.warrant_request(
+        enrollment=row, reason="Not seen for three weeks", actor=world["coordinator"]
+    )
+
+
+def _warrant(world, *, issued=False) -> Warrant:
+    warrant = court_services.warrant_request(
+        enrollment=_enrollment(world), reason="Not seen for three weeks", actor=world["judge"]
+    )
+    if issued:
+        court_services.warrant_issue(warrant=warrant, on=warrant.requested_on, actor=world["judge"])
+    return warrant
+
+
+def warrant_issue_case(world):
+    warrant = _warrant(world)
+    return lambda: Warrant.objects.get(pk=warrant.pk), lambda row: court_services.warrant_issue(
+        warrant=row, on=row.requested_on, actor=world["judge"]
+    )
+
+
+def warrant_serve_case(world):
+    warrant = _warrant(world, issued=True)
+    return lambda: Warrant.objects.get(pk=warrant.pk), lambda row: court_services.warrant_serve(
+        warrant=row, on=row.requested_on, actor=world["coordinator"]
+    )
+
+
 CASES = {
     "drug test collection": Case(collection_case, "Only a scheduled test can be collected"),
     "drug test refusal": Case(refusal_case, "Only a scheduled test can be refused"),
@@ -535,6 +611,18 @@ CASES = {
         "Only 3 of the 8 hours ordered are left to log",
         count=lambda row: row.hours_worked.count(),
     ),
+    "docket placement": Case(
+        docket_place_case, "is already on this docket", count=lambda row: row.entries.count()
+    ),
+    "hearing outcome": Case(hearing_outcome_case, "This hearing already has an outcome"),
+    "docket removal": Case(docket_remove_case, "already taken off the docket"),
+    "warrant request": Case(
+        warrant_request_case,
+        "already has an open warrant",
+        count=lambda row: Warrant.objects.filter(enrollment=row).count(),
+    ),
+    "warrant issue": Case(warrant_issue_case, "A warrant that is issued cannot become issued"),
+    "warrant service": Case(warrant_serve_case, "A warrant that is served cannot become served"),
 }
 
 
