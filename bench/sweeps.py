@@ -170,7 +170,8 @@ def appointment_alerts_sql(kind: str, message: str, assigned_to: str, outcome: s
            || {program_local_sql("a.scheduled_at", "a.participant_id")},
            'open', {assigned_to}, '', now(), now()
     FROM clients_appointment a
-    WHERE a.outcome = '{outcome}' AND a.scheduled_at >= %(now)s - %(appointment_lookback)s
+    WHERE a.outcome = '{outcome}' AND a.kind <> 'court'
+      AND a.scheduled_at >= %(now)s - %(appointment_lookback)s
       AND a.scheduled_at < %(now)s
       AND a.scheduled_at + make_interval(mins => a.duration_minutes) < %(now)s
       AND {in_program_sql("a.participant_id")}

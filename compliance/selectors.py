@@ -1,6 +1,7 @@
 """Reads of compliance data."""
 
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.contrib.postgres.fields import ArrayField
@@ -33,6 +34,7 @@ from clients.access import DataClass
 from clients.models import (
     Alert,
     AlertState,
+    AppointmentKind,
     AppointmentOutcome,
     Enrollment,
     EnrollmentStatus,
@@ -427,18 +429,30 @@ def days_sober(
     return (today - (last_positive or enrollment.entry_date)).days
 
 
-def attendance_rate(user: User, participant: Participant, since: datetime.date) -> int | None:
-    """Per cent of the appointments the user sees since `since` attended (late counts as
-    attended; excused and cancelled ones are left out). None when there were none to attend."""
-    counts = (
-        appointments_visible(user, participant)
-        .filter(scheduled_at__date__gte=since)
-        .aggregate(
-            attended=Count(
-                "pk", filter=Q(outcome__in=[AppointmentOutcome.ATTENDED, AppointmentOutcome.LATE])
-            ),
-            missed=Count("pk", filter=Q(outcome=AppointmentOutcome.MISSED)),
-        )
+# Attendance at what the participant attends for treatment and supervision, and apart from it
+# their appearances in court (a hearing is not a treatment session).
+ATTENDANCE_KINDS = tuple(kind for kind in AppointmentKind if kind != AppointmentKind.COURT)
+COURT_KINDS = (AppointmentKind.COURT,)
+
+
+def attendance_rate(
+    user: User,
+    participant: Participant,
+    since: datetime.date,
+    *,
+    kinds: Iterable[str] | None = None,
+) -> int | None:
+    """Per cent of the appointments of `kinds` (None: of every kind) the user sees since
+    `since` attended (late counts as attended; excused and cancelled ones are left out). None
+    when there were none to attend."""
+    appointments = appointments_visible(user, participant).filter(scheduled_at__date__gte=since)
+    if kinds is not None:
+        appointments = appointments.filter(kind__in=list(kinds))
+    counts = appointments.aggregate(
+        attended=Count(
+            "pk", filter=Q(outcome__in=[AppointmentOutcome.ATTENDED, AppointmentOutcome.LATE])
+        ),
+        missed=Count("pk", filter=Q(outcome=AppointmentOutcome.MISSED)),
     )
     expected = counts["attended"] + counts["missed"]
     return round(100 * counts["attended"] / expected) if expected else None
@@ -459,8 +473,9 @@ def calendar_strip(
 
 
 def compliance_section(participant: Participant, user: User) -> dict:
-    """The participant page's compliance section: a 90-day strip of tests, attendance rate,
-    days of continuous sobriety, the current testing frequency and open monitoring alerts."""
+    """The participant page's compliance section: a 90-day strip of tests, attendance at
+    treatment and meetings and, apart, appearances in court, days of continuous sobriety, the
+    current testing frequency and open monitoring alerts."""
     now = timezone.now()
     today = participant_today(participant)
     first_day = today - datetime.timedelta(days=COMPLIANCE_WINDOW_DAYS - 1)
@@ -475,7 +490,8 @@ def compliance_section(participant: Participant, user: User) -> dict:
     return {
         "strip": calendar_strip(recent, first_day, today),
         "tests_in_window": len(recent),
-        "attendance_rate": attendance_rate(user, participant, first_day),
+        "attendance_rate": attendance_rate(user, participant, first_day, kinds=ATTENDANCE_KINDS),
+        "court_appearance_rate": attendance_rate(user, participant, first_day, kinds=COURT_KINDS),
         "days_sober": days_sober(user, participant, today, now=now),
         "frequency": testing_frequency_for(
             participant,

@@ -224,7 +224,9 @@ def results_overdue_sweep(*, now: datetime.datetime | None = None) -> SweepOutco
 
 def _past_appointments(now: datetime.datetime, outcome: str) -> QuerySet[Appointment]:
     """Appointments with this outcome that started within the lookback and have ended, of
-    people still in the program (the lookback bounds the scan; see APPOINTMENT_LOOKBACK)."""
+    people still in the program (the lookback bounds the scan; see APPOINTMENT_LOOKBACK).
+    Court hearings are left out: their outcome is the hearing's, and a failure to appear is
+    alerted once, by court.services.hearing_record_outcome."""
     ends_at = ExpressionWrapper(
         F("scheduled_at")
         + Func(F("duration_minutes"), template="make_interval(mins => %(expressions)s)"),
@@ -232,7 +234,7 @@ def _past_appointments(now: datetime.datetime, outcome: str) -> QuerySet[Appoint
     )
     appointments = Appointment.objects.filter(
         outcome=outcome, scheduled_at__gte=now - APPOINTMENT_LOOKBACK, scheduled_at__lt=now
-    )
+    ).exclude(kind=AppointmentKind.COURT)
     return in_program_now(appointments.annotate(ends_at=ends_at).filter(ends_at__lt=now))
 
 

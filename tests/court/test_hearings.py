@@ -17,6 +17,8 @@ from clients.models import (
     EnrollmentStatus,
     EnrollmentStatusChange,
 )
+from compliance import selectors as compliance_selectors
+from compliance import sweeps
 from court import services
 from court.models import Appearance, CourtSession, DocketEntry, Warrant, WarrantState
 from drugcourt.roles import Role
@@ -511,6 +513,20 @@ def test_a_failure_to_appear_raises_one_alert_and_requests_a_warrant(
     assert enrollment.status == EnrollmentStatus.ACTIVE
 
 
+def test_the_appointment_sweeps_leave_hearings_to_the_court(entry, clerk, participant2, session):
+    unrecorded = services.docket_place(
+        session=session, enrollment=participant2.enrollments.get(), actor=session.created_by
+    )
+    _record(entry, clerk, Appearance.FAILED_TO_APPEAR)
+    later = NOW + datetime.timedelta(hours=3)
+
+    for sweep in (sweeps.appointments_missed_sweep, sweeps.appointments_unrecorded_sweep):
+        assert sweep(now=later).alerts_raised == 0
+
+    assert list(Alert.objects.values_list("kind", flat=True)) == ["failure_to_appear"]
+    assert unrecorded.appearance == ""
+
+
 def test_without_a_case_manager_the_alert_goes_to_who_placed_them(
     session, coordinator, judge, program
 ):
@@ -765,3 +781,27 @@ def test_the_generic_services_refuse_court_hearings(entry, casemanager, coordina
     assert _unchanged(entry)
     assert AppointmentKind.COURT not in access.schedulable_kinds(casemanager, participant)
     assert access.changeable_appointments(casemanager, [entry.appointment]) == set()
+
+
+def test_attendance_keeps_hearings_apart_from_treatment(entry, judge, casemanager, participant):
+    _record(entry, judge, Appearance.FAILED_TO_APPEAR)
+    for outcome in ("attended", "attended", "late", "missed"):
+        meeting = client_services.appointment_schedule(
+            participant=participant,
+            kind="case_manager",
+            scheduled_at=NOW - DAY,
+            actor=casemanager,
+        )
+        client_services.appointment_record_outcome(
+            appointment=meeting, outcome=outcome, actor=casemanager, now=NOW
+        )
+    since = TODAY - 7 * DAY
+
+    def rate(kinds):
+        return compliance_selectors.attendance_rate(casemanager, participant, since, kinds=kinds)
+
+    assert rate(compliance_selectors.ATTENDANCE_KINDS) == 75
+    assert rate(compliance_selectors.COURT_KINDS) == 0
+    assert rate(None) == 60
+    section = compliance_selectors.compliance_section(participant, casemanager)
+    assert (section["attendance_rate"], section["court_appearance_rate"]) == (75, 0)
