@@ -11,7 +11,7 @@ import datetime
 import itertools
 import random
 import zoneinfo
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pgtrigger
@@ -232,9 +232,7 @@ def seed_demo_participants(program: Program, staff: dict[str, User]) -> None:
                 actor=manager,
             )
             enrollment = participant.enrollments.get()
-            _walk_lifecycle(
-                enrollment, status, referred, today, rng, actor=manager, judge=staff["judge"]
-            )
+            _walk_lifecycle(enrollment, status, referred, today, rng, actor=manager, staff=staff)
             if phase and enrollment.phase:
                 # Phase decisions belong to the court (a later issue); demo history only.
                 Enrollment.objects.filter(pk=enrollment.pk).update(phase=phase)
@@ -287,11 +285,21 @@ def _charge(rng: random.Random, referred: datetime.date) -> ChargeData:
     )
 
 
-def _walk_lifecycle(enrollment, target, referred, today, rng, *, actor, judge) -> None:
+# Graduation and termination are decided at a hearing, which the court's demo holds
+# (court.demo.decide_at_a_hearing registers itself here from the court app's ready(): clients
+# may not import court). Called with the enrollment, kind, day, reason and the demo staff.
+_hearing_decision: list[Callable[..., object]] = []
+
+
+def register_hearing_decision(decide: Callable[..., object]) -> None:
+    _hearing_decision[:] = [decide]
+
+
+def _walk_lifecycle(enrollment, target, referred, today, rng, *, actor, staff) -> None:
     """Moves a new enrollment to `target` through the real lifecycle services: the case
     manager admits (assessments' demo adds the screening and admission records behind it) and
-    records the other changes; the judge graduates and terminates, as at a hearing on the exit
-    day (court's demo adds the hearing and its decision behind it)."""
+    records the other changes; the judge graduates and terminates at a hearing on the exit day
+    (court's demo, through court.services.completion_decide)."""
     entered = min(referred + datetime.timedelta(days=rng.randint(10, 30)), today)
     steps = {
         EnrollmentStatus.REFERRED: [],
@@ -321,12 +329,14 @@ def _walk_lifecycle(enrollment, target, referred, today, rng, *, actor, judge) -
                 actor=actor,
             )
         elif to_status in services.HEARING_DECISIONS:
-            services.enrollment_close_at_hearing(
+            if not _hearing_decision:
+                raise RuntimeError("The court app decides the demo's graduations; it is missing.")
+            _hearing_decision[0](
                 enrollment=enrollment,
-                to_status=to_status,
-                effective_date=day,
+                kind=to_status,
+                day=day,
                 reason=reasons[to_status],
-                actor=judge,
+                staff=staff,
             )
         else:
             services.enrollment_change_status(

@@ -6,4 +6,9 @@ class CourtConfig(AppConfig):
     verbose_name = "Court"
 
     def ready(self) -> None:
+        from clients.demo import register_hearing_decision
+
         from . import registrations  # noqa: F401  (alert sources)
+        from .demo import decide_at_a_hearing
+
+        register_hearing_decision(decide_at_a_hearing)

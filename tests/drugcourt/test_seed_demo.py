@@ -20,6 +20,7 @@ from clients.models import (
 )
 from clients.reconcile import access_drift
 from clients.services import contact_is_editable
+from court.models import CompletionDecision
 from drugcourt.demo import DEMO_USERNAMES
 from drugcourt.models import Organization, Phase, Program, ProgramMembership, User
 
@@ -71,6 +72,27 @@ def test_seed_demo_loads_sixty_participants_across_statuses_with_consistent_acce
     assert access.participants_visible_to(User.objects.get(username="probation")).exists()
     assert access.participants_visible_to(User.objects.get(username="judge")).count() == 60
     assert access_drift().is_clean
+
+
+def test_the_demo_graduates_and_terminates_at_hearings(db):
+    """Each graduation and termination was decided by the judge at a hearing on the exit day,
+    which the participant appeared at (court.demo, through completion_decide)."""
+    call_command("seed_demo")
+
+    closed = Enrollment.objects.filter(status__in=["graduated", "terminated"])
+    decisions = CompletionDecision.objects.filter(enrollment__in=closed)
+    assert decisions.count() == closed.count() == 8
+    assert set(decisions.values_list("kind", "enrollment__status").distinct()) == {
+        ("graduated", "graduated"),
+        ("terminated", "terminated"),
+    }
+    assert set(decisions.values_list("decided_by__username", flat=True)) == {"judge"}
+    assert not decisions.exclude(
+        decided_on=F("enrollment__exit_date"),
+        entry__session__held_on=F("decided_on"),
+        entry__appearance="appeared",
+        entry__appointment__outcome="attended",
+    ).exists()
 
 
 def test_seed_demo_gives_every_participant_months_of_daily_record(db):
@@ -128,9 +150,9 @@ def assert_contacts_are_believable(program, today, before):
 
 def assert_past_appointments_have_outcomes(before):
     appointments = Appointment.objects.all()
-    # Court hearings are placed on dockets by the court, not made by this demo step.
+    # Court hearings are placed on dockets by the court (court.demo), not made by this step.
     assert {"case_manager", "treatment"} <= set(appointments.values_list("kind", flat=True))
-    assert not appointments.filter(kind="court").exists()
+    assert not appointments.filter(kind="court", docket_entry=None).exists()
     assert not appointments.filter(scheduled_at__lt=before, outcome="").exists()
     assert not appointments.filter(scheduled_at__gt=timezone.now()).exclude(outcome="").exists()
     assert appointments.filter(
