@@ -8,7 +8,8 @@ class CourtConfig(AppConfig):
     def ready(self) -> None:
         from clients.demo import register_hearing_decision
 
-        from . import registrations  # noqa: F401  (alert sources)
+        # Alert sources, the participant page's section, home panels and navigation.
+        from . import registrations  # noqa: F401
         from .demo import decide_at_a_hearing
 
         register_hearing_decision(decide_at_a_hearing)

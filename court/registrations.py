@@ -1,6 +1,16 @@
-"""What the court adds to the registries of earlier apps."""
+"""What the court adds to the registries of earlier apps: the alert source of hearings, the
+participant page's court section, the home panels of the bench (judges and clerks) and of
+coordinators, and the Court entry of the navigation."""
 
-from clients.registry import ProgramAlertSource, register_program_alert_source
+from clients.access import DataClass
+from clients.registry import (
+    ParticipantSection,
+    ProgramAlertSource,
+    register_program_alert_source,
+    register_section,
+)
+from drugcourt.home import HomePanel, NavItem, register_nav_item, register_panel
+from drugcourt.roles import Role
 
 from . import selectors
 from .services import HEARING_ALERT_SOURCE
@@ -9,4 +19,53 @@ from .services import HEARING_ALERT_SOURCE
 # belongs to the session's program, like the hearing.
 register_program_alert_source(
     ProgramAlertSource(prefix=HEARING_ALERT_SOURCE, rows=selectors.hearing_rows)
+)
+
+register_section(
+    ParticipantSection(
+        key="court",
+        title="Court",
+        template="court/sections/court.html",
+        data_class=DataClass.COURT,
+        context=selectors.court_section,
+        order=8,
+    )
+)
+
+register_panel(
+    HomePanel(
+        key="bench_sessions",
+        title="Your court sessions",
+        template="court/panels/bench_sessions.html",
+        roles=frozenset({Role.JUDGE, Role.CLERK}),
+        context=selectors.bench_panel,
+        order=5,
+    )
+)
+register_panel(
+    HomePanel(
+        key="coordinator_court",
+        title="Court",
+        template="court/panels/coordinator_court.html",
+        roles=frozenset({Role.COORDINATOR}),
+        context=selectors.coordinator_panel,
+        order=20,
+    )
+)
+
+register_nav_item(
+    NavItem(
+        "Court",
+        "court:session_list",
+        frozenset(
+            {
+                Role.COORDINATOR,
+                Role.JUDGE,
+                Role.CLERK,
+                Role.PROSECUTOR,
+                Role.DEFENCE_ATTORNEY,
+            }
+        ),
+        order=64,
+    )
 )

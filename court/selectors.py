@@ -4,35 +4,65 @@ import datetime
 from dataclasses import dataclass
 
 from django.db.models import (
+    BooleanField,
     Case,
     Count,
     DateField,
+    DecimalField,
     Exists,
     ExpressionWrapper,
     F,
     IntegerField,
     OuterRef,
+    Prefetch,
     Q,
     QuerySet,
     Subquery,
+    Sum,
+    Value,
     When,
 )
-from django.db.models.functions import Coalesce, Least
+from django.db.models.functions import Coalesce, Least, Lower
 
 from assessments.models import RiskNeedAssessment
 from clients import access
-from clients.models import CaseAssignment, Enrollment, EnrollmentStatus, Participant, TeamRole
-from drugcourt.models import Phase, Program, ProgramSettings, ResponseCategory, User
-from drugcourt.roles import Role
-from drugcourt.selectors import program_today
+from clients.access import DataClass
+from clients.models import (
+    OPEN_STATUSES,
+    CaseAssignment,
+    Enrollment,
+    EnrollmentStatus,
+    Participant,
+    TeamRole,
+)
+from compliance.models import TestingOrder
+from drugcourt.models import (
+    Phase,
+    Program,
+    ProgramSettings,
+    ResponseCategory,
+    ResponseOption,
+    User,
+)
+from drugcourt.roles import PROGRAM_WIDE_ROLES, Role
+from drugcourt.selectors import (
+    program_settings_in_force,
+    program_today,
+    program_today_sql,
+    programs_coordinated_by,
+    programs_of,
+)
 
 from .models import (
     OPEN_WARRANT_STATES,
     Appearance,
+    CommunityServiceObligation,
     CourtResponse,
     CourtSession,
     DocketEntry,
+    PhaseChange,
     Warrant,
+    WarrantState,
 )
 
 # --- Decisions (hearing frequency)
@@ -348,3 +378,390 @@ def hearing_rows() -> QuerySet[DocketEntry]:
     """Docket entries with their `program` (the session's), for the alerts about hearings
     (clients.registry.ProgramAlertSource "hearing")."""
     return DocketEntry.objects.annotate(program=F("session__program"))
+
+
+# --- Pages (court.views: lists, the docket, the hearing page, the participant's section)
+
+# Roles whose members of a program see all of its court sessions and every entry of them; the
+# rest see a session through the entries of their own participants (program_rows_in_reach).
+WHOLE_DOCKET_ROLES = frozenset(PROGRAM_WIDE_ROLES)
+# Who of a program's court works its warrants: the coordinators, the judges and the clerks.
+WARRANT_ROLES = frozenset({Role.COORDINATOR, Role.JUDGE, Role.CLERK})
+
+
+def sees_court(user: User) -> bool:
+    """Whether a role of the user reads court records at all (administrators, evaluators and
+    treatment providers do not)."""
+    return (
+        user.is_authenticated
+        and user.is_active
+        and any(DataClass.COURT in access.ROLE_DATA_CLASSES[Role(role)] for role in user.roles)
+    )
+
+
+def _holds_in(user: User, roles: frozenset[Role], program: Program) -> bool:
+    return (
+        user.is_active
+        and program.is_active
+        and bool(roles & set(user.roles))
+        and user.memberships.filter(program=program).exists()
+    )
+
+
+def sees_whole_docket(user: User, program: Program) -> bool:
+    """The program's coordinators, judges, clerks and prosecutors see all its dockets."""
+    return _holds_in(user, WHOLE_DOCKET_ROLES, program)
+
+
+def works_warrants(user: User, program: Program) -> bool:
+    """The program's coordinators, judges and clerks see its warrants list."""
+    return _holds_in(user, WARRANT_ROLES, program)
+
+
+def court_programs_of(user: User) -> QuerySet[Program]:
+    """The active programs whose court pages the user may open (their own, by membership)."""
+    return programs_of(user) if sees_court(user) else Program.objects.none()
+
+
+def entries_visible_to(user: User) -> QuerySet[DocketEntry]:
+    """Docket entries the user sees: every entry of a program of their program-wide roles, the
+    entries of their own clients (assigned defence, probation: in their member programs) and
+    their caseload's (case managers). Nothing for the roles that never read court records."""
+    if not sees_court(user):
+        return DocketEntry.objects.none()
+    return DocketEntry.objects.filter(
+        access.program_rows_in_reach(user, program="session__program")
+    )
+
+
+def _count_of(rows: QuerySet, field: str) -> Coalesce:
+    """The number of `rows` per outer row (`field` refers to it), as a subquery."""
+    counted = (
+        rows.filter(**{field: OuterRef("pk")})
+        .order_by()
+        .values(field)
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+
+def sessions_of(
+    user: User, program: Program, *, past: bool, today: datetime.date
+) -> QuerySet[CourtSession]:
+    """The program's sessions the user sees, from today on (soonest first) or before today
+    (latest first), each with `entries_shown` (entries on its docket the user sees, those
+    taken off left out) and `entries_recorded` (of them, whose outcome is recorded). One query
+    for a page of them (and one for their clerks)."""
+    sessions = CourtSession.objects.filter(program=program)
+    visible = entries_visible_to(user).exclude(appearance=Appearance.REMOVED)
+    if not sees_whole_docket(user, program):
+        sessions = sessions.filter(Exists(visible.filter(session=OuterRef("pk"))))
+    if past:
+        sessions = sessions.filter(held_on__lt=today).order_by("-held_on", "-start_time", "pk")
+    else:
+        sessions = sessions.filter(held_on__gte=today).order_by("held_on", "start_time", "pk")
+    return (
+        sessions.select_related("judge")
+        .prefetch_related(Prefetch("clerks", queryset=User.objects.order_by("last_name")))
+        .annotate(
+            entries_shown=_count_of(visible, "session"),
+            entries_recorded=_count_of(visible.exclude(appearance=""), "session"),
+        )
+    )
+
+
+def session_for(user: User, pk: int) -> CourtSession | None:
+    """A session the user sees (its program's court roles and coordinators, or someone with a
+    participant of their own on its docket); None otherwise, like one that does not exist."""
+    session = (
+        CourtSession.objects.select_related("program", "judge")
+        .prefetch_related(Prefetch("clerks", queryset=User.objects.order_by("last_name")))
+        .filter(pk=pk)
+        .first()
+    )
+    if session is None or not sees_court(user):
+        return None
+    if sees_whole_docket(user, session.program):
+        return session
+    if entries_visible_to(user).filter(session=session).exists():
+        return session
+    return None
+
+
+def _responses() -> Prefetch:
+    return Prefetch(
+        "responses", queryset=CourtResponse.objects.select_related("option").order_by("id")
+    )
+
+
+def docket_for(user: User, session: CourtSession) -> QuerySet[DocketEntry]:
+    """The entries of the session's docket the user sees, in the order they were placed, with
+    the participant, their enrollment (case number, phase) and the responses given. Two
+    queries for any number of entries."""
+    return (
+        entries_visible_to(user)
+        .filter(session=session)
+        .select_related("participant", "enrollment")
+        .prefetch_related(_responses())
+        .order_by("id")
+    )
+
+
+def entry_for(user: User, pk: int) -> DocketEntry | None:
+    """A docket entry (a hearing) the user sees, with its session; None otherwise."""
+    return (
+        entries_visible_to(user)
+        .select_related(
+            "session__program", "session__judge", "participant", "enrollment", "recorded_by"
+        )
+        .prefetch_related(
+            Prefetch("session__clerks", queryset=User.objects.order_by("last_name")),
+            _responses(),
+            Prefetch("phase_changes", queryset=PhaseChange.objects.select_related("decided_by")),
+            Prefetch("warrants", queryset=Warrant.objects.order_by("-requested_on", "-id")),
+        )
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def completion_of(entry: DocketEntry):
+    """The graduation or termination decided at this hearing, if any."""
+    try:
+        return entry.completion
+    except DocketEntry.completion.RelatedObjectDoesNotExist:
+        return None
+
+
+def response_options_for(session: CourtSession) -> list[ResponseOption]:
+    """The program's response catalogue in force on the session's day, by category and name."""
+    settings = program_settings_in_force(session.program, session.held_on)
+    if settings is None:
+        return []
+    return list(settings.response_options.order_by("category", Lower("name")))
+
+
+def phases_for(session: CourtSession) -> list:
+    """The program's phases in force on the session's day."""
+    settings = program_settings_in_force(session.program, session.held_on)
+    return list(settings.phases.all()) if settings else []
+
+
+def judges_of(program: Program) -> QuerySet[User]:
+    """The program's active judges (members holding the judge role)."""
+    return _members_holding(program, Role.JUDGE)
+
+
+def clerks_of(program: Program) -> QuerySet[User]:
+    """The program's active clerks."""
+    return _members_holding(program, Role.CLERK)
+
+
+def _members_holding(program: Program, role: Role) -> QuerySet[User]:
+    return User.objects.filter(
+        is_active=True, roles__contains=[role], memberships__program=program
+    ).order_by("last_name", "first_name", "pk")
+
+
+def placeable_enrollments(session: CourtSession, *, search: str = "") -> QuerySet[Enrollment]:
+    """Active enrollments of the session's program not on its docket (an entry taken off it
+    counts as on it: the service decides whether it may come back), matching `search` (names
+    or case number) when given."""
+    enrollments = Enrollment.objects.filter(
+        program_id=session.program_id, status=EnrollmentStatus.ACTIVE
+    ).exclude(Exists(DocketEntry.objects.filter(session=session, enrollment=OuterRef("pk"))))
+    if search:
+        enrollments = enrollments.filter(
+            Q(case_number__iexact=search)
+            | Q(participant__legal_last_name__icontains=search)
+            | Q(participant__legal_first_name__icontains=search)
+            | Q(participant__preferred_name__icontains=search)
+        )
+    return enrollments.select_related("participant").order_by(
+        Lower("participant__legal_last_name"), Lower("participant__legal_first_name"), "pk"
+    )
+
+
+def warrants_of(program: Program, *, state: str = "") -> QuerySet[Warrant]:
+    """The program's warrants in `state` (by default the open ones: requested or issued),
+    newest request first, with the participant, case and hearing they came from."""
+    states = [state] if state in WarrantState.values else list(OPEN_WARRANT_STATES)
+    return (
+        Warrant.objects.filter(enrollment__program=program, state__in=states)
+        .select_related("participant", "enrollment", "entry__session", "requested_by")
+        .order_by("-requested_on", "-id")
+    )
+
+
+def warrant_for(user: User, pk: int) -> Warrant | None:
+    """A warrant of a program whose warrants the user works; None otherwise."""
+    warrant = (
+        Warrant.objects.select_related("participant", "enrollment__program", "entry__session")
+        .filter(pk=pk)
+        .first()
+    )
+    if warrant is None or not works_warrants(user, warrant.enrollment.program):
+        return None
+    return warrant
+
+
+def obligation_for(user: User, pk: int) -> CommunityServiceObligation | None:
+    """An obligation whose hours the user may log: of a participant whose court record they
+    may change, in a program whose court record they see; None otherwise."""
+    obligation = (
+        obligations_of(CommunityServiceObligation.objects.filter(pk=pk))
+        .select_related("participant", "response__option", "response__entry__session__program")
+        .first()
+    )
+    if obligation is None:
+        return None
+    participant = obligation.participant
+    if not access.can_change(user, participant, DataClass.COURT):
+        return None
+    programs = access.programs_showing(user, participant, DataClass.COURT)
+    if programs is not None and obligation.response.entry.session.program_id not in programs:
+        return None
+    return obligation
+
+
+# The participant page's court section
+
+
+def _shown(rows: QuerySet, user: User, participant: Participant, field: str) -> QuerySet:
+    return access.rows_of_programs_shown(rows, user, participant, DataClass.COURT, field)
+
+
+def obligations_of(rows: QuerySet[CommunityServiceObligation]) -> QuerySet:
+    """Obligations with `hours_completed` (the hours logged against each)."""
+    return rows.annotate(
+        hours_completed=Coalesce(
+            Sum("hours_worked__hours"),
+            Value(0),
+            output_field=DecimalField(max_digits=6, decimal_places=1),
+        )
+    ).order_by("-created_at", "-id")
+
+
+PAST_HEARINGS_SHOWN = 10
+
+
+def court_section(participant: Participant, user: User) -> dict:
+    """The participant page's court section, for the programs whose court record the user
+    sees: the upcoming hearing, the last hearings with appearance and responses, open
+    warrants, testing orders in force, custody periods, community service obligations, when the
+    next hearing is due and why."""
+    entries = _shown(
+        DocketEntry.objects.filter(participant=participant), user, participant, "session__program"
+    ).select_related("session")
+    enrollments = list(
+        _shown(
+            participant.enrollments.filter(status__in=OPEN_STATUSES).select_related("program"),
+            user,
+            participant,
+            "program",
+        )
+    )
+    today = program_today(enrollments[0].program) if enrollments else None
+    responses = _shown(
+        CourtResponse.objects.filter(participant=participant),
+        user,
+        participant,
+        "entry__session__program",
+    )
+    return {
+        "upcoming": list(
+            entries.filter(
+                appearance="", session__held_on__gte=today or datetime.date.min
+            ).order_by("session__held_on", "session__start_time", "id")
+        ),
+        "past": list(
+            entries.exclude(appearance="")
+            .prefetch_related(_responses())
+            .order_by("-session__held_on", "-id")[:PAST_HEARINGS_SHOWN]
+        ),
+        "warrants": list(
+            _shown(
+                Warrant.objects.filter(participant=participant, state__in=OPEN_WARRANT_STATES),
+                user,
+                participant,
+                "enrollment__program",
+            ).order_by("-requested_on")
+        ),
+        "testing_orders": list(
+            _shown(
+                TestingOrder.objects.filter(
+                    participant=participant, starts_on__lte=today, ends_on__gte=today
+                ),
+                user,
+                participant,
+                "program",
+            )
+        )
+        if today
+        else [],
+        "custody": list(
+            responses.filter(custody__isnull=False)
+            .select_related("custody", "option")
+            .order_by("-custody__starts_on")
+        ),
+        "obligations": list(
+            obligations_of(
+                CommunityServiceObligation.objects.filter(response__in=responses)
+            ).select_related("response__option")
+        ),
+        "may_log_hours": access.can_change(user, participant, DataClass.COURT),
+    }
+
+
+# Home panels
+
+
+UPCOMING_SESSIONS_SHOWN = 8
+
+
+def _upcoming(sessions: QuerySet[CourtSession]) -> QuerySet[CourtSession]:
+    """Sessions from their program's today on, soonest first, with `is_today` and
+    `entries_shown` (the entries on the docket, those taken off left out)."""
+    today = program_today_sql("program__time_zone")
+    return (
+        sessions.filter(program__is_active=True, held_on__gte=today)
+        .annotate(
+            is_today=ExpressionWrapper(Q(held_on=today), output_field=BooleanField()),
+            entries_shown=_count_of(
+                DocketEntry.objects.exclude(appearance=Appearance.REMOVED), "session"
+            ),
+        )
+        .select_related("program")
+        .order_by("held_on", "start_time", "pk")[:UPCOMING_SESSIONS_SHOWN]
+    )
+
+
+def bench_panel(user: User) -> dict:
+    """A judge's or clerk's home panel: the sessions they sit on (the judge) or are listed on
+    (a clerk), today's and the next ones, in the programs they are a member of."""
+    sessions = CourtSession.objects.filter(
+        Q(judge=user)
+        | Q(pk__in=CourtSession.clerks.through.objects.filter(user=user).values("courtsession")),
+        program__in=programs_of(user),
+    )
+    return {"sessions": list(_upcoming(sessions))}
+
+
+def coordinator_panel(user: User) -> dict:
+    """A coordinator's court panel: warrant requests waiting in each program they coordinate,
+    and the next court sessions."""
+    programs = list(programs_coordinated_by(user))
+    waiting = dict(
+        Warrant.objects.filter(enrollment__program__in=programs, state=WarrantState.REQUESTED)
+        .order_by()
+        .values_list("enrollment__program")
+        .annotate(count=Count("pk"))
+    )
+    return {
+        "programs": [
+            {"program": program, "warrant_requests": waiting.get(program.pk, 0)}
+            for program in programs
+        ],
+        "sessions": list(_upcoming(CourtSession.objects.filter(program__in=programs))),
+    }

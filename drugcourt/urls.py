@@ -27,6 +27,7 @@ urlpatterns = [
     path("", include("assessments.urls")),
     path("", include("treatment_plans.urls")),
     path("", include("compliance.urls")),
+    path("", include("court.urls")),
     path("", include("reports.urls")),
     # Django admin is for superusers fixing reference data, not part of the product; no
     # participant model is ever registered in it.

@@ -1,0 +1,229 @@
+"""Court forms: they check shapes and types; the court services decide the rest, and their
+refusals land on the same forms (drugcourt.forms.form_errors_from)."""
+
+from django import forms
+
+from clients.forms import DATE
+from drugcourt.forms import CrispyForm
+from drugcourt.models import ResponseCategory, ResponseEffect, ResponseOption
+
+from .models import Appearance, CompletionKind
+
+TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+
+
+class SessionForm(CrispyForm):
+    """A court session: its day and time, courtroom, judge and the clerks who act for them.
+    The day of an existing session does not change (a session on another day is another
+    session)."""
+
+    held_on = forms.DateField(widget=DATE, label="Day")
+    start_time = forms.TimeField(widget=TIME, label="Starts at")
+    courtroom = forms.CharField(max_length=60)
+    judge = forms.ModelChoiceField(queryset=None, empty_label=None)
+    clerks = forms.ModelMultipleChoiceField(
+        queryset=None,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="The clerks who record hearings for the judge in this session.",
+    )
+
+    def __init__(self, *args, judges, clerks, editing: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["judge"].queryset = judges
+        self.fields["judge"].label_from_instance = _staff_name
+        self.fields["clerks"].queryset = clerks
+        self.fields["clerks"].label_from_instance = _staff_name
+        if editing:
+            self.fields["held_on"].disabled = True
+            self.fields["held_on"].help_text = "Set up a new session for another day."
+
+
+def _staff_name(user) -> str:
+    return user.get_full_name() or user.username
+
+
+class PlaceForm(forms.Form):
+    """Participants to place on a docket: the suggested ones come checked; a search adds
+    others active in the program."""
+
+    enrollments = forms.ModelMultipleChoiceField(
+        queryset=None,
+        widget=forms.CheckboxSelectMultiple,
+        label="Place on the docket",
+        error_messages={"required": "Choose at least one participant to place."},
+    )
+
+    def __init__(self, *args, placeable, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["enrollments"].queryset = placeable
+        self.fields["enrollments"].label_from_instance = lambda enrollment: (
+            f"{enrollment.participant} ({enrollment.case_number})"
+        )
+
+
+class ReasonForm(CrispyForm):
+    reason = forms.CharField(max_length=300, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class OutcomeForm(CrispyForm):
+    """What happened at the hearing and when the next one is. The next hearing starts at the
+    participant's hearing frequency; another date needs its reason."""
+
+    appearance = forms.ChoiceField(
+        choices=[(value, label) for value, label in Appearance.choices if value != "removed"],
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(
+        max_length=300,
+        required=False,
+        label="Note",
+        help_text="Why the participant was excused (required then), or anything to remember.",
+    )
+    next_hearing_on = forms.DateField(widget=DATE, required=False, label="Next hearing")
+    next_hearing_reason = forms.CharField(
+        max_length=300,
+        required=False,
+        label="Why this next hearing date",
+        help_text="Required when the date is not the one the hearing frequency gives.",
+    )
+
+    def __init__(self, *args, default=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.default = default
+        if default is not None:
+            self.fields["next_hearing_on"].initial = default
+            self.fields[
+                "next_hearing_on"
+            ].help_text = f"By the hearing frequency: {default:%a %b %-d, %Y}."
+
+    def clean(self):
+        data = super().clean()
+        if data.get("appearance") == Appearance.EXCUSED and not data.get("note"):
+            self.add_error("note", "Say why the participant was excused.")
+        next_on = data.get("next_hearing_on")
+        if (
+            next_on is not None
+            and self.default is not None
+            and next_on != self.default
+            and not data.get("next_hearing_reason")
+        ):
+            self.add_error(
+                "next_hearing_reason",
+                f"Give a reason for a next hearing other than {self.default:%b %-d, %Y}, "
+                "the date the hearing frequency gives.",
+            )
+        return data
+
+
+# Which details each effect takes (court.services.response_record), for the help text.
+EFFECT_DETAILS = {
+    ResponseEffect.INCREASED_TESTING: "tests a week and weeks",
+    ResponseEffect.JAIL: "days (over 6 needs the reason, counsel present and a hearing)",
+    ResponseEffect.COMMUNITY_SERVICE: "hours",
+    ResponseEffect.CURFEW: "weeks",
+    ResponseEffect.REDUCED_REPORTING: "weeks",
+    ResponseEffect.GIFT_CARD: "amount",
+}
+
+
+def _option_label(option: ResponseOption) -> str:
+    details = EFFECT_DETAILS.get(ResponseEffect(option.effect))
+    return f"{option.name} — give {details}" if details else option.name
+
+
+class ResponseForm(CrispyForm):
+    """A response from the catalogue in force, with the details its effect needs (each field
+    says for which effects it is given; the service refuses what is missing)."""
+
+    option = forms.TypedChoiceField(coerce=int, label="Response")
+    tests_per_week = forms.IntegerField(
+        min_value=1,
+        max_value=7,
+        required=False,
+        label="Tests a week",
+        help_text="Increased testing: random tests a week while the order is in force.",
+    )
+    weeks = forms.IntegerField(
+        min_value=1,
+        max_value=52,
+        required=False,
+        help_text="Increased testing, curfew, reduced reporting: for how many weeks.",
+    )
+    days = forms.IntegerField(
+        min_value=1, max_value=365, required=False, help_text="Jail: days in custody."
+    )
+    hours = forms.IntegerField(
+        min_value=1,
+        max_value=500,
+        required=False,
+        help_text="Community service: hours ordered.",
+    )
+    amount = forms.DecimalField(
+        min_value=0,
+        max_digits=8,
+        decimal_places=2,
+        required=False,
+        help_text="Gift card: its amount.",
+    )
+    note = forms.CharField(max_length=300, required=False)
+    jail_reason = forms.CharField(
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Why jail longer than 6 days",
+        help_text="Jail over 6 days: the reason, with counsel present and a hearing given.",
+    )
+    counsel_present = forms.BooleanField(required=False, label="Counsel was present")
+    hearing_given = forms.BooleanField(required=False, label="A hearing was given")
+
+    def __init__(self, *args, options: list[ResponseOption], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.options = {option.pk: option for option in options}
+        labels = dict(ResponseCategory.choices)
+        groups: dict[str, list] = {}
+        for option in options:
+            groups.setdefault(labels[option.category], []).append(
+                (option.pk, _option_label(option))
+            )
+        self.fields["option"].choices = [("", "—"), *groups.items()]
+
+    def clean_option(self) -> ResponseOption:
+        return self.options[self.cleaned_data["option"]]
+
+
+class PhaseChangeForm(CrispyForm):
+    to_phase = forms.TypedChoiceField(coerce=int, label="Move to")
+    reason = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, phases, current: int | None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_phase"].choices = [
+            (phase.number, str(phase)) for phase in phases if phase.number != current
+        ]
+
+
+class CompletionForm(CrispyForm):
+    kind = forms.ChoiceField(choices=CompletionKind.choices, widget=forms.RadioSelect)
+    disposition = forms.CharField(
+        max_length=300,
+        help_text="What happens to the case, e.g. charges dismissed, sentenced on the original "
+        "charge.",
+    )
+    reason = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
+    confirm = forms.BooleanField(
+        label="I understand this closes the participant's enrollment in the program.",
+        error_messages={"required": "Confirm that the enrollment closes with this decision."},
+    )
+
+
+class WarrantChangeForm(CrispyForm):
+    today_fields = ("on",)
+    on = forms.DateField(widget=DATE, label="On")
+    reason = forms.CharField(max_length=300, required=False)
+
+
+class ServiceHoursForm(CrispyForm):
+    today_fields = ("worked_on",)
+    worked_on = forms.DateField(widget=DATE, label="Worked on")
+    hours = forms.DecimalField(min_value=0.5, max_value=24, max_digits=4, decimal_places=1)

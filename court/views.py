@@ -1,0 +1,486 @@
+"""Court pages: a program's sessions, one session's docket (and its print), the hearing of one
+docket entry with what the judge or a clerk of the session records at it, the warrants of a
+program, and the hours worked towards community service.
+
+Who sees what comes from court.selectors (clients.access underneath): a session or entry the
+user may not see answers 404, like one that does not exist; so does a change the user may not
+make. Writes go through court.services only."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from clients import access
+from drugcourt.forms import form_errors_from, int_or_none
+from drugcourt.permissions import get_coordinated_program_or_404
+from drugcourt.selectors import program_today
+from drugcourt.views import PAGE_SIZE
+
+from . import selectors, services
+from .forms import (
+    CompletionForm,
+    OutcomeForm,
+    PhaseChangeForm,
+    PlaceForm,
+    ReasonForm,
+    ResponseForm,
+    ServiceHoursForm,
+    SessionForm,
+    WarrantChangeForm,
+)
+from .models import Appearance, CourtSession, WarrantState
+
+
+def _chosen_program(request, programs: list):
+    """The program asked for (`?program=`) among `programs`, or the first of them."""
+    if not programs:
+        raise Http404("You work in no court program.")
+    chosen = int_or_none(request.GET.get("program"))
+    return next((program for program in programs if program.pk == chosen), programs[0])
+
+
+# ---------------------------------------------------------------------------------------------
+# Sessions
+
+
+@login_required
+def session_list(request):
+    """A program's court sessions the user sees, upcoming (soonest first) or past."""
+    programs = list(selectors.court_programs_of(request.user))
+    program = _chosen_program(request, programs)
+    past = request.GET.get("when") == "past"
+    sessions = selectors.sessions_of(request.user, program, past=past, today=program_today(program))
+    return render(
+        request,
+        "court/session_list.html",
+        {
+            "program": program,
+            "programs": programs,
+            "past": past,
+            "page": Paginator(sessions, PAGE_SIZE).get_page(request.GET.get("page")),
+            "may_set_up": access.coordinates(request.user, program),
+            "works_warrants": selectors.works_warrants(request.user, program),
+        },
+    )
+
+
+def _session_form(request, program, *, session: CourtSession | None = None) -> SessionForm:
+    initial = {}
+    if session is not None:
+        initial = {
+            "held_on": session.held_on,
+            "start_time": session.start_time,
+            "courtroom": session.courtroom,
+            "judge": session.judge,
+            "clerks": list(session.clerks.all()),
+        }
+    return SessionForm(
+        request.POST or None,
+        initial=initial,
+        judges=selectors.judges_of(program),
+        clerks=selectors.clerks_of(program),
+        editing=session is not None,
+    )
+
+
+@login_required
+def session_create(request, pk: int):
+    program = get_coordinated_program_or_404(request.user, pk)
+    form = _session_form(request, program)
+    if request.method == "POST" and form.is_valid():
+        with form_errors_from(form):
+            session = services.court_session_create(
+                program=program, **form.cleaned_data, actor=request.user
+            )
+            messages.success(request, f"Court session of {session.held_on:%a %b %-d} set up.")
+            return redirect("court:docket", pk=session.pk)
+    return render(
+        request, "court/session_form.html", {"program": program, "form": form, "session": None}
+    )
+
+
+def _coordinated_session(user, pk: int) -> CourtSession:
+    session = get_object_or_404(CourtSession.objects.select_related("program", "judge"), pk=pk)
+    if not access.coordinates(user, session.program):
+        raise Http404("No such court session.")
+    return session
+
+
+@login_required
+def session_update(request, pk: int):
+    session = _coordinated_session(request.user, pk)
+    form = _session_form(request, session.program, session=session)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        with form_errors_from(form):
+            services.court_session_update(
+                session=session,
+                start_time=data["start_time"],
+                courtroom=data["courtroom"],
+                judge=data["judge"],
+                clerks=data["clerks"],
+                actor=request.user,
+            )
+            messages.success(request, "Court session changed.")
+            return redirect("court:docket", pk=session.pk)
+    return render(
+        request,
+        "court/session_form.html",
+        {"program": session.program, "form": form, "session": session},
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The docket
+
+
+def _session(user, pk: int) -> CourtSession:
+    session = selectors.session_for(user, pk)
+    if session is None:
+        raise Http404("No such court session.")
+    return session
+
+
+def _docket_context(request, session: CourtSession) -> dict:
+    return {
+        "session": session,
+        "program": session.program,
+        "entries": selectors.docket_for(request.user, session),
+        "today": program_today(session.program),
+    }
+
+
+@login_required
+def docket(request, pk: int):
+    session = _session(request.user, pk)
+    context = _docket_context(request, session)
+    context["may_place"] = access.coordinates(request.user, session.program)
+    context["may_record"] = access.acts_for_session(request.user, session)
+    return render(request, "court/docket.html", context)
+
+
+@login_required
+def docket_print(request, pk: int):
+    """The docket as printed for the bench and counsel: entries only, the redisclosure notice
+    at its foot."""
+    session = _session(request.user, pk)
+    return render(request, "court/docket_print.html", _docket_context(request, session))
+
+
+@login_required
+def docket_place(request, pk: int):
+    """The coordinator places participants on the docket: those whose next hearing falls due
+    by the session's day come checked; a search adds anyone else active in the program."""
+    session = _coordinated_session(request.user, pk)
+    search = request.GET.get("q", "").strip()
+    suggested = list(selectors.docket_suggestions(session))
+    placeable = selectors.placeable_enrollments(session)
+    shown = {enrollment.pk for enrollment in suggested}
+    found = (
+        [e for e in selectors.placeable_enrollments(session, search=search) if e.pk not in shown]
+        if search
+        else []
+    )
+    form = PlaceForm(
+        request.POST or None,
+        placeable=placeable,
+        initial={"enrollments": [enrollment.pk for enrollment in suggested]},
+    )
+    if request.method == "POST" and form.is_valid():
+        placed, refused = [], []
+        for enrollment in form.cleaned_data["enrollments"]:
+            try:
+                services.docket_place(session=session, enrollment=enrollment, actor=request.user)
+                placed.append(str(enrollment.participant))
+            except ValidationError as refusal:
+                refused.append(f"{enrollment.participant}: {' '.join(refusal.messages)}")
+        if placed:
+            messages.success(request, f"Placed on the docket: {', '.join(placed)}.")
+        for message in refused:
+            messages.error(request, message)
+        return redirect("court:docket", pk=session.pk)
+    return render(
+        request,
+        "court/docket_place.html",
+        {
+            "session": session,
+            "form": form,
+            "suggested": suggested,
+            "found": found,
+            "search": search,
+        },
+    )
+
+
+@login_required
+def docket_remove(request, pk: int):
+    """Takes an entry off the docket before its hearing (a confirmation page with the reason)."""
+    entry = _entry(request.user, pk)
+    if not access.coordinates(request.user, entry.session.program):
+        raise Http404("No such hearing.")
+    form = ReasonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        with form_errors_from(form):
+            services.docket_remove(
+                entry=entry, reason=form.cleaned_data["reason"], actor=request.user
+            )
+            messages.success(request, f"{entry.participant} taken off the docket.")
+            return redirect("court:docket", pk=entry.session_id)
+    return render(request, "court/docket_remove.html", {"entry": entry, "form": form})
+
+
+# ---------------------------------------------------------------------------------------------
+# A hearing
+
+
+def _entry(user, pk: int):
+    entry = selectors.entry_for(user, pk)
+    if entry is None:
+        raise Http404("No such hearing.")
+    return entry
+
+
+def _acting_entry(user, pk: int):
+    """An entry whose hearing the user records: the session's judge or a clerk listed on it."""
+    entry = _entry(user, pk)
+    if not access.acts_for_session(user, entry.session):
+        raise Http404("No such hearing.")
+    return entry
+
+
+def _hearing_page(request, entry, **forms):
+    """The hearing page; `forms` are bound forms sent back with their errors."""
+    may_record = access.acts_for_session(request.user, entry.session)
+    open_hearing = entry.appearance != Appearance.REMOVED
+    context = {
+        "entry": entry,
+        "session": entry.session,
+        "participant": entry.participant,
+        "completion": selectors.completion_of(entry),
+        "may_record": may_record,
+        "may_remove": not entry.appearance
+        and access.coordinates(request.user, entry.session.program),
+        "default_next": None,
+    }
+    if may_record and open_hearing:
+        default_next = selectors.next_hearing_default(entry)
+        context["default_next"] = default_next
+        if not entry.appearance:
+            context["outcome_form"] = forms.get("outcome_form") or OutcomeForm(default=default_next)
+        context["response_form"] = forms.get("response_form") or ResponseForm(
+            options=selectors.response_options_for(entry.session)
+        )
+        context["phase_form"] = forms.get("phase_form") or PhaseChangeForm(
+            phases=selectors.phases_for(entry.session), current=entry.enrollment.phase
+        )
+    status = 200
+    return render(request, "court/hearing.html", context, status=status)
+
+
+@login_required
+def hearing(request, pk: int):
+    return _hearing_page(request, _entry(request.user, pk))
+
+
+@require_POST
+@login_required
+def hearing_outcome(request, pk: int):
+    entry = _acting_entry(request.user, pk)
+    form = OutcomeForm(request.POST, default=selectors.next_hearing_default(entry))
+    if form.is_valid():
+        data = form.cleaned_data
+        with form_errors_from(form):
+            services.hearing_record_outcome(
+                entry=entry,
+                appearance=data["appearance"],
+                next_hearing_on=data["next_hearing_on"],
+                note=data["note"],
+                next_hearing_reason=data["next_hearing_reason"],
+                actor=request.user,
+            )
+            messages.success(request, f"Hearing of {entry.participant} recorded.")
+            return redirect("court:hearing", pk=entry.pk)
+    return _hearing_page(request, entry, outcome_form=form)
+
+
+@require_POST
+@login_required
+def hearing_response(request, pk: int):
+    entry = _acting_entry(request.user, pk)
+    form = ResponseForm(request.POST, options=selectors.response_options_for(entry.session))
+    if form.is_valid():
+        data = form.cleaned_data
+        with form_errors_from(form):
+            response = services.response_record(entry=entry, actor=request.user, **data)
+            messages.success(request, f"{response.option} recorded.")
+            return redirect("court:hearing", pk=entry.pk)
+    return _hearing_page(request, entry, response_form=form)
+
+
+@require_POST
+@login_required
+def hearing_phase(request, pk: int):
+    entry = _acting_entry(request.user, pk)
+    form = PhaseChangeForm(
+        request.POST,
+        phases=selectors.phases_for(entry.session),
+        current=entry.enrollment.phase,
+    )
+    if form.is_valid():
+        with form_errors_from(form):
+            change = services.phase_change_decide(
+                entry=entry,
+                to_phase=form.cleaned_data["to_phase"],
+                reason=form.cleaned_data["reason"],
+                actor=request.user,
+            )
+            messages.success(request, f"Moved to phase {change.to_phase}.")
+            return redirect("court:hearing", pk=entry.pk)
+    return _hearing_page(request, entry, phase_form=form)
+
+
+@login_required
+def hearing_completion(request, pk: int):
+    """Graduation or termination, decided at the hearing (a page of its own, confirmed)."""
+    entry = _acting_entry(request.user, pk)
+    form = CompletionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        with form_errors_from(form):
+            decision = services.completion_decide(
+                entry=entry,
+                kind=data["kind"],
+                disposition=data["disposition"],
+                reason=data["reason"],
+                actor=request.user,
+            )
+            messages.success(
+                request, f"{entry.participant}: {decision.get_kind_display().lower()}."
+            )
+            return redirect("court:hearing", pk=entry.pk)
+    return render(request, "court/hearing_completion.html", {"entry": entry, "form": form})
+
+
+# ---------------------------------------------------------------------------------------------
+# Warrants
+
+
+@login_required
+def warrant_list(request):
+    """A program's warrants (open ones by default) for its coordinators, judges and clerks."""
+    programs = [
+        program
+        for program in selectors.court_programs_of(request.user)
+        if selectors.works_warrants(request.user, program)
+    ]
+    program = _chosen_program(request, programs)
+    state = request.GET.get("state", "")
+    warrants = selectors.warrants_of(program, state=state)
+    return render(
+        request,
+        "court/warrant_list.html",
+        {
+            "program": program,
+            "programs": programs,
+            "state": state if state in WarrantState.values else "",
+            "states": WarrantState.choices,
+            "page": Paginator(warrants, PAGE_SIZE).get_page(request.GET.get("page")),
+            "today": program_today(program),
+            "may_issue": selectors.sits_in(request.user, program),
+            "may_serve": selectors.may_request_warrant(request.user, program),
+        },
+    )
+
+
+def _warrant(user, pk: int):
+    warrant = selectors.warrant_for(user, pk)
+    if warrant is None:
+        raise Http404("No such warrant.")
+    return warrant
+
+
+def _warrant_change(request, pk: int, change, *, verb: str, template: str | None):
+    """Issue, serve or recall: a confirmation page (`template`) with the date and reason, or
+    (serve) a button posting the date."""
+    warrant = _warrant(request.user, pk)
+    program = warrant.enrollment.program
+    form = WarrantChangeForm(request.POST or None, today=program_today(program))
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                change(
+                    warrant=warrant,
+                    on=form.cleaned_data["on"],
+                    reason=form.cleaned_data["reason"],
+                    actor=request.user,
+                )
+                messages.success(request, f"Warrant for {warrant.participant} {verb}.")
+                return redirect(_warrants_url(program))
+            except ValidationError as refusal:
+                if template is None:
+                    messages.error(request, " ".join(refusal.messages))
+                    return redirect(_warrants_url(program))
+                form.add_error(None, refusal)
+        elif template is None:
+            messages.error(request, "Give the date the warrant was served.")
+            return redirect(_warrants_url(program))
+    if template is None:
+        raise Http404("Serve a warrant from the warrants list.")
+    return render(request, template, {"warrant": warrant, "form": form, "verb": verb})
+
+
+def _warrants_url(program) -> str:
+    return f"{reverse('court:warrant_list')}?program={program.pk}"
+
+
+@login_required
+def warrant_issue(request, pk: int):
+    return _warrant_change(
+        request, pk, services.warrant_issue, verb="issued", template="court/warrant_confirm.html"
+    )
+
+
+@login_required
+def warrant_recall(request, pk: int):
+    return _warrant_change(
+        request, pk, services.warrant_recall, verb="recalled", template="court/warrant_confirm.html"
+    )
+
+
+@require_POST
+@login_required
+def warrant_serve(request, pk: int):
+    return _warrant_change(request, pk, services.warrant_serve, verb="served", template=None)
+
+
+# ---------------------------------------------------------------------------------------------
+# Community service
+
+
+@login_required
+def service_hours_log(request, pk: int):
+    """Hours worked towards a community service obligation, by whoever may change the
+    participant's court record (the service says who logs them)."""
+    obligation = selectors.obligation_for(request.user, pk)
+    if obligation is None:
+        raise Http404("No such obligation.")
+    participant = obligation.participant
+    program = obligation.response.entry.session.program
+    form = ServiceHoursForm(request.POST or None, today=program_today(program))
+    if request.method == "POST" and form.is_valid():
+        with form_errors_from(form):
+            services.community_service_log_hours(
+                obligation=obligation, **form.cleaned_data, actor=request.user
+            )
+            messages.success(request, "Community service hours logged.")
+            return redirect("clients:participant_detail", pk=participant.pk)
+    return render(
+        request,
+        "court/service_hours.html",
+        {"obligation": obligation, "participant": participant, "form": form},
+    )

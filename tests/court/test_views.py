@@ -1,0 +1,491 @@
+"""The court pages, per role: who sees which sessions, dockets and hearings, who records what
+at a hearing (the session's judge or a clerk listed on it, nobody else: a refused POST leaves
+the database unchanged), the warrants list, the participant's court section and the home
+panels; list pages cost the same queries at 1 and 20 rows."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from clients.models import Appointment, AppointmentKind
+from court.models import (
+    APPEARANCE_OUTCOMES,
+    Appearance,
+    CourtSession,
+    DocketEntry,
+    Warrant,
+    WarrantState,
+)
+from drugcourt.selectors import program_today
+from tests.conftest import enrolled, make_persona
+from tests.factories import UserFactory, assign, settings_since_2020
+
+pytestmark = pytest.mark.django_db
+
+
+# ---------------------------------------------------------------------------------------------
+# Builders: court rows written directly (the services have tests of their own)
+
+
+def session_on(program, day, *, judge, clerks=(), courtroom="2A"):
+    session = CourtSession.objects.create(
+        program=program, held_on=day, courtroom=courtroom, judge=judge, created_by=judge
+    )
+    session.clerks.set(clerks)
+    return session
+
+
+def on_docket(session, participant, *, appearance="", note="", next_hearing_on=None):
+    enrollment = participant.enrollments.get(program=session.program)
+    appointment = Appointment.objects.create(
+        participant=participant,
+        kind=AppointmentKind.COURT,
+        scheduled_at=session.starts_at,
+        program=session.program,
+        location=session.courtroom,
+        staff=session.judge,
+        created_by=session.judge,
+        outcome=APPEARANCE_OUTCOMES[Appearance(appearance)] if appearance else "",
+        outcome_reason=note,
+    )
+    return DocketEntry.objects.create(
+        session=session,
+        enrollment=enrollment,
+        participant=participant,
+        appointment=appointment,
+        appearance=appearance,
+        appearance_note=note,
+        next_hearing_on=next_hearing_on,
+        recorded_by=session.judge if appearance else None,
+        recorded_at=timezone.now() if appearance else None,
+        placed_by=session.judge,
+    )
+
+
+def warrant_for(entry, *, state=WarrantState.REQUESTED, reason="Failed to appear"):
+    return Warrant.objects.create(
+        enrollment=entry.enrollment,
+        participant=entry.participant,
+        entry=entry,
+        state=state,
+        reason=reason,
+        requested_on=entry.session.held_on,
+        requested_by=entry.session.judge,
+        changed_by=entry.session.judge,
+        changed_at=timezone.now(),
+    )
+
+
+@pytest.fixture(autouse=True)
+def program_settings(program):
+    return settings_since_2020(program)
+
+
+@pytest.fixture
+def today(program):
+    return program_today(program)
+
+
+@pytest.fixture
+def clerk_elsewhere(organizations, program):
+    """A clerk of the program listed on another session, not on `session`."""
+    return UserFactory(
+        username="clerk_elsewhere",
+        roles=["clerk"],
+        organization=organizations["court"],
+        programs=[program],
+    )
+
+
+@pytest.fixture
+def session(program, judge, clerk, today):
+    return session_on(program, today, judge=judge, clerks=[clerk])
+
+
+@pytest.fixture
+def other_session(program, judge, clerk_elsewhere, today):
+    return session_on(program, today, judge=judge, clerks=[clerk_elsewhere], courtroom="4C")
+
+
+@pytest.fixture
+def entry(session, participant):
+    """`participant` (casemanager's, with defence_assigned on the team when asked for)."""
+    return on_docket(session, participant)
+
+
+@pytest.fixture
+def entry2(session, participant2):
+    """`participant2`, casemanager2's: not any assigned defence's."""
+    return on_docket(session, participant2)
+
+
+def _get(client, user, name, *args, **query):
+    client.force_login(user)
+    return client.get(reverse(name, args=args), query)
+
+
+# ---------------------------------------------------------------------------------------------
+# The sessions list
+
+
+@pytest.mark.parametrize(
+    ("persona", "shown"),
+    [
+        ("coordinator", 2),
+        ("judge", 2),
+        ("clerk", 2),
+        ("prosecutor", 2),
+        ("defence_assigned", 1),
+        ("casemanager", 1),
+        ("casemanager2", 1),
+    ],
+)
+def test_the_sessions_list_counts_the_entries_each_role_sees(
+    client, request, entry, entry2, persona, shown
+):
+    response = _get(client, request.getfixturevalue(persona), "court:session_list")
+
+    assert response.status_code == 200
+    session = response.context["page"].object_list[0]
+    assert (session.pk, session.entries_shown) == (entry.session_id, shown)
+
+
+def test_a_defence_attorney_without_clients_on_a_docket_sees_no_session(
+    client, defence, entry, entry2
+):
+    response = _get(client, defence, "court:session_list")
+
+    assert response.status_code == 200
+    assert list(response.context["page"]) == []
+
+
+@pytest.mark.parametrize("persona", ["provider", "admin", "evaluator", "superuser"])
+def test_who_never_reads_court_records_has_no_sessions_list(client, request, entry, persona):
+    response = _get(client, request.getfixturevalue(persona), "court:session_list")
+
+    assert response.status_code == 404
+
+
+def test_past_sessions_are_listed_apart_latest_first(client, coordinator, program, judge, today):
+    for days in (-14, -7, 7):
+        session_on(program, today + datetime.timedelta(days=days), judge=judge)
+
+    upcoming = _get(client, coordinator, "court:session_list").context["page"]
+    past = _get(client, coordinator, "court:session_list", when="past").context["page"]
+
+    assert [s.held_on for s in upcoming] == [today + datetime.timedelta(days=7)]
+    assert [s.held_on for s in past] == [
+        today - datetime.timedelta(days=7),
+        today - datetime.timedelta(days=14),
+    ]
+
+
+def test_the_sessions_list_costs_the_same_queries_at_1_and_20_sessions(
+    client, coordinator, program, judge, clerk, today, django_assert_num_queries
+):
+    client.force_login(coordinator)
+    url = reverse("court:session_list")
+    for count in (1, 20):
+        CourtSession.objects.all().delete()
+        for n in range(count):
+            session_on(
+                program,
+                today + datetime.timedelta(days=n),
+                judge=judge,
+                clerks=[clerk],
+                courtroom=f"Room {n}",
+            )
+        # 1 session 2 user 3 the user's programs 4 sees the whole docket (membership)
+        # 5 coordinates (the set-up button) 6 works warrants (membership) 7 count the sessions
+        # 8 the page of sessions with their counts 9 their clerks
+        with django_assert_num_queries(9):
+            page = client.get(url).content.decode()
+        assert page.count("court/sessions/") >= count
+
+
+# ---------------------------------------------------------------------------------------------
+# The docket
+
+
+@pytest.mark.parametrize(
+    ("persona", "names"),
+    [
+        ("coordinator", {"Ada Moss", "Ben Okoye"}),
+        ("judge", {"Ada Moss", "Ben Okoye"}),
+        ("clerk", {"Ada Moss", "Ben Okoye"}),
+        ("clerk_elsewhere", {"Ada Moss", "Ben Okoye"}),
+        ("prosecutor", {"Ada Moss", "Ben Okoye"}),
+        ("defence_assigned", {"Ada Moss"}),
+        ("probation_assigned", {"Ada Moss"}),
+        ("casemanager", {"Ada Moss"}),
+        ("casemanager2", {"Ben Okoye"}),
+    ],
+)
+def test_the_docket_shows_each_role_the_entries_it_may_see(
+    client, request, entry, entry2, persona, names
+):
+    response = _get(client, request.getfixturevalue(persona), "court:docket", entry.session_id)
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert {name for name in ("Ada Moss", "Ben Okoye") if name in page} == names
+
+
+@pytest.mark.parametrize(
+    "persona", ["provider_treating", "provider", "admin", "evaluator", "defence", "superuser"]
+)
+def test_the_docket_is_not_found_for_who_sees_none_of_it(client, request, entry, persona):
+    response = _get(client, request.getfixturevalue(persona), "court:docket", entry.session_id)
+
+    assert response.status_code == 404
+
+
+def test_the_docket_of_another_program_is_not_found(
+    client, judge, other_program, foreign_participant
+):
+    settings_since_2020(other_program)
+    outsider = UserFactory(roles=["judge"], programs=[other_program])
+    session = session_on(other_program, program_today(other_program), judge=outsider)
+    on_docket(session, foreign_participant)
+
+    assert _get(client, judge, "court:docket", session.pk).status_code == 404
+
+
+def test_the_docket_costs_the_same_queries_at_1_and_20_entries(
+    client, coordinator, casemanager, program, session, django_assert_num_queries
+):
+    client.force_login(coordinator)
+    url = reverse("court:docket", args=[session.pk])
+    for count in (1, 20):
+        DocketEntry.objects.all().delete()
+        for _ in range(count):
+            person = enrolled(program, creator=casemanager)
+            on_docket(session, person, appearance=Appearance.APPEARED)
+        # 1 session 2 user 3 the session 4 its clerks 5 sees the whole docket (membership)
+        # 6 the entries with participant and enrollment 7 their responses 8 coordinates 9 acts
+        # for the session (membership)
+        with django_assert_num_queries(9):
+            page = client.get(url).content.decode()
+        assert page.count("court/hearings/") >= count
+
+
+def test_the_printed_docket_ends_with_the_redisclosure_notice(client, judge, entry):
+    page = _get(client, judge, "court:docket_print", entry.session_id).content.decode()
+
+    assert "Ada Moss" in page
+    assert page.index("Ada Moss") < page.index('class="redisclosure')
+
+
+# ---------------------------------------------------------------------------------------------
+# The hearing page
+
+
+@pytest.mark.parametrize("persona", ["judge", "clerk"])
+def test_the_judge_and_a_clerk_of_the_session_get_the_hearing_forms(
+    client, request, entry, persona
+):
+    response = _get(client, request.getfixturevalue(persona), "court:hearing", entry.pk)
+
+    assert response.status_code == 200
+    assert "outcome_form" in response.context
+    assert reverse("court:hearing_outcome", args=[entry.pk]) in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "persona",
+    [
+        "clerk_elsewhere",
+        "coordinator",
+        "prosecutor",
+        "defence_assigned",
+        "casemanager",
+        "judge_casemanager",
+    ],
+)
+def test_others_who_see_the_entry_read_the_hearing_without_forms(
+    client, request, entry, persona
+):
+    response = _get(client, request.getfixturevalue(persona), "court:hearing", entry.pk)
+
+    assert response.status_code == 200
+    assert "outcome_form" not in response.context
+    assert "Ada Moss" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "persona", ["defence_assigned", "casemanager", "provider", "admin", "evaluator", "defence"]
+)
+def test_a_hearing_of_someone_else_is_not_found(client, request, entry2, persona):
+    response = _get(client, request.getfixturevalue(persona), "court:hearing", entry2.pk)
+
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "persona", ["clerk_elsewhere", "coordinator", "prosecutor", "judge_casemanager", "casemanager"]
+)
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("court:hearing_outcome", {"appearance": "appeared"}),
+        ("court:hearing_response", {"option": "1"}),
+        ("court:hearing_phase", {"to_phase": "2", "reason": "Ninety days clean."}),
+        (
+            "court:hearing_completion",
+            {"kind": "graduated", "disposition": "Dismissed", "reason": "Done", "confirm": "on"},
+        ),
+    ],
+)
+def test_who_does_not_sit_on_the_session_records_nothing(
+    client, request, entry, persona, name, data, other_session
+):
+    client.force_login(request.getfixturevalue(persona))
+
+    response = client.post(reverse(name, args=[entry.pk]), data)
+
+    assert response.status_code == 404
+    entry.refresh_from_db()
+    assert entry.appearance == ""
+    assert not entry.responses.exists()
+    assert not entry.phase_changes.exists()
+    assert not hasattr(entry, "completion")
+
+
+def test_a_bad_outcome_is_shown_on_the_form_with_what_was_typed(client, clerk, entry):
+    client.force_login(clerk)
+
+    response = client.post(
+        reverse("court:hearing_outcome", args=[entry.pk]),
+        {"appearance": "excused", "note": "", "next_hearing_reason": "Judge on leave"},
+    )
+
+    assert response.status_code == 200
+    form = response.context["outcome_form"]
+    assert form.errors["note"] == ["Say why the participant was excused."]
+    assert 'value="Judge on leave"' in response.content.decode()
+    entry.refresh_from_db()
+    assert entry.appearance == ""
+
+
+# ---------------------------------------------------------------------------------------------
+# Warrants
+
+
+@pytest.mark.parametrize(
+    ("persona", "status"),
+    [
+        ("coordinator", 200),
+        ("judge", 200),
+        ("clerk", 200),
+        ("prosecutor", 404),
+        ("defence_assigned", 404),
+        ("casemanager", 404),
+        ("provider", 404),
+        ("admin", 404),
+    ],
+)
+def test_the_warrants_list_is_for_the_coordinators_and_the_bench(
+    client, request, entry, persona, status
+):
+    warrant_for(entry, reason="Did not come to court")
+
+    response = _get(client, request.getfixturevalue(persona), "court:warrant_list")
+
+    assert response.status_code == status
+    if status == 200:
+        assert "Did not come to court" in response.content.decode()
+
+
+def test_the_warrants_list_costs_the_same_queries_at_1_and_20_warrants(
+    client, coordinator, casemanager, program, session, django_assert_num_queries
+):
+    client.force_login(coordinator)
+    url = reverse("court:warrant_list")
+    for count in (1, 20):
+        Warrant.objects.all().delete()
+        DocketEntry.objects.all().delete()
+        for _ in range(count):
+            warrant_for(on_docket(session, enrolled(program, creator=casemanager)))
+        # 1 session 2 user 3 the user's programs 4 works warrants (membership, per program)
+        # 5 count 6 the page with participant, enrollment, hearing 7 sits in (membership)
+        # 8 may request (coordinates)
+        with django_assert_num_queries(8):
+            page = client.get(url).content.decode()
+        assert page.count("Failed to appear") == count
+
+
+# ---------------------------------------------------------------------------------------------
+# The participant page and the home pages
+
+
+def test_the_participant_page_has_a_court_section_for_the_court_view(
+    client, judge, entry, other_session
+):
+    past = session_on(
+        entry.session.program,
+        entry.session.held_on - datetime.timedelta(days=14),
+        judge=judge,
+        courtroom="1A",
+    )
+    on_docket(
+        past,
+        entry.participant,
+        appearance=Appearance.EXCUSED,
+        note="Hospital stay",
+        next_hearing_on=entry.session.held_on,
+    )
+
+    page = _get(client, judge, "clients:participant_detail", entry.participant_id)
+
+    text = page.content.decode()
+    assert 'id="section-court"' in text
+    assert "Hospital stay" in text
+
+
+def test_the_court_section_is_not_a_providers(client, provider_treating, entry):
+    text = _get(
+        client, provider_treating, "clients:participant_detail", entry.participant_id
+    ).content.decode()
+
+    assert 'id="section-court"' not in text
+
+
+def test_the_judge_home_lists_the_sessions_they_sit_on(client, judge, session, other_session):
+    text = _get(client, judge, "home").content.decode()
+
+    assert reverse("court:docket", args=[session.pk]) in text
+    assert "Today" in text
+
+
+def test_a_clerk_home_lists_only_the_sessions_they_are_listed_on(
+    client, clerk, session, other_session
+):
+    text = _get(client, clerk, "home").content.decode()
+
+    assert reverse("court:docket", args=[session.pk]) in text
+    assert reverse("court:docket", args=[other_session.pk]) not in text
+
+
+def test_the_coordinator_home_counts_the_warrant_requests_waiting(client, coordinator, entry):
+    warrant_for(entry)
+
+    text = _get(client, coordinator, "home").content.decode()
+
+    assert "1 warrant request waiting" in text
+
+
+def test_the_court_navigation_entry_is_for_court_roles_and_coordinators(
+    client, judge, casemanager, provider
+):
+    url = reverse("court:session_list")
+    assert url in _get(client, judge, "home").content.decode()
+    assert url not in _get(client, provider, "home").content.decode()
+
+
+def test_make_persona_is_usable_for_a_second_clerk(organizations, program):
+    # Guards the fixture this module relies on: a clerk persona is a member of the program.
+    assert make_persona("clerk", organizations, program).memberships.filter(
+        program=program
+    ).exists()
