@@ -51,6 +51,7 @@ from drugcourt.selectors import (
     program_today_sql,
     programs_coordinated_by,
     programs_of,
+    response_catalogue_in_force,
 )
 
 from .models import (
@@ -536,10 +537,7 @@ def completion_of(entry: DocketEntry):
 
 def response_options_for(session: CourtSession) -> list[ResponseOption]:
     """The program's response catalogue in force on the session's day, by category and name."""
-    settings = program_settings_in_force(session.program, session.held_on)
-    if settings is None:
-        return []
-    return list(settings.response_options.order_by("category", Lower("name")))
+    return list(response_catalogue_in_force(session.program, session.held_on))
 
 
 def phases_for(session: CourtSession) -> list:
@@ -628,6 +626,15 @@ def obligation_for(user: User, pk: int) -> CommunityServiceObligation | None:
 # The participant page's court section
 
 
+@dataclass(frozen=True)
+class CourtStanding:
+    """One open enrollment's hearing schedule, for the participant page."""
+
+    enrollment: Enrollment
+    next_hearing: NextHearing | None
+    interval: HearingInterval | None
+
+
 def _shown(rows: QuerySet, user: User, participant: Participant, field: str) -> QuerySet:
     return access.rows_of_programs_shown(rows, user, participant, DataClass.COURT, field)
 
@@ -710,6 +717,15 @@ def court_section(participant: Participant, user: User) -> dict:
                 CommunityServiceObligation.objects.filter(response__in=responses)
             ).select_related("response__option")
         ),
+        "standings": [
+            CourtStanding(
+                enrollment=enrollment,
+                next_hearing=next_hearing_for(enrollment),
+                interval=hearing_interval_for(enrollment, program_today(enrollment.program)),
+            )
+            for enrollment in enrollments
+        ],
+        "today": today,
         "may_log_hours": access.can_change(user, participant, DataClass.COURT),
     }
 

@@ -404,16 +404,16 @@ def _warrant(user, pk: int):
     return warrant
 
 
-def _warrant_change(request, pk: int, change, *, verb: str, template: str | None):
-    """Issue, serve or recall: a confirmation page (`template`) with the date and reason, or
-    (serve) a button posting the date."""
+def _warrant_change(request, pk: int, action: str, *, verb: str, template: str | None):
+    """Issue, serve or recall (court.services.warrant_<action>): a confirmation page
+    (`template`) with the date and reason, or (serve) a button posting the date."""
     warrant = _warrant(request.user, pk)
     program = warrant.enrollment.program
     form = WarrantChangeForm(request.POST or None, today=program_today(program))
     if request.method == "POST":
         if form.is_valid():
             try:
-                change(
+                getattr(services, f"warrant_{action}")(
                     warrant=warrant,
                     on=form.cleaned_data["on"],
                     reason=form.cleaned_data["reason"],
@@ -441,21 +441,21 @@ def _warrants_url(program) -> str:
 @login_required
 def warrant_issue(request, pk: int):
     return _warrant_change(
-        request, pk, services.warrant_issue, verb="issued", template="court/warrant_confirm.html"
+        request, pk, "issue", verb="issued", template="court/warrant_confirm.html"
     )
 
 
 @login_required
 def warrant_recall(request, pk: int):
     return _warrant_change(
-        request, pk, services.warrant_recall, verb="recalled", template="court/warrant_confirm.html"
+        request, pk, "recall", verb="recalled", template="court/warrant_confirm.html"
     )
 
 
 @require_POST
 @login_required
 def warrant_serve(request, pk: int):
-    return _warrant_change(request, pk, services.warrant_serve, verb="served", template=None)
+    return _warrant_change(request, pk, "serve", verb="served", template=None)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from assessments import services as assessment_services
 from assessments.models import InstrumentVersion
 from clients import services
 from clients.access import DataClass
-from clients.models import Charge, FollowUp
+from clients.models import Appointment, AppointmentKind, Charge, FollowUp
 from compliance.models import (
     BlackoutPeriod,
     BlackoutReason,
@@ -32,6 +32,17 @@ from compliance.models import (
     TestReason,
     TestStatus,
 )
+from court.models import (
+    APPEARANCE_OUTCOMES,
+    Appearance,
+    CommunityServiceObligation,
+    CourtResponse,
+    CourtSession,
+    DocketEntry,
+    Warrant,
+    WarrantState,
+)
+from drugcourt.models import ResponseEffect
 from drugcourt.roles import OrganizationKind
 from drugcourt.selectors import program_today
 from tests.conftest import PERSONAS, PNG_1PX, enrolled, make_persona, on_the_team
@@ -39,8 +50,10 @@ from tests.factories import (
     EnrollmentFactory,
     OrganizationFactory,
     ProgramFactory,
+    UserFactory,
     assign,
     log_contact,
+    settings_since_2020,
 )
 from treatment_plans import services as referral_services
 
@@ -54,6 +67,11 @@ MARKERS = {
     "charge": "MARKER-CHARGE-Granite",
     "other_agency_report": "MARKER-OTHER-AGENCY-Saffron",
     "other_program_case": "MARKER-OTHER-PROGRAM-Tundra",
+    "court_response": "MARKER-RESPONSE-Ember",
+    "warrant": "MARKER-WARRANT-Flint",
+    "hearing": "MARKER-HEARING-Basalt",
+    "hearing_excuse": "MARKER-EXCUSE-Shale",
+    "other_program_hearing": "MARKER-OTHER-HEARING-Moraine",
 }
 
 # Tables whose rows move without a write of the product: sign-in sessions and the lockout
@@ -108,6 +126,133 @@ def rolled_back():
             yield
         finally:
             transaction.set_rollback(True)
+
+
+def _on_docket(
+    session, enrollment, *, appearance="", note="", next_hearing_on=None, next_hearing_reason=""
+):
+    """The enrollment's participant on the session's docket (its hearing appointment with it);
+    with an appearance, as its judge recorded it."""
+    appointment = Appointment.objects.create(
+        participant_id=enrollment.participant_id,
+        kind=AppointmentKind.COURT,
+        scheduled_at=session.starts_at,
+        program=session.program,
+        location=session.courtroom,
+        staff=session.judge,
+        created_by=session.judge,
+        outcome=APPEARANCE_OUTCOMES[Appearance(appearance)] if appearance else "",
+        outcome_reason=note,
+    )
+    return DocketEntry.objects.create(
+        session=session,
+        enrollment=enrollment,
+        participant_id=enrollment.participant_id,
+        appointment=appointment,
+        appearance=appearance,
+        appearance_note=note,
+        next_hearing_on=next_hearing_on,
+        next_hearing_reason=next_hearing_reason,
+        recorded_by=session.judge if appearance else None,
+        recorded_at=timezone.now() if appearance else None,
+        placed_by=session.judge,
+    )
+
+
+def _warrant(entry, state, reason):
+    return Warrant.objects.create(
+        enrollment=entry.enrollment,
+        participant_id=entry.participant_id,
+        entry=entry,
+        state=state,
+        reason=reason,
+        requested_on=entry.session.held_on,
+        issued_on=entry.session.held_on if state == WarrantState.ISSUED else None,
+        requested_by=entry.session.judge,
+        changed_by=entry.session.judge,
+        changed_at=timezone.now(),
+    )
+
+
+def _court_record(program, other_program, users, participant, elsewhere, today) -> dict:
+    """`participant`'s court record: a hearing a week ago (excused, a response and a community
+    service obligation given, a warrant requested), and today's session (its judge `judge`,
+    `clerk` listed on it) with them on its docket, not heard yet; `elsewhere` on it too, with
+    an issued warrant; and a hearing of `participant` in `other_program` today (excused). Rows
+    are written directly: the court services have tests of their own."""
+    catalogue = settings_since_2020(program).response_options
+    judge = users["judge"]
+    enrollment = participant.enrollments.get(program=program)
+    past = CourtSession.objects.create(
+        program=program,
+        held_on=today - datetime.timedelta(days=7),
+        courtroom="2A",
+        judge=judge,
+        created_by=users["coordinator"],
+    )
+    heard = _on_docket(
+        past,
+        enrollment,
+        # The hearing service writes the excuse on the hearing's appointment too.
+        appearance=Appearance.EXCUSED,
+        note=MARKERS["hearing_excuse"],
+        next_hearing_on=today,
+        next_hearing_reason=MARKERS["hearing"],
+    )
+    praise = CourtResponse.objects.create(
+        entry=heard,
+        participant=participant,
+        option=catalogue.get(name="Praise from the bench"),
+        given_on=past.held_on,
+        note=MARKERS["court_response"],
+        recorded_by=judge,
+    )
+    service = CourtResponse.objects.create(
+        entry=heard,
+        participant=participant,
+        option=catalogue.get(effect=ResponseEffect.COMMUNITY_SERVICE),
+        given_on=past.held_on,
+        hours=10,
+        recorded_by=judge,
+    )
+    obligation = CommunityServiceObligation.objects.create(
+        response=service, participant=participant, hours_ordered=10
+    )
+    warrant = _warrant(heard, WarrantState.REQUESTED, MARKERS["warrant"])
+    session = CourtSession.objects.create(
+        program=program, held_on=today, courtroom="2A", judge=judge, created_by=judge
+    )
+    session.clerks.set([users["clerk"]])
+    entry = _on_docket(session, enrollment)
+    issued = _warrant(
+        _on_docket(session, elsewhere.enrollments.get()), WarrantState.ISSUED, "Absconded"
+    )
+    other_judge = UserFactory(username="other_judge", roles=["judge"], programs=[other_program])
+    elsewhere_session = CourtSession.objects.create(
+        program=other_program,
+        held_on=today,
+        courtroom="1",
+        judge=other_judge,
+        created_by=other_judge,
+    )
+    other_hearing = _on_docket(
+        elsewhere_session,
+        participant.enrollments.get(program=other_program),
+        appearance=Appearance.EXCUSED,
+        note=MARKERS["other_program_hearing"],
+    )
+    return {
+        "court_session": session.pk,
+        "past_session": past.pk,
+        "docket_entry": entry.pk,
+        "past_entry": heard.pk,
+        "other_program_entry": other_hearing.pk,
+        "response": praise.pk,
+        "response_option": catalogue.get(name="Verbal warning").pk,
+        "obligation": obligation.pk,
+        "warrant": warrant.pk,
+        "warrant_issued": issued.pk,
+    }
 
 
 def build_world() -> World:
@@ -276,6 +421,7 @@ def build_world() -> World:
         starts_on=today,
         recorded_by=casemanager,
     )
+    court = _court_record(program, other_program, users, participant, elsewhere, today)
     return World(
         users=users,
         sessions={name: _session_of(user) for name, user in users.items()},
@@ -307,6 +453,7 @@ def build_world() -> World:
             "assignment": participant.assignments.get(user=casemanager).pk,
             "document": document.pk,
             "alert": alert.pk,
+            **court,
             **{name: user.pk for name, user in users.items()},
         },
     )

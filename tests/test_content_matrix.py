@@ -45,6 +45,15 @@ SEEN_BY = {
     # The enrollment in `other_program`: the case manager assigned to the person reads it; a
     # program's roles (its coordinator, its court roles) and providers do not.
     "other_program_case": frozenset({"casemanager"}),
+    # Court records (hearings, responses, warrants): the full team and the court view.
+    "court_response": FULL | COURT | PROBATION,
+    "warrant": FULL | COURT | PROBATION,
+    "hearing": FULL | COURT | PROBATION,
+    # Why the participant was excused from a hearing: court data, also written on the
+    # hearing's appointment (the calendar and the record show it).
+    "hearing_excuse": FULL | COURT | PROBATION,
+    # A hearing in `other_program`: like its enrollment, only the assigned case manager.
+    "other_program_hearing": frozenset({"casemanager"}),
 }
 
 # marker → the pages that show it (to whoever reads it). The history is the coordinator's.
@@ -61,7 +70,35 @@ SHOWN_ON = {
     "prescription_drug": frozenset({"compliance:participant_testing"}),
     "charge": frozenset({DETAIL}),
     "other_agency_report": frozenset({DETAIL}),
-    "other_program_case": frozenset({DETAIL, HISTORY}),
+    "other_program_case": frozenset({DETAIL, HISTORY, "court:hearing[other_program]"}),
+    "court_response": frozenset(
+        {DETAIL, "court:hearing[past]", "court:docket[past]", "court:docket_print[past]"}
+    ),
+    "warrant": frozenset(
+        {
+            DETAIL,
+            "court:hearing[past]",
+            "court:warrant_list",
+            "court:warrant_issue",
+            "court:warrant_recall",
+        }
+    ),
+    "hearing": frozenset(
+        {DETAIL, "court:hearing[past]", "court:docket[past]", "court:docket_print[past]"}
+    ),
+    "hearing_excuse": frozenset(
+        {
+            DETAIL,
+            HISTORY,
+            "clients:timeline",
+            "court:hearing[past]",
+            "court:docket[past]",
+            "court:docket_print[past]",
+        }
+    ),
+    "other_program_hearing": frozenset(
+        {DETAIL, "clients:timeline", "clients:participant_calendar", "court:hearing[other_program]"}
+    ),
 }
 
 # Every GET page of the URL matrix that may show the participant or one of their rows (by URL
@@ -75,10 +112,20 @@ PAGES = {
     "treatment_plans:referral_detail[elsewhere]": ("referral_intake",),
     "clients:contact_detail[case_note]": ("participant", "case_note"),
     "clients:contact_detail[supervision]": ("participant", "supervision_contact"),
+    "court:hearing[past]": ("past_entry",),
+    "court:docket[past]": ("past_session",),
+    "court:docket_print[past]": ("past_session",),
+    "court:hearing[other_program]": ("other_program_entry",),
 }
 
 # (marker, persona) → why the cell is not at its target yet; empty when every cell is.
-KNOWN_GAPS: dict[tuple[str, str], str] = {}
+KNOWN_GAPS: dict[tuple[str, str], str] = {
+    (marker, persona): "A hearing's excuse is court data, but the hearing service writes it on "
+    "the hearing's appointment as its outcome reason, which whoever sees attendance reads on the "
+    "record and calendar (court.services.hearing_record_outcome; issue 15)."
+    for marker in ("hearing_excuse", "other_program_hearing")
+    for persona in TREATING
+}
 
 
 def _cases():

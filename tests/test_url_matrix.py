@@ -74,6 +74,19 @@ POST_REDIRECT = {"method": "post", "ok_status": 302, "refused_status": 404}
 # Who sees the plan summary of `participant` (court view includes it).
 SEES_PLAN = SEES_PARTICIPANT
 TODAY = "today"
+# The court (tests/matrix_world.py `_court_record`): who opens its pages at all, who sees
+# today's docket with `participant` on it (the program's court roles and coordinators, and the
+# participant's own team), who sits on that session (its judge and the clerk listed on it; not
+# judge_casemanager, a judge of the program) and who works the program's warrants.
+COURT_READERS = REACHING - PROVIDERS
+SEES_DOCKET = frozenset(
+    {"coordinator", "judge", "clerk", "prosecutor", "judge_casemanager", "casemanager"}
+    | ON_THE_TEAM
+)
+BENCH = frozenset({"judge", "clerk"})
+WORKS_WARRANTS = frozenset({"coordinator", "judge", "clerk", "judge_casemanager"})
+# Who may change `participant`'s court record (community service hours).
+CHANGES_COURT = CHANGES_PARTICIPANT | WORKS_WARRANTS
 
 MATRIX = {
     "home": Entry(EVERYONE),
@@ -352,6 +365,41 @@ MATRIX = {
     "compliance:test_request_confirmation": Entry(
         CHANGES_PARTICIPANT, args=("positive_test",), **POST_REDIRECT
     ),
+    "court:session_list": Entry(COURT_READERS, refused_status=404),
+    "court:session_create": Entry(COORDINATOR, args=("program",), refused_status=404),
+    "court:session_update": Entry(COORDINATOR, args=("court_session",), refused_status=404),
+    "court:docket": Entry(SEES_DOCKET, args=("court_session",), refused_status=404),
+    "court:docket_print": Entry(SEES_DOCKET, args=("court_session",), refused_status=404),
+    "court:docket_place": Entry(COORDINATOR, args=("court_session",), refused_status=404),
+    "court:docket_remove": Entry(COORDINATOR, args=("docket_entry",), refused_status=404),
+    "court:hearing": Entry(SEES_DOCKET, args=("docket_entry",), refused_status=404),
+    "court:hearing_outcome": Entry(
+        BENCH,
+        args=("docket_entry",),
+        **POST_REDIRECT,
+        data={
+            "appearance": "appeared",
+            "next_hearing_on": "later",
+            "next_hearing_reason": "Set at the bench.",
+        },
+    ),
+    "court:hearing_response": Entry(
+        BENCH, args=("docket_entry",), **POST_REDIRECT, data={"option": "response_option"}
+    ),
+    "court:hearing_phase": Entry(
+        BENCH,
+        args=("docket_entry",),
+        **POST_REDIRECT,
+        data={"to_phase": "2", "reason": "Ninety days without a positive test."},
+    ),
+    "court:hearing_completion": Entry(BENCH, args=("docket_entry",), refused_status=404),
+    "court:warrant_list": Entry(WORKS_WARRANTS, refused_status=404),
+    "court:warrant_issue": Entry(WORKS_WARRANTS, args=("warrant",), refused_status=404),
+    "court:warrant_recall": Entry(WORKS_WARRANTS, args=("warrant",), refused_status=404),
+    "court:warrant_serve": Entry(
+        WORKS_WARRANTS, args=("warrant_issued",), **POST_REDIRECT, data={"on": TODAY}
+    ),
+    "court:service_hours_log": Entry(CHANGES_COURT, args=("obligation",), refused_status=404),
     "reports:units_of_service": Entry(CASE_MANAGERS),
     "reports:units_of_service_csv": Entry(CASE_MANAGERS),
 }

@@ -20,7 +20,7 @@ from court.models import (
 )
 from drugcourt.selectors import program_today
 from tests.conftest import enrolled, make_persona
-from tests.factories import UserFactory, assign, settings_since_2020
+from tests.factories import UserFactory, settings_since_2020
 
 pytestmark = pytest.mark.django_db
 
@@ -304,9 +304,7 @@ def test_the_judge_and_a_clerk_of_the_session_get_the_hearing_forms(
         "judge_casemanager",
     ],
 )
-def test_others_who_see_the_entry_read_the_hearing_without_forms(
-    client, request, entry, persona
-):
+def test_others_who_see_the_entry_read_the_hearing_without_forms(client, request, entry, persona):
     response = _get(client, request.getfixturevalue(persona), "court:hearing", entry.pk)
 
     assert response.status_code == 200
@@ -486,6 +484,6 @@ def test_the_court_navigation_entry_is_for_court_roles_and_coordinators(
 
 def test_make_persona_is_usable_for_a_second_clerk(organizations, program):
     # Guards the fixture this module relies on: a clerk persona is a member of the program.
-    assert make_persona("clerk", organizations, program).memberships.filter(
-        program=program
-    ).exists()
+    assert (
+        make_persona("clerk", organizations, program).memberships.filter(program=program).exists()
+    )
