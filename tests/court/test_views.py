@@ -487,3 +487,61 @@ def test_make_persona_is_usable_for_a_second_clerk(organizations, program):
     assert (
         make_persona("clerk", organizations, program).memberships.filter(program=program).exists()
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# The coordinator's pages
+
+
+def test_the_session_form_offers_the_judges_and_clerks_of_the_program_only(
+    client, coordinator, judge, clerk, program, other_program
+):
+    UserFactory(username="judge_elsewhere", roles=["judge"], programs=[other_program])
+
+    form = _get(client, coordinator, "court:session_create", program.pk).context["form"]
+
+    assert list(form.fields["judge"].queryset) == [judge]
+    assert list(form.fields["clerks"].queryset) == [clerk]
+
+
+@pytest.mark.parametrize("persona", ["judge", "clerk", "prosecutor", "casemanager"])
+def test_only_a_coordinator_sets_up_sessions_and_places_participants(
+    client, request, program, session, entry, persona
+):
+    user = request.getfixturevalue(persona)
+
+    assert _get(client, user, "court:session_create", program.pk).status_code == 404
+    assert _get(client, user, "court:session_update", session.pk).status_code == 404
+    assert _get(client, user, "court:docket_place", session.pk).status_code == 404
+    assert _get(client, user, "court:docket_remove", entry.pk).status_code == 404
+
+
+def test_placing_suggests_who_is_due_and_finds_anyone_else_active(
+    client, coordinator, casemanager, program, session, today
+):
+    due = enrolled(program, creator=casemanager, legal_first_name="Dee", legal_last_name="Due")
+    due_enrollment = due.enrollments.get()
+    due_enrollment.entry_date = today - datetime.timedelta(weeks=8)
+    due_enrollment.save()
+    later = enrolled(
+        program, creator=casemanager, legal_first_name="Lou", legal_last_name="Later"
+    )
+    later.enrollments.update(entry_date=today)
+
+    page = _get(client, coordinator, "court:docket_place", session.pk)
+    found = _get(client, coordinator, "court:docket_place", session.pk, q="Later")
+
+    assert [e.participant for e in page.context["suggested"]] == [due]
+    assert 'checked' in page.content.decode()
+    assert [e.participant for e in found.context["found"]] == [later]
+
+
+def test_the_court_section_says_when_the_next_hearing_is_due_and_why(
+    client, judge, participant, today
+):
+    participant.enrollments.update(entry_date=today - datetime.timedelta(days=3))
+
+    text = _get(client, judge, "clients:participant_detail", participant.pk).content.decode()
+
+    assert "Next hearing due" in text
+    assert "Phase 1 default" in text
