@@ -604,9 +604,18 @@ def warrant_for(user: User, pk: int) -> Warrant | None:
     return warrant
 
 
+# Who logs community service hours (court.services.HOURS_LOGGERS: a test keeps them equal).
+SERVICE_HOURS_LOGGERS = frozenset({Role.COORDINATOR, Role.CASE_MANAGER})
+
+
+def logs_service_hours(user: User, participant: Participant) -> bool:
+    """The participant's case manager and the coordinators log their community service."""
+    return bool(access.reach_roles(user, participant) & SERVICE_HOURS_LOGGERS)
+
+
 def obligation_for(user: User, pk: int) -> CommunityServiceObligation | None:
-    """An obligation whose hours the user may log: of a participant whose court record they
-    may change, in a program whose court record they see; None otherwise."""
+    """An obligation whose hours the user logs (logs_service_hours), in a program whose court
+    record they see; None otherwise."""
     obligation = (
         obligations_of(CommunityServiceObligation.objects.filter(pk=pk))
         .select_related("participant", "response__option", "response__entry__session__program")
@@ -615,7 +624,7 @@ def obligation_for(user: User, pk: int) -> CommunityServiceObligation | None:
     if obligation is None:
         return None
     participant = obligation.participant
-    if not access.can_change(user, participant, DataClass.COURT):
+    if not logs_service_hours(user, participant):
         return None
     programs = access.programs_showing(user, participant, DataClass.COURT)
     if programs is not None and obligation.response.entry.session.program_id not in programs:
@@ -633,6 +642,7 @@ class CourtStanding:
     enrollment: Enrollment
     next_hearing: NextHearing | None
     interval: HearingInterval | None
+    ratio: ResponseRatio
 
 
 def _shown(rows: QuerySet, user: User, participant: Participant, field: str) -> QuerySet:
@@ -722,11 +732,12 @@ def court_section(participant: Participant, user: User) -> dict:
                 enrollment=enrollment,
                 next_hearing=next_hearing_for(enrollment),
                 interval=hearing_interval_for(enrollment, program_today(enrollment.program)),
+                ratio=incentive_sanction_ratio(participant=participant, program=enrollment.program),
             )
             for enrollment in enrollments
         ],
         "today": today,
-        "may_log_hours": access.can_change(user, participant, DataClass.COURT),
+        "may_log_hours": logs_service_hours(user, participant),
     }
 
 

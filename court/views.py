@@ -275,8 +275,15 @@ def _hearing_page(request, entry, **forms):
         context["response_form"] = forms.get("response_form") or ResponseForm(
             options=selectors.response_options_for(entry.session)
         )
-        context["phase_form"] = forms.get("phase_form") or PhaseChangeForm(
-            phases=selectors.phases_for(entry.session), current=entry.enrollment.phase
+        # Decisions are taken at a hearing the participant appeared at (a termination also
+        # after a failure to appear): court.services.phase_change_decide, completion_decide.
+        if entry.appearance == Appearance.APPEARED:
+            context["phase_form"] = forms.get("phase_form") or PhaseChangeForm(
+                phases=selectors.phases_for(entry.session), current=entry.enrollment.phase
+            )
+        context["may_decide_completion"] = entry.appearance in (
+            Appearance.APPEARED,
+            Appearance.FAILED_TO_APPEAR,
         )
     status = 200
     return render(request, "court/hearing.html", context, status=status)

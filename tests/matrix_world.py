@@ -177,8 +177,8 @@ def _warrant(entry, state, reason):
 def _court_record(program, other_program, users, participant, elsewhere, today) -> dict:
     """`participant`'s court record: a hearing a week ago (excused, a response and a community
     service obligation given, a warrant requested), and today's session (its judge `judge`,
-    `clerk` listed on it) with them on its docket, not heard yet; `elsewhere` on it too, with
-    an issued warrant; and a hearing of `participant` in `other_program` today (excused). Rows
+    `clerk` listed on it) with them on its docket, not heard yet; `elsewhere` on it too, heard,
+    with an issued warrant; and a hearing of `participant` in `other_program` today (excused). Rows
     are written directly: the court services have tests of their own."""
     catalogue = settings_since_2020(program).response_options
     judge = users["judge"]
@@ -224,9 +224,10 @@ def _court_record(program, other_program, users, participant, elsewhere, today) 
     )
     session.clerks.set([users["clerk"]])
     entry = _on_docket(session, enrollment)
-    issued = _warrant(
-        _on_docket(session, elsewhere.enrollments.get()), WarrantState.ISSUED, "Absconded"
-    )
+    # `elsewhere` appeared today (decisions are taken at a hearing the participant appeared at);
+    # a warrant of theirs issued before is still out.
+    heard_today = _on_docket(session, elsewhere.enrollments.get(), appearance=Appearance.APPEARED)
+    issued = _warrant(heard_today, WarrantState.ISSUED, "Absconded")
     other_judge = UserFactory(username="other_judge", roles=["judge"], programs=[other_program])
     elsewhere_session = CourtSession.objects.create(
         program=other_program,
@@ -245,6 +246,7 @@ def _court_record(program, other_program, users, participant, elsewhere, today) 
         "court_session": session.pk,
         "past_session": past.pk,
         "docket_entry": entry.pk,
+        "heard_entry": heard_today.pk,
         "past_entry": heard.pk,
         "other_program_entry": other_hearing.pk,
         "response": praise.pk,

@@ -85,8 +85,6 @@ SEES_DOCKET = frozenset(
 )
 BENCH = frozenset({"judge", "clerk"})
 WORKS_WARRANTS = frozenset({"coordinator", "judge", "clerk", "judge_casemanager"})
-# Who may change `participant`'s court record (community service hours).
-CHANGES_COURT = CHANGES_PARTICIPANT | WORKS_WARRANTS
 
 MATRIX = {
     "home": Entry(EVERYONE),
@@ -386,9 +384,10 @@ MATRIX = {
     "court:hearing_response": Entry(
         BENCH, args=("docket_entry",), **POST_REDIRECT, data={"option": "response_option"}
     ),
+    # `heard_entry`: decisions are taken at a hearing the participant appeared at.
     "court:hearing_phase": Entry(
         BENCH,
-        args=("docket_entry",),
+        args=("heard_entry",),
         **POST_REDIRECT,
         data={"to_phase": "2", "reason": "Ninety days without a positive test."},
     ),
@@ -399,7 +398,8 @@ MATRIX = {
     "court:warrant_serve": Entry(
         WORKS_WARRANTS, args=("warrant_issued",), **POST_REDIRECT, data={"on": TODAY}
     ),
-    "court:service_hours_log": Entry(CHANGES_COURT, args=("obligation",), refused_status=404),
+    # Community service hours: the participant's case manager and the coordinators log them.
+    "court:service_hours_log": Entry(CHANGES_PARTICIPANT, args=("obligation",), refused_status=404),
     "reports:units_of_service": Entry(CASE_MANAGERS),
     "reports:units_of_service_csv": Entry(CASE_MANAGERS),
 }

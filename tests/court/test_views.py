@@ -523,16 +523,14 @@ def test_placing_suggests_who_is_due_and_finds_anyone_else_active(
     due_enrollment = due.enrollments.get()
     due_enrollment.entry_date = today - datetime.timedelta(weeks=8)
     due_enrollment.save()
-    later = enrolled(
-        program, creator=casemanager, legal_first_name="Lou", legal_last_name="Later"
-    )
+    later = enrolled(program, creator=casemanager, legal_first_name="Lou", legal_last_name="Later")
     later.enrollments.update(entry_date=today)
 
     page = _get(client, coordinator, "court:docket_place", session.pk)
     found = _get(client, coordinator, "court:docket_place", session.pk, q="Later")
 
     assert [e.participant for e in page.context["suggested"]] == [due]
-    assert 'checked' in page.content.decode()
+    assert "checked" in page.content.decode()
     assert [e.participant for e in found.context["found"]] == [later]
 
 
@@ -545,3 +543,133 @@ def test_the_court_section_says_when_the_next_hearing_is_due_and_why(
 
     assert "Next hearing due" in text
     assert "Phase 1 default" in text
+
+
+def test_the_pages_and_the_service_agree_on_who_logs_service_hours():
+    from court import selectors, services
+
+    assert selectors.SERVICE_HOURS_LOGGERS == services.HOURS_LOGGERS
+
+
+# ---------------------------------------------------------------------------------------------
+# Recording at the hearing (services landed: court.services)
+
+
+def _option(program_settings, name):
+    return program_settings.response_options.get(name=name)
+
+
+@pytest.fixture
+def heard(session, participant):
+    """`participant` appeared at today's hearing."""
+    return on_docket(session, participant, appearance=Appearance.APPEARED)
+
+
+def test_a_clerk_of_the_session_records_a_response(client, clerk, entry, program_settings):
+    client.force_login(clerk)
+    warning = _option(program_settings, "Verbal warning")
+
+    response = client.post(
+        reverse("court:hearing_response", args=[entry.pk]),
+        {"option": warning.pk, "note": "Late twice"},
+        follow=True,
+    )
+
+    assert response.redirect_chain[-1][0] == reverse("court:hearing", args=[entry.pk])
+    assert [(r.option, r.note) for r in entry.responses.all()] == [(warning, "Late twice")]
+    assert "Verbal warning recorded." in response.content.decode()
+
+
+def test_a_response_missing_its_details_is_refused_on_the_form(
+    client, judge, entry, program_settings
+):
+    client.force_login(judge)
+    service = _option(program_settings, "Community service")
+
+    response = client.post(
+        reverse("court:hearing_response", args=[entry.pk]),
+        {"option": service.pk, "note": "Park clean-up"},
+    )
+
+    assert response.status_code == 200
+    form = response.context["response_form"]
+    assert form.errors
+    assert 'value="Park clean-up"' in response.content.decode()
+    assert not entry.responses.exists()
+
+
+def test_the_judge_moves_a_participant_who_appeared_to_the_next_phase(client, judge, heard):
+    client.force_login(judge)
+
+    response = client.post(
+        reverse("court:hearing_phase", args=[heard.pk]),
+        {"to_phase": "2", "reason": "Ninety days without a positive test."},
+    )
+
+    assert response.status_code == 302
+    heard.enrollment.refresh_from_db()
+    assert heard.enrollment.phase == 2
+    assert heard.phase_changes.get().reason == "Ninety days without a positive test."
+
+
+def test_no_phase_form_before_the_appearance_is_recorded(client, judge, entry):
+    response = _get(client, judge, "court:hearing", entry.pk)
+
+    assert "phase_form" not in response.context
+    assert "Record the appearance first" in response.content.decode()
+
+
+def test_graduation_needs_its_confirmation(client, judge, heard):
+    client.force_login(judge)
+    url = reverse("court:hearing_completion", args=[heard.pk])
+    data = {"kind": "graduated", "disposition": "Charges dismissed", "reason": "All phases done"}
+
+    unconfirmed = client.post(url, data)
+    confirmed = client.post(url, {**data, "confirm": "on"})
+
+    assert unconfirmed.status_code == 200
+    assert unconfirmed.context["form"].errors["confirm"]
+    assert confirmed.status_code == 302
+    heard.refresh_from_db()
+    assert heard.completion.disposition == "Charges dismissed"
+
+
+# ---------------------------------------------------------------------------------------------
+# Community service
+
+
+@pytest.fixture
+def obligation(clerk, heard, program_settings):
+    from court import services
+
+    response = services.response_record(
+        entry=heard, option=_option(program_settings, "Community service"), hours=10, actor=clerk
+    )
+    return response.obligation
+
+
+def test_the_case_manager_logs_service_hours_and_the_section_counts_them(
+    client, casemanager, obligation, today
+):
+    client.force_login(casemanager)
+
+    response = client.post(
+        reverse("court:service_hours_log", args=[obligation.pk]),
+        {"worked_on": today.isoformat(), "hours": "2.5"},
+        follow=True,
+    )
+
+    assert "2.5 of 10 hours completed" in response.content.decode()
+
+
+@pytest.mark.parametrize("persona", ["judge", "clerk", "prosecutor", "defence_assigned"])
+def test_the_court_does_not_log_service_hours(client, request, obligation, persona):
+    user = request.getfixturevalue(persona)
+    client.force_login(user)
+
+    response = client.post(
+        reverse("court:service_hours_log", args=[obligation.pk]), {"hours": "2", "worked_on": ""}
+    )
+
+    assert response.status_code == 404
+    assert not obligation.hours_worked.exists()
