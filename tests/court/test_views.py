@@ -275,7 +275,8 @@ def test_the_printed_docket_ends_with_the_redisclosure_notice(client, judge, ent
     page = _get(client, judge, "court:docket_print", entry.session_id).content.decode()
 
     assert "Ada Moss" in page
-    assert page.index("Ada Moss") < page.index('class="redisclosure')
+    notice = page.index("Notice of federal confidentiality rules (42 CFR part 2)")
+    assert page.index("Ada Moss") < notice
 
 
 # ---------------------------------------------------------------------------------------------
