@@ -96,8 +96,16 @@ SHOWN_ON = {
             "court:docket_print[past]",
         }
     ),
+    # Today's hearing: also on the case manager's day (home) and calendar.
     "other_program_hearing": frozenset(
-        {DETAIL, "clients:timeline", "clients:participant_calendar", "court:hearing[other_program]"}
+        {
+            DETAIL,
+            "clients:timeline",
+            "clients:participant_calendar",
+            "clients:my_calendar",
+            "home",
+            "court:hearing[other_program]",
+        }
     ),
 }
 
@@ -125,6 +133,11 @@ KNOWN_GAPS: dict[tuple[str, str], str] = {
     "record and calendar (court.services.hearing_record_outcome; issue 15)."
     for marker in ("hearing_excuse", "other_program_hearing")
     for persona in TREATING
+} | {
+    ("other_program_hearing", persona): "The day's calendar (clients.selectors."
+    "appointments_of_day) shows an assigned defence attorney or probation officer their client's "
+    "appointments in every program, with their outcome reason, not only their own programs'."
+    for persona in ("probation_assigned", "defence_assigned")
 }
 
 

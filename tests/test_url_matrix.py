@@ -19,6 +19,8 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from drugcourt.models import Program
+from drugcourt.selectors import program_today
 from tests.conftest import PERSONAS
 from tests.matrix_world import row_counters, tables_written
 
@@ -440,11 +442,12 @@ def _media_root(world):
 
 
 def _value(world, value):
-    """Entry data names world objects (`goal`, `provider_treating:organization`) and dates."""
-    if value == TODAY:
-        return timezone.localdate().isoformat()
-    if value == "later":
-        return (timezone.localdate() + datetime.timedelta(days=30)).isoformat()
+    """Entry data names world objects (`goal`, `provider_treating:organization`) and dates (the
+    program's day: the site's or the previous request's zone may already be a day ahead)."""
+    if value in (TODAY, "later"):
+        today = program_today(Program.objects.get(pk=world.objects["program"]))
+        later = today + datetime.timedelta(days=30)
+        return (today if value == TODAY else later).isoformat()
     if value == "now":
         return timezone.localtime().strftime("%Y-%m-%dT%H:%M")
     if value.endswith(":organization"):

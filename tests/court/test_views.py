@@ -408,9 +408,9 @@ def test_the_warrants_list_costs_the_same_queries_at_1_and_20_warrants(
         for _ in range(count):
             warrant_for(on_docket(session, enrolled(program, creator=casemanager)))
         # 1 session 2 user 3 the user's programs 4 works warrants (membership, per program)
-        # 5 count 6 the page with participant, enrollment, hearing 7 sits in (membership)
-        # 8 may request (coordinates)
-        with django_assert_num_queries(8):
+        # 5 count 6 may request and serve (coordinates; a coordinator sits in no court, which
+        # takes no query) 7 the page with participant, enrollment and hearing
+        with django_assert_num_queries(7):
             page = client.get(url).content.decode()
         assert page.count("Failed to appear") == count
 

@@ -51,7 +51,7 @@ def test_the_coordinator_builds_a_docket_and_the_judge_records_a_sanction(
     entry.refresh_from_db()
     assert entry.appearance == Appearance.APPEARED
 
-    page.get_by_label("Response").select_option(
+    page.get_by_role("combobox", name="Response").select_option(
         label="Increased testing — give tests a week and weeks"
     )
     page.get_by_label("Tests a week").fill("5")
