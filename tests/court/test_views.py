@@ -19,6 +19,7 @@ from court.models import (
     WarrantState,
 )
 from drugcourt.selectors import program_today
+from drugcourt.services import DEFAULT_PHASES
 from tests.conftest import enrolled, make_persona
 from tests.factories import UserFactory, settings_since_2020
 
@@ -674,3 +675,210 @@ def test_the_court_does_not_log_service_hours(client, request, obligation, perso
 
     assert response.status_code == 404
     assert not obligation.hours_worked.exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# Setting up sessions, the docket and recording hearings through the pages
+
+
+def test_the_coordinator_sets_up_a_session_and_a_past_day_is_refused_on_the_form(
+    client, coordinator, judge, clerk, program, today
+):
+    client.force_login(coordinator)
+    url = reverse("court:session_create", args=[program.pk])
+    data = {"start_time": "09:00", "courtroom": "2B", "judge": judge.pk, "clerks": [clerk.pk]}
+
+    refused = client.post(url, {**data, "held_on": (today - datetime.timedelta(days=1))})
+    created = client.post(url, {**data, "held_on": today.isoformat()})
+
+    assert refused.status_code == 200
+    assert refused.context["form"].errors["held_on"] == [
+        "A court session cannot be set up on a past day."
+    ]
+    session = CourtSession.objects.get()
+    assert created["Location"] == reverse("court:docket", args=[session.pk])
+    assert (session.held_on, session.judge, list(session.clerks.all())) == (today, judge, [clerk])
+
+
+def test_the_coordinator_changes_a_session_but_not_its_day(
+    client, coordinator, judge, clerk, clerk_elsewhere, session, today
+):
+    client.force_login(coordinator)
+
+    client.post(
+        reverse("court:session_update", args=[session.pk]),
+        {
+            "held_on": (today + datetime.timedelta(days=3)).isoformat(),
+            "start_time": "13:30",
+            "courtroom": "5A",
+            "judge": judge.pk,
+            "clerks": [clerk_elsewhere.pk],
+        },
+    )
+
+    session.refresh_from_db()
+    assert (session.held_on, session.courtroom, list(session.clerks.all())) == (
+        today,
+        "5A",
+        [clerk_elsewhere],
+    )
+
+
+def test_the_coordinator_places_the_chosen_participants(
+    client, coordinator, session, participant, participant2
+):
+    client.force_login(coordinator)
+    enrollments = [participant.enrollments.get(), participant2.enrollments.get()]
+
+    response = client.post(
+        reverse("court:docket_place", args=[session.pk]),
+        {"enrollments": [enrollment.pk for enrollment in enrollments]},
+        follow=True,
+    )
+
+    assert {entry.participant for entry in session.entries.all()} == {participant, participant2}
+    assert "Placed on the docket: " in response.content.decode()
+
+
+def test_taking_an_entry_off_needs_a_reason(client, coordinator, entry):
+    client.force_login(coordinator)
+    url = reverse("court:docket_remove", args=[entry.pk])
+
+    refused = client.post(url, {"reason": ""})
+    removed = client.post(url, {"reason": "In residential treatment"})
+
+    assert refused.status_code == 200
+    assert removed.status_code == 302
+    entry.refresh_from_db()
+    assert entry.appearance == Appearance.REMOVED
+
+
+def test_the_next_hearing_starts_at_the_hearing_frequency(client, judge, entry, today):
+    form = _get(client, judge, "court:hearing", entry.pk).context["outcome_form"]
+
+    weeks = DEFAULT_PHASES[0].hearing_interval_weeks  # phase 1 of the default settings
+    assert form.fields["next_hearing_on"].initial == today + datetime.timedelta(weeks=weeks)
+
+
+def test_the_judge_records_an_appearance_at_the_default_next_hearing(client, judge, entry, today):
+    client.force_login(judge)
+    default = today + datetime.timedelta(weeks=DEFAULT_PHASES[0].hearing_interval_weeks)
+
+    response = client.post(
+        reverse("court:hearing_outcome", args=[entry.pk]),
+        {"appearance": "appeared", "next_hearing_on": default.isoformat()},
+    )
+
+    assert response.status_code == 302
+    entry.refresh_from_db()
+    assert (entry.appearance, entry.next_hearing_on) == (Appearance.APPEARED, default)
+
+
+def test_another_next_hearing_date_needs_its_reason(client, judge, entry, today):
+    client.force_login(judge)
+    other = today + datetime.timedelta(weeks=DEFAULT_PHASES[0].hearing_interval_weeks, days=2)
+    url = reverse("court:hearing_outcome", args=[entry.pk])
+
+    refused = client.post(url, {"appearance": "appeared", "next_hearing_on": other.isoformat()})
+    recorded = client.post(
+        url,
+        {
+            "appearance": "appeared",
+            "next_hearing_on": other.isoformat(),
+            "next_hearing_reason": "Sooner after a positive test",
+        },
+    )
+
+    assert "next_hearing_reason" in refused.context["outcome_form"].errors
+    assert recorded.status_code == 302
+    entry.refresh_from_db()
+    assert entry.next_hearing_reason == "Sooner after a positive test"
+
+
+def test_a_failure_to_appear_puts_a_warrant_request_before_the_coordinator(
+    client, clerk, coordinator, entry
+):
+    client.force_login(clerk)
+    client.post(
+        reverse("court:hearing_outcome", args=[entry.pk]), {"appearance": "failed_to_appear"}
+    )
+
+    requests = _get(client, coordinator, "court:warrant_list", state="requested")
+    home = _get(client, coordinator, "home")
+
+    assert [w.entry for w in requests.context["page"]] == [entry]
+    assert "1 warrant request waiting" in home.content.decode()
+
+
+# ---------------------------------------------------------------------------------------------
+# Warrant transitions
+
+
+def test_the_judge_issues_a_requested_warrant_after_confirming(client, judge, entry, today):
+    warrant = warrant_for(entry)
+    client.force_login(judge)
+    url = reverse("court:warrant_issue", args=[warrant.pk])
+
+    confirmation = client.get(url)
+    response = client.post(url, {"on": today.isoformat()})
+
+    assert "Issue the warrant" in confirmation.content.decode()
+    assert response.status_code == 302
+    warrant.refresh_from_db()
+    entry.enrollment.refresh_from_db()
+    assert (warrant.state, entry.enrollment.status) == (WarrantState.ISSUED, "absconded")
+
+
+def test_a_coordinator_may_not_issue_a_warrant(client, coordinator, entry, today):
+    warrant = warrant_for(entry)
+    client.force_login(coordinator)
+
+    response = client.post(
+        reverse("court:warrant_issue", args=[warrant.pk]), {"on": today.isoformat()}
+    )
+
+    assert response.status_code == 200
+    assert "Only a judge or clerk of the program issues bench warrants." in (
+        response.content.decode()
+    )
+    warrant.refresh_from_db()
+    assert warrant.state == WarrantState.REQUESTED
+
+
+def test_a_coordinator_records_an_issued_warrant_served(client, coordinator, entry, today):
+    warrant = warrant_for(entry, state=WarrantState.ISSUED)
+    client.force_login(coordinator)
+
+    response = client.post(
+        reverse("court:warrant_serve", args=[warrant.pk]), {"on": today.isoformat()}, follow=True
+    )
+
+    warrant.refresh_from_db()
+    assert (warrant.state, warrant.served_on) == (WarrantState.SERVED, today)
+    assert "served" in response.content.decode()
+
+
+def test_a_warrant_cannot_be_served_before_it_is_issued(client, coordinator, entry, today):
+    warrant = warrant_for(entry)
+    client.force_login(coordinator)
+
+    response = client.post(
+        reverse("court:warrant_serve", args=[warrant.pk]), {"on": today.isoformat()}, follow=True
+    )
+
+    assert "cannot become served" in response.content.decode()
+    warrant.refresh_from_db()
+    assert warrant.state == WarrantState.REQUESTED
+
+
+def test_the_clerk_recalls_a_warrant_with_its_reason(client, clerk, entry, today):
+    warrant = warrant_for(entry)
+    client.force_login(clerk)
+
+    client.post(
+        reverse("court:warrant_recall", args=[warrant.pk]),
+        {"on": today.isoformat(), "reason": "Came to court the next morning"},
+    )
+
+    warrant.refresh_from_db()
+    assert (warrant.state, warrant.recalled_on) == (WarrantState.RECALLED, today)
