@@ -35,6 +35,7 @@ from clients.models import (
     Participant,
     TeamRole,
 )
+from clients.selectors import participant_today
 from compliance.models import TestingOrder
 from drugcourt.models import (
     Phase,
@@ -679,7 +680,7 @@ def court_section(participant: Participant, user: User) -> dict:
             "program",
         )
     )
-    today = program_today(enrollments[0].program) if enrollments else None
+    today = participant_today(participant)
     responses = _shown(
         CourtResponse.objects.filter(participant=participant),
         user,
@@ -688,9 +689,9 @@ def court_section(participant: Participant, user: User) -> dict:
     )
     return {
         "upcoming": list(
-            entries.filter(
-                appearance="", session__held_on__gte=today or datetime.date.min
-            ).order_by("session__held_on", "session__start_time", "id")
+            entries.filter(appearance="", session__held_on__gte=today).order_by(
+                "session__held_on", "session__start_time", "id"
+            )
         ),
         "past": list(
             entries.exclude(appearance="")
@@ -714,9 +715,7 @@ def court_section(participant: Participant, user: User) -> dict:
                 participant,
                 "program",
             )
-        )
-        if today
-        else [],
+        ),
         "custody": list(
             responses.filter(custody__isnull=False)
             .select_related("custody", "option")
