@@ -712,11 +712,13 @@ def follow_ups_due(user: User, today: datetime.date) -> QuerySet[FollowUp]:
 
 def appointments_of_day(user: User, day: datetime.date) -> QuerySet[Appointment]:
     """The user's calendar of the day: appointments with them, and those of participants on
-    their caseload (team assignments), in time order."""
+    their caseload (team assignments), in time order; of court hearings only those of programs
+    whose record the user sees (a client's hearing in another program is not theirs)."""
     caseload = CaseAssignment.objects.filter(user=user, ended_on__isnull=True).values("participant")
     return (
         Appointment.objects.filter(Q(staff=user) | Q(participant__in=caseload))
         .filter(scheduled_at__date=day, participant__in=access.participants_visible_to(user))
+        .filter(Q(program__isnull=True) | access.program_rows_in_reach(user, program="program"))
         .select_related("participant", "staff")
         .order_by("scheduled_at", "pk")
     )

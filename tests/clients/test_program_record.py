@@ -282,3 +282,30 @@ def test_days_sober_of_a_program_role_leave_another_programs_positive_out(
     """The other program's positive was three days ago; this program has none."""
     assert compliance_selectors.compliance_section(participant, casemanager)["days_sober"] == 3
     assert compliance_selectors.compliance_section(participant, judge)["days_sober"] != 3
+
+
+@pytest.mark.parametrize("persona", ["defence_assigned", "probation_assigned"])
+def test_the_assigned_defence_and_probation_have_only_their_programs_hearings_on_their_day(
+    request, persona, judge, coordinator, participant, second_enrollment, other_program
+):
+    """Assigned to the participant in `program`, they do not find the client's hearing in
+    another program on their calendar of the day."""
+    member = request.getfixturevalue(persona)
+    other_coordinator = UserFactory(roles=[Role.COORDINATOR], programs=[other_program])
+    other_judge = UserFactory(roles=[Role.JUDGE], programs=[other_program])
+    today = clients_selectors.participant_today(participant)
+    elsewhere = placed_on_docket(
+        second_enrollment, coordinator=other_coordinator, judge=other_judge, held_on=today
+    ).appointment
+    here = placed_on_docket(
+        participant.enrollments.exclude(pk=second_enrollment.pk).get(),
+        coordinator=coordinator,
+        judge=judge,
+        held_on=today,
+        courtroom="Courtroom 1",
+    ).appointment
+
+    day = set(clients_selectors.appointments_of_day(member, here.scheduled_at.date()))
+
+    assert here in day
+    assert elsewhere not in day
