@@ -78,6 +78,12 @@ APPEARANCE_OUTCOMES = {
     Appearance.EXCUSED: "excused",
     Appearance.REMOVED: "cancelled",
 }
+# ... and the reason it gives the appointment: the court's own words stay on the entry (court
+# data), since whoever sees attendance (a treating provider) reads the appointment's reason.
+APPEARANCE_OUTCOME_REASONS = {
+    Appearance.EXCUSED: "Excused by the court",
+    Appearance.REMOVED: "Taken off the docket before the hearing",
+}
 
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())

@@ -28,6 +28,7 @@ from drugcourt.selectors import (
 
 from . import selectors
 from .models import (
+    APPEARANCE_OUTCOME_REASONS,
     APPEARANCE_OUTCOMES,
     WARRANT_TRANSITIONS,
     Appearance,
@@ -716,7 +717,7 @@ def docket_remove(*, entry: DocketEntry, reason: str, actor: User) -> DocketEntr
         client_services.hearing_appointment_set_outcome(
             appointment=entry.appointment,
             outcome=APPEARANCE_OUTCOMES[Appearance.REMOVED],
-            reason=reason,
+            reason=APPEARANCE_OUTCOME_REASONS[Appearance.REMOVED],
             actor=actor,
             now=now,
         )
@@ -808,7 +809,7 @@ def hearing_record_outcome(
         client_services.hearing_appointment_set_outcome(
             appointment=entry.appointment,
             outcome=APPEARANCE_OUTCOMES[Appearance(appearance)],
-            reason=note,
+            reason=APPEARANCE_OUTCOME_REASONS.get(Appearance(appearance), ""),
             actor=actor,
             now=now,
         )

@@ -33,6 +33,7 @@ from compliance.models import (
     TestStatus,
 )
 from court.models import (
+    APPEARANCE_OUTCOME_REASONS,
     APPEARANCE_OUTCOMES,
     Appearance,
     CommunityServiceObligation,
@@ -142,7 +143,7 @@ def _on_docket(
         staff=session.judge,
         created_by=session.judge,
         outcome=APPEARANCE_OUTCOMES[Appearance(appearance)] if appearance else "",
-        outcome_reason=note,
+        outcome_reason=APPEARANCE_OUTCOME_REASONS.get(appearance, ""),
     )
     return DocketEntry.objects.create(
         session=session,
@@ -193,7 +194,6 @@ def _court_record(program, other_program, users, participant, elsewhere, today) 
     heard = _on_docket(
         past,
         enrollment,
-        # The hearing service writes the excuse on the hearing's appointment too.
         appearance=Appearance.EXCUSED,
         note=MARKERS["hearing_excuse"],
         next_hearing_on=today,

@@ -49,8 +49,7 @@ SEEN_BY = {
     "court_response": FULL | COURT | PROBATION,
     "warrant": FULL | COURT | PROBATION,
     "hearing": FULL | COURT | PROBATION,
-    # Why the participant was excused from a hearing: court data, also written on the
-    # hearing's appointment (the calendar and the record show it).
+    # Why the participant was excused from a hearing: court data.
     "hearing_excuse": FULL | COURT | PROBATION,
     # A hearing in `other_program`: like its enrollment, only the assigned case manager.
     "other_program_hearing": frozenset({"casemanager"}),
@@ -86,27 +85,13 @@ SHOWN_ON = {
     "hearing": frozenset(
         {DETAIL, "court:hearing[past]", "court:docket[past]", "court:docket_print[past]"}
     ),
+    # The excuse stays on the docket entry (court data); the appointment says "Excused by the
+    # court" (court.models.APPEARANCE_OUTCOME_REASONS).
     "hearing_excuse": frozenset(
-        {
-            DETAIL,
-            HISTORY,
-            "clients:timeline",
-            "court:hearing[past]",
-            "court:docket[past]",
-            "court:docket_print[past]",
-        }
+        {DETAIL, "court:hearing[past]", "court:docket[past]", "court:docket_print[past]"}
     ),
-    # Today's hearing: also on the case manager's day (home) and calendar.
-    "other_program_hearing": frozenset(
-        {
-            DETAIL,
-            "clients:timeline",
-            "clients:participant_calendar",
-            "clients:my_calendar",
-            "home",
-            "court:hearing[other_program]",
-        }
-    ),
+    # Its excuse, like every excuse, stays in the court record.
+    "other_program_hearing": frozenset({DETAIL, "court:hearing[other_program]"}),
 }
 
 # Every GET page of the URL matrix that may show the participant or one of their rows (by URL
@@ -127,18 +112,7 @@ PAGES = {
 }
 
 # (marker, persona) → why the cell is not at its target yet; empty when every cell is.
-KNOWN_GAPS: dict[tuple[str, str], str] = {
-    (marker, persona): "A hearing's excuse is court data, but the hearing service writes it on "
-    "the hearing's appointment as its outcome reason, which whoever sees attendance reads on the "
-    "record and calendar (court.services.hearing_record_outcome; issue 15)."
-    for marker in ("hearing_excuse", "other_program_hearing")
-    for persona in TREATING
-} | {
-    ("other_program_hearing", persona): "The day's calendar (clients.selectors."
-    "appointments_of_day) shows an assigned defence attorney or probation officer their client's "
-    "appointments in every program, with their outcome reason, not only their own programs'."
-    for persona in ("probation_assigned", "defence_assigned")
-}
+KNOWN_GAPS: dict[tuple[str, str], str] = {}
 
 
 def _cases():

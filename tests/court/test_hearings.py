@@ -313,7 +313,11 @@ def test_taking_a_participant_off_the_docket_cancels_the_hearing(entry, coordina
         "In residential treatment",
         coordinator,
     )
-    assert (hearing.outcome, hearing.outcome_reason) == ("cancelled", "In residential treatment")
+    # The reason is court data: the appointment, which providers see, says only what happened.
+    assert (hearing.outcome, hearing.outcome_reason) == (
+        "cancelled",
+        "Taken off the docket before the hearing",
+    )
 
 
 def test_a_removal_is_refused(entry, coordinator, judge):
@@ -356,7 +360,7 @@ def test_an_excused_participant_has_the_excuse_on_the_hearing(entry, judge):
     _record(entry, judge, Appearance.EXCUSED, note="In hospital")
 
     hearing = Appointment.objects.get(pk=entry.appointment_id)
-    assert (hearing.outcome, hearing.outcome_reason) == ("excused", "In hospital")
+    assert (hearing.outcome, hearing.outcome_reason) == ("excused", "Excused by the court")
 
 
 @pytest.mark.parametrize(
