@@ -474,6 +474,58 @@ def coordinates(user: User, program: Program) -> bool:
     )
 
 
+# ---------------------------------------------------------------------------------------------
+# The court's own rows (court.models: sessions, warrants, community service)
+
+# Members of a program in these roles see all its court sessions and every entry of them; the
+# rest see a session through the entries of their own participants (program_rows_in_reach).
+WHOLE_DOCKET_ROLES = frozenset(PROGRAM_WIDE_ROLES)
+# The program's court: the judges and the clerks who act for them.
+BENCH_ROLES = frozenset({Role.JUDGE, Role.CLERK})
+# Who works a program's warrants: its coordinators and its court.
+WARRANT_ROLES = BENCH_ROLES | {Role.COORDINATOR}
+# Who logs community service hours: the participant's case managers and the program's
+# coordinators, who follow up with the service site. Not the judge or a clerk (who may change
+# court records): they order the hours at a hearing and read what was worked.
+SERVICE_HOURS_ROLES = frozenset({Role.COORDINATOR, Role.CASE_MANAGER})
+
+
+def sees_court(user: User) -> bool:
+    """Whether a role of the user reads court records at all (administrators, evaluators and
+    treatment providers do not)."""
+    return (
+        user.is_authenticated
+        and user.is_active
+        and any(DataClass.COURT in ROLE_DATA_CLASSES[Role(role)] for role in user.roles)
+    )
+
+
+def _holds_in(user: User, roles: frozenset[Role], program: Program) -> bool:
+    """Whether the user holds one of `roles` and is a member of the (active) program."""
+    return (
+        user.is_active
+        and program.is_active
+        and bool(roles & set(user.roles))
+        and user.memberships.filter(program=program).exists()
+    )
+
+
+def sees_whole_docket(user: User, program: Program) -> bool:
+    """The program's coordinators, judges, clerks and prosecutors see all its dockets."""
+    return _holds_in(user, WHOLE_DOCKET_ROLES, program)
+
+
+def sits_in(user: User, program: Program) -> bool:
+    """A judge or clerk of the program's court: who issues and recalls its warrants."""
+    return _holds_in(user, BENCH_ROLES, program)
+
+
+def works_warrants(user: User, program: Program) -> bool:
+    """The program's coordinators, judges and clerks: who see its warrants, request them and
+    record that one was served."""
+    return _holds_in(user, WARRANT_ROLES, program)
+
+
 def acts_for_session(user: User, session) -> bool:
     """Whether `user` records the hearings of a court session (court.models.CourtSession): its
     judge, or a clerk listed on it, while they hold that role and are a member of its program.
@@ -484,6 +536,11 @@ def acts_for_session(user: User, session) -> bool:
     if user.has_role(Role.JUDGE) and session.judge_id == user.pk:
         return True
     return user.has_role(Role.CLERK) and session.clerks.filter(pk=user.pk).exists()
+
+
+def logs_service_hours(user: User, participant: Participant) -> bool:
+    """The participant's case managers and the coordinators log their community service."""
+    return bool(reach_roles(user, participant) & SERVICE_HOURS_ROLES)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -45,7 +45,7 @@ from drugcourt.models import (
     ResponseOption,
     User,
 )
-from drugcourt.roles import PROGRAM_WIDE_ROLES, Role
+from drugcourt.roles import Role
 from drugcourt.selectors import (
     program_settings_in_force,
     program_today,
@@ -331,27 +331,6 @@ def incentive_sanction_ratios(
 
 # --- Hearings
 
-# The program-wide court roles that may change a participant's court record: they sit in (the
-# judge) or act for (a clerk) the program's court. Whose hearings they record is narrower
-# (clients.access.acts_for_session).
-BENCH_ROLES = frozenset({Role.JUDGE, Role.CLERK})
-
-
-def sits_in(user: User, program: Program) -> bool:
-    """Whether `user` is a judge or clerk of the program's court (active, a member): who issues
-    and recalls its warrants."""
-    return (
-        user.is_active
-        and bool(BENCH_ROLES & set(user.roles))
-        and user.memberships.filter(program=program).exists()
-    )
-
-
-def may_request_warrant(user: User, program: Program) -> bool:
-    """The program's coordinators and its court (judge, clerks) request warrants and record
-    that one was served."""
-    return access.coordinates(user, program) or sits_in(user, program)
-
 
 def open_warrant(enrollment: Enrollment) -> Warrant | None:
     """The enrollment's requested or issued warrant (at most one)."""
@@ -384,52 +363,17 @@ def hearing_rows() -> QuerySet[DocketEntry]:
 
 # --- Pages (court.views: lists, the docket, the hearing page, the participant's section)
 
-# Roles whose members of a program see all of its court sessions and every entry of them; the
-# rest see a session through the entries of their own participants (program_rows_in_reach).
-WHOLE_DOCKET_ROLES = frozenset(PROGRAM_WIDE_ROLES)
-# Who of a program's court works its warrants: the coordinators, the judges and the clerks.
-WARRANT_ROLES = frozenset({Role.COORDINATOR, Role.JUDGE, Role.CLERK})
-
-
-def sees_court(user: User) -> bool:
-    """Whether a role of the user reads court records at all (administrators, evaluators and
-    treatment providers do not)."""
-    return (
-        user.is_authenticated
-        and user.is_active
-        and any(DataClass.COURT in access.ROLE_DATA_CLASSES[Role(role)] for role in user.roles)
-    )
-
-
-def _holds_in(user: User, roles: frozenset[Role], program: Program) -> bool:
-    return (
-        user.is_active
-        and program.is_active
-        and bool(roles & set(user.roles))
-        and user.memberships.filter(program=program).exists()
-    )
-
-
-def sees_whole_docket(user: User, program: Program) -> bool:
-    """The program's coordinators, judges, clerks and prosecutors see all its dockets."""
-    return _holds_in(user, WHOLE_DOCKET_ROLES, program)
-
-
-def works_warrants(user: User, program: Program) -> bool:
-    """The program's coordinators, judges and clerks see its warrants list."""
-    return _holds_in(user, WARRANT_ROLES, program)
-
 
 def court_programs_of(user: User) -> QuerySet[Program]:
     """The active programs whose court pages the user may open (their own, by membership)."""
-    return programs_of(user) if sees_court(user) else Program.objects.none()
+    return programs_of(user) if access.sees_court(user) else Program.objects.none()
 
 
 def entries_visible_to(user: User) -> QuerySet[DocketEntry]:
     """Docket entries the user sees: every entry of a program of their program-wide roles, the
     entries of their own clients (assigned defence, probation: in their member programs) and
     their caseload's (case managers). Nothing for the roles that never read court records."""
-    if not sees_court(user):
+    if not access.sees_court(user):
         return DocketEntry.objects.none()
     return DocketEntry.objects.filter(
         access.program_rows_in_reach(user, program="session__program")
@@ -457,7 +401,7 @@ def sessions_of(
     for a page of them (and one for their clerks)."""
     sessions = CourtSession.objects.filter(program=program)
     visible = entries_visible_to(user).exclude(appearance=Appearance.REMOVED)
-    if not sees_whole_docket(user, program):
+    if not access.sees_whole_docket(user, program):
         sessions = sessions.filter(Exists(visible.filter(session=OuterRef("pk"))))
     if past:
         sessions = sessions.filter(held_on__lt=today).order_by("-held_on", "-start_time", "pk")
@@ -482,9 +426,9 @@ def session_for(user: User, pk: int) -> CourtSession | None:
         .filter(pk=pk)
         .first()
     )
-    if session is None or not sees_court(user):
+    if session is None or not access.sees_court(user):
         return None
-    if sees_whole_docket(user, session.program):
+    if access.sees_whole_docket(user, session.program):
         return session
     if entries_visible_to(user).filter(session=session).exists():
         return session
@@ -600,22 +544,13 @@ def warrant_for(user: User, pk: int) -> Warrant | None:
         .filter(pk=pk)
         .first()
     )
-    if warrant is None or not works_warrants(user, warrant.enrollment.program):
+    if warrant is None or not access.works_warrants(user, warrant.enrollment.program):
         return None
     return warrant
 
 
-# Who logs community service hours (court.services.HOURS_LOGGERS: a test keeps them equal).
-SERVICE_HOURS_LOGGERS = frozenset({Role.COORDINATOR, Role.CASE_MANAGER})
-
-
-def logs_service_hours(user: User, participant: Participant) -> bool:
-    """The participant's case manager and the coordinators log their community service."""
-    return bool(access.reach_roles(user, participant) & SERVICE_HOURS_LOGGERS)
-
-
 def obligation_for(user: User, pk: int) -> CommunityServiceObligation | None:
-    """An obligation whose hours the user logs (logs_service_hours), in a program whose court
+    """An obligation whose hours the user logs (access.logs_service_hours), in a program whose court
     record they see; None otherwise."""
     obligation = (
         obligations_of(CommunityServiceObligation.objects.filter(pk=pk))
@@ -625,7 +560,7 @@ def obligation_for(user: User, pk: int) -> CommunityServiceObligation | None:
     if obligation is None:
         return None
     participant = obligation.participant
-    if not logs_service_hours(user, participant):
+    if not access.logs_service_hours(user, participant):
         return None
     programs = access.programs_showing(user, participant, DataClass.COURT)
     if programs is not None and obligation.response.entry.session.program_id not in programs:
@@ -736,7 +671,7 @@ def court_section(participant: Participant, user: User) -> dict:
             for enrollment in enrollments
         ],
         "today": today,
-        "may_log_hours": logs_service_hours(user, participant),
+        "may_log_hours": access.logs_service_hours(user, participant),
     }
 
 

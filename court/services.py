@@ -438,11 +438,6 @@ def _check_increases_testing(entry: DocketEntry, tests_per_week: int) -> None:
         )
 
 
-# Who logs community service hours: the participant's case managers and the program's
-# coordinators, who follow up on the obligation with the service site. Not the judge or a
-# clerk (access.can_change(…, COURT) would let them): they order the hours at a hearing and
-# read what was worked, they do not keep the log.
-HOURS_LOGGERS = frozenset({Role.COORDINATOR, Role.CASE_MANAGER})
 HOURS_IN_A_DAY = (Decimal("0.5"), Decimal("24"))
 
 
@@ -454,11 +449,11 @@ def community_service_log_hours(
     actor: User,
 ) -> CommunityServiceHours:
     """Hours of community service worked on a day towards an obligation, logged by the
-    participant's case manager or a coordinator (HOURS_LOGGERS): from the day of the hearing
-    that ordered them to today, 0.5 to 24 hours, never past the hours ordered (the obligation's
-    row lock keeps two logs sent at once from passing it together)."""
+    participant's case manager or a coordinator (access.logs_service_hours): from the day of
+    the hearing that ordered them to today, 0.5 to 24 hours, never past the hours ordered (the
+    obligation's row lock keeps two logs sent at once from passing it together)."""
     participant = Participant.objects.get(pk=obligation.participant_id)
-    if not access.reach_roles(actor, participant) & HOURS_LOGGERS:
+    if not access.logs_service_hours(actor, participant):
         raise ValidationError(
             "Only the participant's case manager or a coordinator logs community service hours."
         )
@@ -872,7 +867,7 @@ def warrant_request(
 ) -> Warrant:
     """Asks the court for a bench warrant for a participant active or absconded in the program
     (one open warrant per enrollment); the program's coordinators and court request one."""
-    if not selectors.may_request_warrant(actor, enrollment.program):
+    if not access.works_warrants(actor, enrollment.program):
         raise ValidationError(
             "Only the program's coordinators, judges and clerks request bench warrants."
         )
@@ -956,7 +951,7 @@ def _warrant_move(
 
 def warrant_issue(*, warrant: Warrant, on: datetime.date, actor: User, reason: str = "") -> Warrant:
     """The court issues a requested warrant: the enrollment becomes absconded."""
-    if not selectors.sits_in(actor, warrant.enrollment.program):
+    if not access.sits_in(actor, warrant.enrollment.program):
         raise ValidationError("Only a judge or clerk of the program issues bench warrants.")
     return _warrant_move(
         warrant=warrant, to_state=WarrantState.ISSUED, on=on, actor=actor, reason=reason
@@ -965,7 +960,7 @@ def warrant_issue(*, warrant: Warrant, on: datetime.date, actor: User, reason: s
 
 def warrant_serve(*, warrant: Warrant, on: datetime.date, actor: User, reason: str = "") -> Warrant:
     """An issued warrant was served: the participant is back, active again."""
-    if not selectors.may_request_warrant(actor, warrant.enrollment.program):
+    if not access.works_warrants(actor, warrant.enrollment.program):
         raise ValidationError(
             "Only the program's coordinators, judges and clerks record that a warrant was served."
         )
@@ -979,7 +974,7 @@ def warrant_recall(
 ) -> Warrant:
     """The court recalls a requested or issued warrant; an absconded participant whose warrant
     was issued is active again."""
-    if not selectors.sits_in(actor, warrant.enrollment.program):
+    if not access.sits_in(actor, warrant.enrollment.program):
         raise ValidationError("Only a judge or clerk of the program recalls bench warrants.")
     return _warrant_move(
         warrant=warrant, to_state=WarrantState.RECALLED, on=on, actor=actor, reason=reason

@@ -64,7 +64,7 @@ def session_list(request):
             "past": past,
             "page": Paginator(sessions, PAGE_SIZE).get_page(request.GET.get("page")),
             "may_set_up": access.coordinates(request.user, program),
-            "works_warrants": selectors.works_warrants(request.user, program),
+            "works_warrants": access.works_warrants(request.user, program),
         },
     )
 
@@ -383,7 +383,7 @@ def warrant_list(request):
     programs = [
         program
         for program in selectors.court_programs_of(request.user)
-        if selectors.works_warrants(request.user, program)
+        if access.works_warrants(request.user, program)
     ]
     program = _chosen_program(request, programs)
     state = request.GET.get("state", "")
@@ -398,8 +398,8 @@ def warrant_list(request):
             "states": WarrantState.choices,
             "page": Paginator(warrants, PAGE_SIZE).get_page(request.GET.get("page")),
             "today": program_today(program),
-            "may_issue": selectors.sits_in(request.user, program),
-            "may_serve": selectors.may_request_warrant(request.user, program),
+            "may_issue": access.sits_in(request.user, program),
+            "may_serve": access.works_warrants(request.user, program),
         },
     )
 

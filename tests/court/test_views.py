@@ -547,12 +547,6 @@ def test_the_court_section_says_when_the_next_hearing_is_due_and_why(
     assert "Phase 1 default" in text
 
 
-def test_the_pages_and_the_service_agree_on_who_logs_service_hours():
-    from court import selectors, services
-
-    assert selectors.SERVICE_HOURS_LOGGERS == services.HOURS_LOGGERS
-
-
 # ---------------------------------------------------------------------------------------------
 # Recording at the hearing (services landed: court.services)
 
