@@ -196,6 +196,12 @@ PLAN = (
     (EnrollmentStatus.NEUTRAL_DISCHARGE, 3, 1),
 )
 CASE_PREFIX = "LV-DC-"
+# The demo court sits every other Thursday, next on the first Thursday after today (court.demo
+# sets up its sessions). Graduations, terminations and failures to appear happen there.
+COURT_WEEKDAY = 3
+COURT_EVERY = datetime.timedelta(weeks=2)
+# The statuses a demo enrollment reaches at a hearing: its exit (or absconding) day is a court day.
+AT_A_HEARING = (*services.HEARING_DECISIONS, EnrollmentStatus.ABSCONDED)
 
 
 @transaction.atomic
@@ -252,6 +258,19 @@ def seed_demo_participants(program: Program, staff: dict[str, User]) -> None:
                 )
 
 
+def next_court_day(today: datetime.date) -> datetime.date:
+    """The demo court's next sitting: the first court weekday after today."""
+    return today + datetime.timedelta(days=(COURT_WEEKDAY - today.weekday() - 1) % 7 + 1)
+
+
+def court_day_on_or_before(day: datetime.date, today: datetime.date) -> datetime.date:
+    """The demo court's last sitting on or before `day` (every other court weekday before
+    its next sitting)."""
+    upcoming = next_court_day(today)
+    fortnights = -((day - upcoming).days // COURT_EVERY.days)  # rounded up
+    return upcoming - COURT_EVERY * fortnights
+
+
 def _person(rng: random.Random, number: int) -> dict:
     first, last = FIRST_NAMES[number - 1], LAST_NAMES[number - 1]
     born = datetime.date(rng.randint(1965, 2003), rng.randint(1, 12), rng.randint(1, 28))
@@ -299,7 +318,9 @@ def _walk_lifecycle(enrollment, target, referred, today, rng, *, actor, staff) -
     """Moves a new enrollment to `target` through the real lifecycle services: the case
     manager admits (assessments' demo adds the screening and admission records behind it) and
     records the other changes; the judge graduates and terminates at a hearing on the exit day
-    (court's demo, through court.services.completion_decide)."""
+    (court's demo, through court.services.completion_decide). That day, and the day an
+    absconded participant failed to appear, is a sitting of the demo court
+    (court_day_on_or_before); court's demo adds the failure to appear and its warrant."""
     entered = min(referred + datetime.timedelta(days=rng.randint(10, 30)), today)
     steps = {
         EnrollmentStatus.REFERRED: [],
@@ -308,6 +329,8 @@ def _walk_lifecycle(enrollment, target, referred, today, rng, *, actor, staff) -
         EnrollmentStatus.ACTIVE: [("screening", referred), ("active", entered)],
     }
     exit_day = min(entered + datetime.timedelta(days=rng.randint(60, 400)), today)
+    if target in AT_A_HEARING:
+        exit_day = max(court_day_on_or_before(exit_day, today), entered)
     path = steps.get(target, [("screening", referred), ("active", entered), (target, exit_day)])
     reasons = {
         "screening": "Eligibility screening scheduled.",

@@ -7,9 +7,13 @@ class CourtConfig(AppConfig):
 
     def ready(self) -> None:
         from clients.demo import register_hearing_decision
+        from drugcourt.demo import register_demo_step
 
         # Alert sources, the participant page's section, home panels and navigation.
         from . import registrations  # noqa: F401
-        from .demo import decide_at_a_hearing
+        from .demo import decide_at_a_hearing, seed_demo_court
 
         register_hearing_decision(decide_at_a_hearing)
+        # After the compliance demo step (installed first): the court's history reads the
+        # tests it drew (who struggles) and keeps its testing orders before them.
+        register_demo_step(seed_demo_court)

@@ -1,40 +1,760 @@
-"""Demo data of the court. So far: the hearings at which the demo's graduations and
-terminations were decided. clients.demo asks for each while it walks an enrollment through its
-lifecycle (before the daily record, plans and tests, which follow the exit date), so the
-enrollment is closed by the court's own decision, court.services.completion_decide.
+"""Demo court for `seed_demo`: the demo court's sessions over the demo history, with their
+dockets, hearings, responses, warrants and decisions, and the next session with its docket
+built from the suggestions.
 
-The session and the docket entry of a past day are written as court_session_create and
-docket_place write them (both refuse a past day), the appearance as hearing_record_outcome
-records it, without a next hearing: the participant leaves the program there."""
+The court sits every other Thursday at 9 in Courtroom 3B (clients.demo's court calendar), with
+the demo judge and the demo clerk listed. The graduations and terminations are decided first:
+clients.demo asks for each while it walks an enrollment through its lifecycle (before the
+daily record, plans and tests, which follow the exit date), so the enrollment is closed by the
+court's own decision, court.services.completion_decide, at a hearing on its exit day
+(decide_at_a_hearing). The rest comes after the compliance demo (seed_demo_court).
+
+Every participant who was ever admitted comes before the court by their hearing frequency
+(court.selectors.with_hearing_interval) from their entry on: the first time one interval after
+entry, then on the next hearing date set at each hearing (the next sitting on or after one
+interval, with its reason when the interval is a week), up to their exit; an absconded
+participant failed to appear on the day they absconded, and the warrant their failure to
+appear requested was issued that day.
+
+Most participants appear; the struggling ones (absconded, or many tests that were not
+negative) now and then fail to appear, which, through hearing_record_outcome, alerts their case
+manager and requests a bench warrant; they turned up within days and the judge recalled it, but
+for a failure to appear at the last sitting (still requested). A participant whose enrollment
+is closed now failed to appear at none of their hearings: the hearing service requests no
+warrant for a closed enrollment, so their history could not be written through it. Responses
+come from the catalogue in force on the day, about four incentives to a sanction (more
+sanctions for the struggling ones); the sanctions with an effect go through response_record:
+three orders of increased testing and one short jail stay before the compliance demo's test
+history (its draws do not know about them), and three community service obligations with hours
+logged, one still open. Two participants changed phase at the last sitting
+(phase_change_decide).
+
+Past sessions cannot be set up through court_session_create nor their dockets through
+docket_place (both refuse past days): sessions, entries and their hearing appointments, the
+outcomes of the hearings the participant attended and the responses without an effect are
+written in bulk with every field as the services fill them (the creation times corrected after
+the insert and kept out of the history). Deterministic for a given day (a fixed random seed)
+and idempotent (skipped once the program's dockets hold more than the demo's completion
+hearings)."""
 
 import datetime
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal
 
+import pgtrigger
+from django.db import transaction
+from django.db.models import (
+    Count,
+    DateTimeField,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Subquery,
+)
 from django.utils import timezone
 
 from clients import services as client_services
-from clients.models import Enrollment, EntryType
+from clients.demo import CASE_PREFIX, Clock, next_court_day
+from clients.models import (
+    Alert,
+    Appointment,
+    AppointmentKind,
+    CaseAssignment,
+    Enrollment,
+    EnrollmentStatus,
+    EntryType,
+    TeamRole,
+)
+from clients.services import HEARING_MINUTES, alert_acknowledge, alert_resolve
+from compliance.demo import HISTORY_DAYS as TEST_HISTORY_DAYS
+from compliance.models import BlackoutPeriod, DrugTest, TestingOrder, TestStatus
+from compliance.selectors import with_testing_frequency
 from drugcourt.audit import audited_write
-from drugcourt.models import Program, User
+from drugcourt.models import Program, ProgramSettings, ResponseCategory, ResponseOption, User
 from drugcourt.selectors import program_today
 
-from . import services
+from . import selectors, services
 from .models import (
+    APPEARANCE_OUTCOME_REASONS,
     APPEARANCE_OUTCOMES,
     Appearance,
+    CommunityServiceObligation,
     CompletionDecision,
     CompletionKind,
+    CourtResponse,
     CourtSession,
     DocketEntry,
+    Warrant,
 )
 
 COURTROOM = "Courtroom 3B"
-SITS_AT = datetime.time(9, 0)
+STARTS_AT = datetime.time(9, 0)
+MINUTES_A_HEARING = 4  # the judge hears the docket in its order, one every few minutes
+FORTNIGHT = datetime.timedelta(weeks=2)
+PLACED_DAYS_BEFORE = 7  # the coordinator builds each docket a week ahead
+CLERK_RECORDS_SHARE = 0.4
+
+# Who struggles: those who absconded or were terminated, and those with at least this many
+# tests that were not negative (the compliance demo's struggling participants).
+STRUGGLING_TESTS = 10
+NOT_NEGATIVE = (
+    TestStatus.POSITIVE,
+    TestStatus.MISSED,
+    TestStatus.REFUSED,
+    TestStatus.DILUTE,
+    TestStatus.ADULTERATED,
+    TestStatus.SUBSTITUTED,
+)
+FAILED_TO_APPEAR_SHARE = {False: 0.02, True: 0.15}  # by struggling; open enrollments only
+EXCUSED_SHARE = 0.03
+RECALLED_AFTER_DAYS = (1, 6)
+# What is given at a hearing the participant attended (the rest of the time nothing is), by
+# struggling; after a failure to appear the next hearing mostly brings a sanction.
+RESPONSE_SHARES = {
+    False: {ResponseCategory.INCENTIVE: 0.42, ResponseCategory.SANCTION: 0.03},
+    True: {ResponseCategory.INCENTIVE: 0.3, ResponseCategory.SANCTION: 0.15},
+}
+THERAPEUTIC_SHARE = {False: 0.02, True: 0.15}
+SANCTION_AFTER_ABSENCE_SHARE = 0.8
+
+PRAISE, CERTIFICATE, CALLED_EARLY = (
+    "Praise from the bench",
+    "Certificate of achievement",
+    "Called early on the docket",
+)
+REDUCED_REPORTING, GIFT_CARD = "Reduced reporting", "Gift card"
+WARNING, ESSAY, CURFEW = "Verbal warning", "Essay", "Curfew"
+INCREASED_TESTING, COMMUNITY_SERVICE, JAIL = "Increased testing", "Community service", "Jail"
+# Options picked at random, by weight; those with an effect through a service are chosen below.
+PICKED = {
+    ResponseCategory.INCENTIVE: {
+        PRAISE: 10,
+        CALLED_EARLY: 3,
+        GIFT_CARD: 2,
+        CERTIFICATE: 1,
+        REDUCED_REPORTING: 1,
+    },
+    ResponseCategory.SANCTION: {WARNING: 6, ESSAY: 3, CURFEW: 2},
+    ResponseCategory.THERAPEUTIC: {
+        "Additional self-help meetings": 3,
+        "Increased treatment": 2,
+        "Additional case manager meetings": 2,
+    },
+}
+NOTES = {
+    ResponseCategory.INCENTIVE: (
+        "Thirty days of negative tests.",
+        "Attended every treatment group this month.",
+        "Started a new job.",
+        "Kept every curfew check.",
+        "Finished the GED class.",
+        "",
+        "",
+    ),
+    ResponseCategory.SANCTION: (
+        "Missed a test.",
+        "Positive test last week.",
+        "Missed two treatment groups.",
+        "Out past curfew.",
+        "Dilute specimen after a warning.",
+    ),
+    ResponseCategory.THERAPEUTIC: (
+        "Relapse; the provider recommends more sessions.",
+        "Struggling with cravings; more support meetings.",
+        "",
+    ),
+}
+AFTER_ABSENCE = "Failed to appear at the last hearing."
+GIFT_CARD_AMOUNTS = (Decimal("10.00"), Decimal("15.00"), Decimal("25.00"))
+EFFECT_WEEKS = 4  # of increased testing (two tests a week more), curfew and reduced reporting
+INCREASED_TESTING_ORDERS = 3
+COMMUNITY_SERVICE_HOURS = (16, 24, 12)  # the last one, at a recent hearing, still open
+HOURS_A_DAY = Decimal(4)
+JAIL_DAYS = 2
+JAIL_REASON = "A third positive test after a verbal warning and an essay."
+
+EXCUSES = (
+    "In residential treatment this week; the provider sent a report.",
+    "Work shift approved in advance by the team.",
+    "In hospital; the case manager confirmed.",
+)
+NO_SHOW = "Called in the hallway three times; not in the courthouse."
+RECALL_REASON = "Came to the courthouse on their own; given a new hearing date."
+ABSCONDED_ISSUE_REASON = "Failed to appear; whereabouts unknown."
+EVERY_OTHER_WEEK = "The court sits every other Thursday."
+PHASE_REASONS = {
+    2: "Met the phase 1 requirements: stable in treatment, ninety days of negative tests.",
+    4: "Met the phase 3 requirements: employed, in aftercare, no sanctions for ninety days.",
+}
 DISPOSITIONS = {
     (CompletionKind.GRADUATED, EntryType.PRE_PLEA): "Charges dismissed.",
     (CompletionKind.GRADUATED, EntryType.POST_PLEA): "Probation discharged as completed.",
     (CompletionKind.TERMINATED, EntryType.PRE_PLEA): "Returned to the regular docket.",
     (CompletionKind.TERMINATED, EntryType.POST_PLEA): "Sentenced on the original charge.",
 }
+# The statuses the demo's history ends in at a hearing: decided there (decide_at_a_hearing),
+# or a failure to appear.
+CLOSED_AT_HEARING = (*CompletionKind.values, EnrollmentStatus.ABSCONDED)
+
+
+@dataclass
+class Case:
+    """One demo enrollment that was admitted, with what decides its hearings."""
+
+    enrollment: Enrollment
+    manager: User
+    interval: datetime.timedelta  # the hearing frequency
+    struggling: bool
+    last_day: datetime.date | None  # a closing hearing (graduated, terminated, absconded)
+    until: datetime.date  # regular hearings before this day
+
+    @property
+    def is_open(self) -> bool:
+        return self.enrollment.status in services.DOCKETABLE_STATUSES
+
+
+@dataclass
+class PlannedResponse:
+    option: str
+    category: str
+    note: str = ""
+    weeks: int | None = None
+    amount: Decimal | None = None
+    effect: str = ""  # given through response_record: "testing", "service" or "jail"
+
+
+@dataclass
+class Hearing:
+    case: Case
+    day: datetime.date
+    appearance: str
+    recorder: User
+    note: str = ""
+    next_hearing_on: datetime.date | None = None
+    next_hearing_reason: str = ""
+    closing: bool = False  # the hearing of the case's last day
+    recorded_at: datetime.datetime | None = None
+    responses: list[PlannedResponse] = field(default_factory=list)
+    entry: DocketEntry | None = None
+
+
+@transaction.atomic
+def seed_demo_court(program: Program, staff: dict[str, User]) -> None:
+    # The graduations and terminations were decided at hearings already (decide_at_a_hearing);
+    # any other docket entry is this step's.
+    if DocketEntry.objects.filter(session__program=program, completion__isnull=True).exists():
+        return
+    clock = Clock(program, timezone.now())
+    cases = _cases(program, clock.today)
+    if not cases:
+        return
+    court = DemoCourt(program, staff, clock, random.Random(2041))  # noqa: S311  (demo data)
+    hearings = [hearing for case in cases for hearing in court.hearings(case)]
+    hearings.sort(key=lambda hearing: (hearing.day, hearing.case.enrollment.case_number))
+    court.choose_effects(hearings)
+    court.write(hearings)
+    court.upcoming_session()
+
+
+def _cases(program: Program, today: datetime.date) -> list[Case]:
+    enrollments = selectors.with_hearing_interval(
+        Enrollment.objects.filter(
+            program=program, case_number__startswith=CASE_PREFIX, entry_date__isnull=False
+        ),
+        today,
+    ).order_by("case_number")
+    managers = {
+        assignment.participant_id: assignment.user
+        for assignment in CaseAssignment.objects.filter(
+            participant__in=enrollments.values("participant"),
+            team_role=TeamRole.CASE_MANAGER,
+            ended_on=None,
+        ).select_related("user")
+    }
+    not_negative = dict(
+        DrugTest.objects.filter(program=program, status__in=NOT_NEGATIVE)
+        .values("participant")
+        .annotate(count=Count("pk"))
+        .values_list("participant", "count")
+    )
+    upcoming = next_court_day(today)
+    cases = []
+    for enrollment in enrollments:
+        status = enrollment.status
+        closing = status in CLOSED_AT_HEARING
+        if status == EnrollmentStatus.ABSCONDED:
+            absconded = enrollment.status_changes.filter(to_status=status).latest("pk")
+            last_day = absconded.effective_date
+        else:
+            last_day = enrollment.exit_date if closing else None
+        cases.append(
+            Case(
+                enrollment=enrollment,
+                manager=managers[enrollment.participant_id],
+                interval=datetime.timedelta(weeks=enrollment.hearing_interval_weeks or 2),
+                struggling=status in (EnrollmentStatus.ABSCONDED, EnrollmentStatus.TERMINATED)
+                or not_negative.get(enrollment.participant_id, 0) >= STRUGGLING_TESTS,
+                last_day=last_day,
+                until=last_day or enrollment.exit_date or upcoming,
+            )
+        )
+    return cases
+
+
+class DemoCourt:
+    def __init__(
+        self, program: Program, staff: dict[str, User], clock: Clock, rng: random.Random
+    ) -> None:
+        self.program, self.clock, self.rng = program, clock, rng
+        self.judge, self.clerk = staff["judge"], staff["clerk"]
+        self.coordinator = staff["coordinator"]
+        self.upcoming = next_court_day(clock.today)
+        self.options = _options_by_day(program)
+        self.service_orders = 0
+
+    def sitting_on_or_after(self, day: datetime.date) -> datetime.date:
+        """The first regular sitting on or after `day`."""
+        return self.upcoming - FORTNIGHT * ((self.upcoming - day).days // FORTNIGHT.days)
+
+    # Planning
+
+    def hearings(self, case: Case):
+        """The case's hearings by its frequency, then its closing hearing."""
+        day = self.sitting_on_or_after(case.enrollment.entry_date + case.interval)
+        absent_before = False
+        while day < case.until:
+            hearing = self._hearing(case, day, absent_before)
+            yield hearing
+            absent_before = hearing.appearance == Appearance.FAILED_TO_APPEAR
+            day = hearing.next_hearing_on or day + FORTNIGHT
+        if case.last_day is not None:
+            yield self._closing_hearing(case)
+
+    def _hearing(self, case: Case, day: datetime.date, absent_before: bool) -> Hearing:
+        rng = self.rng
+        recorder = self.clerk if rng.random() < CLERK_RECORDS_SHARE else self.judge
+        if case.is_open and rng.random() < FAILED_TO_APPEAR_SHARE[case.struggling]:
+            return Hearing(case, day, Appearance.FAILED_TO_APPEAR, recorder, note=NO_SHOW)
+        default = day + case.interval
+        next_hearing_on = self.sitting_on_or_after(default)
+        hearing = Hearing(
+            case,
+            day,
+            Appearance.APPEARED,
+            recorder,
+            next_hearing_on=next_hearing_on,
+            next_hearing_reason=EVERY_OTHER_WEEK if next_hearing_on != default else "",
+        )
+        if rng.random() < EXCUSED_SHARE:
+            hearing.appearance, hearing.note = Appearance.EXCUSED, rng.choice(EXCUSES)
+        else:
+            hearing.responses = self._responses(case, absent_before)
+        return hearing
+
+    def _responses(self, case: Case, absent_before: bool) -> list[PlannedResponse]:
+        rng, shares = self.rng, RESPONSE_SHARES[case.struggling]
+        draw = rng.random()
+        if absent_before and rng.random() < SANCTION_AFTER_ABSENCE_SHARE:
+            category, note = ResponseCategory.SANCTION, AFTER_ABSENCE
+        elif draw < shares[ResponseCategory.INCENTIVE]:
+            category, note = ResponseCategory.INCENTIVE, ""
+        elif draw < shares[ResponseCategory.INCENTIVE] + shares[ResponseCategory.SANCTION]:
+            category, note = ResponseCategory.SANCTION, ""
+        else:
+            category = None
+        responses = []
+        if category is not None:
+            responses.append(self._response(category, note))
+        if rng.random() < THERAPEUTIC_SHARE[case.struggling]:
+            responses.append(self._response(ResponseCategory.THERAPEUTIC, ""))
+        return responses
+
+    def _response(self, category: str, note: str) -> PlannedResponse:
+        rng = self.rng
+        weights = PICKED[category]
+        option = rng.choices(list(weights), weights=list(weights.values()))[0]
+        response = PlannedResponse(option, category, note or rng.choice(NOTES[category]))
+        if option in (REDUCED_REPORTING, CURFEW):
+            response.weeks = EFFECT_WEEKS
+        elif option == GIFT_CARD:
+            response.amount = rng.choice(GIFT_CARD_AMOUNTS)
+        return response
+
+    def _closing_hearing(self, case: Case) -> Hearing:
+        day = case.last_day
+        if case.enrollment.status == EnrollmentStatus.ABSCONDED:
+            return Hearing(
+                case, day, Appearance.FAILED_TO_APPEAR, self.judge, note=NO_SHOW, closing=True
+            )
+        hearing = Hearing(case, day, Appearance.APPEARED, self.judge, closing=True)
+        if case.enrollment.status == EnrollmentStatus.GRADUATED:
+            hearing.responses = [
+                PlannedResponse(CERTIFICATE, ResponseCategory.INCENTIVE, "Graduation.")
+            ]
+        return hearing
+
+    def choose_effects(self, hearings: list[Hearing]) -> None:
+        """Turns a few sanctions into those with an effect: increased testing and a short jail
+        for struggling participants before the compliance demo's test history, and community
+        service (two long done, the last at a recent hearing)."""
+        testing_history = self.clock.today - datetime.timedelta(days=TEST_HISTORY_DAYS + 7)
+        before_tests = testing_history - datetime.timedelta(weeks=EFFECT_WEEKS)
+        sanctions = [
+            (hearing, response)
+            for hearing in hearings
+            if not hearing.closing
+            for response in hearing.responses
+            if response.category == ResponseCategory.SANCTION
+        ]
+        early = [
+            pair
+            for pair in sanctions
+            if pair[0].case.struggling and pair[0].day < before_tests and pair[1].weeks is None
+        ]
+        chosen = self.rng.sample(early, min(len(early), INCREASED_TESTING_ORDERS + 1))
+        for number, (_, response) in enumerate(chosen):
+            response.effect = "jail" if number == INCREASED_TESTING_ORDERS else "testing"
+            response.option = JAIL if response.effect == "jail" else INCREASED_TESTING
+        left = [pair for pair in sanctions if not pair[1].effect and pair[1].weeks is None]
+        long_done = [pair for pair in left if pair[0].day < testing_history]
+        service = self.rng.sample(long_done, min(len(long_done), 2)) + left[-1:]
+        for _, response in service:
+            response.effect, response.option = "service", COMMUNITY_SERVICE
+
+    # Writing
+
+    def write(self, hearings: list[Hearing]) -> None:
+        sessions = self._sessions(sorted({hearing.day for hearing in hearings}))
+        self._entries(hearings, sessions)
+        self._responses_in_bulk(hearings)
+        for hearing in hearings:
+            if hearing.appearance == Appearance.FAILED_TO_APPEAR:
+                self._failure_to_appear(hearing)
+            for response in hearing.responses:
+                if response.effect:
+                    self._response_with_effect(hearing, response)
+        self._phase_changes(hearings)
+        self._date_back()
+
+    def _sessions(self, days: list[datetime.date]) -> dict[datetime.date, CourtSession]:
+        """The sessions of those days, with the demo clerk listed; those of the graduations
+        and terminations are there already."""
+        held = {
+            session.held_on: session
+            for session in CourtSession.objects.filter(program=self.program, held_on__in=days)
+        }
+        with audited_write(self.coordinator):
+            sessions = CourtSession.objects.bulk_create(
+                CourtSession(
+                    program=self.program,
+                    held_on=day,
+                    start_time=STARTS_AT,
+                    courtroom=COURTROOM,
+                    judge=self.judge,
+                    created_by=self.coordinator,
+                )
+                for day in days
+                if day not in held
+            )
+            CourtSession.clerks.through.objects.bulk_create(
+                CourtSession.clerks.through(courtsession_id=session.pk, user_id=self.clerk.pk)
+                for session in sessions
+            )
+        return {**held, **{session.held_on: session for session in sessions}}
+
+    def _entries(self, hearings: list[Hearing], sessions: dict) -> None:
+        """The hearing appointments and docket entries, with the outcome of every hearing but
+        the failures to appear (hearing_record_outcome records those). A graduation or
+        termination has its entry already."""
+        decided = {
+            (entry.enrollment_id, entry.session.held_on): entry
+            for entry in DocketEntry.objects.filter(
+                session__program=self.program, completion__isnull=False
+            ).select_related("session")
+        }
+        places = Counter()
+        rows = []
+        for hearing in hearings:
+            session = sessions[hearing.day]
+            hearing.entry = decided.get((hearing.case.enrollment.pk, hearing.day))
+            if hearing.entry is not None:
+                hearing.recorded_at = hearing.entry.recorded_at
+                continue
+            recorded = hearing.appearance != Appearance.FAILED_TO_APPEAR
+            recorded_at = session.starts_at + datetime.timedelta(
+                minutes=MINUTES_A_HEARING * places[hearing.day]
+            )
+            places[hearing.day] += 1
+            hearing.recorded_at = recorded_at
+            appointment = Appointment(
+                participant_id=hearing.case.enrollment.participant_id,
+                program=self.program,
+                kind=AppointmentKind.COURT,
+                scheduled_at=session.starts_at,
+                duration_minutes=HEARING_MINUTES,
+                location=session.courtroom,
+                staff=self.judge,
+                created_by=self.coordinator,
+            )
+            entry = DocketEntry(
+                session=session,
+                enrollment=hearing.case.enrollment,
+                participant_id=hearing.case.enrollment.participant_id,
+                placed_by=self.coordinator,
+            )
+            if recorded:
+                appearance = Appearance(hearing.appearance)
+                appointment.outcome = APPEARANCE_OUTCOMES[appearance]
+                appointment.outcome_reason = APPEARANCE_OUTCOME_REASONS.get(appearance, "")
+                appointment.outcome_recorded_at = recorded_at
+                appointment.outcome_recorded_by = hearing.recorder
+                entry.appearance, entry.appearance_note = hearing.appearance, hearing.note
+                entry.next_hearing_on = hearing.next_hearing_on
+                entry.next_hearing_reason = hearing.next_hearing_reason
+                entry.recorded_by, entry.recorded_at = hearing.recorder, recorded_at
+            hearing.entry = entry
+            rows.append((appointment, entry))
+        with audited_write(self.judge):
+            Appointment.objects.bulk_create(appointment for appointment, _ in rows)
+            for appointment, entry in rows:
+                entry.appointment = appointment
+            DocketEntry.objects.bulk_create(entry for _, entry in rows)
+
+    def _responses_in_bulk(self, hearings: list[Hearing]) -> None:
+        """The responses without an effect, as response_record writes them."""
+        rows = []
+        for hearing in hearings:
+            options = self.options(hearing.day)
+            for response in hearing.responses:
+                if response.effect:
+                    continue
+                rows.append(
+                    CourtResponse(
+                        entry=hearing.entry,
+                        participant_id=hearing.entry.participant_id,
+                        option=options[response.option],
+                        given_on=hearing.day,
+                        weeks=response.weeks,
+                        amount=response.amount,
+                        note=response.note,
+                        recorded_by=hearing.recorder,
+                    )
+                )
+        with audited_write(self.judge):
+            CourtResponse.objects.bulk_create(rows)
+
+    def _failure_to_appear(self, hearing: Hearing) -> None:
+        """Through the hearing service (the alert and the warrant request); the judge recalls
+        the warrant when the participant turns up within days, or issues it for one who
+        absconded. A failure to appear at the last sitting is still being followed up."""
+        entry, recorded_at = hearing.entry, hearing.recorded_at
+        services.hearing_record_outcome(
+            entry=entry,
+            appearance=Appearance.FAILED_TO_APPEAR,
+            next_hearing_on=None,
+            note=hearing.note,
+            actor=hearing.recorder,
+            now=recorded_at,
+        )
+        alert = Alert.objects.get(
+            kind=services.FAILURE_TO_APPEAR,
+            source_key=f"{services.HEARING_ALERT_SOURCE}:{entry.pk}",
+        )
+        with pgtrigger.ignore("clients.Alert:update_update"):
+            Alert.objects.filter(pk=alert.pk).update(created_at=recorded_at, updated_at=recorded_at)
+        warrant = selectors.open_warrant(hearing.case.enrollment)
+        if warrant is None:
+            return
+        if hearing.closing:
+            services.warrant_issue(
+                warrant=warrant, on=hearing.day, actor=self.judge, reason=ABSCONDED_ISSUE_REASON
+            )
+            self._warrant_changed(warrant, hearing.day)
+            if hearing.day < self.clock.today - FORTNIGHT:
+                alert_acknowledge(alert=alert, actor=hearing.case.manager)
+            return
+        turned_up = hearing.day + datetime.timedelta(days=self.rng.randint(*RECALLED_AFTER_DAYS))
+        if hearing.day == self.upcoming - FORTNIGHT or turned_up >= self.clock.today:
+            return
+        services.warrant_recall(
+            warrant=warrant, on=turned_up, actor=self.judge, reason=RECALL_REASON
+        )
+        self._warrant_changed(warrant, turned_up)
+        alert_resolve(
+            alert=alert,
+            note=f"Came to the courthouse on {turned_up:%b %-d, %Y}; the warrant was recalled.",
+            actor=hearing.case.manager,
+        )
+
+    def _warrant_changed(self, warrant: Warrant, day: datetime.date) -> None:
+        with pgtrigger.ignore("court.Warrant:update_update"):
+            Warrant.objects.filter(pk=warrant.pk).update(changed_at=self.clock.at(day, 11, 30))
+
+    def _response_with_effect(self, hearing: Hearing, response: PlannedResponse) -> None:
+        entry, option = hearing.entry, self.options(hearing.day)[response.option]
+        details = {}
+        if response.effect == "testing":
+            current = (
+                with_testing_frequency(
+                    Enrollment.objects.filter(pk=entry.enrollment_id), hearing.day
+                )
+                .values_list("tests_per_week", flat=True)
+                .get()
+            )
+            details = {"tests_per_week": min(7, (current or 0) + 2), "weeks": EFFECT_WEEKS}
+        elif response.effect == "jail":
+            details = {
+                "days": JAIL_DAYS,
+                "jail_reason": JAIL_REASON,
+                "counsel_present": True,
+                "hearing_given": True,
+            }
+        elif response.effect == "service":
+            details = {"hours": COMMUNITY_SERVICE_HOURS[self.service_orders]}
+            self.service_orders += 1
+        recorded = services.response_record(
+            entry=entry,
+            option=option,
+            actor=hearing.recorder,
+            note=response.note,
+            now=hearing.recorded_at,
+            **details,
+        )
+        if response.effect == "service":
+            self._log_hours(recorded, hearing.case.manager)
+
+    def _log_hours(self, response: CourtResponse, manager: User) -> None:
+        """Saturdays of four hours from the week after the hearing, until the hours are done
+        (or today)."""
+        obligation = CommunityServiceObligation.objects.get(response=response)
+        left = Decimal(obligation.hours_ordered)
+        saturday = response.given_on + datetime.timedelta(
+            days=(5 - response.given_on.weekday()) % 7
+        )
+        while left > 0 and saturday <= self.clock.today:
+            hours = min(HOURS_A_DAY, left)
+            services.community_service_log_hours(
+                obligation=obligation, worked_on=saturday, hours=hours, actor=manager
+            )
+            left -= hours
+            saturday += datetime.timedelta(weeks=1)
+
+    def _phase_changes(self, hearings: list[Hearing]) -> None:
+        """At the last sitting, the longest in phase 1 and in phase 3 who appeared move on."""
+        last = self.upcoming - FORTNIGHT
+        attended = [
+            hearing
+            for hearing in hearings
+            if hearing.day == last
+            and hearing.appearance == Appearance.APPEARED
+            and hearing.case.enrollment.status == EnrollmentStatus.ACTIVE
+        ]
+        attended.sort(key=lambda hearing: hearing.case.enrollment.entry_date)
+        for to_phase, reason in PHASE_REASONS.items():
+            hearing = next((h for h in attended if h.case.enrollment.phase == to_phase - 1), None)
+            if hearing is not None:
+                services.phase_change_decide(
+                    entry=hearing.entry, to_phase=to_phase, reason=reason, actor=self.judge
+                )
+
+    def _date_back(self) -> None:
+        """The rows were made when the court made them, not now: sessions set up three weeks
+        ahead (one afternoon), dockets built one week ahead, responses, orders and decisions
+        recorded at the hearing. A correction of the seeding, kept out of the history."""
+        program = self.program
+        entries = DocketEntry.objects.filter(session__program=program)
+        responses = CourtResponse.objects.filter(entry__session__program=program)
+        entry_recorded = Subquery(
+            DocketEntry.objects.filter(pk=OuterRef("entry")).values("recorded_at")
+        )
+        response_recorded = CourtResponse.objects.filter(pk=OuterRef("response")).values(
+            "recorded_at"
+        )
+        with pgtrigger.ignore(
+            "court.CourtSession:update_update",
+            "court.DocketEntry:update_update",
+            "court.CourtResponse:update_update",
+            "court.CommunityServiceObligation:update_update",
+            "compliance.TestingOrder:update_update",
+            "compliance.BlackoutPeriod:update_update",
+        ):
+            CourtSession.objects.filter(program=program).update(
+                created_at=_days_before("held_on", PLACED_DAYS_BEFORE * 3, self.clock)
+            )
+            entries.update(
+                placed_at=ExpressionWrapper(
+                    Subquery(
+                        CourtSession.objects.filter(pk=OuterRef("session")).values("created_at")
+                    )
+                    + datetime.timedelta(days=PLACED_DAYS_BEFORE * 2),
+                    output_field=DateTimeField(),
+                )
+            )
+            responses.update(recorded_at=entry_recorded)
+            CompletionDecision.objects.filter(entry__in=entries).update(decided_at=entry_recorded)
+            CommunityServiceObligation.objects.filter(response__in=responses).update(
+                created_at=Subquery(response_recorded)
+            )
+            TestingOrder.objects.filter(response__in=responses).update(
+                created_at=Subquery(
+                    CourtResponse.objects.filter(testing_order=OuterRef("pk")).values("recorded_at")
+                )
+            )
+            BlackoutPeriod.objects.filter(response__in=responses).update(
+                created_at=Subquery(
+                    CourtResponse.objects.filter(custody=OuterRef("pk")).values("recorded_at")
+                )
+            )
+
+    # The next session
+
+    def upcoming_session(self) -> None:
+        """The next sitting, set up by the coordinator, with everyone the docket suggests."""
+        session = services.court_session_create(
+            program=self.program,
+            held_on=self.upcoming,
+            start_time=STARTS_AT,
+            courtroom=COURTROOM,
+            judge=self.judge,
+            clerks=[self.clerk],
+            actor=self.coordinator,
+        )
+        for enrollment in selectors.docket_suggestions(session):
+            services.docket_place(session=session, enrollment=enrollment, actor=self.coordinator)
+
+
+def _options_by_day(program: Program):
+    """`options(day)`: the response catalogue in force on `day`, by name (one query per
+    settings version)."""
+    versions = list(
+        ProgramSettings.objects.filter(program=program)
+        .order_by("-effective_from")
+        .values_list("pk", "effective_from")
+    )
+    catalogues: dict[int, dict[str, ResponseOption]] = {}
+
+    def options(day: datetime.date) -> dict[str, ResponseOption]:
+        pk = next(pk for pk, effective_from in versions if effective_from <= day)
+        if pk not in catalogues:
+            catalogues[pk] = {
+                option.name: option for option in ResponseOption.objects.filter(settings=pk)
+            }
+        return catalogues[pk]
+
+    return options
+
+
+def _days_before(day: str, days: int, clock: Clock) -> ExpressionWrapper:
+    """Three in the afternoon (program time, roughly) `days` before the date column `day`."""
+    afternoon = datetime.timedelta(hours=15) - clock.now.astimezone(clock.zone).utcoffset()
+    return ExpressionWrapper(
+        F(day) - datetime.timedelta(days=days) + afternoon, output_field=DateTimeField()
+    )
+
+
+# The graduations and terminations, while clients.demo walks the lifecycle
 
 
 def decide_at_a_hearing(
@@ -50,7 +770,7 @@ def decide_at_a_hearing(
     judge, coordinator = staff["judge"], staff["coordinator"]
     program = enrollment.program
     with audited_write(coordinator):
-        session = _session_on(program, day, judge=judge, coordinator=coordinator)
+        session = _session_on(program, day, staff=staff)
         appointment = client_services.hearing_appointment_create(
             participant=enrollment.participant,
             program=program,
@@ -87,20 +807,24 @@ def decide_at_a_hearing(
     )
 
 
-def _session_on(
-    program: Program, day: datetime.date, *, judge: User, coordinator: User
-) -> CourtSession:
-    """The demo court sits at 9:00; a session of today, seeded before then, sat earlier (the
-    hearing the decision was taken at is over)."""
-    start = SITS_AT
+def _session_on(program: Program, day: datetime.date, *, staff: dict[str, User]) -> CourtSession:
+    """The demo court sits at 9:00, with the demo clerk listed; a session of today, seeded
+    before then, sat earlier (the hearing the decision was taken at is over)."""
+    start = STARTS_AT
     now = timezone.localtime(timezone=program.zone)
     if day == program_today(program) and now.time() < datetime.time(9, 30):
         earlier = (now - datetime.timedelta(minutes=30)).replace(second=0, microsecond=0)
         start = earlier.time() if earlier.date() == day else datetime.time(0, 0)
-    session, _ = CourtSession.objects.get_or_create(
+    session, created = CourtSession.objects.get_or_create(
         program=program,
         held_on=day,
         courtroom=COURTROOM,
-        defaults={"start_time": start, "judge": judge, "created_by": coordinator},
+        defaults={
+            "start_time": start,
+            "judge": staff["judge"],
+            "created_by": staff["coordinator"],
+        },
     )
+    if created:
+        session.clerks.set([staff["clerk"]])
     return session
