@@ -1,4 +1,6 @@
-"""Court selectors."""
+"""Reads of the court: who is due in court and when, docket suggestions, the incentive to
+sanction ratio, and what the court pages list (sessions, dockets, warrants, the participant's
+court section). Access questions are clients.access's."""
 
 import datetime
 from dataclasses import dataclass
@@ -67,7 +69,39 @@ from .models import (
     WarrantState,
 )
 
-# --- Decisions (hearing frequency)
+# --- Hearings
+
+
+def open_warrant(enrollment: Enrollment) -> Warrant | None:
+    """The enrollment's requested or issued warrant (at most one)."""
+    return Warrant.objects.filter(enrollment=enrollment, state__in=OPEN_WARRANT_STATES).first()
+
+
+def case_manager_of(participant: Participant) -> User | None:
+    """The participant's case manager now (the newest open case manager assignment)."""
+    assignment = (
+        CaseAssignment.objects.filter(
+            participant=participant, team_role=TeamRole.CASE_MANAGER, ended_on__isnull=True
+        )
+        .select_related("user")
+        .order_by("-started_on", "-id")
+        .first()
+    )
+    return assignment.user if assignment else None
+
+
+def docket_of(session: CourtSession) -> QuerySet[DocketEntry]:
+    """The session's docket, in the order participants were placed on it."""
+    return session.entries.select_related("participant", "enrollment", "appointment").order_by("id")
+
+
+def hearing_rows() -> QuerySet[DocketEntry]:
+    """Docket entries with their `program` (the session's), for the alerts about hearings
+    (clients.registry.ProgramAlertSource "hearing")."""
+    return DocketEntry.objects.annotate(program=F("session__program"))
+
+
+# --- Hearing frequency
 
 # The appearances that mean the hearing took place for the participant (an entry taken off the
 # docket, or not recorded yet, says nothing of when the next one is due).
@@ -327,38 +361,6 @@ def incentive_sanction_ratios(
         pk: ResponseRatio(**counts.get(pk, {"incentives": 0, "sanctions": 0}))
         for pk in participant_ids
     }
-
-
-# --- Hearings
-
-
-def open_warrant(enrollment: Enrollment) -> Warrant | None:
-    """The enrollment's requested or issued warrant (at most one)."""
-    return Warrant.objects.filter(enrollment=enrollment, state__in=OPEN_WARRANT_STATES).first()
-
-
-def case_manager_of(participant: Participant) -> User | None:
-    """The participant's case manager now (the newest open case manager assignment)."""
-    assignment = (
-        CaseAssignment.objects.filter(
-            participant=participant, team_role=TeamRole.CASE_MANAGER, ended_on__isnull=True
-        )
-        .select_related("user")
-        .order_by("-started_on", "-id")
-        .first()
-    )
-    return assignment.user if assignment else None
-
-
-def docket_of(session: CourtSession) -> QuerySet[DocketEntry]:
-    """The session's docket, in the order participants were placed on it."""
-    return session.entries.select_related("participant", "enrollment", "appointment").order_by("id")
-
-
-def hearing_rows() -> QuerySet[DocketEntry]:
-    """Docket entries with their `program` (the session's), for the alerts about hearings
-    (clients.registry.ProgramAlertSource "hearing")."""
-    return DocketEntry.objects.annotate(program=F("session__program"))
 
 
 # --- Pages (court.views: lists, the docket, the hearing page, the participant's section)

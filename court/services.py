@@ -44,472 +44,6 @@ from .models import (
     WarrantState,
 )
 
-# --- Decisions
-
-
-def _check_decides_for(actor: User, session: CourtSession) -> None:
-    if not access.acts_for_session(actor, session):
-        raise ValidationError(
-            "Only the session's judge, or a clerk listed on it, records the decisions of its "
-            "hearings."
-        )
-
-
-def _check_on_or_after_the_hearing(session: CourtSession) -> None:
-    if program_today(session.program) < session.held_on:
-        raise ValidationError(
-            f"The hearing is on {session.held_on:%b %-d, %Y}: its decisions are recorded on "
-            "that day or later."
-        )
-
-
-def _check_heard(entry: DocketEntry, decision: str, *, absent_allowed: bool = False) -> None:
-    """The decision is taken at a hearing the participant appeared at (or, `absent_allowed`,
-    failed to appear at): their appearance is recorded first."""
-    appearance = entry.appearance
-    if appearance == Appearance.REMOVED:
-        raise ValidationError(
-            "The participant was taken off this docket: decide at a hearing they are on."
-        )
-    if not appearance:
-        raise ValidationError(f"Record whether the participant appeared first: {decision}.")
-    if appearance == Appearance.APPEARED or (
-        absent_allowed and appearance == Appearance.FAILED_TO_APPEAR
-    ):
-        return
-    absence = (
-        "failed to appear"
-        if appearance == Appearance.FAILED_TO_APPEAR
-        else "was excused from appearing"
-    )
-    raise ValidationError(f"The participant {absence} at this hearing: {decision}.")
-
-
-def phase_change_decide(
-    *, entry: DocketEntry, to_phase: int, reason: str, actor: User
-) -> PhaseChange:
-    """Moves the participant to another phase, as decided at this hearing (the session's day):
-    only the session's judge or one of its clerks records it, on or after that day, for a
-    participant who appeared and whose enrollment is active, to a phase of the program's phase
-    list in force that day, with a reason. The enrollment row is locked first, so a decision
-    sent twice moves the participant once (the second is told they are already there)."""
-    session = entry.session
-    _check_decides_for(actor, session)
-    with audited_write(actor):
-        enrollment = lock(entry.enrollment)
-        entry.refresh_from_db(fields=["appearance"])
-        _check_on_or_after_the_hearing(session)
-        _check_heard(entry, "a phase change is decided at a hearing they attend")
-        if enrollment.status != EnrollmentStatus.ACTIVE or enrollment.phase is None:
-            raise ValidationError(
-                "Only an active enrollment changes phase; this one is "
-                f"{EnrollmentStatus(enrollment.status).label.lower()}."
-            )
-        in_force = program_settings_in_force(session.program, session.held_on)
-        phases = {phase.number for phase in in_force.phases.all()} if in_force else set()
-        if to_phase not in phases:
-            raise ValidationError(
-                {
-                    "to_phase": f"The program has no phase {to_phase} in the settings in force "
-                    f"on {session.held_on:%b %-d, %Y}."
-                }
-            )
-        if to_phase == enrollment.phase:
-            raise ValidationError({"to_phase": f"The participant is already in phase {to_phase}."})
-        if not reason.strip():
-            raise ValidationError({"reason": "Say why the phase changes."})
-        from_phase = enrollment.phase
-        client_services.enrollment_set_phase(enrollment=enrollment, phase=to_phase, actor=actor)
-        return PhaseChange.objects.create(
-            enrollment=enrollment,
-            entry=entry,
-            from_phase=from_phase,
-            to_phase=to_phase,
-            decided_on=session.held_on,
-            reason=reason.strip(),
-            decided_by=actor,
-        )
-
-
-# The statuses each completion closes an enrollment from: an absconded participant may be
-# terminated, not graduated.
-COMPLETES_FROM = {
-    CompletionKind.GRADUATED: frozenset({EnrollmentStatus.ACTIVE}),
-    CompletionKind.TERMINATED: frozenset({EnrollmentStatus.ACTIVE, EnrollmentStatus.ABSCONDED}),
-}
-
-
-def completion_decide(
-    *, entry: DocketEntry, kind: str, disposition: str, reason: str, actor: User
-) -> CompletionDecision:
-    """Graduation or termination, decided at this hearing with its disposition (e.g. charges
-    dismissed, sentenced on the original charge): only the session's judge or one of its
-    clerks records it, on or after the session's day, once per enrollment; graduation at a
-    hearing the participant appeared at, termination also at one they failed to appear at.
-    Closes the enrollment with that status on the session's day, the reason as its exit reason
-    and status history (clients.services.enrollment_close_at_hearing), on the locked row: a
-    decision sent twice is recorded once.
-
-    It closes the enrollment only: closing what graduation and termination close with it
-    (treatment plans, open referrals and episodes) comes with the phases issue (17)."""
-    session = entry.session
-    _check_decides_for(actor, session)
-    if kind not in CompletionKind.values:
-        raise ValidationError({"kind": "Choose graduation or termination."})
-    completion = CompletionKind(kind)
-    with audited_write(actor):
-        enrollment = lock(entry.enrollment)
-        entry.refresh_from_db(fields=["appearance"])
-        earlier = CompletionDecision.objects.filter(enrollment=enrollment).first()
-        if earlier is not None:
-            raise ValidationError(
-                f"{earlier.get_kind_display()} was already decided for this enrollment on "
-                f"{earlier.decided_on:%b %-d, %Y}."
-            )
-        _check_on_or_after_the_hearing(session)
-        graduation = completion == CompletionKind.GRADUATED
-        _check_heard(
-            entry,
-            "graduation is decided at a hearing they attend"
-            if graduation
-            else "termination is decided at a hearing they attend or failed to appear at",
-            absent_allowed=not graduation,
-        )
-        if enrollment.status not in COMPLETES_FROM[completion]:
-            allowed = "an active" if graduation else "an active or absconded"
-            raise ValidationError(
-                f"Only {allowed} enrollment can be {completion.label.lower()}; this one is "
-                f"{EnrollmentStatus(enrollment.status).label.lower()}."
-            )
-        errors = {}
-        if not disposition.strip():
-            errors["disposition"] = "Record the disposition (for example, charges dismissed)."
-        if not reason.strip():
-            errors["reason"] = f"Say why the participant is {completion.label.lower()}."
-        if errors:
-            raise ValidationError(errors)
-        client_services.enrollment_close_at_hearing(
-            enrollment=enrollment,
-            to_status=completion.value,
-            effective_date=session.held_on,
-            reason=reason.strip(),
-            actor=actor,
-        )
-        return CompletionDecision.objects.create(
-            entry=entry,
-            enrollment=enrollment,
-            kind=completion,
-            disposition=disposition.strip(),
-            reason=reason.strip(),
-            decided_on=session.held_on,
-            decided_by=actor,
-        )
-
-
-# --- Responses
-
-# The details each effect is given with at the hearing, and the range of each (inclusive).
-# A gift card's amount is checked on its own (a positive sum of money).
-EFFECT_DETAILS: dict[str, dict[str, tuple[int, int]]] = {
-    ResponseEffect.NONE: {},
-    ResponseEffect.INCREASED_TESTING: {"tests_per_week": (1, 7), "weeks": (1, 26)},
-    ResponseEffect.JAIL: {"days": (1, 90)},
-    ResponseEffect.COMMUNITY_SERVICE: {"hours": (1, 500)},
-    ResponseEffect.CURFEW: {"weeks": (1, 26)},
-    ResponseEffect.REDUCED_REPORTING: {"weeks": (1, 26)},
-    ResponseEffect.GIFT_CARD: {},
-}
-DETAIL_WORDS = {
-    "tests_per_week": "tests a week",
-    "weeks": "weeks",
-    "days": "days",
-    "hours": "hours",
-    "amount": "amount",
-}
-# The practice standard on jail: brief, definite, with due process. Longer than this needs its
-# reason, counsel present and a hearing given (court_response_long_jail_due_process).
-SHORT_JAIL_DAYS = 6
-GIFT_CARD_MAX = Decimal("999999.99")
-
-
-def response_record(
-    *,
-    entry: DocketEntry,
-    option: ResponseOption,
-    actor: User,
-    tests_per_week: int | None = None,
-    weeks: int | None = None,
-    days: int | None = None,
-    hours: int | None = None,
-    amount: Decimal | None = None,
-    note: str = "",
-    jail_reason: str = "",
-    counsel_present: bool = False,
-    hearing_given: bool = False,
-    now: datetime.datetime | None = None,
-) -> CourtResponse:
-    """An incentive, sanction or therapeutic adjustment given at the hearing of `entry`, from
-    the program's response catalogue in force on the session's day, with the details its
-    effect needs (EFFECT_DETAILS). Only the session's judge or one of its clerks records it,
-    on or after the session's day, for a participant still on the docket; each option once
-    per hearing (the entry's row lock makes a double submit write once).
-
-    What it sets in motion, from the session's day: increased testing a court testing order
-    for `weeks` weeks (compliance.services.testing_order_create); jail a custody period of
-    `days` days (compliance.services.custody_blackout_record); community service an
-    obligation of `hours` hours. Curfew and reduced reporting (weeks) and a gift card (amount)
-    are recorded with their details."""
-    session = entry.session
-    if not access.acts_for_session(actor, session):
-        raise ValidationError(
-            "Only the session's judge or a clerk listed on it records responses at its hearings."
-        )
-    today = program_today(session.program, now or timezone.now())
-    if today < session.held_on:
-        raise ValidationError(
-            f"Responses are recorded at the hearing: this session sits on "
-            f"{session.held_on:%b %-d, %Y}."
-        )
-    if (
-        not response_catalogue_in_force(session.program, session.held_on)
-        .filter(pk=option.pk)
-        .exists()
-    ):
-        raise ValidationError(
-            f"“{option.name}” is not in the program's response catalogue in force on "
-            f"{session.held_on:%b %-d, %Y}."
-        )
-    details = {
-        "tests_per_week": tests_per_week,
-        "weeks": weeks,
-        "days": days,
-        "hours": hours,
-        "amount": amount,
-    }
-    amount = _check_details(option, details)
-    is_jail = option.effect == ResponseEffect.JAIL
-    _check_text(note=note, jail_reason=jail_reason if is_jail else "")
-    if is_jail:
-        _check_due_process(days or 0, jail_reason, counsel_present, hearing_given)
-    with audited_write(actor):
-        lock(entry)
-        if entry.appearance == Appearance.REMOVED:
-            raise ValidationError(
-                f"{entry.participant} was taken off this docket; no response can be recorded."
-            )
-        if entry.responses.filter(option=option).exists():
-            raise ValidationError(f"“{option.name}” is already recorded at this hearing.")
-        response = CourtResponse(
-            entry=entry,
-            participant_id=entry.participant_id,
-            option=option,
-            given_on=session.held_on,
-            note=note.strip(),
-            recorded_by=actor,
-            amount=amount,
-            **{
-                name: value
-                for name, value in details.items()
-                if name in EFFECT_DETAILS[option.effect]
-            },
-        )
-        if is_jail:
-            response.jail_reason = jail_reason.strip()
-            response.counsel_present, response.hearing_given = counsel_present, hearing_given
-        ordered_at = f"ordered at the hearing of {session.held_on:%b %-d, %Y}"
-        if option.effect == ResponseEffect.INCREASED_TESTING:
-            # _check_details made sure of both.
-            tests_per_week, weeks = cast(int, tests_per_week), cast(int, weeks)
-            _check_increases_testing(entry, tests_per_week)
-            response.testing_order = compliance_services.testing_order_create(
-                participant=entry.participant,
-                program=session.program,
-                tests_per_week=tests_per_week,
-                starts_on=session.held_on,
-                ends_on=session.held_on + datetime.timedelta(days=7 * weeks - 1),
-                reason=f"{option.name}, {ordered_at}."[:300],
-                actor=actor,
-                now=now,
-            )
-        elif is_jail:
-            days = cast(int, days)  # _check_details made sure of it
-            response.custody = compliance_services.custody_blackout_record(
-                participant=entry.participant,
-                starts_on=session.held_on,
-                ends_on=session.held_on + datetime.timedelta(days=days - 1),
-                note=f"{option.name}: {days} day{'s' if days != 1 else ''} {ordered_at}.",
-                actor=actor,
-                now=now,
-            )
-        response.save()
-        if option.effect == ResponseEffect.COMMUNITY_SERVICE:
-            CommunityServiceObligation.objects.create(
-                response=response,
-                participant_id=entry.participant_id,
-                hours_ordered=cast(int, hours),  # _check_details made sure of it
-            )
-        return response
-
-
-def _check_details(option: ResponseOption, details: dict) -> Decimal | None:
-    """The details the option's effect needs, each in its range, and no other; returns the
-    gift card's amount as money."""
-    wanted = EFFECT_DETAILS[option.effect]
-    errors: dict[str, str] = {}
-    for name, value in details.items():
-        if name == "amount":
-            continue
-        if name in wanted:
-            low, high = wanted[name]
-            if value is None or not isinstance(value, int) or not low <= value <= high:
-                errors[name] = (
-                    f"{option.name} needs its {DETAIL_WORDS[name]}: a number from {low} to {high}."
-                )
-        elif value is not None:
-            errors[name] = f"{option.name} takes no {DETAIL_WORDS[name]}; leave it empty."
-    amount = details["amount"]
-    if option.effect == ResponseEffect.GIFT_CARD:
-        amount = _money(amount)
-        if amount is None or not Decimal("0") < amount <= GIFT_CARD_MAX:
-            errors["amount"] = f"{option.name} needs its amount: a sum of money above 0."
-    elif amount is not None:
-        errors["amount"] = f"{option.name} takes no amount; leave it empty."
-    if errors:
-        raise ValidationError(errors)
-    return amount
-
-
-def _money(value) -> Decimal | None:
-    if value is None:
-        return None
-    try:
-        amount = Decimal(str(value))
-    except InvalidOperation:
-        return None
-    if not amount.is_finite() or amount != amount.quantize(Decimal("0.01")):
-        return None
-    return amount
-
-
-def _check_text(*, note: str, jail_reason: str) -> None:
-    errors = {}
-    if len(note.strip()) > 300:
-        errors["note"] = "Keep the note to 300 characters."
-    if len(jail_reason.strip()) > 500:
-        errors["jail_reason"] = "Keep the reason for jail to 500 characters."
-    if errors:
-        raise ValidationError(errors)
-
-
-def _check_due_process(
-    days: int, jail_reason: str, counsel_present: bool, hearing_given: bool
-) -> None:
-    """Jail longer than SHORT_JAIL_DAYS: its reason, counsel present and a hearing given."""
-    if days <= SHORT_JAIL_DAYS:
-        return
-    errors = {}
-    longer = f"Jail over {SHORT_JAIL_DAYS} days"
-    if not jail_reason.strip():
-        errors["jail_reason"] = f"{longer} needs its reason on the record."
-    if not counsel_present:
-        errors["counsel_present"] = f"{longer} needs defence counsel present."
-    if not hearing_given:
-        errors["hearing_given"] = f"{longer} needs a hearing given on it first."
-    if errors:
-        raise ValidationError(errors)
-
-
-def _check_increases_testing(entry: DocketEntry, tests_per_week: int) -> None:
-    """An increased-testing order must test more often than the participant does on the
-    session's day (phase default, intensity or an order already in force)."""
-    current = (
-        with_testing_frequency(
-            Enrollment.objects.filter(pk=entry.enrollment_id), entry.session.held_on
-        )
-        .values_list("tests_per_week", flat=True)
-        .first()
-    )
-    if current is not None and tests_per_week <= current:
-        raise ValidationError(
-            {
-                "tests_per_week": f"The participant already tests {current} times a week; "
-                "increased testing orders more."
-            }
-        )
-
-
-HOURS_IN_A_DAY = (Decimal("0.5"), Decimal("24"))
-
-
-def community_service_log_hours(
-    *,
-    obligation: CommunityServiceObligation,
-    worked_on: datetime.date,
-    hours: Decimal,
-    actor: User,
-) -> CommunityServiceHours:
-    """Hours of community service worked on a day towards an obligation, logged by the
-    participant's case manager or a coordinator (access.logs_service_hours): from the day of
-    the hearing that ordered them to today, 0.5 to 24 hours, never past the hours ordered (the
-    obligation's row lock keeps two logs sent at once from passing it together)."""
-    participant = Participant.objects.get(pk=obligation.participant_id)
-    if not access.logs_service_hours(actor, participant):
-        raise ValidationError(
-            "Only the participant's case manager or a coordinator logs community service hours."
-        )
-    response = CourtResponse.objects.select_related("entry__session__program").get(
-        pk=obligation.response_id
-    )
-    program = response.entry.session.program
-    errors: dict[str, str] = {}
-    amount = _hours(hours)
-    low, high = HOURS_IN_A_DAY
-    if amount is None or not low <= amount <= high:
-        errors["hours"] = "Give the hours worked that day: 0.5 to 24, in tenths of an hour."
-    if worked_on > program_today(program):
-        errors["worked_on"] = "Hours cannot be logged for a day still to come."
-    elif worked_on < response.given_on:
-        errors["worked_on"] = (
-            f"The hours were ordered on {response.given_on:%b %-d, %Y}; log work from that day on."
-        )
-    if errors:
-        raise ValidationError(errors)
-    amount = cast(Decimal, amount)  # checked above
-    with audited_write(actor):
-        lock(obligation)
-        logged = obligation.hours_worked.aggregate(total=Sum("hours"))["total"] or Decimal(0)
-        left = obligation.hours_ordered - logged
-        if left <= 0:
-            raise ValidationError(
-                f"All {obligation.hours_ordered} hours ordered are already logged."
-            )
-        if amount > left:
-            raise ValidationError(
-                {
-                    "hours": f"Only {_plain(left)} of the {obligation.hours_ordered} hours "
-                    f"ordered are left to log; {_plain(amount)} would pass them."
-                }
-            )
-        return CommunityServiceHours.objects.create(
-            obligation=obligation, worked_on=worked_on, hours=amount, recorded_by=actor
-        )
-
-
-def _hours(value) -> Decimal | None:
-    try:
-        amount = Decimal(str(value))
-    except InvalidOperation:
-        return None
-    if not amount.is_finite() or amount != amount.quantize(Decimal("0.1")):
-        return None
-    return amount
-
-
-def _plain(hours: Decimal) -> str:
-    """2.5 as "2.5", 3.0 as "3"."""
-    return f"{hours.normalize():f}"
-
-
 # --- Hearings
 # Sessions and dockets are the coordinators'; a hearing's outcome belongs to the session's judge
 # or a clerk listed on it (clients.access.acts_for_session); warrants to the program's court. A
@@ -979,3 +513,469 @@ def warrant_recall(
     return _warrant_move(
         warrant=warrant, to_state=WarrantState.RECALLED, on=on, actor=actor, reason=reason
     )
+
+
+# --- Responses
+
+# The details each effect is given with at the hearing, and the range of each (inclusive).
+# A gift card's amount is checked on its own (a positive sum of money).
+EFFECT_DETAILS: dict[str, dict[str, tuple[int, int]]] = {
+    ResponseEffect.NONE: {},
+    ResponseEffect.INCREASED_TESTING: {"tests_per_week": (1, 7), "weeks": (1, 26)},
+    ResponseEffect.JAIL: {"days": (1, 90)},
+    ResponseEffect.COMMUNITY_SERVICE: {"hours": (1, 500)},
+    ResponseEffect.CURFEW: {"weeks": (1, 26)},
+    ResponseEffect.REDUCED_REPORTING: {"weeks": (1, 26)},
+    ResponseEffect.GIFT_CARD: {},
+}
+DETAIL_WORDS = {
+    "tests_per_week": "tests a week",
+    "weeks": "weeks",
+    "days": "days",
+    "hours": "hours",
+    "amount": "amount",
+}
+# The practice standard on jail: brief, definite, with due process. Longer than this needs its
+# reason, counsel present and a hearing given (court_response_long_jail_due_process).
+SHORT_JAIL_DAYS = 6
+GIFT_CARD_MAX = Decimal("999999.99")
+
+
+def response_record(
+    *,
+    entry: DocketEntry,
+    option: ResponseOption,
+    actor: User,
+    tests_per_week: int | None = None,
+    weeks: int | None = None,
+    days: int | None = None,
+    hours: int | None = None,
+    amount: Decimal | None = None,
+    note: str = "",
+    jail_reason: str = "",
+    counsel_present: bool = False,
+    hearing_given: bool = False,
+    now: datetime.datetime | None = None,
+) -> CourtResponse:
+    """An incentive, sanction or therapeutic adjustment given at the hearing of `entry`, from
+    the program's response catalogue in force on the session's day, with the details its
+    effect needs (EFFECT_DETAILS). Only the session's judge or one of its clerks records it,
+    on or after the session's day, for a participant still on the docket; each option once
+    per hearing (the entry's row lock makes a double submit write once).
+
+    What it sets in motion, from the session's day: increased testing a court testing order
+    for `weeks` weeks (compliance.services.testing_order_create); jail a custody period of
+    `days` days (compliance.services.custody_blackout_record); community service an
+    obligation of `hours` hours. Curfew and reduced reporting (weeks) and a gift card (amount)
+    are recorded with their details."""
+    session = entry.session
+    if not access.acts_for_session(actor, session):
+        raise ValidationError(
+            "Only the session's judge or a clerk listed on it records responses at its hearings."
+        )
+    today = program_today(session.program, now or timezone.now())
+    if today < session.held_on:
+        raise ValidationError(
+            f"Responses are recorded at the hearing: this session sits on "
+            f"{session.held_on:%b %-d, %Y}."
+        )
+    if (
+        not response_catalogue_in_force(session.program, session.held_on)
+        .filter(pk=option.pk)
+        .exists()
+    ):
+        raise ValidationError(
+            f"“{option.name}” is not in the program's response catalogue in force on "
+            f"{session.held_on:%b %-d, %Y}."
+        )
+    details = {
+        "tests_per_week": tests_per_week,
+        "weeks": weeks,
+        "days": days,
+        "hours": hours,
+        "amount": amount,
+    }
+    amount = _check_details(option, details)
+    is_jail = option.effect == ResponseEffect.JAIL
+    _check_text(note=note, jail_reason=jail_reason if is_jail else "")
+    if is_jail:
+        _check_due_process(days or 0, jail_reason, counsel_present, hearing_given)
+    with audited_write(actor):
+        lock(entry)
+        if entry.appearance == Appearance.REMOVED:
+            raise ValidationError(
+                f"{entry.participant} was taken off this docket; no response can be recorded."
+            )
+        if entry.responses.filter(option=option).exists():
+            raise ValidationError(f"“{option.name}” is already recorded at this hearing.")
+        response = CourtResponse(
+            entry=entry,
+            participant_id=entry.participant_id,
+            option=option,
+            given_on=session.held_on,
+            note=note.strip(),
+            recorded_by=actor,
+            amount=amount,
+            **{
+                name: value
+                for name, value in details.items()
+                if name in EFFECT_DETAILS[option.effect]
+            },
+        )
+        if is_jail:
+            response.jail_reason = jail_reason.strip()
+            response.counsel_present, response.hearing_given = counsel_present, hearing_given
+        ordered_at = f"ordered at the hearing of {session.held_on:%b %-d, %Y}"
+        if option.effect == ResponseEffect.INCREASED_TESTING:
+            # _check_details made sure of both.
+            tests_per_week, weeks = cast(int, tests_per_week), cast(int, weeks)
+            _check_increases_testing(entry, tests_per_week)
+            response.testing_order = compliance_services.testing_order_create(
+                participant=entry.participant,
+                program=session.program,
+                tests_per_week=tests_per_week,
+                starts_on=session.held_on,
+                ends_on=session.held_on + datetime.timedelta(days=7 * weeks - 1),
+                reason=f"{option.name}, {ordered_at}."[:300],
+                actor=actor,
+                now=now,
+            )
+        elif is_jail:
+            days = cast(int, days)  # _check_details made sure of it
+            response.custody = compliance_services.custody_blackout_record(
+                participant=entry.participant,
+                starts_on=session.held_on,
+                ends_on=session.held_on + datetime.timedelta(days=days - 1),
+                note=f"{option.name}: {days} day{'s' if days != 1 else ''} {ordered_at}.",
+                actor=actor,
+                now=now,
+            )
+        response.save()
+        if option.effect == ResponseEffect.COMMUNITY_SERVICE:
+            CommunityServiceObligation.objects.create(
+                response=response,
+                participant_id=entry.participant_id,
+                hours_ordered=cast(int, hours),  # _check_details made sure of it
+            )
+        return response
+
+
+def _check_details(option: ResponseOption, details: dict) -> Decimal | None:
+    """The details the option's effect needs, each in its range, and no other; returns the
+    gift card's amount as money."""
+    wanted = EFFECT_DETAILS[option.effect]
+    errors: dict[str, str] = {}
+    for name, value in details.items():
+        if name == "amount":
+            continue
+        if name in wanted:
+            low, high = wanted[name]
+            if value is None or not isinstance(value, int) or not low <= value <= high:
+                errors[name] = (
+                    f"{option.name} needs its {DETAIL_WORDS[name]}: a number from {low} to {high}."
+                )
+        elif value is not None:
+            errors[name] = f"{option.name} takes no {DETAIL_WORDS[name]}; leave it empty."
+    amount = details["amount"]
+    if option.effect == ResponseEffect.GIFT_CARD:
+        amount = _money(amount)
+        if amount is None or not Decimal("0") < amount <= GIFT_CARD_MAX:
+            errors["amount"] = f"{option.name} needs its amount: a sum of money above 0."
+    elif amount is not None:
+        errors["amount"] = f"{option.name} takes no amount; leave it empty."
+    if errors:
+        raise ValidationError(errors)
+    return amount
+
+
+def _money(value) -> Decimal | None:
+    if value is None:
+        return None
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        return None
+    if not amount.is_finite() or amount != amount.quantize(Decimal("0.01")):
+        return None
+    return amount
+
+
+def _check_text(*, note: str, jail_reason: str) -> None:
+    errors = {}
+    if len(note.strip()) > 300:
+        errors["note"] = "Keep the note to 300 characters."
+    if len(jail_reason.strip()) > 500:
+        errors["jail_reason"] = "Keep the reason for jail to 500 characters."
+    if errors:
+        raise ValidationError(errors)
+
+
+def _check_due_process(
+    days: int, jail_reason: str, counsel_present: bool, hearing_given: bool
+) -> None:
+    """Jail longer than SHORT_JAIL_DAYS: its reason, counsel present and a hearing given."""
+    if days <= SHORT_JAIL_DAYS:
+        return
+    errors = {}
+    longer = f"Jail over {SHORT_JAIL_DAYS} days"
+    if not jail_reason.strip():
+        errors["jail_reason"] = f"{longer} needs its reason on the record."
+    if not counsel_present:
+        errors["counsel_present"] = f"{longer} needs defence counsel present."
+    if not hearing_given:
+        errors["hearing_given"] = f"{longer} needs a hearing given on it first."
+    if errors:
+        raise ValidationError(errors)
+
+
+def _check_increases_testing(entry: DocketEntry, tests_per_week: int) -> None:
+    """An increased-testing order must test more often than the participant does on the
+    session's day (phase default, intensity or an order already in force)."""
+    current = (
+        with_testing_frequency(
+            Enrollment.objects.filter(pk=entry.enrollment_id), entry.session.held_on
+        )
+        .values_list("tests_per_week", flat=True)
+        .first()
+    )
+    if current is not None and tests_per_week <= current:
+        raise ValidationError(
+            {
+                "tests_per_week": f"The participant already tests {current} times a week; "
+                "increased testing orders more."
+            }
+        )
+
+
+HOURS_IN_A_DAY = (Decimal("0.5"), Decimal("24"))
+
+
+def community_service_log_hours(
+    *,
+    obligation: CommunityServiceObligation,
+    worked_on: datetime.date,
+    hours: Decimal,
+    actor: User,
+) -> CommunityServiceHours:
+    """Hours of community service worked on a day towards an obligation, logged by the
+    participant's case manager or a coordinator (access.logs_service_hours): from the day of
+    the hearing that ordered them to today, 0.5 to 24 hours, never past the hours ordered (the
+    obligation's row lock keeps two logs sent at once from passing it together)."""
+    participant = Participant.objects.get(pk=obligation.participant_id)
+    if not access.logs_service_hours(actor, participant):
+        raise ValidationError(
+            "Only the participant's case manager or a coordinator logs community service hours."
+        )
+    response = CourtResponse.objects.select_related("entry__session__program").get(
+        pk=obligation.response_id
+    )
+    program = response.entry.session.program
+    errors: dict[str, str] = {}
+    amount = _hours(hours)
+    low, high = HOURS_IN_A_DAY
+    if amount is None or not low <= amount <= high:
+        errors["hours"] = "Give the hours worked that day: 0.5 to 24, in tenths of an hour."
+    if worked_on > program_today(program):
+        errors["worked_on"] = "Hours cannot be logged for a day still to come."
+    elif worked_on < response.given_on:
+        errors["worked_on"] = (
+            f"The hours were ordered on {response.given_on:%b %-d, %Y}; log work from that day on."
+        )
+    if errors:
+        raise ValidationError(errors)
+    amount = cast(Decimal, amount)  # checked above
+    with audited_write(actor):
+        lock(obligation)
+        logged = obligation.hours_worked.aggregate(total=Sum("hours"))["total"] or Decimal(0)
+        left = obligation.hours_ordered - logged
+        if left <= 0:
+            raise ValidationError(
+                f"All {obligation.hours_ordered} hours ordered are already logged."
+            )
+        if amount > left:
+            raise ValidationError(
+                {
+                    "hours": f"Only {_plain(left)} of the {obligation.hours_ordered} hours "
+                    f"ordered are left to log; {_plain(amount)} would pass them."
+                }
+            )
+        return CommunityServiceHours.objects.create(
+            obligation=obligation, worked_on=worked_on, hours=amount, recorded_by=actor
+        )
+
+
+def _hours(value) -> Decimal | None:
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        return None
+    if not amount.is_finite() or amount != amount.quantize(Decimal("0.1")):
+        return None
+    return amount
+
+
+def _plain(hours: Decimal) -> str:
+    """2.5 as "2.5", 3.0 as "3"."""
+    return f"{hours.normalize():f}"
+
+
+# --- Decisions
+
+
+def _check_decides_for(actor: User, session: CourtSession) -> None:
+    if not access.acts_for_session(actor, session):
+        raise ValidationError(
+            "Only the session's judge, or a clerk listed on it, records the decisions of its "
+            "hearings."
+        )
+
+
+def _check_on_or_after_the_hearing(session: CourtSession) -> None:
+    if program_today(session.program) < session.held_on:
+        raise ValidationError(
+            f"The hearing is on {session.held_on:%b %-d, %Y}: its decisions are recorded on "
+            "that day or later."
+        )
+
+
+def _check_heard(entry: DocketEntry, decision: str, *, absent_allowed: bool = False) -> None:
+    """The decision is taken at a hearing the participant appeared at (or, `absent_allowed`,
+    failed to appear at): their appearance is recorded first."""
+    appearance = entry.appearance
+    if appearance == Appearance.REMOVED:
+        raise ValidationError(
+            "The participant was taken off this docket: decide at a hearing they are on."
+        )
+    if not appearance:
+        raise ValidationError(f"Record whether the participant appeared first: {decision}.")
+    if appearance == Appearance.APPEARED or (
+        absent_allowed and appearance == Appearance.FAILED_TO_APPEAR
+    ):
+        return
+    absence = (
+        "failed to appear"
+        if appearance == Appearance.FAILED_TO_APPEAR
+        else "was excused from appearing"
+    )
+    raise ValidationError(f"The participant {absence} at this hearing: {decision}.")
+
+
+def phase_change_decide(
+    *, entry: DocketEntry, to_phase: int, reason: str, actor: User
+) -> PhaseChange:
+    """Moves the participant to another phase, as decided at this hearing (the session's day):
+    only the session's judge or one of its clerks records it, on or after that day, for a
+    participant who appeared and whose enrollment is active, to a phase of the program's phase
+    list in force that day, with a reason. The enrollment row is locked first, so a decision
+    sent twice moves the participant once (the second is told they are already there)."""
+    session = entry.session
+    _check_decides_for(actor, session)
+    with audited_write(actor):
+        enrollment = lock(entry.enrollment)
+        entry.refresh_from_db(fields=["appearance"])
+        _check_on_or_after_the_hearing(session)
+        _check_heard(entry, "a phase change is decided at a hearing they attend")
+        if enrollment.status != EnrollmentStatus.ACTIVE or enrollment.phase is None:
+            raise ValidationError(
+                "Only an active enrollment changes phase; this one is "
+                f"{EnrollmentStatus(enrollment.status).label.lower()}."
+            )
+        in_force = program_settings_in_force(session.program, session.held_on)
+        phases = {phase.number for phase in in_force.phases.all()} if in_force else set()
+        if to_phase not in phases:
+            raise ValidationError(
+                {
+                    "to_phase": f"The program has no phase {to_phase} in the settings in force "
+                    f"on {session.held_on:%b %-d, %Y}."
+                }
+            )
+        if to_phase == enrollment.phase:
+            raise ValidationError({"to_phase": f"The participant is already in phase {to_phase}."})
+        if not reason.strip():
+            raise ValidationError({"reason": "Say why the phase changes."})
+        from_phase = enrollment.phase
+        client_services.enrollment_set_phase(enrollment=enrollment, phase=to_phase, actor=actor)
+        return PhaseChange.objects.create(
+            enrollment=enrollment,
+            entry=entry,
+            from_phase=from_phase,
+            to_phase=to_phase,
+            decided_on=session.held_on,
+            reason=reason.strip(),
+            decided_by=actor,
+        )
+
+
+# The statuses each completion closes an enrollment from: an absconded participant may be
+# terminated, not graduated.
+COMPLETES_FROM = {
+    CompletionKind.GRADUATED: frozenset({EnrollmentStatus.ACTIVE}),
+    CompletionKind.TERMINATED: frozenset({EnrollmentStatus.ACTIVE, EnrollmentStatus.ABSCONDED}),
+}
+
+
+def completion_decide(
+    *, entry: DocketEntry, kind: str, disposition: str, reason: str, actor: User
+) -> CompletionDecision:
+    """Graduation or termination, decided at this hearing with its disposition (e.g. charges
+    dismissed, sentenced on the original charge): only the session's judge or one of its
+    clerks records it, on or after the session's day, once per enrollment; graduation at a
+    hearing the participant appeared at, termination also at one they failed to appear at.
+    Closes the enrollment with that status on the session's day, the reason as its exit reason
+    and status history (clients.services.enrollment_close_at_hearing), on the locked row: a
+    decision sent twice is recorded once.
+
+    It closes the enrollment only: closing what graduation and termination close with it
+    (treatment plans, open referrals and episodes) comes with the phases issue (17)."""
+    session = entry.session
+    _check_decides_for(actor, session)
+    if kind not in CompletionKind.values:
+        raise ValidationError({"kind": "Choose graduation or termination."})
+    completion = CompletionKind(kind)
+    with audited_write(actor):
+        enrollment = lock(entry.enrollment)
+        entry.refresh_from_db(fields=["appearance"])
+        earlier = CompletionDecision.objects.filter(enrollment=enrollment).first()
+        if earlier is not None:
+            raise ValidationError(
+                f"{earlier.get_kind_display()} was already decided for this enrollment on "
+                f"{earlier.decided_on:%b %-d, %Y}."
+            )
+        _check_on_or_after_the_hearing(session)
+        graduation = completion == CompletionKind.GRADUATED
+        _check_heard(
+            entry,
+            "graduation is decided at a hearing they attend"
+            if graduation
+            else "termination is decided at a hearing they attend or failed to appear at",
+            absent_allowed=not graduation,
+        )
+        if enrollment.status not in COMPLETES_FROM[completion]:
+            allowed = "an active" if graduation else "an active or absconded"
+            raise ValidationError(
+                f"Only {allowed} enrollment can be {completion.label.lower()}; this one is "
+                f"{EnrollmentStatus(enrollment.status).label.lower()}."
+            )
+        errors = {}
+        if not disposition.strip():
+            errors["disposition"] = "Record the disposition (for example, charges dismissed)."
+        if not reason.strip():
+            errors["reason"] = f"Say why the participant is {completion.label.lower()}."
+        if errors:
+            raise ValidationError(errors)
+        client_services.enrollment_close_at_hearing(
+            enrollment=enrollment,
+            to_status=completion.value,
+            effective_date=session.held_on,
+            reason=reason.strip(),
+            actor=actor,
+        )
+        return CompletionDecision.objects.create(
+            entry=entry,
+            enrollment=enrollment,
+            kind=completion,
+            disposition=disposition.strip(),
+            reason=reason.strip(),
+            decided_on=session.held_on,
+            decided_by=actor,
+        )
