@@ -7,7 +7,8 @@ bench/README.md.
     .venv/bin/python bench/generate.py --scale 0.01 --database drugcourt_bench
 
 At --scale 1: 50,000 participants, 400 staff, 10 million drug tests over three years with their
-results, 5 million appointments, 2 million contacts, 800,000 old alerts. Counts of people and
+results, 5 million appointments (640,000 of them hearings, on the dockets of 16,000 court
+sessions, with 240,000 responses), 2 million contacts, 800,000 old alerts. Counts of people and
 rows scale with --scale (floors keep a tiny scale meaningful); staff scale too, so caseloads
 stay the same size.
 """
@@ -39,17 +40,20 @@ from psycopg2 import sql as pg_sql  # noqa: E402
 from clients.access import DataClass  # noqa: E402
 from clients.models import CLOSED_STATUSES, EnrollmentStatus, Participant  # noqa: E402
 from clients.reconcile import access_drift, access_repair  # noqa: E402
+from clients.services import HEARING_MINUTES  # noqa: E402
 from compliance.draw import ALGORITHM_VERSION  # noqa: E402
 from compliance.models import RESULT_STATUSES  # noqa: E402
+from court.models import APPEARANCE_OUTCOME_REASONS, Appearance  # noqa: E402
 from drugcourt.models import (  # noqa: E402
     Phase,
     Program,
     ProgramSettings,
+    ResponseOption,
     User,
     default_testing_panel,
 )
 from drugcourt.roles import Role  # noqa: E402
-from drugcourt.services import DEFAULT_PHASES  # noqa: E402
+from drugcourt.services import DEFAULT_PHASES, DEFAULT_RESPONSE_CATALOGUE  # noqa: E402
 
 
 def out(line: str = "") -> None:
@@ -62,6 +66,9 @@ PROGRAMS = 4
 AGENCIES = 10  # treatment agencies
 HISTORY_DAYS = 3 * 365  # tests and appointments cover the last three years
 CONTACTS_EACH = 40  # per participant: 2 million at --scale 1
+# Courtrooms each program's court sits in every weekday at --scale 1 (at least one): dockets of
+# about 50 participants. A participant's hearings are on one weekday in one courtroom.
+COURTROOMS = 5
 # At --scale 1 (DESIGN.md "Scale we design for"):
 FULL = {"participants": 50_000, "tests": 10_000_000, "appointments": 5_000_000, "alerts": 800_000}
 # Staff by role at --scale 1, 400 in all; staff member `id` works in program 1 + id % 4.
@@ -82,7 +89,7 @@ STAFF = [
 ROW_BYTES = {
     "participants": 1_000 + CONTACTS_EACH * 250,
     "tests": 730,
-    "appointments": 240,
+    "appointments": 240 + 70,  # and the docket entries and responses of the hearings among them
     "alerts": 300,
 }
 HEADROOM = 1.3
@@ -494,44 +501,217 @@ LOAD_STEPS = [
     (
         "appointments (past ones with their outcome, the next four weeks without)",
         """
+        -- Each program's court: its first judge sits in every session, its first coordinator
+        -- places the participants on the dockets.
+        CREATE TEMP TABLE bench_court ON COMMIT DROP AS
+        SELECT m.program_id,
+               min(u.id) FILTER (WHERE 'judge' = ANY(u.roles)) AS judge_id,
+               min(u.id) FILTER (WHERE 'coordinator' = ANY(u.roles)) AS coordinator_id
+        FROM drugcourt_user u JOIN drugcourt_programmembership m ON m.user_id = u.id
+        GROUP BY m.program_id;
+
         WITH span AS (
             SELECT p.*,
                    CASE WHEN p.episode_status = 'active' THEN p.last_day + 28 ELSE p.last_day END
-                       - p.tested_from + 1 AS span_days
+                       AS span_last
             FROM bench_person p WHERE p.test_days > 0
         ), rate AS (
-            SELECT %(appointments)s::float / sum(span_days) AS per_day FROM span
+            SELECT %(appointments)s::float / sum(span_last - tested_from + 1) AS per_day
+            FROM span
         ), planned AS (
-            SELECT s.*, ((s.tested_from + floor(random() * s.span_days)::int)
-                         + make_interval(hours => 8 + floor(random() * 9)::int))
-                        AT TIME ZONE %(time_zone)s AS at,
+            SELECT s.*, s.tested_from + floor(random() * (s.span_last - s.tested_from + 1))::int
+                            AS day,
+                   8 + floor(random() * 9)::int AS hour,
                    random() AS r_kind, random() AS r_outcome
             FROM span s, rate
             CROSS JOIN LATERAL generate_series(
-                1, floor(s.span_days * rate.per_day + random())::int) k
-        ), judged AS (
+                1, floor((s.span_last - s.tested_from + 1) * rate.per_day + random())::int) k
+        ), kinded AS (
             SELECT p.*,
                    CASE WHEN r_kind < 0.30 THEN 'case_manager' WHEN r_kind < 0.70 THEN 'treatment'
                         WHEN r_kind < 0.85 THEN 'court' WHEN r_kind < 0.95 THEN 'community_service'
-                        ELSE 'other' END AS kind,
+                        ELSE 'other' END AS kind
+            FROM planned p
+        ), hearing AS (
+            -- A hearing is at 9:00 on the participant's court day of that week (a weekday by
+            -- participant) in their courtroom, within the episode; one a day at most.
+            SELECT DISTINCT ON (participant_id, day_of_hearing) *
+            FROM (
+                SELECT k.*,
+                       CASE WHEN court_day > k.span_last THEN court_day - 7
+                            WHEN court_day < k.tested_from THEN court_day + 7
+                            ELSE court_day END AS day_of_hearing
+                FROM kinded k
+                CROSS JOIN LATERAL (
+                    SELECT k.day - extract(isodow FROM k.day)::int + 1 + k.participant_id %% 5
+                        AS court_day
+                ) c
+                WHERE k.kind = 'court'
+            ) h
+            ORDER BY participant_id, day_of_hearing, r_outcome
+        ), scheduled AS (
+            SELECT participant_id, program_id, case_manager_id, kind, r_outcome,
+                   (day + make_interval(hours => hour)) AT TIME ZONE %(time_zone)s AS at
+            FROM kinded WHERE kind <> 'court'
+            UNION ALL
+            SELECT participant_id, program_id, case_manager_id, kind, r_outcome,
+                   (day_of_hearing + time '09:00') AT TIME ZONE %(time_zone)s
+            FROM hearing
+        ), judged AS (
+            SELECT s.*, c.judge_id, c.coordinator_id,
                    CASE WHEN at >= %(now)s THEN ''
-                        WHEN r_outcome < 0.82 THEN 'attended' WHEN r_outcome < 0.86 THEN 'late'
+                        WHEN r_outcome < 0.82 THEN 'attended'
+                        -- a hearing records appeared (attended) or not, never late
+                        WHEN r_outcome < 0.86 THEN CASE WHEN kind = 'court' THEN 'attended'
+                                                        ELSE 'late' END
                         WHEN r_outcome < 0.90 THEN 'excused' WHEN r_outcome < 0.96 THEN 'missed'
                         ELSE 'cancelled' END AS outcome
-            FROM planned p
+            FROM scheduled s JOIN bench_court c USING (program_id)
         )
         INSERT INTO clients_appointment
-            (participant_id, kind, scheduled_at, duration_minutes, location, with_whom,
-             staff_id, outcome, outcome_reason, outcome_recorded_at, outcome_recorded_by_id,
-             created_by_id, created_at)
-        SELECT participant_id, kind, at, 60, 'Bench office',
+            (participant_id, program_id, kind, scheduled_at, duration_minutes, location,
+             with_whom, staff_id, outcome, outcome_reason, outcome_recorded_at,
+             outcome_recorded_by_id, created_by_id, created_at)
+        SELECT participant_id,
+               CASE WHEN kind = 'court' THEN program_id END, kind, at,
+               CASE WHEN kind = 'court' THEN %(hearing_minutes)s ELSE 60 END,
+               CASE WHEN kind = 'court'
+                    THEN 'Courtroom ' || (1 + participant_id / 5 %% %(courtrooms)s)
+                    ELSE 'Bench office' END,
                CASE WHEN kind = 'treatment' THEN 'Bench Treatment Agency' ELSE '' END,
-               CASE WHEN kind = 'case_manager' THEN case_manager_id END,
-               outcome, CASE WHEN outcome = 'excused' THEN 'Bench: excused' ELSE '' END,
+               CASE WHEN kind = 'case_manager' THEN case_manager_id
+                    WHEN kind = 'court' THEN judge_id END,
+               outcome,
+               -- A hearing's appointment says only what happened; the reason is the court's
+               -- (court.models.APPEARANCE_OUTCOME_REASONS).
+               CASE WHEN kind = 'court' AND outcome = 'excused' THEN %(excused_by_court)s
+                    WHEN kind = 'court' AND outcome = 'cancelled' THEN %(taken_off_docket)s
+                    WHEN outcome = 'excused' THEN 'Bench: excused' ELSE '' END,
                CASE WHEN outcome <> '' THEN at + interval '2 hours' END,
-               CASE WHEN outcome <> '' THEN case_manager_id END,
-               case_manager_id, at - interval '14 days'
+               CASE WHEN outcome = '' THEN NULL WHEN kind = 'court' THEN judge_id
+                    ELSE case_manager_id END,
+               CASE WHEN kind = 'court' THEN coordinator_id ELSE case_manager_id END,
+               at - interval '14 days'
         FROM judged ORDER BY at;
+        """,
+    ),
+    (
+        "court sessions, docket entries (one per hearing appointment), responses",
+        """
+        -- One session per program, day and courtroom, as the court's migration makes them
+        -- from hearing appointments (court/migrations/0002), with the program's clerks.
+        INSERT INTO court_courtsession
+            (program_id, held_on, start_time, courtroom, judge_id, created_by_id, created_at)
+        SELECT a.program_id, (a.scheduled_at AT TIME ZONE %(time_zone)s)::date, time '09:00',
+               a.location, c.judge_id, c.coordinator_id, min(a.created_at) - interval '7 days'
+        FROM clients_appointment a JOIN bench_court c USING (program_id)
+        WHERE a.kind = 'court'
+        GROUP BY 1, 2, 4, 5, 6;
+        INSERT INTO court_courtsession_clerks (courtsession_id, user_id)
+        SELECT s.id, u.id
+        FROM court_courtsession s
+        JOIN drugcourt_programmembership m ON m.program_id = s.program_id
+        JOIN drugcourt_user u ON u.id = m.user_id AND 'clerk' = ANY(u.roles);
+
+        -- The hearing appointment's outcome is its appearance (court.models.APPEARANCE_OUTCOMES);
+        -- whoever appeared or was excused was given a hearing two weeks on.
+        INSERT INTO court_docketentry
+            (session_id, enrollment_id, participant_id, appointment_id, appearance,
+             appearance_note, next_hearing_on, next_hearing_reason, recorded_by_id, recorded_at,
+             placed_by_id, placed_at)
+        SELECT s.id, e.id, a.participant_id, a.id,
+               CASE a.outcome WHEN 'attended' THEN 'appeared'
+                              WHEN 'missed' THEN 'failed_to_appear'
+                              WHEN 'excused' THEN 'excused'
+                              WHEN 'cancelled' THEN 'removed' ELSE '' END,
+               CASE a.outcome WHEN 'excused' THEN 'Bench: excused'
+                              WHEN 'cancelled' THEN 'Bench: taken off the docket' ELSE '' END,
+               CASE WHEN a.outcome IN ('attended', 'excused') THEN s.held_on + 14 END, '',
+               a.outcome_recorded_by_id, a.outcome_recorded_at, a.created_by_id, a.created_at
+        FROM clients_appointment a
+        JOIN court_courtsession s
+            ON s.program_id = a.program_id AND s.courtroom = a.location
+           AND s.held_on = (a.scheduled_at AT TIME ZONE %(time_zone)s)::date
+        JOIN clients_enrollment e
+            ON e.participant_id = a.participant_id AND e.case_number = 'BENCH-' || a.participant_id
+        WHERE a.kind = 'court';
+
+        -- Responses at 44 %% of the hearings the participant appeared at, from the program's
+        -- catalogue: incentives 32 %%, sanctions 8 %% (4 : 1), therapeutic adjustments 4 %%.
+        -- No jail: its custody period would excuse tests the load has already judged.
+        CREATE TEMP TABLE bench_response ON COMMIT DROP AS
+        WITH heard AS (
+            SELECT d.id AS entry_id, d.participant_id, s.program_id, s.held_on,
+                   d.recorded_by_id, d.recorded_at,
+                   random() AS r_category, random() AS r_option, random() AS r_detail
+            FROM court_docketentry d JOIN court_courtsession s ON s.id = d.session_id
+            WHERE d.appearance = 'appeared'
+        )
+        SELECT h.*,
+               CASE WHEN r_category < 0.32 THEN
+                        CASE WHEN r_option < 0.55 THEN 'Praise from the bench'
+                             WHEN r_option < 0.75 THEN 'Called early on the docket'
+                             WHEN r_option < 0.87 THEN 'Gift card'
+                             WHEN r_option < 0.94 THEN 'Certificate of achievement'
+                             ELSE 'Reduced reporting' END
+                    WHEN r_category < 0.40 THEN
+                        CASE WHEN r_option < 0.40 THEN 'Verbal warning'
+                             WHEN r_option < 0.60 THEN 'Essay'
+                             WHEN r_option < 0.75 THEN 'Curfew'
+                             WHEN r_option < 0.87 THEN 'Increased testing'
+                             ELSE 'Community service' END
+                    ELSE
+                        CASE WHEN r_option < 0.34 THEN 'Increased treatment'
+                             WHEN r_option < 0.67 THEN 'Additional case manager meetings'
+                             ELSE 'Additional self-help meetings' END
+               END AS option_name
+        FROM heard h WHERE h.r_category < 0.44;
+
+        -- Increased testing is a court testing order (five tests a week for four weeks).
+        WITH orders AS (
+            INSERT INTO compliance_testingorder
+                (participant_id, program_id, tests_per_week, starts_on, ends_on, reason,
+                 ordered_by_id, created_at)
+            SELECT participant_id, program_id, 5, held_on, held_on + 27,
+                   'Increased testing, ordered at the hearing of ' || held_on,
+                   recorded_by_id, recorded_at
+            FROM bench_response WHERE option_name = 'Increased testing'
+            RETURNING id, participant_id, starts_on
+        )
+        INSERT INTO court_courtresponse
+            (entry_id, participant_id, option_id, given_on, tests_per_week, weeks, days, hours,
+             amount, note, jail_reason, counsel_present, hearing_given, testing_order_id,
+             custody_id, recorded_by_id, recorded_at)
+        SELECT r.entry_id, r.participant_id, o.id, r.held_on,
+               CASE WHEN o.effect = 'increased_testing' THEN 5 END,
+               CASE WHEN o.effect IN ('increased_testing', 'curfew', 'reduced_reporting')
+                    THEN 4 END,
+               NULL,
+               CASE WHEN o.effect = 'community_service'
+                    THEN 8 * (1 + floor(r.r_detail * 3)::int) END,
+               CASE WHEN o.effect = 'gift_card' THEN 10 + 5 * floor(r.r_detail * 4) END,
+               '', '', false, false, orders.id, NULL, r.recorded_by_id, r.recorded_at
+        FROM bench_response r
+        JOIN drugcourt_programsettings v ON v.program_id = r.program_id
+        JOIN drugcourt_responseoption o ON o.settings_id = v.id AND o.name = r.option_name
+        LEFT JOIN orders
+            ON orders.participant_id = r.participant_id AND orders.starts_on = r.held_on;
+
+        -- Community service: an obligation of the hours ordered, worked eight hours a week
+        -- from the week after the hearing (the recent ones not done yet).
+        INSERT INTO court_communityserviceobligation
+            (response_id, participant_id, hours_ordered, due_on, created_at)
+        SELECT id, participant_id, hours, NULL, recorded_at
+        FROM court_courtresponse WHERE hours IS NOT NULL;
+        INSERT INTO court_communityservicehours
+            (obligation_id, worked_on, hours, recorded_by_id, recorded_at)
+        SELECT o.id, r.given_on + 7 * k, 8, p.case_manager_id,
+               (r.given_on + 7 * k + time '17:00') AT TIME ZONE %(time_zone)s
+        FROM court_communityserviceobligation o
+        JOIN court_courtresponse r ON r.id = o.response_id
+        JOIN bench_person p ON p.participant_id = o.participant_id
+        CROSS JOIN LATERAL generate_series(1, o.hours_ordered / 8) k
+        WHERE r.given_on + 7 * k < %(today)s;
         """,
     ),
     (
@@ -614,7 +794,7 @@ class Sizes:
         return int(rows * HEADROOM) + HEADROOM_BYTES
 
 
-def load_params(sizes: Sizes, now: datetime.datetime) -> dict:
+def load_params(sizes: Sizes, scale: float, now: datetime.datetime) -> dict:
     today = now.astimezone(ZONE).date()  # the bench programs' date
     first_monday = today - datetime.timedelta(days=HISTORY_DAYS)
     first_monday -= datetime.timedelta(days=first_monday.weekday())
@@ -647,13 +827,18 @@ def load_params(sizes: Sizes, now: datetime.datetime) -> dict:
         "result_statuses": sorted(RESULT_STATUSES),
         "panel": default_testing_panel(),
         "data_classes": list(DataClass.values),
+        "hearing_minutes": HEARING_MINUTES,
+        "courtrooms": max(1, round(COURTROOMS * scale)),
+        "excused_by_court": APPEARANCE_OUTCOME_REASONS[Appearance.EXCUSED],
+        "taken_off_docket": APPEARANCE_OUTCOME_REASONS[Appearance.REMOVED],
         "participant_ct": ContentType.objects.get_for_model(Participant).pk,
     }
 
 
 def create_program_settings(today: datetime.date) -> None:
-    """One settings version per program, with the model's defaults and the customary phases,
-    in force since before the history (the services accept no past dates)."""
+    """One settings version per program, with the model's defaults, the customary phases and
+    the default response catalogue, in force since before the history (the services accept no
+    past dates)."""
     coordinator = User.objects.filter(roles__contains=["coordinator"]).order_by("pk").first()
     for program in Program.objects.order_by("pk"):
         version = ProgramSettings.objects.create(
@@ -665,6 +850,10 @@ def create_program_settings(today: datetime.date) -> None:
         Phase.objects.bulk_create(
             Phase(settings=version, number=number, **phase.as_fields())
             for number, phase in enumerate(DEFAULT_PHASES, start=1)
+        )
+        ResponseOption.objects.bulk_create(
+            ResponseOption(settings=version, **option.as_fields())
+            for option in DEFAULT_RESPONSE_CATALOGUE
         )
 
 
@@ -690,7 +879,7 @@ def load(sizes: Sizes, scale: float) -> datetime.datetime:
     repair any participant row the SQL got wrong, and reports how many it did), and VACUUM
     (ANALYZE). Returns the load's `now`, the time the benches measure at."""
     now = timezone.now().replace(second=0, microsecond=0)
-    params = load_params(sizes, now)
+    params = load_params(sizes, scale, now)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL session_replication_role = replica")
         cursor.execute("SET LOCAL work_mem = '256MB'")
@@ -735,7 +924,30 @@ def load(sizes: Sizes, scale: float) -> datetime.datetime:
     with connection.cursor() as cursor:
         cursor.execute("VACUUM (ANALYZE)")
     out(f"  VACUUM (ANALYZE): {time.perf_counter() - started:.1f} s")
+    out_court()
     return now
+
+
+def out_court() -> None:
+    """What the court holds: every hearing appointment is a docket entry's."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT (SELECT count(*) FROM court_courtsession),
+                   (SELECT count(*) FROM court_docketentry),
+                   (SELECT count(*) FROM clients_appointment WHERE kind = 'court'),
+                   count(*) FILTER (WHERE o.category = 'incentive'),
+                   count(*) FILTER (WHERE o.category = 'sanction'),
+                   count(*)
+            FROM court_courtresponse r JOIN drugcourt_responseoption o ON o.id = r.option_id
+            """
+        )
+        sessions, entries, hearings, incentives, sanctions, responses = cursor.fetchone()
+    out(
+        f"  court: {sessions:,} sessions, {entries:,} docket entries for {hearings:,} hearing "
+        f"appointments, {responses:,} responses ({incentives:,} incentives, "
+        f"{sanctions:,} sanctions)"
+    )
 
 
 # ---------------------------------------------------------------------------------------------

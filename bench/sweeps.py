@@ -180,7 +180,7 @@ def appointment_alerts_sql(kind: str, message: str, assigned_to: str, outcome: s
 
 RECENT_ATTENDED = f"""
     SELECT a.id FROM clients_appointment a
-    WHERE a.outcome = 'attended' AND a.participant_id IN {ACTIVE}
+    WHERE a.outcome = 'attended' AND a.kind <> 'court' AND a.participant_id IN {ACTIVE}
       AND a.scheduled_at >= %(now)s - %(appointment_lookback)s + interval '1 day'
       AND a.scheduled_at < %(now)s - interval '2 hours'
     ORDER BY a.scheduled_at DESC, a.id DESC LIMIT %(rows)s"""  # noqa: S608

@@ -70,6 +70,18 @@ def test_every_bench_runs_at_a_tiny_scale():
     assert "Loading --scale 0.0005" in sweeps
     # The generated guardian rows are the ones the product makes: access_repair fixed none.
     assert "0 participant rows repaired" in sweeps
+    # Every hearing appointment is on a session's docket, with responses at about 4 : 1.
+    court = re.search(
+        r"court: ([\d,]+) sessions, ([\d,]+) docket entries for ([\d,]+) hearing appointments, "
+        r"([\d,]+) responses \(([\d,]+) incentives, ([\d,]+) sanctions\)",
+        sweeps,
+    )
+    assert court, sweeps
+    sessions, entries, hearings, responses, incentives, sanctions = (
+        int(count.replace(",", "")) for count in court.groups()
+    )
+    assert 0 < sessions <= entries == hearings
+    assert 0 < sanctions < incentives < responses
     summary = sweeps[sweeps.index("##### Summary") :]
     measured = set(re.findall(r"^(\w+_sweep) +(fresh|stale) ", summary, re.MULTILINE))
     assert measured == {(sweep, stats) for sweep in SWEEPS for stats in ("fresh", "stale")}
