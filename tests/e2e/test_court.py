@@ -1,6 +1,7 @@
 """The coordinator sets up today's court session and builds its docket from the suggestions;
 the judge records the participant's appearance and a sanction of increased testing, and the
-participant's testing frequency follows the court order."""
+participant's testing frequency follows the court order. Axe checks the docket (placing and
+placed) and the hearing page."""
 
 import datetime
 
@@ -37,7 +38,11 @@ def test_the_coordinator_builds_a_docket_and_the_judge_records_a_sanction(
     page.get_by_role("button", name="Place the chosen participants").click()
     expect(page.get_by_role("status").filter(has_text="Placed on the docket")).to_be_visible()
     expect(page.get_by_role("link", name="Ada Moss")).to_be_visible()
+    assert_accessible(page)  # the docket
     entry = DocketEntry.objects.get()
+    # Before the hearing the participant tests as their phase says.
+    page.goto(f"{live_server.url}/participants/{participant.pk}/")
+    expect(page.get_by_role("region", name="Compliance")).to_contain_text("3 a week")
 
     page.context.clear_cookies()
     sign_in(page, judge)
