@@ -48,6 +48,11 @@ urlpatterns = [
         name="program_settings_response_catalogue",
     ),
     path(
+        "programs/<int:pk>/settings/response-matrix/",
+        views.program_settings_response_matrix,
+        name="program_settings_response_matrix",
+    ),
+    path(
         "programs/<int:pk>/settings/case-notes/",
         views.program_settings_note_format,
         name="program_settings_note_format",

@@ -11,6 +11,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from .models import (
+    Behaviour,
     NoteFormat,
     Organization,
     PolicyPositive,
@@ -20,7 +21,7 @@ from .models import (
     Substance,
 )
 from .roles import OrganizationKind, Role
-from .services import PhaseData, ResponseOptionData
+from .services import MAX_PRIOR_OCCURRENCES, PhaseData, ResponseOptionData, ResponseRuleData
 
 TIME_ZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
 
@@ -339,4 +340,52 @@ class BaseResponseOptionFormSet(forms.BaseFormSet):
 
 ResponseOptionFormSet = forms.formset_factory(
     ResponseOptionForm, formset=BaseResponseOptionFormSet, extra=2, can_delete=True
+)
+
+
+class ResponseRuleForm(forms.Form):
+    # Blank first choices: an empty row left as it is does not count as a new rule.
+    behaviour = forms.ChoiceField(choices=[("", "—"), *Behaviour.choices])
+    phase = forms.TypedChoiceField(coerce=int, empty_value=None, required=False)
+    occurrences_from = forms.IntegerField(
+        min_value=0, max_value=MAX_PRIOR_OCCURRENCES, initial=0, label="Prior occurrences from"
+    )
+    occurrences_to = forms.IntegerField(
+        min_value=0,
+        max_value=MAX_PRIOR_OCCURRENCES,
+        required=False,
+        label="to",
+        help_text="Empty: and more.",
+    )
+    option = forms.ChoiceField(label="Suggested response")
+
+    def __init__(self, *args, phase_choices, option_choices, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["phase"].choices = [("", "Any phase"), *phase_choices]
+        self.fields["option"].choices = [("", "—"), *option_choices]
+
+    def rule_data(self) -> ResponseRuleData:
+        return ResponseRuleData(
+            behaviour=self.cleaned_data["behaviour"],
+            phase=self.cleaned_data["phase"],
+            occurrences_from=self.cleaned_data["occurrences_from"],
+            occurrences_to=self.cleaned_data["occurrences_to"],
+            option=self.cleaned_data["option"],
+        )
+
+
+class BaseResponseRuleFormSet(forms.BaseFormSet):
+    def rules(self) -> list[ResponseRuleData]:
+        """The rules the coordinator kept or added, in the page's order; deleted and blank rows
+        left out."""
+        return [
+            form.rule_data()
+            for index, form in enumerate(self.forms)
+            if (index < self.initial_form_count() or form.has_changed())
+            and not self._should_delete_form(form)
+        ]
+
+
+ResponseRuleFormSet = forms.formset_factory(
+    ResponseRuleForm, formset=BaseResponseRuleFormSet, extra=2, can_delete=True
 )

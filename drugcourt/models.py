@@ -430,3 +430,76 @@ class ResponseOption(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Behaviour(models.TextChoices):
+    """What a participant did that the team responds to at a hearing (DOMAIN.md "Court and
+    responses"): the violations first, then the achievements incentives answer."""
+
+    POSITIVE_TEST = "positive_test", "Positive drug or alcohol test"
+    MISSED_TEST = "missed_test", "Missed or refused test"
+    TAMPERED_SPECIMEN = "tampered_specimen", "Dilute, adulterated or substituted specimen"
+    MISSED_TREATMENT = "missed_treatment", "Missed treatment session"
+    FAILURE_TO_APPEAR = "failure_to_appear", "Failure to appear in court"
+    NEW_ARREST = "new_arrest", "New arrest"
+    CURFEW_VIOLATION = "curfew_violation", "Curfew violation"
+    NEGATIVE_TESTS = "negative_tests", "All tests negative since the last hearing"
+    FULL_ATTENDANCE = "full_attendance", "Full attendance at treatment and case management"
+    PHASE_REQUIREMENTS_MET = "phase_requirements_met", "Phase requirements met"
+
+    @property
+    def is_achievement(self) -> bool:
+        return self in ACHIEVEMENTS
+
+
+# Behaviours an incentive answers; every other behaviour is a violation, answered by a
+# sanction or a therapeutic adjustment, never by an incentive.
+ACHIEVEMENTS = frozenset(
+    {Behaviour.NEGATIVE_TESTS, Behaviour.FULL_ATTENDANCE, Behaviour.PHASE_REQUIREMENTS_MET}
+)
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class ResponseRule(models.Model):
+    """One rule of a program's response matrix as defined by one settings version (the response
+    matrix topic): a behaviour, in a phase (or any phase), after this many prior occurrences of
+    it (from `occurrences_from` to `occurrences_to`, or and more when that is empty), suggests a
+    response of the same version's catalogue. The service refuses overlapping rules, so at most
+    one rule answers a question."""
+
+    settings = models.ForeignKey(
+        ProgramSettings, on_delete=models.CASCADE, related_name="response_rules"
+    )
+    behaviour = models.CharField(max_length=30, choices=Behaviour.choices)
+    # A phase number (Phase.number), or empty for any phase.
+    phase = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1)]
+    )
+    occurrences_from = models.PositiveSmallIntegerField(default=0)
+    occurrences_to = models.PositiveSmallIntegerField(null=True, blank=True)
+    # Protected: a catalogue change moves or refuses the rules of an option it drops.
+    option = models.ForeignKey(ResponseOption, on_delete=models.PROTECT, related_name="rules")
+
+    class Meta:
+        ordering = ["settings", "behaviour", "phase", "occurrences_from"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(behaviour__in=Behaviour.values),
+                name="response_rule_behaviour_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(phase__isnull=True) | models.Q(phase__gte=1),
+                name="response_rule_phase_positive",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(occurrences_to__isnull=True)
+                | models.Q(occurrences_to__gte=models.F("occurrences_from")),
+                name="response_rule_occurrences_ordered",
+            ),
+        ]
+        indexes = [models.Index(fields=["settings", "behaviour"], name="response_rule_lookup")]
+
+    def __str__(self) -> str:
+        phase = f"phase {self.phase}" if self.phase else "any phase"
+        upto = f"to {self.occurrences_to}" if self.occurrences_to is not None else "and more"
+        return f"{self.get_behaviour_display()}, {phase}, {self.occurrences_from} {upto} prior"

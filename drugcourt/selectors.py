@@ -19,7 +19,16 @@ from django.db.models.expressions import Expression
 from django.db.models.functions import Cast, Lower
 from django.utils import timezone
 
-from .models import Organization, Phase, Program, ProgramSettings, ResponseOption, User
+from .models import (
+    Behaviour,
+    Organization,
+    Phase,
+    Program,
+    ProgramSettings,
+    ResponseOption,
+    ResponseRule,
+    User,
+)
 from .roles import OrganizationKind, Role
 
 
@@ -173,6 +182,49 @@ def response_catalogue_in_force(program: Program, on: datetime.date) -> QuerySet
     return ResponseOption.objects.filter(settings=Subquery(in_force)).order_by(
         "category", Lower("name")
     )
+
+
+def _settings_in_force_pk(program: Program, on: datetime.date) -> Subquery:
+    return Subquery(
+        ProgramSettings.objects.filter(program=program, effective_from__lte=on)
+        .order_by("-effective_from")
+        .values("pk")[:1]
+    )
+
+
+def response_matrix_in_force(program: Program, on: datetime.date) -> list[ResponseRule]:
+    """The response matrix of the settings version in force on `on`, with each rule's response,
+    in the order of Behaviour, then phase (any phase first) and prior occurrences. One query."""
+    rules = ResponseRule.objects.filter(settings=_settings_in_force_pk(program, on)).select_related(
+        "option"
+    )
+    order = {behaviour: index for index, behaviour in enumerate(Behaviour.values)}
+    return sorted(rules, key=lambda r: (order[r.behaviour], r.phase or 0, r.occurrences_from))
+
+
+def response_suggestion(
+    program: Program,
+    on: datetime.date,
+    behaviour: str,
+    phase: int | None,
+    prior_occurrences: int,
+) -> ResponseOption | None:
+    """The response the matrix in force on `on` suggests for `behaviour` in `phase` after
+    `prior_occurrences` earlier occurrences of it, or None when no rule answers. The service
+    refuses overlapping rules, so at most one rule matches. One query."""
+    rule = (
+        ResponseRule.objects.filter(
+            Q(phase__isnull=True) | Q(phase=phase),
+            Q(occurrences_to__isnull=True) | Q(occurrences_to__gte=prior_occurrences),
+            settings=_settings_in_force_pk(program, on),
+            behaviour=behaviour,
+            occurrences_from__lte=prior_occurrences,
+        )
+        .select_related("option")
+        .order_by("phase")
+        .first()
+    )
+    return rule.option if rule is not None else None
 
 
 def staff_audit_events(*, model: str = "") -> QuerySet:

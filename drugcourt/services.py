@@ -19,6 +19,7 @@ from .guards import lock
 from .models import (
     DEFAULT_MINIMUM_TESTS_PER_WEEK,
     ROLE_GRANTED_EVENT,
+    Behaviour,
     NoteFormat,
     Organization,
     Phase,
@@ -28,6 +29,7 @@ from .models import (
     ResponseCategory,
     ResponseEffect,
     ResponseOption,
+    ResponseRule,
     Substance,
     User,
 )
@@ -84,15 +86,18 @@ def _check_staff_roles_fit(organization: Organization, kind: OrganizationKind) -
 def program_create(
     *, name: str, court: Organization, jurisdiction: str, time_zone: str, actor: User
 ) -> Program:
-    """Creates a program with a first settings version holding the five customary phases and
-    the default response catalogue."""
+    """Creates a program with a first settings version holding the five customary phases, the
+    default response catalogue and the default response matrix."""
     with audited_write(actor):
         _check_unique_name(Program, name)
         _check_is_court(court)
         program = Program(name=name, court=court, jurisdiction=jurisdiction, time_zone=time_zone)
         program.full_clean()
         program.save()
-        note = "Program created with the customary five phases and the default response catalogue."
+        note = (
+            "Program created with the customary five phases and the default response catalogue "
+            "and matrix."
+        )
         program_settings_change_phases(
             program=program,
             effective_from=program_today(program),
@@ -104,6 +109,13 @@ def program_create(
             program=program,
             effective_from=program_today(program),
             options=list(DEFAULT_RESPONSE_CATALOGUE),
+            change_note=note,
+            actor=actor,
+        )
+        program_settings_change_response_matrix(
+            program=program,
+            effective_from=program_today(program),
+            rules=list(DEFAULT_RESPONSE_MATRIX),
             change_note=note,
             actor=actor,
         )
@@ -212,6 +224,15 @@ def program_settings_change_phases(
         version = _settings_version(program, effective_from, change_note, actor)
         version.phases.all().delete()
         _create_phases(version, phases)
+        beyond = [
+            str(rule)
+            for rule in version.response_rules.filter(phase__gt=len(phases)).order_by("pk")
+        ]
+        if beyond:
+            raise ValidationError(
+                f"The response matrix has rules for a phase this list no longer has: "
+                f"{'; '.join(beyond)}. Change those rules first."
+            )
         return version
 
 
@@ -393,6 +414,13 @@ def _settings_version(
         _create_response_options(
             version, [ResponseOptionData.from_option(o) for o in base.response_options.all()]
         )
+        _create_response_rules(
+            version,
+            [
+                ResponseRuleData.from_rule(rule)
+                for rule in base.response_rules.select_related("option").order_by("pk")
+            ],
+        )
     return version
 
 
@@ -500,6 +528,10 @@ def program_settings_change_response_catalogue(
         existing = {option.name.lower(): option for option in version.response_options.all()}
         kept: set[int] = set()
         new: list[ResponseOptionData] = []
+        rules = {
+            rule.pk: ResponseRuleData.from_rule(rule)
+            for rule in version.response_rules.select_related("option").order_by("pk")
+        }
         for data in options:
             option = existing.get(data.name.strip().lower())
             if option is None or (option.category, option.effect) != (data.category, data.effect):
@@ -508,6 +540,8 @@ def program_settings_change_response_catalogue(
             option.name, option.description = data.name.strip(), data.description.strip()
             option.save(update_fields=["name", "description"])
             kept.add(option.pk)
+        moved = [rule.pk for rule in version.response_rules.exclude(option__in=kept).only("pk")]
+        version.response_rules.filter(pk__in=moved).delete()
         for option in existing.values():
             if option.pk in kept:
                 continue
@@ -519,6 +553,9 @@ def program_settings_change_response_catalogue(
                     "force today, so it stays as it is today; apply this change from tomorrow."
                 ) from None
         _create_response_options(version, new)
+        # A rule follows its option to the new row of the same name; a rule whose option was
+        # dropped is refused by _create_response_rules, naming it.
+        _create_response_rules(version, [rules[pk] for pk in moved])
         return version
 
 
@@ -557,6 +594,172 @@ def _create_response_options(version: ProgramSettings, options: list[ResponseOpt
     ResponseOption.objects.bulk_create(
         ResponseOption(settings=version, **data.as_fields()) for data in options
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Program settings: the response matrix
+
+
+@dataclass(frozen=True)
+class ResponseRuleData:
+    behaviour: str  # Behaviour
+    phase: int | None  # None: any phase
+    occurrences_from: int
+    occurrences_to: int | None  # None: and more
+    option: str  # the name of a response of the same version's catalogue
+
+    @classmethod
+    def from_rule(cls, rule: ResponseRule) -> "ResponseRuleData":
+        return cls(
+            rule.behaviour, rule.phase, rule.occurrences_from, rule.occurrences_to, rule.option.name
+        )
+
+    def describe(self) -> str:
+        behaviour = Behaviour(self.behaviour).label if self.behaviour in Behaviour.values else "?"
+        phase = f"phase {self.phase}" if self.phase else "any phase"
+        if self.occurrences_to is None:
+            prior = f"{self.occurrences_from} or more prior"
+        elif self.occurrences_to == self.occurrences_from:
+            prior = f"{self.occurrences_from} prior"
+        else:
+            prior = f"{self.occurrences_from} to {self.occurrences_to} prior"
+        return f"{behaviour}, {phase}, {prior} → {self.option}"
+
+    def overlaps(self, other: "ResponseRuleData") -> bool:
+        """Whether one question (behaviour, phase, prior occurrences) could match both rules."""
+        same_phases = self.phase is None or other.phase is None or self.phase == other.phase
+        return (
+            self.behaviour == other.behaviour
+            and same_phases
+            and (other.occurrences_to is None or self.occurrences_from <= other.occurrences_to)
+            and (self.occurrences_to is None or other.occurrences_from <= self.occurrences_to)
+        )
+
+
+# Prior occurrences a rule can name; more is "N or more".
+MAX_PRIOR_OCCURRENCES = 99
+
+_B = Behaviour
+# The matrix a new program starts with: graduated responses to repeated violations, therapeutic
+# answers to the first positive tests (substance use is treated first), incentives for
+# sustained achievement. Names are those of DEFAULT_RESPONSE_CATALOGUE.
+DEFAULT_RESPONSE_MATRIX = (
+    ResponseRuleData(_B.POSITIVE_TEST, None, 0, 0, "Additional case manager meetings"),
+    ResponseRuleData(_B.POSITIVE_TEST, None, 1, 1, "Increased treatment"),
+    ResponseRuleData(_B.POSITIVE_TEST, None, 2, None, "Increased testing"),
+    ResponseRuleData(_B.MISSED_TEST, None, 0, 0, "Verbal warning"),
+    ResponseRuleData(_B.MISSED_TEST, None, 1, 1, "Essay"),
+    ResponseRuleData(_B.MISSED_TEST, None, 2, None, "Increased testing"),
+    ResponseRuleData(_B.TAMPERED_SPECIMEN, None, 0, 0, "Increased testing"),
+    ResponseRuleData(_B.TAMPERED_SPECIMEN, None, 1, None, "Community service"),
+    ResponseRuleData(_B.MISSED_TREATMENT, None, 0, 0, "Verbal warning"),
+    ResponseRuleData(_B.MISSED_TREATMENT, None, 1, None, "Additional case manager meetings"),
+    ResponseRuleData(_B.FAILURE_TO_APPEAR, None, 0, 0, "Community service"),
+    ResponseRuleData(_B.FAILURE_TO_APPEAR, None, 1, None, "Jail"),
+    ResponseRuleData(_B.NEW_ARREST, None, 0, 0, "Curfew"),
+    ResponseRuleData(_B.NEW_ARREST, None, 1, None, "Jail"),
+    ResponseRuleData(_B.CURFEW_VIOLATION, None, 0, 0, "Verbal warning"),
+    ResponseRuleData(_B.CURFEW_VIOLATION, None, 1, None, "Community service"),
+    ResponseRuleData(_B.NEGATIVE_TESTS, None, 0, 0, "Praise from the bench"),
+    ResponseRuleData(_B.NEGATIVE_TESTS, None, 1, 2, "Called early on the docket"),
+    ResponseRuleData(_B.NEGATIVE_TESTS, None, 3, None, "Gift card"),
+    ResponseRuleData(_B.FULL_ATTENDANCE, None, 0, 0, "Praise from the bench"),
+    ResponseRuleData(_B.FULL_ATTENDANCE, None, 1, None, "Certificate of achievement"),
+    ResponseRuleData(_B.PHASE_REQUIREMENTS_MET, None, 0, None, "Certificate of achievement"),
+)
+
+
+def program_settings_change_response_matrix(
+    *,
+    program: Program,
+    effective_from: datetime.date,
+    rules: list[ResponseRuleData],
+    change_note: str,
+    actor: User,
+) -> ProgramSettings:
+    """Records the response matrix in force from `effective_from` (see _settings_version): for a
+    behaviour, a phase (or any) and a range of prior occurrences, the response a hearing is
+    offered first. Each rule names a response of that version's catalogue; two rules that one
+    question could match are refused. An empty matrix suggests nothing."""
+    _check_response_rules(rules)
+    with audited_write(actor):
+        version = _settings_version(program, effective_from, change_note, actor)
+        version.response_rules.all().delete()
+        _create_response_rules(version, rules)
+        return version
+
+
+def _check_response_rules(rules: list[ResponseRuleData]) -> None:
+    for row, rule in enumerate(rules, start=1):
+        if rule.behaviour not in Behaviour.values:
+            raise ValidationError(f"Rule {row}: “{rule.behaviour}” is not a behaviour we know.")
+        if rule.phase is not None and rule.phase < 1:
+            raise ValidationError(f"Rule {row}: a phase number starts at 1.")
+        if not 0 <= rule.occurrences_from <= MAX_PRIOR_OCCURRENCES or not (
+            rule.occurrences_to is None
+            or rule.occurrences_from <= rule.occurrences_to <= MAX_PRIOR_OCCURRENCES
+        ):
+            raise ValidationError(
+                f"Rule {row} ({rule.describe()}): give prior occurrences from 0 to "
+                f"{MAX_PRIOR_OCCURRENCES}, the second number not below the first (or empty for "
+                "“and more”)."
+            )
+    for first_row, first in enumerate(rules, start=1):
+        for second_row, second in enumerate(rules[first_row:], start=first_row + 1):
+            if first.overlaps(second):
+                raise ValidationError(
+                    f"Rule {first_row} ({first.describe()}) and rule {second_row} "
+                    f"({second.describe()}) both answer the same behaviour, phase and prior "
+                    "occurrences; narrow the phase or the occurrences of one of them."
+                )
+
+
+def _create_response_rules(version: ProgramSettings, rules: list[ResponseRuleData]) -> None:
+    """Writes `rules` into `version`, each to the response of its name in that version's
+    catalogue: a name the catalogue lacks, a phase the version lacks or an incentive for a
+    violation (or the reverse) is refused."""
+    if not rules:
+        return
+    options = {option.name.lower(): option for option in version.response_options.all()}
+    phase_count = version.phases.count()
+    created = []
+    for rule in rules:
+        option = options.get(rule.option.strip().lower())
+        if option is None:
+            raise ValidationError(
+                f"The response matrix rule “{rule.describe()}” names a response that is not in "
+                f"the catalogue in force from {version.effective_from:%Y-%m-%d}; choose another "
+                "response for it, or keep the response in the catalogue."
+            )
+        if rule.phase is not None and rule.phase > phase_count:
+            raise ValidationError(
+                f"The response matrix rule “{rule.describe()}” is for a phase the program does "
+                f"not have: it has {phase_count} phases from {version.effective_from:%Y-%m-%d}."
+            )
+        is_incentive = option.category == ResponseCategory.INCENTIVE
+        if is_incentive != Behaviour(rule.behaviour).is_achievement:
+            expected = (
+                "an incentive"
+                if Behaviour(rule.behaviour).is_achievement
+                else "a sanction or a therapeutic adjustment"
+            )
+            kind = option.get_category_display().lower()
+            article = "an" if kind[0] in "aeiou" else "a"
+            raise ValidationError(
+                f"The response matrix rule “{rule.describe()}”: this behaviour is answered by "
+                f"{expected}, and “{option.name}” is {article} {kind}."
+            )
+        created.append(
+            ResponseRule(
+                settings=version,
+                behaviour=rule.behaviour,
+                phase=rule.phase,
+                occurrences_from=rule.occurrences_from,
+                occurrences_to=rule.occurrences_to,
+                option=option,
+            )
+        )
+    ResponseRule.objects.bulk_create(created)
 
 
 # ---------------------------------------------------------------------------------------------

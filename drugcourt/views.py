@@ -19,6 +19,7 @@ from .forms import (
     PhaseFormSet,
     ProgramForm,
     ResponseOptionFormSet,
+    ResponseRuleFormSet,
     SettingsChangeForm,
     StaffForm,
     TestingPolicyChangeForm,
@@ -350,6 +351,7 @@ def program_settings(request, pk: int):
             "today": today,
             "in_force": selectors.program_settings_in_force(program, today),
             "responses": selectors.response_catalogue_in_force(program, today),
+            "matrix": selectors.response_matrix_in_force(program, today),
             "history": selectors.program_settings_history(program),
         },
     )
@@ -417,6 +419,52 @@ def program_settings_response_catalogue(request, pk: int):
     return render(
         request,
         "drugcourt/program_settings_responses.html",
+        {"program": program, "change_form": change_form, "formset": formset},
+    )
+
+
+@role_required(Role.COORDINATOR)
+def program_settings_response_matrix(request, pk: int):
+    program = get_coordinated_program_or_404(request.user, pk)
+    today = selectors.program_today(program)
+    in_force = selectors.program_settings_in_force(program, today)
+    initial_rules = [
+        {
+            "behaviour": rule.behaviour,
+            "phase": rule.phase or "",
+            "occurrences_from": rule.occurrences_from,
+            "occurrences_to": rule.occurrences_to,
+            "option": rule.option.name,
+        }
+        for rule in selectors.response_matrix_in_force(program, today)
+    ]
+    choices = {
+        "phase_choices": [
+            (phase.number, f"{phase.number}: {phase.name}")
+            for phase in (in_force.phases.all() if in_force else [])
+        ],
+        "option_choices": [
+            (option.name, f"{option.name} ({option.get_category_display().lower()})")
+            for option in selectors.response_catalogue_in_force(program, today)
+        ],
+    }
+    change_form = SettingsChangeForm(request.POST or None, initial={"effective_from": today})
+    formset = ResponseRuleFormSet(
+        request.POST or None, initial=initial_rules, prefix="rules", form_kwargs=choices
+    )
+    if request.method == "POST" and change_form.is_valid() and formset.is_valid():
+        with form_errors_from(change_form):
+            services.program_settings_change_response_matrix(
+                program=program,
+                rules=formset.rules(),
+                **change_form.cleaned_data,
+                actor=request.user,
+            )
+            messages.success(request, "The response matrix is saved.")
+            return redirect("core:program_settings", pk=program.pk)
+    return render(
+        request,
+        "drugcourt/program_settings_matrix.html",
         {"program": program, "change_form": change_form, "formset": formset},
     )
 
