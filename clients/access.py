@@ -59,6 +59,8 @@ class DataClass(models.TextChoices):
     # The supervision track and accepted intensity (court, tests, contacts a week), without the
     # risk and need items, quadrant or override reasoning behind them.
     SUPERVISION_LEVEL = "supervision_level", "Supervision level"
+    # The team's staffing notes on a hearing and its one recommendation (court.models).
+    STAFFING = "staffing", "Staffing"
 
 
 ALL = frozenset(DataClass)
@@ -91,18 +93,24 @@ PROVIDER_VIEW = frozenset(
     }
 )
 
+# The whole team of a participant reads the staffing notes of their hearings: those who write
+# them and the bench (only the session's judge and its clerks: staffing_roles).
+STAFFING = frozenset({DataClass.STAFFING})
+
 # DESIGN.md "Roles and what each reaches": what each role sees of a participant it reaches.
 ROLE_DATA_CLASSES: dict[Role, frozenset[DataClass]] = {
     Role.ADMINISTRATOR: frozenset(),
     Role.COORDINATOR: ALL,
     Role.CASE_MANAGER: ALL,
-    Role.JUDGE: COURT_VIEW,
-    Role.CLERK: COURT_VIEW,
-    Role.PROSECUTOR: COURT_VIEW,
-    Role.DEFENCE_ATTORNEY: COURT_VIEW,
+    Role.JUDGE: COURT_VIEW | STAFFING,
+    Role.CLERK: COURT_VIEW | STAFFING,
+    Role.PROSECUTOR: COURT_VIEW | STAFFING,
+    Role.DEFENCE_ATTORNEY: COURT_VIEW | STAFFING,
     # Probation records incidents (ROLE_MAY_CHANGE), so it reads all of them too.
-    Role.PROBATION_OFFICER: COURT_VIEW | {DataClass.SUPERVISION_CONTACTS, DataClass.ALL_INCIDENTS},
-    Role.TREATMENT_PROVIDER: PROVIDER_VIEW,
+    Role.PROBATION_OFFICER: COURT_VIEW
+    | STAFFING
+    | {DataClass.SUPERVISION_CONTACTS, DataClass.ALL_INCIDENTS},
+    Role.TREATMENT_PROVIDER: PROVIDER_VIEW | STAFFING,
     Role.EVALUATOR: frozenset(),
 }
 
@@ -113,12 +121,12 @@ ROLE_MAY_CHANGE: dict[Role, frozenset[DataClass]] = {
     Role.CASE_MANAGER: ALL,
     Role.JUDGE: frozenset({DataClass.COURT}),
     Role.CLERK: frozenset({DataClass.COURT}),
-    Role.PROSECUTOR: frozenset(),
-    Role.DEFENCE_ATTORNEY: frozenset(),
-    Role.PROBATION_OFFICER: frozenset({DataClass.SUPERVISION_CONTACTS, DataClass.ALL_INCIDENTS}),
-    Role.TREATMENT_PROVIDER: frozenset(
-        {DataClass.ATTENDANCE, DataClass.PROGRESS_REPORTS, DataClass.TREATMENT_DETAIL}
-    ),
+    # Their own staffing notes (each writes only their own: court.services.staffing_note_write).
+    Role.PROSECUTOR: STAFFING,
+    Role.DEFENCE_ATTORNEY: STAFFING,
+    Role.PROBATION_OFFICER: STAFFING | {DataClass.SUPERVISION_CONTACTS, DataClass.ALL_INCIDENTS},
+    Role.TREATMENT_PROVIDER: STAFFING
+    | {DataClass.ATTENDANCE, DataClass.PROGRESS_REPORTS, DataClass.TREATMENT_DETAIL},
     Role.EVALUATOR: frozenset(),
 }
 
@@ -541,6 +549,60 @@ def acts_for_session(user: User, session) -> bool:
 def logs_service_hours(user: User, participant: Participant) -> bool:
     """The participant's case managers and the coordinators log their community service."""
     return bool(reach_roles(user, participant) & SERVICE_HOURS_ROLES)
+
+
+# Staffing (court.models.StaffingNote, StaffingRecommendation). The roles a team member writes
+# their note as, the first they hold of these (someone who is both a coordinator and the
+# participant's case manager writes as the case manager, the closer of the two).
+STAFFING_NOTE_ROLES = (
+    Role.CASE_MANAGER,
+    Role.PROBATION_OFFICER,
+    Role.TREATMENT_PROVIDER,
+    Role.PROSECUTOR,
+    Role.DEFENCE_ATTORNEY,
+    Role.COORDINATOR,
+)
+# Who records the team's one recommendation for a hearing: the participant's case manager, who
+# gathers the team's notes, and the program's coordinators, who run staffing. Not the bench
+# (it decides at the hearing) nor the parties (prosecutor, defence), whose notes argue theirs.
+RECOMMENDING_ROLES = frozenset({Role.COORDINATOR, Role.CASE_MANAGER})
+
+
+def staffing_roles(user: User, entry, *, change: bool = False) -> frozenset[Role]:
+    """The roles through which `user` reads (with change=True, writes) the staffing of a docket
+    entry (court.models.DocketEntry): the participant's team in the session's program. A
+    program-wide role counts in that program only, an assigned defence attorney or probation
+    officer in the programs they are members of. The bench reads the staffing of its own
+    session only: its judge and the clerks listed on it (acts_for_session)."""
+    table = ROLE_MAY_CHANGE if change else ROLE_DATA_CLASSES
+    program = entry.session.program_id
+    roles = set()
+    for role, through in reach_of(user, [entry.participant_id])[entry.participant_id]:
+        if DataClass.STAFFING not in table[role]:
+            continue
+        if through is not None and through != program:
+            continue
+        if through is None and role in TEAM_COURT_ROLES and program not in _member_programs(user):
+            continue
+        roles.add(role)
+    if roles & BENCH_ROLES and not acts_for_session(user, entry.session):
+        roles -= BENCH_ROLES
+    return frozenset(roles)
+
+
+def reads_staffing(user: User, entry) -> bool:
+    return bool(staffing_roles(user, entry))
+
+
+def staffing_note_role(user: User, entry) -> Role | None:
+    """The role `user` writes their staffing note on `entry` as; None when they write none."""
+    roles = staffing_roles(user, entry, change=True)
+    return next((role for role in STAFFING_NOTE_ROLES if role in roles), None)
+
+
+def recommends(user: User, entry) -> bool:
+    """Whether `user` records the team's recommendation for the hearing of `entry`."""
+    return bool(staffing_roles(user, entry, change=True) & RECOMMENDING_ROLES)
 
 
 # ---------------------------------------------------------------------------------------------

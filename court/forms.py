@@ -7,7 +7,7 @@ from clients.forms import DATE
 from drugcourt.forms import CrispyForm
 from drugcourt.models import ResponseCategory, ResponseEffect, ResponseOption
 
-from .models import Appearance, CompletionKind
+from .models import STAFFING_NOTE_MAX, Appearance, CompletionKind
 
 TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
 
@@ -227,3 +227,37 @@ class ServiceHoursForm(CrispyForm):
     today_fields = ("worked_on",)
     worked_on = forms.DateField(widget=DATE, label="Worked on")
     hours = forms.DecimalField(min_value=0.5, max_value=24, max_digits=4, decimal_places=1)
+
+
+class StaffingNoteForm(CrispyForm):
+    """The user's own staffing note (the service strips it and refuses an empty one)."""
+
+    text = forms.CharField(
+        max_length=STAFFING_NOTE_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Your staffing note",
+        error_messages={"required": "Write the note: an empty staffing note says nothing."},
+    )
+
+
+class RecommendationForm(CrispyForm):
+    """The team's recommendation: a response from the catalogue in force, with its reason."""
+
+    option = forms.TypedChoiceField(coerce=int, label="Recommended response")
+    reason = forms.CharField(
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "Say why the team recommends this response."},
+    )
+
+    def __init__(self, *args, options: list[ResponseOption], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.options = {option.pk: option for option in options}
+        labels = dict(ResponseCategory.choices)
+        groups: dict[str, list] = {}
+        for option in options:
+            groups.setdefault(labels[option.category], []).append((option.pk, option.name))
+        self.fields["option"].choices = [("", "—"), *groups.items()]
+
+    def clean_option(self) -> ResponseOption:
+        return self.options[self.cleaned_data["option"]]

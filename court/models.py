@@ -17,6 +17,7 @@ from django.db.models.functions import Lower
 from clients.models import Appointment, Enrollment, EnrollmentStatus, Participant
 from compliance.models import BlackoutPeriod, TestingOrder
 from drugcourt.models import Program, ResponseOption
+from drugcourt.roles import Role
 
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
@@ -355,3 +356,60 @@ class CompletionDecision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on {self.decided_on:%Y-%m-%d}"
+
+
+# Staffing: before the hearing the participant's team meets (staffing) and each member writes a
+# short note as their role; the team records one recommendation from the response catalogue.
+STAFFING_NOTE_MAX = 1000
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
+class StaffingNote(models.Model):
+    """One team member's note on a hearing, written as their role (clients.access
+    STAFFING_NOTE_ROLES); one per author per hearing, which they edit until its outcome is
+    recorded. The participant's team, the session's judge and its clerks read it."""
+
+    entry = models.ForeignKey(DocketEntry, on_delete=models.PROTECT, related_name="staffing_notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    text = models.CharField(max_length=STAFFING_NOTE_MAX)
+    written_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["entry", "written_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["entry", "author"], name="staffing_note_one_per_author"
+            ),
+            models.CheckConstraint(condition=~models.Q(text=""), name="staffing_note_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Staffing note by {self.author} ({self.get_role_display()})"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
+class StaffingRecommendation(models.Model):
+    """The team's one recommendation for a hearing: a response from the program's catalogue in
+    force on the session's day, with its reason. The hearing's response form starts from it."""
+
+    entry = models.OneToOneField(
+        DocketEntry, on_delete=models.PROTECT, related_name="staffing_recommendation"
+    )
+    option = models.ForeignKey(ResponseOption, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(max_length=300)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(reason=""), name="staffing_recommendation_has_reason"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Recommended: {self.option}"

@@ -32,6 +32,19 @@ register_section(
     )
 )
 
+# Staffing has its own section: the treating providers, who read no court record, write and read
+# the staffing of the participant's hearings.
+register_section(
+    ParticipantSection(
+        key="staffing",
+        title="Staffing",
+        template="court/sections/staffing.html",
+        data_class=DataClass.STAFFING,
+        context=selectors.staffing_section,
+        order=9,
+    )
+)
+
 register_panel(
     HomePanel(
         key="bench_sessions",

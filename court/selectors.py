@@ -65,6 +65,8 @@ from .models import (
     CourtSession,
     DocketEntry,
     PhaseChange,
+    StaffingNote,
+    StaffingRecommendation,
     Warrant,
     WarrantState,
 )
@@ -728,3 +730,78 @@ def coordinator_panel(user: User) -> dict:
         ],
         "sessions": list(_upcoming(CourtSession.objects.filter(program__in=programs))),
     }
+
+
+# --- Staffing
+
+
+def staffing_entry_for(user: User, pk: int) -> DocketEntry | None:
+    """A docket entry whose staffing the user reads (clients.access.reads_staffing: the
+    participant's team, including treating providers, who see no other court record, and the
+    session's judge and clerks); None otherwise, like one that does not exist."""
+    entry = (
+        DocketEntry.objects.select_related("session__program", "participant", "enrollment")
+        .filter(pk=pk)
+        .first()
+    )
+    if entry is None or not access.reads_staffing(user, entry):
+        return None
+    return entry
+
+
+def recommendation_of(entry: DocketEntry) -> StaffingRecommendation | None:
+    return (
+        StaffingRecommendation.objects.select_related("option", "recorded_by")
+        .filter(entry=entry)
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class Staffing:
+    """What the staffing section shows `user` of a hearing: the notes and the recommendation
+    (when they read staffing), their own note, and what they may write."""
+
+    notes: list[StaffingNote]
+    recommendation: StaffingRecommendation | None
+    own_note: StaffingNote | None
+    writes_as: Role | None  # the role they write their note as, while staffing is open
+    recommends: bool  # whether they record the recommendation, while staffing is open
+    is_open: bool  # before the hearing's outcome
+
+
+def staffing_of(user: User, entry: DocketEntry) -> Staffing | None:
+    """The staffing of the hearing of `entry` as `user` sees it; None when they do not read
+    it. Two queries (the notes with their authors, the recommendation) after the access ones."""
+    if not access.reads_staffing(user, entry):
+        return None
+    notes = list(
+        StaffingNote.objects.filter(entry=entry)
+        .select_related("author")
+        .order_by("written_at", "id")
+    )
+    is_open = not entry.appearance
+    writes_as = access.staffing_note_role(user, entry) if is_open else None
+    return Staffing(
+        notes=notes,
+        recommendation=recommendation_of(entry),
+        own_note=next((note for note in notes if note.author_id == user.pk), None),
+        writes_as=writes_as,
+        recommends=is_open and access.recommends(user, entry),
+        is_open=is_open,
+    )
+
+
+def staffing_section(participant: Participant, user: User) -> dict:
+    """The participant page's staffing section: their hearings still to be heard whose staffing
+    the user reads (the treating providers find their way to staffing here), soonest first."""
+    entries = (
+        DocketEntry.objects.filter(
+            participant=participant,
+            appearance="",
+            session__held_on__gte=participant_today(participant),
+        )
+        .select_related("session__program")
+        .order_by("session__held_on", "session__start_time", "id")
+    )
+    return {"hearings": [entry for entry in entries if access.reads_staffing(user, entry)]}

@@ -30,6 +30,7 @@ from . import selectors
 from .models import (
     APPEARANCE_OUTCOME_REASONS,
     APPEARANCE_OUTCOMES,
+    STAFFING_NOTE_MAX,
     WARRANT_TRANSITIONS,
     Appearance,
     CommunityServiceHours,
@@ -40,6 +41,8 @@ from .models import (
     CourtSession,
     DocketEntry,
     PhaseChange,
+    StaffingNote,
+    StaffingRecommendation,
     Warrant,
     WarrantState,
 )
@@ -979,3 +982,103 @@ def completion_decide(
             decided_on=session.held_on,
             decided_by=actor,
         )
+
+
+# --- Staffing
+# Before the hearing each member of the participant's team writes their own note, as their role
+# (clients.access.staffing_note_role); the participant's case manager or a coordinator records
+# the team's one recommendation (clients.access.recommends). Both stay open until the hearing's
+# outcome is recorded (or the participant is taken off the docket); checked on the locked entry.
+
+RECOMMENDATION_REASON_MAX = 300
+
+
+def _check_staffing_open(entry: DocketEntry) -> None:
+    """Called on the locked entry: staffing is before the hearing."""
+    if entry.appearance == Appearance.REMOVED:
+        raise ValidationError(f"{entry.participant} was taken off this docket.")
+    if entry.appearance:
+        raise ValidationError(
+            "This hearing's outcome is recorded; its staffing can no longer change."
+        )
+
+
+def staffing_note_write(
+    *, entry: DocketEntry, text: str, actor: User, now: datetime.datetime | None = None
+) -> StaffingNote:
+    """Writes (or rewrites) the actor's own staffing note on the hearing of `entry`, as their
+    role on the participant's team: the case manager, probation officer, treating provider,
+    prosecutor, assigned defence attorney or a coordinator of the session's program. One note
+    per author per hearing; nobody writes or changes another's. Not after the outcome."""
+    role = access.staffing_note_role(actor, entry)
+    if role is None:
+        raise ValidationError(
+            f"Only {entry.participant}'s team writes staffing notes for their hearing."
+        )
+    text = text.strip()
+    if not text:
+        raise ValidationError({"text": "Write the note: an empty staffing note says nothing."})
+    if len(text) > STAFFING_NOTE_MAX:
+        raise ValidationError(
+            {"text": f"Keep the note short: at most {STAFFING_NOTE_MAX} characters."}
+        )
+    now = now or timezone.now()
+    with audited_write(actor):
+        lock(entry)  # one note per author: a double submit of the first note writes one
+        _check_staffing_open(entry)
+        note = StaffingNote.objects.filter(entry=entry, author=actor).first()
+        if note is None:
+            return StaffingNote.objects.create(
+                entry=entry, author=actor, role=role, text=text, written_at=now, updated_at=now
+            )
+        if note.text != text:
+            note.text, note.updated_at = text, now
+            note.save(update_fields=["text", "updated_at"])
+        return note
+
+
+def staffing_recommend(
+    *,
+    entry: DocketEntry,
+    option: ResponseOption,
+    reason: str,
+    actor: User,
+    now: datetime.datetime | None = None,
+) -> StaffingRecommendation:
+    """Records the team's recommendation for the hearing of `entry`, replacing the one before:
+    a response from the program's catalogue in force on the session's day, with its reason.
+    The participant's case manager or a coordinator of the program records it, before the
+    hearing's outcome. The hearing's response form starts from it."""
+    session = entry.session
+    if not access.recommends(actor, entry):
+        raise ValidationError(
+            "Only the program's coordinators and the participant's case manager record the "
+            "team's recommendation."
+        )
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the team recommends this response."})
+    if len(reason) > RECOMMENDATION_REASON_MAX:
+        raise ValidationError(
+            {"reason": f"Keep the reason short: at most {RECOMMENDATION_REASON_MAX} characters."}
+        )
+    if (
+        not response_catalogue_in_force(session.program, session.held_on)
+        .filter(pk=option.pk)
+        .exists()
+    ):
+        raise ValidationError(
+            {
+                "option": f"“{option.name}” is not in the program's response catalogue in force "
+                f"on {session.held_on:%b %-d, %Y}."
+            }
+        )
+    now = now or timezone.now()
+    with audited_write(actor):
+        lock(entry)
+        _check_staffing_open(entry)
+        recommendation, _ = StaffingRecommendation.objects.update_or_create(
+            entry=entry,
+            defaults={"option": option, "reason": reason, "recorded_by": actor, "recorded_at": now},
+        )
+        return recommendation

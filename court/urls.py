@@ -19,6 +19,13 @@ urlpatterns = [
     path(
         "court/hearings/<int:pk>/completion/", views.hearing_completion, name="hearing_completion"
     ),
+    path("court/hearings/<int:pk>/staffing/", views.staffing, name="staffing"),
+    path("court/hearings/<int:pk>/staffing/note/", views.staffing_note, name="staffing_note"),
+    path(
+        "court/hearings/<int:pk>/staffing/recommendation/",
+        views.staffing_recommend,
+        name="staffing_recommend",
+    ),
     path("court/warrants/", views.warrant_list, name="warrant_list"),
     path("court/warrants/<int:pk>/issue/", views.warrant_issue, name="warrant_issue"),
     path("court/warrants/<int:pk>/serve/", views.warrant_serve, name="warrant_serve"),

@@ -28,9 +28,11 @@ from .forms import (
     PhaseChangeForm,
     PlaceForm,
     ReasonForm,
+    RecommendationForm,
     ResponseForm,
     ServiceHoursForm,
     SessionForm,
+    StaffingNoteForm,
     WarrantChangeForm,
 )
 from .models import Appearance, CourtSession, WarrantState
@@ -267,13 +269,18 @@ def _hearing_page(request, entry, **forms):
         and access.coordinates(request.user, entry.session.program),
         "default_next": None,
     }
+    staffing = selectors.staffing_of(request.user, entry)
+    context.update(_staffing_context(entry, staffing))
     if may_record and open_hearing:
         default_next = selectors.next_hearing_default(entry)
         context["default_next"] = default_next
         if not entry.appearance:
             context["outcome_form"] = forms.get("outcome_form") or OutcomeForm(default=default_next)
+        # The response form starts from the team's recommendation.
+        recommended = staffing.recommendation if staffing else None
         context["response_form"] = forms.get("response_form") or ResponseForm(
-            options=selectors.response_options_for(entry.session)
+            options=selectors.response_options_for(entry.session),
+            initial={"option": recommended.option_id} if recommended else None,
         )
         # Decisions are taken at a hearing the participant appeared at (a termination also
         # after a failure to appear): court.services.phase_change_decide, completion_decide.
@@ -371,6 +378,102 @@ def hearing_completion(request, pk: int):
             )
             return redirect("court:hearing", pk=entry.pk)
     return render(request, "court/hearing_completion.html", {"entry": entry, "form": form})
+
+
+# ---------------------------------------------------------------------------------------------
+# Staffing: the team's notes and recommendation before a hearing. Its own page serves the
+# treating providers, who write and read staffing but see no other court record; the hearing
+# page shows the same section to the rest.
+
+
+def _staffing_context(entry, staffing, **forms) -> dict:
+    """The staffing section's context: nothing when the user does not read it."""
+    if staffing is None:
+        return {"staffing": None}
+    context = {"staffing": staffing}
+    if staffing.writes_as:
+        context["note_form"] = forms.get("note_form") or StaffingNoteForm(
+            initial={"text": staffing.own_note.text} if staffing.own_note else None
+        )
+    if staffing.recommends:
+        recommended = staffing.recommendation
+        context["recommendation_form"] = forms.get("recommendation_form") or RecommendationForm(
+            options=selectors.response_options_for(entry.session),
+            initial={"option": recommended.option_id, "reason": recommended.reason}
+            if recommended
+            else None,
+        )
+    return context
+
+
+def _staffing_entry(user, pk: int):
+    entry = selectors.staffing_entry_for(user, pk)
+    if entry is None:
+        raise Http404("No such hearing.")
+    return entry
+
+
+def _staffing_page(request, entry, **forms):
+    staffing = selectors.staffing_of(request.user, entry)
+    context = {
+        "entry": entry,
+        "session": entry.session,
+        "participant": entry.participant,
+        # Those who see the court record go on to the hearing page.
+        "sees_hearing": selectors.entries_visible_to(request.user).filter(pk=entry.pk).exists(),
+        **_staffing_context(entry, staffing, **forms),
+    }
+    return render(request, "court/staffing.html", context)
+
+
+def _after_staffing(user, entry):
+    if selectors.entries_visible_to(user).filter(pk=entry.pk).exists():
+        return redirect(f"{reverse('court:hearing', args=[entry.pk])}#staffing-heading")
+    return redirect("court:staffing", pk=entry.pk)
+
+
+@login_required
+def staffing(request, pk: int):
+    return _staffing_page(request, _staffing_entry(request.user, pk))
+
+
+@require_POST
+@login_required
+def staffing_note(request, pk: int):
+    """The user's own note on the hearing, as their role on the participant's team."""
+    entry = _staffing_entry(request.user, pk)
+    if access.staffing_note_role(request.user, entry) is None:
+        raise Http404("No such hearing.")
+    form = StaffingNoteForm(request.POST)
+    if form.is_valid():
+        with form_errors_from(form):
+            services.staffing_note_write(
+                entry=entry, text=form.cleaned_data["text"], actor=request.user
+            )
+            messages.success(request, f"Your staffing note on {entry.participant} is saved.")
+            return _after_staffing(request.user, entry)
+    return _staffing_page(request, entry, note_form=form)
+
+
+@require_POST
+@login_required
+def staffing_recommend(request, pk: int):
+    """The team's recommendation (the participant's case manager or a coordinator)."""
+    entry = _staffing_entry(request.user, pk)
+    if not access.recommends(request.user, entry):
+        raise Http404("No such hearing.")
+    form = RecommendationForm(request.POST, options=selectors.response_options_for(entry.session))
+    if form.is_valid():
+        with form_errors_from(form):
+            recommendation = services.staffing_recommend(
+                entry=entry,
+                option=form.cleaned_data["option"],
+                reason=form.cleaned_data["reason"],
+                actor=request.user,
+            )
+            messages.success(request, f"The team recommends: {recommendation.option}.")
+            return _after_staffing(request.user, entry)
+    return _staffing_page(request, entry, recommendation_form=form)
 
 
 # ---------------------------------------------------------------------------------------------

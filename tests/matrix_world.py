@@ -40,6 +40,7 @@ from court.models import (
     CourtResponse,
     CourtSession,
     DocketEntry,
+    StaffingNote,
     Warrant,
     WarrantState,
 )
@@ -73,6 +74,7 @@ MARKERS = {
     "hearing": "MARKER-HEARING-Basalt",
     "hearing_excuse": "MARKER-EXCUSE-Shale",
     "other_program_hearing": "MARKER-OTHER-HEARING-Moraine",
+    "staffing_note": "MARKER-STAFFING-Driftwood",
 }
 
 # Tables whose rows move without a write of the product: sign-in sessions and the lockout
@@ -224,6 +226,15 @@ def _court_record(program, other_program, users, participant, elsewhere, today) 
     )
     session.clerks.set([users["clerk"]])
     entry = _on_docket(session, enrollment)
+    # The case manager's staffing note on today's hearing.
+    StaffingNote.objects.create(
+        entry=entry,
+        author=users["casemanager"],
+        role="case_manager",
+        text=MARKERS["staffing_note"],
+        written_at=timezone.now(),
+        updated_at=timezone.now(),
+    )
     # `elsewhere` appeared today (decisions are taken at a hearing the participant appeared at);
     # a warrant of theirs issued before is still out.
     heard_today = _on_docket(session, elsewhere.enrollments.get(), appearance=Appearance.APPEARED)

@@ -53,6 +53,13 @@ SEEN_BY = {
     "hearing_excuse": FULL | COURT | PROBATION,
     # A hearing in `other_program`: like its enrollment, only the assigned case manager.
     "other_program_hearing": frozenset({"casemanager"}),
+    # A staffing note on today's hearing: the participant's whole team (the treating providers
+    # too, on the staffing page) and the session's judge and clerk; not judge_casemanager, a
+    # judge of the program who does not sit in that session.
+    "staffing_note": FULL
+    | PROBATION
+    | TREATING
+    | frozenset({"judge", "clerk", "prosecutor", "defence_assigned"}),
 }
 
 # marker → the pages that show it (to whoever reads it). The history is the coordinator's.
@@ -92,6 +99,7 @@ SHOWN_ON = {
     ),
     # Its excuse, like every excuse, stays in the court record.
     "other_program_hearing": frozenset({DETAIL, "court:hearing[other_program]"}),
+    "staffing_note": frozenset({"court:hearing", "court:staffing"}),
 }
 
 # Every GET page of the URL matrix that may show the participant or one of their rows (by URL

@@ -86,6 +86,12 @@ SEES_DOCKET = frozenset(
     | ON_THE_TEAM
 )
 BENCH = frozenset({"judge", "clerk"})
+# Staffing of today's hearing of `participant`: their team writes a note each (the treating
+# providers too, who see no other court record); the team and the session's bench read them
+# (not judge_casemanager, who does not sit in it). The case manager and the coordinators record
+# the recommendation.
+WRITES_STAFFING = frozenset({"coordinator", "casemanager", "prosecutor"}) | ON_THE_TEAM | TREATING
+READS_STAFFING = WRITES_STAFFING | BENCH
 WORKS_WARRANTS = frozenset({"coordinator", "judge", "clerk", "judge_casemanager"})
 
 MATRIX = {
@@ -395,6 +401,19 @@ MATRIX = {
         data={"to_phase": "2", "reason": "Ninety days without a positive test."},
     ),
     "court:hearing_completion": Entry(BENCH, args=("docket_entry",), refused_status=404),
+    "court:staffing": Entry(READS_STAFFING, args=("docket_entry",), refused_status=404),
+    "court:staffing_note": Entry(
+        WRITES_STAFFING,
+        args=("docket_entry",),
+        **POST_REDIRECT,
+        data={"text": "Ready for phase two."},
+    ),
+    "court:staffing_recommend": Entry(
+        CHANGES_PARTICIPANT,
+        args=("docket_entry",),
+        **POST_REDIRECT,
+        data={"option": "response_option", "reason": "Ninety days clean."},
+    ),
     "court:warrant_list": Entry(WORKS_WARRANTS, refused_status=404),
     "court:warrant_issue": Entry(WORKS_WARRANTS, args=("warrant",), refused_status=404),
     "court:warrant_recall": Entry(WORKS_WARRANTS, args=("warrant",), refused_status=404),
