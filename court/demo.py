@@ -90,6 +90,8 @@ from .models import (
 )
 
 COURTROOM = "Courtroom 3B"
+# Entries of the next docket the team has staffed already (DemoCourt.staffing).
+STAFFED_ENTRIES = 3
 STARTS_AT = datetime.time(9, 0)
 MINUTES_A_HEARING = 4  # the judge hears the docket in its order, one every few minutes
 FORTNIGHT = datetime.timedelta(weeks=2)
@@ -721,8 +723,35 @@ class DemoCourt:
             clerks=[self.clerk],
             actor=self.coordinator,
         )
-        for enrollment in selectors.docket_suggestions(session):
+        entries = [
             services.docket_place(session=session, enrollment=enrollment, actor=self.coordinator)
+            for enrollment in selectors.docket_suggestions(session)
+        ]
+        self.staffing(entries[:STAFFED_ENTRIES])
+
+    def staffing(self, entries: list[DocketEntry]) -> None:
+        """The first entries of the next docket are staffed already: the participant's case
+        manager wrote a note and recorded the team's recommendation, and the coordinator a
+        note too."""
+        options = _options_by_day(self.program)(self.upcoming)
+        for entry in entries:
+            manager = selectors.case_manager_of(entry.participant)
+            if manager is None:
+                continue
+            services.staffing_note_write(
+                entry=entry,
+                text="Attending groups and case management; negative tests since last time.",
+                actor=manager,
+            )
+            services.staffing_note_write(
+                entry=entry, text="Agree with the case manager.", actor=self.coordinator
+            )
+            services.staffing_recommend(
+                entry=entry,
+                option=options[PRAISE],
+                reason="Steady progress since the last hearing.",
+                actor=manager,
+            )
 
 
 def _options_by_day(program: Program):

@@ -19,6 +19,8 @@ from court.models import (
     CourtSession,
     DocketEntry,
     PhaseChange,
+    StaffingNote,
+    StaffingRecommendation,
     Warrant,
 )
 from drugcourt.demo import PROGRAM_NAME
@@ -38,6 +40,8 @@ COURT_ROWS = (
     CompletionDecision,
     CommunityServiceObligation,
     CommunityServiceHours,
+    StaffingNote,
+    StaffingRecommendation,
     TestingOrder,
     BlackoutPeriod,
 )
@@ -123,6 +127,12 @@ def assert_the_next_session_has_the_suggested_docket(program):
     assert set(
         last.filter(enrollment__status="active").values_list("enrollment", flat=True)
     ) <= set(docket.values_list("enrollment", flat=True))
+    # The first entries are staffed: notes by the case manager and the coordinator, and the
+    # case manager's recommendation.
+    notes = StaffingNote.objects.filter(entry__session=upcoming)
+    assert notes.count() == 6
+    assert set(notes.values_list("role", flat=True)) == {"case_manager", "coordinator"}
+    assert StaffingRecommendation.objects.filter(entry__session=upcoming).count() == 3
 
 
 def assert_responses_are_mostly_incentives_and_take_effect(program):
