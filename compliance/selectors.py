@@ -1,7 +1,7 @@
 """Reads of compliance data."""
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from django.contrib.postgres.fields import ArrayField
@@ -25,7 +25,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Cast, Coalesce, Greatest
+from django.db.models.functions import Cast, Coalesce, Greatest, TruncDate
 from django.utils import timezone
 
 from assessments.models import RiskNeedAssessment
@@ -34,6 +34,7 @@ from clients.access import DataClass
 from clients.models import (
     Alert,
     AlertState,
+    Appointment,
     AppointmentKind,
     AppointmentOutcome,
     Enrollment,
@@ -414,19 +415,12 @@ def days_sober(
     *,
     now: datetime.datetime | None = None,
 ) -> int | None:
-    """Days of continuous sobriety within the current enrollment: since its last test that
-    counts as positive (policy included), or else since its entry into the program. None
-    before entry (a readmission starts again from its own entry). The enrollment and tests
-    are those the user sees (a program's roles: their own program's)."""
+    """Days of continuous sobriety within the current enrollment (`Sobriety`). The enrollment
+    and tests are those the user sees (a program's roles: their own program's)."""
     enrollment = latest_enrollment_visible(user, participant)
-    if enrollment is None or enrollment.entry_date is None or enrollment.entry_date > today:
-        return None
-    last_positive = (
-        drug_tests_visible(user, participant, now=now)
-        .filter(counts_as_positive=True, scheduled_for__range=(enrollment.entry_date, today))
-        .aggregate(last=Max("scheduled_for"))["last"]
-    )
-    return (today - (last_positive or enrollment.entry_date)).days
+    entries = {participant.pk: enrollment.entry_date} if enrollment is not None else {}
+    tests = drug_tests_visible(user, participant, now=now)
+    return _sobriety_of(tests, entries, today)[participant.pk].days
 
 
 # Attendance at what the participant attends for treatment and supervision, and apart from it
@@ -443,19 +437,278 @@ def attendance_rate(
     kinds: Iterable[str] | None = None,
 ) -> int | None:
     """Per cent of the appointments of `kinds` (None: of every kind) the user sees since
-    `since` attended (late counts as attended; excused and cancelled ones are left out). None
-    when there were none to attend."""
-    appointments = appointments_visible(user, participant).filter(scheduled_at__date__gte=since)
+    `since` attended (`Attendance`). None when there were none to attend."""
+    appointments = appointments_visible(user, participant)
     if kinds is not None:
         appointments = appointments.filter(kind__in=list(kinds))
-    counts = appointments.aggregate(
-        attended=Count(
-            "pk", filter=Q(outcome__in=[AppointmentOutcome.ATTENDED, AppointmentOutcome.LATE])
-        ),
-        missed=Count("pk", filter=Q(outcome=AppointmentOutcome.MISSED)),
+    return _attendance_of(appointments, {participant.pk: since})[participant.pk].rate
+
+
+# ---------------------------------------------------------------------------------------------
+# Set-based facts: the figures of a set of participants, each since their own date (the day of
+# their last hearing), in a fixed number of queries whatever the number of participants. The
+# participant page reads the same figures for one participant (`days_sober`,
+# `attendance_rate`): each figure has one definition, here.
+
+
+@dataclass(frozen=True)
+class DrugTestFacts:
+    """A participant's revealed tests scheduled from `since` to `today`. `tests` are those due
+    and not excused (collected, missed or refused); `pending` of them await a result.
+    `positives` are positive tests with a finding no prescription explains (violations); a
+    positive whose every finding a prescription explains is `explained` apart. By substance:
+    how many tests found it, unexplained and explained by prescribed medication."""
+
+    since: datetime.date
+    tests: int = 0
+    negatives: int = 0
+    positives: int = 0
+    explained: int = 0
+    missed: int = 0
+    refused: int = 0
+    dilute: int = 0
+    adulterated: int = 0
+    substituted: int = 0
+    invalid: int = 0
+    pending: int = 0
+    excused: int = 0
+    # Tests the program's testing policy counts as positive (unexplained positives, and the
+    # statuses of `ProgramSettings.policy_positive`): those reset sobriety.
+    counted_positive: int = 0
+    positives_by_substance: tuple[tuple[str, int], ...] = ()
+    explained_by_substance: tuple[tuple[str, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class Attendance:
+    """Appointments from `since` attended (late counts as attended) and missed; excused and
+    cancelled ones are left out, as are those without an outcome yet."""
+
+    since: datetime.date
+    attended: int = 0
+    missed: int = 0
+
+    @property
+    def expected(self) -> int:
+        return self.attended + self.missed
+
+    @property
+    def rate(self) -> int | None:
+        """Per cent attended, None when there was nothing to attend."""
+        return round(100 * self.attended / self.expected) if self.expected else None
+
+
+@dataclass(frozen=True)
+class Sobriety:
+    """Continuous sobriety within the current enrollment: since its last test that counts as
+    positive (policy included) up to `today`, or else since its entry into the program. `days`
+    is None before entry (a readmission starts again from its own entry)."""
+
+    entry_date: datetime.date | None = None
+    last_positive: datetime.date | None = None
+    days: int | None = None
+
+
+@dataclass(frozen=True)
+class MonitoringFacts:
+    """What the court reads of a participant's monitoring since `since` (their date, never
+    before the entry of their current enrollment in the program)."""
+
+    participant_id: int
+    since: datetime.date
+    drug_tests: DrugTestFacts
+    treatment: Attendance
+    case_management: Attendance
+    sobriety: Sobriety
+
+
+TREATMENT_KINDS = (AppointmentKind.TREATMENT,)
+CASE_MANAGEMENT_KINDS = (AppointmentKind.CASE_MANAGER,)
+
+
+def _per_participant(rows: QuerySet, dates: Mapping[int, datetime.date], day: F | Func) -> QuerySet:
+    """`rows` of the participants of `dates`, each from their own date, grouped by participant
+    for the aggregates that follow."""
+    if not dates:
+        return rows.none()
+    own_date = Case(
+        *(When(participant_id=pk, then=Value(date)) for pk, date in dates.items()),
+        output_field=DateField(),
     )
-    expected = counts["attended"] + counts["missed"]
-    return round(100 * counts["attended"] / expected) if expected else None
+    return (
+        rows.alias(fact_day=day, fact_since=own_date)
+        .filter(
+            participant_id__in=list(dates),
+            fact_day__gte=min(dates.values()),
+        )
+        .filter(fact_day__gte=F("fact_since"))
+        .order_by()
+    )
+
+
+def _sobriety_of(
+    tests: QuerySet, entries: Mapping[int, datetime.date | None], today: datetime.date
+) -> dict[int, Sobriety]:
+    """`Sobriety` of each participant of `entries` (participant id → entry date of the current
+    enrollment) from `tests` annotated by `with_counts_as_positive`. One query."""
+    entered = {pk: day for pk, day in entries.items() if day is not None and day <= today}
+    last_positives = dict(
+        _per_participant(tests, entered, F("scheduled_for"))
+        .filter(counts_as_positive=True, scheduled_for__lte=today)
+        .values("participant_id")
+        .annotate(last=Max("scheduled_for"))
+        .values_list("participant_id", "last")
+    )
+    facts = {pk: Sobriety(entry_date=entries.get(pk)) for pk in entries}
+    for pk, entry_date in entered.items():
+        last = last_positives.get(pk)
+        facts[pk] = Sobriety(
+            entry_date=entry_date, last_positive=last, days=(today - (last or entry_date)).days
+        )
+    return facts
+
+
+def _attendance_of(
+    appointments: QuerySet, since: Mapping[int, datetime.date]
+) -> dict[int, Attendance]:
+    """`Attendance` of each participant of `since` over `appointments`. One query."""
+    counts = {
+        row["participant_id"]: row
+        for row in _per_participant(appointments, since, TruncDate("scheduled_at"))
+        .values("participant_id")
+        .annotate(
+            attended=Count(
+                "pk", filter=Q(outcome__in=[AppointmentOutcome.ATTENDED, AppointmentOutcome.LATE])
+            ),
+            missed=Count("pk", filter=Q(outcome=AppointmentOutcome.MISSED)),
+        )
+    }
+    return {
+        pk: Attendance(
+            since=day,
+            attended=counts.get(pk, {}).get("attended", 0),
+            missed=counts.get(pk, {}).get("missed", 0),
+        )
+        for pk, day in since.items()
+    }
+
+
+# DrugTestFacts fields counted straight from a status.
+_STATUS_FIELDS = {
+    "negatives": TestStatus.NEGATIVE,
+    "missed": TestStatus.MISSED,
+    "refused": TestStatus.REFUSED,
+    "dilute": TestStatus.DILUTE,
+    "adulterated": TestStatus.ADULTERATED,
+    "substituted": TestStatus.SUBSTITUTED,
+    "invalid": TestStatus.INVALID,
+    "pending": TestStatus.PENDING,
+    "excused": TestStatus.EXCUSED,
+}
+
+
+def _drug_test_facts_of(
+    tests: QuerySet, since: Mapping[int, datetime.date], today: datetime.date
+) -> dict[int, DrugTestFacts]:
+    """`DrugTestFacts` of each participant of `since` over `tests` (revealed, annotated by
+    `with_counts_as_positive`). Two queries: the counts by status, and the findings of the
+    positives by substance, each finding unexplained or explained by a prescription."""
+    window = _per_participant(tests, since, F("scheduled_for")).filter(scheduled_for__lte=today)
+    counts = {
+        row["participant_id"]: row
+        for row in window.values("participant_id").annotate(
+            tests=Count("pk", filter=~Q(status__in=[TestStatus.SCHEDULED, TestStatus.EXCUSED])),
+            positives=Count(
+                "pk", filter=Q(status=TestStatus.POSITIVE, has_unexplained_finding=True)
+            ),
+            explained=Count(
+                "pk", filter=Q(status=TestStatus.POSITIVE, has_unexplained_finding=False)
+            ),
+            counted_positive=Count("pk", filter=Q(counts_as_positive=True)),
+            **{
+                field: Count("pk", filter=Q(status=status))
+                for field, status in _STATUS_FIELDS.items()
+            },
+        )
+    }
+    findings = (
+        window.filter(status=TestStatus.POSITIVE)
+        .annotate(
+            substance=F("current_result__findings__substance"),
+            unexplained=Exists(unexplained_findings().filter(substance=OuterRef("substance"))),
+        )
+        .filter(substance__isnull=False)
+        .values("participant_id", "substance", "unexplained")
+        .annotate(tests_found=Count("pk", distinct=True))
+        .order_by("participant_id", "substance")
+    )
+    by_substance: dict[tuple[int, bool], list[tuple[str, int]]] = {}
+    for row in findings:
+        key = (row["participant_id"], row["unexplained"])
+        by_substance.setdefault(key, []).append((row["substance"], row["tests_found"]))
+    return {
+        pk: DrugTestFacts(
+            since=day,
+            **{
+                field: value
+                for field, value in counts.get(pk, {}).items()
+                if field != "participant_id"
+            },
+            positives_by_substance=tuple(by_substance.get((pk, True), ())),
+            explained_by_substance=tuple(by_substance.get((pk, False), ())),
+        )
+        for pk, day in since.items()
+    }
+
+
+def monitoring_facts(
+    program: Program,
+    since: Mapping[int, datetime.date],
+    *,
+    today: datetime.date,
+    now: datetime.datetime | None = None,
+) -> dict[int, MonitoringFacts]:
+    """The monitoring facts of the program's record for each participant of `since`
+    (participant id → the first day counted, e.g. the day of their last hearing): drug tests,
+    attendance at treatment and at case management, and continuous sobriety.
+
+    Only the participant's current enrollment in `program` counts (their newest, as on the
+    participant page): rows of the program (tests; appointments of the program or of none),
+    from their date but never before that enrollment's entry, so a readmission starts afresh.
+    Tests are read through `DrugTest.objects.revealed(now)`. Six queries whatever the number of
+    participants: the enrollments, the test counts, the findings by substance, the last
+    positive, the attendance at treatment and at case management. Access is the caller's: give
+    only participants whose drug tests and attendance in `program` the user sees."""
+    now = now or timezone.now()
+    entries = dict(
+        Enrollment.objects.filter(program=program, participant_id__in=list(since))
+        .order_by("participant_id", "-referral_date", "-id")
+        .distinct("participant_id")
+        .values_list("participant_id", "entry_date")
+    )
+    entries = {pk: entries.get(pk) for pk in since}
+    counted_from = {pk: max(day, entries[pk] or day) for pk, day in since.items()}
+    tests = with_counts_as_positive(DrugTest.objects.revealed(now).filter(program=program))
+    appointments = Appointment.objects.filter(Q(program__isnull=True) | Q(program=program))
+    attendance = {
+        "treatment": _attendance_of(appointments.filter(kind__in=TREATMENT_KINDS), counted_from),
+        "case_management": _attendance_of(
+            appointments.filter(kind__in=CASE_MANAGEMENT_KINDS), counted_from
+        ),
+    }
+    drug_tests = _drug_test_facts_of(tests, counted_from, today)
+    sobriety = _sobriety_of(tests, entries, today)
+    return {
+        pk: MonitoringFacts(
+            participant_id=pk,
+            since=day,
+            drug_tests=drug_tests[pk],
+            treatment=attendance["treatment"][pk],
+            case_management=attendance["case_management"][pk],
+            sobriety=sobriety[pk],
+        )
+        for pk, day in counted_from.items()
+    }
 
 
 def calendar_strip(
