@@ -51,6 +51,7 @@ from drugcourt.models import Phase, Program, ProgramSettings, User
 from drugcourt.selectors import program_settings_in_force
 
 from .models import (
+    NONCOMPLIANT_STATUSES,
     BlackoutPeriod,
     BlackoutReason,
     DrugTest,
@@ -418,7 +419,7 @@ def days_sober(
     """Days of continuous sobriety within the current enrollment (`Sobriety`). The enrollment
     and tests are those the user sees (a program's roles: their own program's)."""
     enrollment = latest_enrollment_visible(user, participant)
-    entries = {participant.pk: enrollment.entry_date} if enrollment is not None else {}
+    entries = {participant.pk: enrollment.entry_date if enrollment is not None else None}
     tests = drug_tests_visible(user, participant, now=now)
     return _sobriety_of(tests, entries, today)[participant.pk].days
 
@@ -554,7 +555,10 @@ def _sobriety_of(
     entered = {pk: day for pk, day in entries.items() if day is not None and day <= today}
     last_positives = dict(
         _per_participant(tests, entered, F("scheduled_for"))
-        .filter(counts_as_positive=True, scheduled_for__lte=today)
+        # Only these statuses may count as positive: the partial index drug_test_noncompliant_idx
+        # finds them without reading the participant's negatives.
+        .filter(status__in=sorted(NONCOMPLIANT_STATUSES), scheduled_for__lte=today)
+        .filter(counts_as_positive=True)
         .values("participant_id")
         .annotate(last=Max("scheduled_for"))
         .values_list("participant_id", "last")

@@ -301,3 +301,9 @@ def test_a_participant_without_an_enrollment_in_the_program_has_no_sobriety(prog
     found = facts(program, {stranger.pk: LAST_HEARING})[stranger.pk]
     assert found.sobriety == selectors.Sobriety()
     assert found.since == LAST_HEARING
+
+
+def test_days_sober_of_a_participant_whose_enrollment_the_user_does_not_see(
+    judge, foreign_participant
+):
+    assert selectors.days_sober(judge, foreign_participant, TODAY, now=NOW) is None
