@@ -283,9 +283,9 @@ def test_the_query_count_is_the_same_at_1_and_20_participants(
     program, count, django_assert_num_queries
 ):
     since = _participants_with_history(program, count)
-    # 1 the newest enrollments in the program, 2 attendance at treatment, 3 at case management,
-    # 4 the tests by status, 5 their findings by substance, 6 the last positive of each.
-    with django_assert_num_queries(6):
+    # 1 the newest enrollment of each in the program with its last positive, 2 attendance at
+    # treatment and at case management, 3 the tests by status, 4 their findings by substance.
+    with django_assert_num_queries(4):
         found = facts(program, since)
     assert len(found) == count
     assert {row.drug_tests.positives for row in found.values()} == {1}
