@@ -766,6 +766,10 @@ class IncidentCategory(models.TextChoices):
     OTHER = "other", "Other"
 
 
+# The alert a new arrest reported to court raises, once per incident (clients.services).
+NEW_ARREST_ALERT = "new_arrest"
+
+
 class IncidentSeverity(models.TextChoices):
     LOW = "low", "Low"
     MODERATE = "moderate", "Moderate"

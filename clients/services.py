@@ -23,6 +23,7 @@ from . import access
 from .models import (
     CLOSED_STATUSES,
     LIFE_DOMAIN_STATUSES,
+    NEW_ARREST_ALERT,
     Addendum,
     Alert,
     AlertSeverity,
@@ -41,6 +42,7 @@ from .models import (
     EnrollmentStatusChange,
     FollowUp,
     Incident,
+    IncidentCategory,
     LifeDomain,
     LifeDomainRecord,
     Participant,
@@ -1162,7 +1164,7 @@ def incident_record(
     if errors:
         raise ValidationError(errors)
     with audited_write(actor):
-        return Incident.objects.create(
+        incident = Incident.objects.create(
             participant=participant,
             occurred_on=occurred_on,
             category=category,
@@ -1171,3 +1173,14 @@ def incident_record(
             reported_to_court=reported_to_court,
             recorded_by=actor,
         )
+        if category == IncidentCategory.NEW_ARREST and reported_to_court:
+            # Meant for the court (court.selectors.COURT_ALERT_KINDS): the judge's home lists it.
+            alert_raise(
+                participant=participant,
+                kind=NEW_ARREST_ALERT,
+                source_key=f"incident:{incident.pk}",
+                data_class=access.DataClass.COURT_INCIDENTS,
+                message=f"New arrest on {occurred_on:%Y-%m-%d}, reported to the court.",
+                severity=AlertSeverity.URGENT,
+            )
+        return incident

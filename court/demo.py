@@ -79,6 +79,8 @@ from . import selectors, services
 from .models import (
     APPEARANCE_OUTCOME_REASONS,
     APPEARANCE_OUTCOMES,
+    FAILURE_TO_APPEAR,
+    HEARING_ALERT_SOURCE,
     Appearance,
     CommunityServiceObligation,
     CompletionDecision,
@@ -561,8 +563,8 @@ class DemoCourt:
             now=recorded_at,
         )
         alert = Alert.objects.get(
-            kind=services.FAILURE_TO_APPEAR,
-            source_key=f"{services.HEARING_ALERT_SOURCE}:{entry.pk}",
+            kind=FAILURE_TO_APPEAR,
+            source_key=f"{HEARING_ALERT_SOURCE}:{entry.pk}",
         )
         with pgtrigger.ignore("clients.Alert:update_update"):
             Alert.objects.filter(pk=alert.pk).update(created_at=recorded_at, updated_at=recorded_at)

@@ -14,7 +14,13 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 
-from clients.models import Appointment, Enrollment, EnrollmentStatus, Participant
+from clients.models import (
+    NEW_ARREST_ALERT,
+    Appointment,
+    Enrollment,
+    EnrollmentStatus,
+    Participant,
+)
 from compliance.models import BlackoutPeriod, TestingOrder
 from drugcourt.models import Program, ResponseOption
 from drugcourt.roles import Role
@@ -258,6 +264,16 @@ WARRANT_TRANSITIONS: dict[str, frozenset[str]] = {
     WarrantState.RECALLED: frozenset(),
 }
 OPEN_WARRANT_STATES = (WarrantState.REQUESTED, WarrantState.ISSUED)
+
+
+# Alerts about court rows are keyed "<source>:<pk>" (court.registrations registers the sources).
+HEARING_ALERT_SOURCE = "hearing"
+FAILURE_TO_APPEAR = "failure_to_appear"
+WARRANT_ALERT_SOURCE = "warrant"
+WARRANT_SERVED = "warrant_served"
+# The alerts meant for the court (the bench's home page), not the operational ones: a failure
+# to appear, a warrant served, a new arrest reported to the court (clients.services).
+COURT_ALERT_KINDS = (FAILURE_TO_APPEAR, WARRANT_SERVED, NEW_ARREST_ALERT)
 
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())

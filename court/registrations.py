@@ -13,12 +13,16 @@ from drugcourt.home import HomePanel, NavItem, register_nav_item, register_panel
 from drugcourt.roles import Role
 
 from . import selectors
-from .services import HEARING_ALERT_SOURCE
+from .models import HEARING_ALERT_SOURCE, WARRANT_ALERT_SOURCE
 
 # A failure to appear is alerted as "hearing:<docket entry pk>" (court.services): the alert
 # belongs to the session's program, like the hearing.
 register_program_alert_source(
     ProgramAlertSource(prefix=HEARING_ALERT_SOURCE, rows=selectors.hearing_rows)
+)
+# ... and a warrant served as "warrant:<pk>": it belongs to the enrollment's program.
+register_program_alert_source(
+    ProgramAlertSource(prefix=WARRANT_ALERT_SOURCE, rows=selectors.warrant_rows)
 )
 
 register_section(
@@ -53,6 +57,16 @@ register_panel(
         roles=frozenset({Role.JUDGE, Role.CLERK}),
         context=selectors.bench_panel,
         order=5,
+    )
+)
+register_panel(
+    HomePanel(
+        key="court_alerts",
+        title="Alerts for the court",
+        template="court/panels/court_alerts.html",
+        roles=frozenset({Role.JUDGE, Role.CLERK}),
+        context=selectors.court_alerts_panel,
+        order=6,
     )
 )
 register_panel(

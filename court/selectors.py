@@ -37,7 +37,7 @@ from clients.models import (
     Participant,
     TeamRole,
 )
-from clients.selectors import participant_today
+from clients.selectors import alerts_for, participant_today
 from compliance.models import TestingOrder
 from drugcourt.models import (
     Phase,
@@ -58,6 +58,7 @@ from drugcourt.selectors import (
 )
 
 from .models import (
+    COURT_ALERT_KINDS,
     OPEN_WARRANT_STATES,
     Appearance,
     CommunityServiceObligation,
@@ -101,6 +102,24 @@ def hearing_rows() -> QuerySet[DocketEntry]:
     """Docket entries with their `program` (the session's), for the alerts about hearings
     (clients.registry.ProgramAlertSource "hearing")."""
     return DocketEntry.objects.annotate(program=F("session__program"))
+
+
+def warrant_rows() -> QuerySet[Warrant]:
+    """Warrants with their `program` (the enrollment's), for the alerts about them
+    (clients.registry.ProgramAlertSource "warrant")."""
+    return Warrant.objects.annotate(program=F("enrollment__program"))
+
+
+# How many of the alerts for the court the bench's home panel lists (the rest: the alert list).
+COURT_ALERTS_SHOWN = 10
+
+
+def court_alerts_panel(user: User) -> dict:
+    """A judge's or clerk's home panel: the open alerts meant for the court
+    (COURT_ALERT_KINDS) about participants of their programs, newest first; not the
+    operational ones (missed tests, unrecorded attendance), which the team answers."""
+    alerts = alerts_for(user).filter(kind__in=COURT_ALERT_KINDS)
+    return {"alerts": list(alerts[:COURT_ALERTS_SHOWN]), "count": alerts.count()}
 
 
 # --- Hearing frequency

@@ -30,7 +30,11 @@ from . import selectors
 from .models import (
     APPEARANCE_OUTCOME_REASONS,
     APPEARANCE_OUTCOMES,
+    FAILURE_TO_APPEAR,
+    HEARING_ALERT_SOURCE,
     STAFFING_NOTE_MAX,
+    WARRANT_ALERT_SOURCE,
+    WARRANT_SERVED,
     WARRANT_TRANSITIONS,
     Appearance,
     CommunityServiceHours,
@@ -58,9 +62,6 @@ DOCKETABLE_STATUSES = frozenset({EnrollmentStatus.ACTIVE, EnrollmentStatus.ABSCO
 # What the judge or clerk records at the hearing (a removal is the coordinator's, before it).
 RECORDED_APPEARANCES = (Appearance.APPEARED, Appearance.FAILED_TO_APPEAR, Appearance.EXCUSED)
 NEEDS_NEXT_HEARING = frozenset({Appearance.APPEARED, Appearance.EXCUSED})
-# Alerts about a hearing are keyed "hearing:<docket entry pk>" (court.registrations).
-HEARING_ALERT_SOURCE = "hearing"
-FAILURE_TO_APPEAR = "failure_to_appear"
 SESSION_UNIQUE = "court_session_one_per_courtroom_day"
 
 
@@ -496,14 +497,27 @@ def warrant_issue(*, warrant: Warrant, on: datetime.date, actor: User, reason: s
 
 
 def warrant_serve(*, warrant: Warrant, on: datetime.date, actor: User, reason: str = "") -> Warrant:
-    """An issued warrant was served: the participant is back, active again."""
+    """An issued warrant was served: the participant is back, active again, and the court is
+    told (one alert, COURT_ALERT_KINDS)."""
     if not access.works_warrants(actor, warrant.enrollment.program):
         raise ValidationError(
             "Only the program's coordinators, judges and clerks record that a warrant was served."
         )
-    return _warrant_move(
-        warrant=warrant, to_state=WarrantState.SERVED, on=on, actor=actor, reason=reason
-    )
+    with audited_write(actor):
+        warrant = _warrant_move(
+            warrant=warrant, to_state=WarrantState.SERVED, on=on, actor=actor, reason=reason
+        )
+        client_services.alert_raise(
+            participant=warrant.participant,
+            kind=WARRANT_SERVED,
+            source_key=f"{WARRANT_ALERT_SOURCE}:{warrant.pk}",
+            data_class=access.DataClass.COURT,
+            message=f"Bench warrant served on {on:%Y-%m-%d}: the participant is back before the "
+            "court.",
+            severity=AlertSeverity.WARNING,
+            assigned_to=selectors.case_manager_of(warrant.participant),
+        )
+        return warrant
 
 
 def warrant_recall(
