@@ -296,6 +296,8 @@ class Warrant(models.Model):
     issued_on = models.DateField(null=True, blank=True)
     served_on = models.DateField(null=True, blank=True)
     recalled_on = models.DateField(null=True, blank=True)
+    # Why it last moved (issued, served, recalled), as given; the history keeps every one.
+    change_reason = models.CharField(max_length=300, blank=True)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

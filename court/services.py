@@ -458,7 +458,16 @@ def _warrant_move(
         warrant.state = to_state
         setattr(warrant, f"{to_state.value}_on", on)
         warrant.changed_by, warrant.changed_at = actor, timezone.now()
-        warrant.save(update_fields=["state", f"{to_state.value}_on", "changed_by", "changed_at"])
+        warrant.change_reason = reason.strip()
+        warrant.save(
+            update_fields=[
+                "state",
+                f"{to_state.value}_on",
+                "change_reason",
+                "changed_by",
+                "changed_at",
+            ]
+        )
         enrollment = lock(warrant.enrollment)
         why = f"Bench warrant {to_state.label.lower()} on {on:%Y-%m-%d}."
         if reason.strip():

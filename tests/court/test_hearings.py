@@ -629,9 +629,11 @@ def test_recalling_an_issued_warrant_brings_the_participant_back(requested, enro
 
 
 def test_recalling_a_requested_warrant_changes_no_status(requested, enrollment, judge):
-    services.warrant_recall(warrant=requested, on=TODAY, actor=judge)
+    services.warrant_recall(warrant=requested, on=TODAY, actor=judge, reason="Came in on Monday")
 
-    assert Warrant.objects.get(pk=requested.pk).state == WarrantState.RECALLED
+    warrant = Warrant.objects.get(pk=requested.pk)
+    # The reason is kept on the warrant (no status change carries it here).
+    assert (warrant.state, warrant.change_reason) == (WarrantState.RECALLED, "Came in on Monday")
     assert not EnrollmentStatusChange.objects.filter(enrollment=enrollment).exists()
 
 

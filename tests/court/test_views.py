@@ -876,3 +876,5 @@ def test_the_clerk_recalls_a_warrant_with_its_reason(client, clerk, entry, today
 
     warrant.refresh_from_db()
     assert (warrant.state, warrant.recalled_on) == (WarrantState.RECALLED, today)
+    listed = client.get(reverse("court:warrant_list"), {"state": "recalled"}).content.decode()
+    assert "Recalled: Came to court the next morning" in listed
