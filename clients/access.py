@@ -307,8 +307,25 @@ def programs_showing(
     charges, tests, hearings): None for every program, when a per-participant role grants the
     class; otherwise the programs through which a program-wide role grants it. A program's
     court roles see that program's record, not the participant's enrollment elsewhere."""
+    return _programs_showing(user, reach(user, participant), data_class)
+
+
+def participants_showing(
+    user: User, participant_ids: Iterable[int], data_class: DataClass, program_id: int
+) -> set[int]:
+    """Of `participant_ids`, those whose `data_class` rows of the program the user sees
+    (programs_showing for many at once: one query for their reach, cached)."""
+    return {
+        pk
+        for pk, pairs in reach_of(user, participant_ids).items()
+        if (programs := _programs_showing(user, pairs, data_class)) is None
+        or program_id in programs
+    }
+
+
+def _programs_showing(user: User, pairs: Reach, data_class: DataClass) -> frozenset[int] | None:
     programs: set[int] = set()
-    for role, program in reach(user, participant):
+    for role, program in pairs:
         if data_class not in ROLE_DATA_CLASSES[role]:
             continue
         if program is not None:
@@ -574,6 +591,11 @@ def staffing_roles(user: User, entry, *, change: bool = False) -> frozenset[Role
     program-wide role counts in that program only, an assigned defence attorney or probation
     officer in the programs they are members of. The bench reads the staffing of its own
     session only: its judge and the clerks listed on it (acts_for_session)."""
+    return _staffing_roles(user, entry, change=change, acting=None)
+
+
+def _staffing_roles(user: User, entry, *, change: bool, acting: bool | None) -> frozenset[Role]:
+    """staffing_roles; `acting` is acts_for_session(user, entry.session) when known."""
     table = ROLE_MAY_CHANGE if change else ROLE_DATA_CLASSES
     program = entry.session.program_id
     roles = set()
@@ -585,9 +607,23 @@ def staffing_roles(user: User, entry, *, change: bool = False) -> frozenset[Role
         if through is None and role in TEAM_COURT_ROLES and program not in _member_programs(user):
             continue
         roles.add(role)
-    if roles & BENCH_ROLES and not acts_for_session(user, entry.session):
-        roles -= BENCH_ROLES
+    if roles & BENCH_ROLES:
+        if acting is None:
+            acting = acts_for_session(user, entry.session)
+        if not acting:
+            roles -= BENCH_ROLES
     return frozenset(roles)
+
+
+def staffing_readers(user: User, session, entries: Iterable) -> set[int]:
+    """The ids of the entries of one session's docket whose staffing `user` reads
+    (reads_staffing of each, with the session's bench asked once)."""
+    entries = list(entries)
+    reach_of(user, [entry.participant_id for entry in entries])
+    acting = acts_for_session(user, session) if set(user.roles) & BENCH_ROLES else False
+    return {
+        entry.pk for entry in entries if _staffing_roles(user, entry, change=False, acting=acting)
+    }
 
 
 def reads_staffing(user: User, entry) -> bool:
