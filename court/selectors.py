@@ -3,7 +3,7 @@ sanction ratio, and what the court pages list (sessions, dockets, warrants, the 
 court section). Access questions are clients.access's."""
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.db.models import (
     BooleanField,
@@ -15,6 +15,7 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     IntegerField,
+    Max,
     OuterRef,
     Prefetch,
     Q,
@@ -39,12 +40,21 @@ from clients.models import (
 )
 from clients.selectors import alerts_for, participant_today
 from compliance.models import TestingOrder
+from compliance.rules import Verdict, monitoring_verdict
+from compliance.selectors import (
+    Attendance,
+    DrugTestFacts,
+    MonitoringFacts,
+    Sobriety,
+    monitoring_facts,
+)
 from drugcourt.models import (
     Phase,
     Program,
     ProgramSettings,
     ResponseCategory,
     ResponseOption,
+    Substance,
     User,
 )
 from drugcourt.roles import Role
@@ -61,6 +71,7 @@ from .models import (
     COURT_ALERT_KINDS,
     OPEN_WARRANT_STATES,
     Appearance,
+    CommunityServiceHours,
     CommunityServiceObligation,
     CourtResponse,
     CourtSession,
@@ -71,6 +82,7 @@ from .models import (
     Warrant,
     WarrantState,
 )
+from .rules import CourtFacts, ServiceProgress, summary_verdict
 
 # --- Hearings
 
@@ -824,3 +836,239 @@ def staffing_section(participant: Participant, user: User) -> dict:
         .order_by("session__held_on", "session__start_time", "id")
     )
     return {"hearings": [entry for entry in entries if access.reads_staffing(user, entry)]}
+
+
+# --- The compliance summary (issue 16): one page per docket
+
+
+@dataclass(frozen=True)
+class ResponseFollowUp:
+    """A response given at the participant's previous hearing and whether it was carried out:
+    the community service hours worked of those ordered, an increased testing order still in
+    force or ended."""
+
+    response: CourtResponse
+    service: ServiceProgress | None
+    testing_in_force: bool | None  # None: no testing order
+
+    @property
+    def completed(self) -> bool | None:
+        """Whether it is done: None when the response sets nothing to follow up."""
+        if self.service is not None:
+            return self.service.is_complete
+        if self.testing_in_force is not None:
+            return not self.testing_in_force
+        return None
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    """One docket entry on the summary, as `user` may see it. `facts` is None when the user
+    sees neither the drug tests nor the attendance of the participant; the one they do not see
+    is left out of the facts and of the colour (`sees_tests`, `sees_attendance`)."""
+
+    entry: DocketEntry
+    since: datetime.date
+    previous: DocketEntry | None
+    facts: MonitoringFacts | None
+    sees_tests: bool
+    sees_attendance: bool
+    open_warrant: Warrant | None
+    follow_ups: tuple[ResponseFollowUp, ...]
+    last_phase_change: datetime.date | None
+    reads_staffing: bool
+    recommendation: StaffingRecommendation | None
+    verdict: Verdict
+
+    @property
+    def colour(self) -> str:
+        """green, yellow or red (the page's CSS classes)."""
+        return self.verdict.colour.name.lower()
+
+    @property
+    def positives_by_substance(self) -> str:
+        return _by_substance(self.facts.drug_tests.positives_by_substance if self.facts else ())
+
+    @property
+    def explained_by_substance(self) -> str:
+        return _by_substance(self.facts.drug_tests.explained_by_substance if self.facts else ())
+
+    @property
+    def days_in_phase(self) -> int | None:
+        if self.last_phase_change is None:
+            return None
+        return (self.entry.session.held_on - self.last_phase_change).days
+
+
+def _by_substance(counts: tuple[tuple[str, int], ...]) -> str:
+    return ", ".join(f"{Substance(code).label} {count}" for code, count in counts)
+
+
+def _previous_hearings(session: CourtSession, participant_ids: list[int]) -> dict[int, DocketEntry]:
+    """Each participant's latest docket entry in the session's program before its day (one
+    taken off the docket left out), with the responses given there and what they set in
+    motion. Two queries."""
+    hours_worked = (
+        CommunityServiceHours.objects.filter(obligation__response=OuterRef("pk"))
+        .order_by()
+        .values("obligation")
+        .annotate(total=Sum("hours"))
+        .values("total")
+    )
+    responses = (
+        CourtResponse.objects.select_related("option", "testing_order", "obligation")
+        .annotate(
+            service_hours_worked=Coalesce(
+                Subquery(hours_worked),
+                Value(0),
+                output_field=DecimalField(max_digits=6, decimal_places=1),
+            )
+        )
+        .order_by("id")
+    )
+    previous = (
+        DocketEntry.objects.filter(
+            session__program_id=session.program_id,
+            participant_id__in=participant_ids,
+            session__held_on__lt=session.held_on,
+        )
+        .exclude(appearance=Appearance.REMOVED)
+        .select_related("session")
+        .prefetch_related(Prefetch("responses", queryset=responses))
+        .order_by("participant_id", "-session__held_on", "-session__start_time", "-id")
+        .distinct("participant_id")
+    )
+    return {entry.participant_id: entry for entry in previous}
+
+
+def _follow_up(response: CourtResponse, today: datetime.date) -> ResponseFollowUp:
+    # A response without an obligation raises RelatedObjectDoesNotExist, an AttributeError.
+    obligation = getattr(response, "obligation", None)
+    service = None
+    if obligation is not None:
+        service = ServiceProgress(
+            hours_ordered=obligation.hours_ordered,
+            hours_worked=response.service_hours_worked,  # type: ignore[attr-defined]
+            due_on=obligation.due_on,
+        )
+    order = response.testing_order
+    return ResponseFollowUp(
+        response=response,
+        service=service,
+        testing_in_force=None if order is None else order.starts_on <= today <= order.ends_on,
+    )
+
+
+def _hidden(facts: MonitoringFacts, *, tests: bool, attendance: bool) -> MonitoringFacts:
+    """`facts` without the parts the user may not see (so the colour says nothing of them)."""
+    return replace(
+        facts,
+        drug_tests=facts.drug_tests if tests else DrugTestFacts(since=facts.since),
+        treatment=facts.treatment if attendance else Attendance(since=facts.since),
+        case_management=facts.case_management if attendance else Attendance(since=facts.since),
+        sobriety=facts.sobriety if tests else Sobriety(),
+    )
+
+
+def compliance_summary(
+    user: User, session: CourtSession, *, today: datetime.date, now: datetime.datetime
+) -> list[SummaryRow]:
+    """The compliance summary of the session's docket as `user` sees it: for each entry they
+    see (those taken off the docket left out), since the participant's previous hearing in the
+    program (else their entry date): the monitoring facts their data classes allow, phase,
+    open warrant, the previous hearing's responses with whether they were carried out, the
+    staffing recommendation (when they read staffing) and the colour with its reasons.
+
+    The same number of queries for any number of entries: the entries, the previous hearings
+    and their responses, the user's reach (clients.access, cached), the monitoring facts (4),
+    open warrants, last phase changes, recommendations, and the bench check of staffing."""
+    entries = list(
+        entries_visible_to(user)
+        .filter(session=session)
+        .exclude(appearance=Appearance.REMOVED)
+        .select_related("participant", "enrollment")
+        .order_by("id")
+    )
+    for entry in entries:
+        entry.session = session  # the page's session: no query per entry
+    ids = [entry.participant_id for entry in entries]
+    program = session.program
+    previous = _previous_hearings(session, ids) if ids else {}
+    sees_tests = access.participants_showing(user, ids, DataClass.DRUG_TESTS, program.pk)
+    sees_attendance = access.participants_showing(user, ids, DataClass.ATTENDANCE, program.pk)
+    since = {
+        entry.participant_id: (
+            previous[entry.participant_id].session.held_on
+            if entry.participant_id in previous
+            else entry.enrollment.entry_date or entry.enrollment.referral_date
+        )
+        for entry in entries
+    }
+    monitored = {pk: day for pk, day in since.items() if pk in sees_tests | sees_attendance}
+    facts = monitoring_facts(program, monitored, today=today, now=now) if monitored else {}
+    enrollment_ids = [entry.enrollment_id for entry in entries]
+    warrants = (
+        {
+            warrant.enrollment_id: warrant
+            for warrant in Warrant.objects.filter(
+                enrollment_id__in=enrollment_ids, state__in=OPEN_WARRANT_STATES
+            ).order_by("enrollment_id", "-requested_on", "-id")
+        }
+        if entries
+        else {}
+    )
+    phase_changes = (
+        dict(
+            PhaseChange.objects.filter(enrollment_id__in=enrollment_ids)
+            .order_by()
+            .values_list("enrollment_id")
+            .annotate(last=Max("decided_on"))
+        )
+        if entries
+        else {}
+    )
+    readers = access.staffing_readers(user, session, entries) if entries else set()
+    recommendations = (
+        {
+            recommendation.entry_id: recommendation
+            for recommendation in StaffingRecommendation.objects.filter(
+                entry_id__in=readers
+            ).select_related("option")
+        }
+        if readers
+        else {}
+    )
+    rows = []
+    for entry in entries:
+        pk = entry.participant_id
+        before = previous.get(pk)
+        follow_ups = tuple(_follow_up(r, today) for r in before.responses.all()) if before else ()
+        shown = (
+            _hidden(facts[pk], tests=pk in sees_tests, attendance=pk in sees_attendance)
+            if pk in facts
+            else None
+        )
+        court = CourtFacts(
+            open_warrant=entry.enrollment_id in warrants,
+            failed_to_appear=before is not None
+            and before.appearance == Appearance.FAILED_TO_APPEAR,
+            service=tuple(f.service for f in follow_ups if f.service is not None),
+        )
+        monitoring = monitoring_verdict(shown) if shown is not None else Verdict()
+        rows.append(
+            SummaryRow(
+                entry=entry,
+                since=since[pk],
+                previous=before,
+                facts=shown,
+                sees_tests=pk in sees_tests,
+                sees_attendance=pk in sees_attendance,
+                open_warrant=warrants.get(entry.enrollment_id),
+                follow_ups=follow_ups,
+                last_phase_change=phase_changes.get(entry.enrollment_id),
+                reads_staffing=entry.pk in readers,
+                recommendation=recommendations.get(entry.pk),
+                verdict=summary_verdict(monitoring, court, today=today),
+            )
+        )
+    return rows

@@ -1,0 +1,71 @@
+"""The court's own findings on the compliance summary (issue 16), on top of the monitoring
+verdict of compliance.rules: pure functions over facts the court selectors read, nothing from
+the database.
+
+- an open warrant (requested or issued) is a violation (`OPEN_WARRANT`, red);
+- a failure to appear at the previous hearing is a violation (`FAILED_TO_APPEAR`, red);
+- community service behind is a concern (`SERVICE_BEHIND`, yellow): an obligation ordered at
+  the previous hearing whose due day has passed with fewer hours worked than ordered.
+
+`summary_verdict` combines them with the monitoring verdict: the worst colour, every reason.
+"""
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from compliance.rules import Colour, Finding, Verdict, combine, verdict
+
+OPEN_WARRANT = Colour.RED
+FAILED_TO_APPEAR = Colour.RED
+SERVICE_BEHIND = Colour.YELLOW
+
+
+@dataclass(frozen=True)
+class ServiceProgress:
+    """Community service ordered at a hearing and the hours worked towards it."""
+
+    hours_ordered: int
+    hours_worked: Decimal
+    due_on: datetime.date | None
+
+    @property
+    def is_complete(self) -> bool:
+        return self.hours_worked >= self.hours_ordered
+
+    def is_behind(self, today: datetime.date) -> bool:
+        """Past its due day (none: never behind) with hours still to work."""
+        return self.due_on is not None and self.due_on < today and not self.is_complete
+
+
+@dataclass(frozen=True)
+class CourtFacts:
+    """What the court knows of a participant for the summary."""
+
+    open_warrant: bool = False
+    failed_to_appear: bool = False  # at their previous hearing
+    service: tuple[ServiceProgress, ...] = ()
+
+
+def court_verdict(facts: CourtFacts, *, today: datetime.date) -> Verdict:
+    """The court's findings in words: open warrant, failure to appear, service behind."""
+    found = []
+    if facts.open_warrant:
+        found.append(Finding(OPEN_WARRANT, "An open warrant"))
+    if facts.failed_to_appear:
+        found.append(Finding(FAILED_TO_APPEAR, "Failed to appear at the previous hearing"))
+    for service in facts.service:
+        if service.is_behind(today):
+            found.append(
+                Finding(
+                    SERVICE_BEHIND,
+                    f"Community service behind: {service.hours_worked.normalize():f} of "
+                    f"{service.hours_ordered} hours worked, due {service.due_on:%b %-d}",
+                )
+            )
+    return verdict(found)
+
+
+def summary_verdict(monitoring: Verdict, facts: CourtFacts, *, today: datetime.date) -> Verdict:
+    """The summary's colour: the monitoring verdict with the court's findings on top."""
+    return combine(monitoring, court_verdict(facts, today=today))
