@@ -10,6 +10,7 @@ urlpatterns = [
     path("court/sessions/<int:pk>/", views.docket, name="docket"),
     path("court/sessions/<int:pk>/edit/", views.session_update, name="session_update"),
     path("court/sessions/<int:pk>/print/", views.docket_print, name="docket_print"),
+    path("court/sessions/<int:pk>/summary/", views.summary, name="summary"),
     path("court/sessions/<int:pk>/place/", views.docket_place, name="docket_place"),
     path("court/hearings/<int:pk>/", views.hearing, name="hearing"),
     path("court/hearings/<int:pk>/remove/", views.docket_remove, name="docket_remove"),

@@ -13,6 +13,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from clients import access
@@ -172,6 +173,28 @@ def docket_print(request, pk: int):
     at its foot."""
     session = _session(request.user, pk)
     return render(request, "court/docket_print.html", _docket_context(request, session))
+
+
+@login_required
+def summary(request, pk: int):
+    """The judge's compliance summary of the session's docket: each participant the user sees
+    on it since their previous hearing, with its colour and reasons; prints as the staffing
+    packet (`?per_page=1`: a page per participant)."""
+    session = _session(request.user, pk)
+    today = program_today(session.program)
+    return render(
+        request,
+        "court/summary.html",
+        {
+            "session": session,
+            "program": session.program,
+            "rows": selectors.compliance_summary(
+                request.user, session, today=today, now=timezone.now()
+            ),
+            "today": today,
+            "page_per_participant": request.GET.get("per_page") == "1",
+        },
+    )
 
 
 @login_required

@@ -78,7 +78,14 @@ SHOWN_ON = {
     "other_agency_report": frozenset({DETAIL}),
     "other_program_case": frozenset({DETAIL, HISTORY, "court:hearing[other_program]"}),
     "court_response": frozenset(
-        {DETAIL, "court:hearing[past]", "court:docket[past]", "court:docket_print[past]"}
+        {
+            DETAIL,
+            "court:hearing[past]",
+            "court:docket[past]",
+            "court:docket_print[past]",
+            # Today's summary shows the previous hearing (the past one) and its responses.
+            "court:summary",
+        }
     ),
     "warrant": frozenset(
         {
@@ -87,6 +94,7 @@ SHOWN_ON = {
             "court:warrant_list",
             "court:warrant_issue",
             "court:warrant_recall",
+            "court:summary",
         }
     ),
     "hearing": frozenset(
@@ -95,7 +103,14 @@ SHOWN_ON = {
     # The excuse stays on the docket entry (court data); the appointment says "Excused by the
     # court" (court.models.APPEARANCE_OUTCOME_REASONS).
     "hearing_excuse": frozenset(
-        {DETAIL, "court:hearing[past]", "court:docket[past]", "court:docket_print[past]"}
+        {
+            DETAIL,
+            "court:hearing[past]",
+            "court:docket[past]",
+            "court:docket_print[past]",
+            # Today's summary shows the previous hearing (the past one) and its responses.
+            "court:summary",
+        }
     ),
     # Its excuse, like every excuse, stays in the court record.
     "other_program_hearing": frozenset({DETAIL, "court:hearing[other_program]"}),

@@ -377,6 +377,7 @@ MATRIX = {
     "court:session_update": Entry(COORDINATOR, args=("court_session",), refused_status=404),
     "court:docket": Entry(SEES_DOCKET, args=("court_session",), refused_status=404),
     "court:docket_print": Entry(SEES_DOCKET, args=("court_session",), refused_status=404),
+    "court:summary": Entry(SEES_DOCKET, args=("court_session",), refused_status=404),
     "court:docket_place": Entry(COORDINATOR, args=("court_session",), refused_status=404),
     "court:docket_remove": Entry(COORDINATOR, args=("docket_entry",), refused_status=404),
     "court:hearing": Entry(SEES_DOCKET, args=("docket_entry",), refused_status=404),

@@ -1,0 +1,431 @@
+"""The judge's compliance summary of a docket (issue 16): each participant since their previous
+hearing, with hand-computed figures across the hearing boundary, the colour and its reasons
+(the monitoring rules and the court's own: open warrant, failure to appear, community service
+behind), the previous hearing's responses and whether they were carried out, per role what
+they may see, and the same number of queries at 1 and 20 entries."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from clients.models import Appointment, AppointmentKind, AppointmentOutcome
+from compliance.models import DrugTest, DrugTestResult, SubstanceResult, TestingOrder, TestStatus
+from compliance.rules import Colour
+from court.models import (
+    Appearance,
+    CommunityServiceHours,
+    CommunityServiceObligation,
+    CourtResponse,
+    StaffingRecommendation,
+    Warrant,
+    WarrantState,
+)
+from court.rules import CourtFacts, ServiceProgress, court_verdict
+from drugcourt.models import ResponseEffect, ResponseOption, Substance
+from drugcourt.selectors import program_today
+from tests.conftest import enrolled
+from tests.court.builders import on_docket, session_on
+from tests.factories import settings_since_2020
+
+pytestmark = pytest.mark.django_db
+
+DAY = datetime.timedelta(days=1)
+FORTNIGHT = datetime.timedelta(days=14)
+
+
+# ---------------------------------------------------------------------------------------------
+# Builders
+
+
+def a_test(participant, program, day, status, *findings):
+    """A test ordered for `day` (revealed), with a result holding `findings`."""
+    moment = datetime.datetime.combine(day, datetime.time(15), tzinfo=datetime.UTC)
+    collected = status not in (TestStatus.MISSED, TestStatus.REFUSED)
+    test = DrugTest.objects.create(
+        participant=participant,
+        program=program,
+        reason="ordered",
+        scheduled_for=day,
+        notified_at=moment,
+        collected_at=moment if collected else None,
+        status=status,
+        status_changed_at=moment,
+        panel=list(findings) or [Substance.COCAINE],
+    )
+    if collected:
+        result = DrugTestResult.objects.create(
+            drug_test=test,
+            version=1,
+            resulted_at=moment,
+            status=status,
+            recorded_by=participant.created_by,
+        )
+        SubstanceResult.objects.bulk_create(
+            SubstanceResult(result=result, substance=substance) for substance in findings
+        )
+        DrugTest.objects.filter(pk=test.pk).update(current_result=result)
+    return test
+
+
+def an_appointment(participant, program, day, kind, outcome):
+    return Appointment.objects.create(
+        participant=participant,
+        kind=kind,
+        scheduled_at=datetime.datetime.combine(day, datetime.time(16), tzinfo=datetime.UTC),
+        outcome=outcome,
+        program=program,
+        created_by=participant.created_by,
+    )
+
+
+def option(settings, effect):
+    return ResponseOption.objects.filter(settings=settings, effect=effect).order_by("id").first()
+
+
+def a_response(entry, chosen, **fields):
+    return CourtResponse.objects.create(
+        entry=entry,
+        participant=entry.participant,
+        option=chosen,
+        given_on=entry.session.held_on,
+        recorded_by=entry.session.judge,
+        **fields,
+    )
+
+
+def community_service(entry, settings, *, ordered, worked, due_on):
+    response = a_response(entry, option(settings, ResponseEffect.COMMUNITY_SERVICE), hours=ordered)
+    obligation = CommunityServiceObligation.objects.create(
+        response=response, participant=entry.participant, hours_ordered=ordered, due_on=due_on
+    )
+    if worked:
+        CommunityServiceHours.objects.create(
+            obligation=obligation,
+            worked_on=entry.session.held_on + DAY,
+            hours=worked,
+            recorded_by=entry.session.judge,
+        )
+    return response
+
+
+def open_warrant(entry):
+    return Warrant.objects.create(
+        enrollment=entry.enrollment,
+        participant=entry.participant,
+        entry=entry,
+        state=WarrantState.REQUESTED,
+        reason="Failed to appear",
+        requested_on=entry.session.held_on,
+        requested_by=entry.session.judge,
+        changed_by=entry.session.judge,
+        changed_at=timezone.now(),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Fixtures: a session today, the previous one a fortnight ago
+
+
+@pytest.fixture
+def settings(program):
+    return settings_since_2020(program)
+
+
+@pytest.fixture
+def today(program, settings):
+    return program_today(program)
+
+
+@pytest.fixture
+def previous_session(program, judge, clerk, today):
+    return session_on(program, today - FORTNIGHT, judge=judge, clerks=[clerk], courtroom="1B")
+
+
+@pytest.fixture
+def session(program, judge, clerk, today):
+    return session_on(program, today, judge=judge, clerks=[clerk])
+
+
+@pytest.fixture
+def ada(program, participant, previous_session, session, today):
+    """Ada (casemanager's): appeared at the previous hearing. Since it: a negative, a cocaine
+    positive, a missed test; treatment 1 of 2; case management 1 of 1. The day before it, a
+    positive that is not counted."""
+    heard = previous_session.held_on
+    on_docket(previous_session, participant.enrollments.get(), appearance=Appearance.APPEARED)
+    a_test(participant, program, heard - DAY, TestStatus.POSITIVE, Substance.FENTANYL)
+    a_test(participant, program, heard, TestStatus.NEGATIVE)
+    a_test(participant, program, heard + 2 * DAY, TestStatus.POSITIVE, Substance.COCAINE)
+    a_test(participant, program, heard + 3 * DAY, TestStatus.MISSED)
+    an_appointment(participant, program, heard - DAY, AppointmentKind.TREATMENT, "missed")
+    an_appointment(participant, program, heard + DAY, AppointmentKind.TREATMENT, "attended")
+    an_appointment(participant, program, heard + 4 * DAY, AppointmentKind.TREATMENT, "missed")
+    an_appointment(participant, program, heard + 2 * DAY, AppointmentKind.CASE_MANAGER, "attended")
+    return on_docket(session, participant.enrollments.get())
+
+
+@pytest.fixture
+def ben(program, participant2, previous_session, session):
+    """Ben (casemanager2's): failed to appear at the previous hearing, a warrant requested.
+    Since it: one negative test."""
+    heard = previous_session.held_on
+    missed = on_docket(
+        previous_session, participant2.enrollments.get(), appearance=Appearance.FAILED_TO_APPEAR
+    )
+    open_warrant(missed)
+    a_test(participant2, program, heard + DAY, TestStatus.NEGATIVE)
+    return on_docket(session, participant2.enrollments.get())
+
+
+def _get(client, user, session, **query):
+    client.force_login(user)
+    return client.get(reverse("court:summary", args=[session.pk]), query)
+
+
+def _rows(response):
+    return {row.entry.participant.legal_first_name: row for row in response.context["rows"]}
+
+
+# ---------------------------------------------------------------------------------------------
+# Figures, colour and reasons
+
+
+def test_figures_count_from_the_previous_hearing_not_the_day_before(
+    client, judge, session, previous_session, ada, ben
+):
+    response = _get(client, judge, session)
+
+    assert response.status_code == 200
+    row = _rows(response)["Ada"]
+    assert row.since == previous_session.held_on
+    tests = row.facts.drug_tests
+    # The fentanyl positive the day before the previous hearing is left out.
+    assert (tests.tests, tests.negatives, tests.positives, tests.missed) == (3, 1, 1, 1)
+    assert tests.positives_by_substance == ((Substance.COCAINE, 1),)
+    assert (row.facts.treatment.attended, row.facts.treatment.missed) == (1, 1)
+    assert row.facts.treatment.rate == 50
+    assert (row.facts.case_management.attended, row.facts.case_management.missed) == (1, 0)
+    # Sober since the missed test three days after the previous hearing (the test settings'
+    # policy counts a miss as positive): 14 - 3 days.
+    assert row.facts.sobriety.days == 11
+    assert row.verdict.colour == Colour.RED
+    assert row.verdict.reasons == (
+        "1 positive test not explained by prescribed medication (Cocaine 1)",
+        "Missed 1 test",
+        "Missed 1 of 2 treatment sessions (attended 50 %)",
+    )
+    page = response.content.decode()
+    assert "3 tests: 1 negative, 1 positive (Cocaine 1), 1 missed, 0 refused" in page
+    assert "attended 1 of 2 (50 %), missed 1" in page
+
+
+def test_court_findings_an_open_warrant_and_a_failure_to_appear_are_red(
+    client, judge, session, ada, ben
+):
+    row = _rows(_get(client, judge, session))["Ben"]
+
+    assert (row.facts.drug_tests.tests, row.facts.drug_tests.negatives) == (1, 1)
+    assert row.open_warrant is not None
+    assert row.verdict.colour == Colour.RED
+    assert row.verdict.reasons == (
+        "An open warrant",
+        "Failed to appear at the previous hearing",
+    )
+
+
+def test_without_a_previous_hearing_the_summary_counts_from_entry(
+    client, judge, program, session, casemanager
+):
+    person = enrolled(program, creator=casemanager, legal_first_name="Cy")
+    entry = on_docket(session, person.enrollments.get())
+
+    row = _rows(_get(client, judge, session))["Cy"]
+
+    assert row.previous is None
+    assert row.since == entry.enrollment.entry_date
+    assert row.verdict.colour == Colour.GREEN
+    assert row.verdict.reasons == ()
+
+
+def test_the_previous_responses_say_whether_they_were_carried_out(
+    client, judge, settings, session, previous_session, ada, today
+):
+    previous = previous_session.entries.get(participant=ada.participant)
+    community_service(previous, settings, ordered=10, worked=Decimal(4), due_on=today - DAY)
+    order = TestingOrder.objects.create(
+        participant=ada.participant,
+        program=previous_session.program,
+        tests_per_week=3,
+        starts_on=previous_session.held_on,
+        ends_on=today + 7 * DAY,
+        reason="Increased testing",
+        ordered_by=previous_session.judge,
+    )
+    a_response(
+        previous,
+        option(settings, ResponseEffect.INCREASED_TESTING),
+        tests_per_week=3,
+        weeks=3,
+        testing_order=order,
+    )
+
+    response = _get(client, judge, session)
+
+    row = _rows(response)["Ada"]
+    service, testing = row.follow_ups
+    assert (service.service.hours_worked, service.service.hours_ordered) == (4, 10)
+    assert service.completed is False
+    assert testing.testing_in_force is True
+    assert testing.completed is False
+    assert "Community service behind: 4 of 10 hours worked" in " ".join(row.verdict.reasons)
+    page = response.content.decode()
+    assert "4 of 10 hours worked" in page
+    assert "increased testing in force until" in page
+
+
+def test_community_service_behind_alone_is_yellow(
+    client, judge, program, settings, session, previous_session, casemanager, today
+):
+    person = enrolled(program, creator=casemanager, legal_first_name="Di")
+    previous = on_docket(previous_session, person.enrollments.get(), appearance="appeared")
+    community_service(previous, settings, ordered=8, worked=None, due_on=today - DAY)
+    on_docket(session, person.enrollments.get())
+
+    row = _rows(_get(client, judge, session))["Di"]
+
+    assert row.verdict.colour == Colour.YELLOW
+    assert row.verdict.reasons == (
+        f"Community service behind: 0 of 8 hours worked, due {today - DAY:%b %-d}",
+    )
+
+
+def _service(worked: str, due_on: datetime.date | None) -> CourtFacts:
+    return CourtFacts(service=(ServiceProgress(8, Decimal(worked), due_on),))
+
+
+@pytest.mark.parametrize(
+    ("facts", "colour"),
+    [
+        (CourtFacts(), Colour.GREEN),
+        (CourtFacts(open_warrant=True), Colour.RED),
+        (CourtFacts(failed_to_appear=True), Colour.RED),
+        # Due tomorrow, done, or without a due day: no finding; due yesterday, short: yellow.
+        (_service("0", datetime.date(2026, 12, 6)), Colour.GREEN),
+        (_service("8", datetime.date(2026, 12, 4)), Colour.GREEN),
+        (_service("0", None), Colour.GREEN),
+        (_service("7.5", datetime.date(2026, 12, 4)), Colour.YELLOW),
+        # Due today: not behind yet.
+        (_service("0", datetime.date(2026, 12, 5)), Colour.GREEN),
+    ],
+)
+def test_the_court_rules_at_each_boundary(facts, colour):
+    assert court_verdict(facts, today=datetime.date(2026, 12, 5)).colour == colour
+
+
+def test_the_staffing_recommendation_shows_to_the_judge_of_the_session(
+    client, judge, settings, session, ada, casemanager
+):
+    StaffingRecommendation.objects.create(
+        entry=ada,
+        option=option(settings, ResponseEffect.INCREASED_TESTING),
+        reason="Two misses since the last hearing.",
+        recorded_by=casemanager,
+        recorded_at=timezone.now(),
+    )
+
+    response = _get(client, judge, session)
+
+    assert _rows(response)["Ada"].recommendation is not None
+    assert "Two misses since the last hearing." in response.content.decode()
+
+
+# ---------------------------------------------------------------------------------------------
+# Printing
+
+
+def test_the_summary_prints_with_its_date_and_the_redisclosure_notice(
+    client, judge, session, ada, today
+):
+    page = _get(client, judge, session).content.decode()
+
+    assert f"Printed {today:%B %-d, %Y}" in page
+    notice = page.index("Notice of federal confidentiality rules (42 CFR part 2)")
+    assert page.index("Ada Moss") < notice
+    assert "summary-page-per-participant" not in page
+    per_page = _get(client, judge, session, per_page="1").content.decode()
+    assert "summary-page-per-participant" in per_page
+
+
+def test_the_docket_and_the_judges_home_link_to_the_summary(client, judge, session, ada):
+    url = reverse("court:summary", args=[session.pk])
+    client.force_login(judge)
+
+    assert url in client.get(reverse("court:docket", args=[session.pk])).content.decode()
+    assert url in client.get(reverse("home")).content.decode()
+
+
+# ---------------------------------------------------------------------------------------------
+# Access
+
+
+@pytest.mark.parametrize(
+    ("persona", "names"),
+    [
+        ("judge", {"Ada", "Ben"}),
+        ("clerk", {"Ada", "Ben"}),
+        ("prosecutor", {"Ada", "Ben"}),
+        ("coordinator", {"Ada", "Ben"}),
+        ("defence_assigned", {"Ada"}),
+        ("casemanager", {"Ada"}),
+    ],
+)
+def test_each_role_sees_the_rows_it_may(client, request, session, ada, ben, persona, names):
+    response = _get(client, request.getfixturevalue(persona), session)
+
+    assert response.status_code == 200
+    rows = _rows(response)
+    assert set(rows) == names
+    # The court view reads tests and attendance.
+    assert all(row.sees_tests and row.sees_attendance for row in rows.values())
+    page = response.content.decode()
+    assert ("Okoye" in page) == ("Ben" in names)
+
+
+@pytest.mark.parametrize("persona", ["provider", "admin", "evaluator", "superuser"])
+def test_who_does_not_see_the_docket_gets_404(client, request, session, ada, persona):
+    assert _get(client, request.getfixturevalue(persona), session).status_code == 404
+
+
+# ---------------------------------------------------------------------------------------------
+# Queries
+
+
+def test_the_summary_costs_the_same_queries_at_1_and_20_entries(
+    client, judge, program, settings, session, previous_session, casemanager, today,
+    django_assert_num_queries,
+):  # fmt: skip
+    client.force_login(judge)
+    url = reverse("court:summary", args=[session.pk])
+    for count in (1, 20):
+        for n in range(count - session.entries.count()):
+            person = enrolled(program, creator=casemanager, legal_first_name=f"P{n}")
+            enrollment = person.enrollments.get()
+            previous = on_docket(previous_session, enrollment, appearance="appeared")
+            community_service(previous, settings, ordered=8, worked=Decimal(2), due_on=today)
+            a_test(person, program, previous_session.held_on + DAY, TestStatus.POSITIVE,
+                   Substance.COCAINE)  # fmt: skip
+            an_appointment(person, program, previous_session.held_on + DAY,
+                           AppointmentKind.TREATMENT, AppointmentOutcome.MISSED)  # fmt: skip
+            on_docket(session, enrollment)
+        # 1 session 2 user 3 the session 4 its clerks 5 sees the whole docket (membership)
+        # 6 the entries with participant and enrollment 7 their previous hearings 8 the
+        # responses given there (option, testing order, obligation, hours worked) 9 the user's
+        # reach of the participants 10-13 the monitoring facts (enrollments with last positive,
+        # attendance, test counts, positives by substance) 14 open warrants 15 last phase
+        # changes 16 acts for the session (membership) 17 the recommendations
+        with django_assert_num_queries(17):
+            page = client.get(url).content.decode()
+        assert page.count("2 of 8 hours worked") == count
