@@ -32,9 +32,11 @@ from clients import access
 from clients.access import DataClass
 from clients.models import (
     OPEN_STATUSES,
+    Alert,
     CaseAssignment,
     Enrollment,
     EnrollmentStatus,
+    Incident,
     Participant,
     TeamRole,
 )
@@ -879,6 +881,10 @@ class SummaryRow:
     reads_staffing: bool
     recommendation: StaffingRecommendation | None
     verdict: Verdict
+    # Incidents reported to court since their date (when the user sees them), and the open
+    # alerts meant for the court (COURT_ALERT_KINDS) about them.
+    incidents: tuple[Incident, ...] = ()
+    court_alerts: tuple[Alert, ...] = ()
 
     @property
     def colour(self) -> str:
@@ -892,6 +898,11 @@ class SummaryRow:
     @property
     def explained_by_substance(self) -> str:
         return _by_substance(self.facts.drug_tests.explained_by_substance if self.facts else ())
+
+    @property
+    def phase_changed_since(self) -> bool:
+        """Whether the phase changed at or after their previous hearing (what changed)."""
+        return self.last_phase_change is not None and self.last_phase_change >= self.since
 
     @property
     def days_in_phase(self) -> int | None:
@@ -1038,6 +1049,22 @@ def compliance_summary(
         if readers
         else {}
     )
+    incidents: dict[int, list[Incident]] = {}
+    if sees_incidents := access.participants_showing(
+        user, ids, DataClass.COURT_INCIDENTS, program.pk
+    ):
+        for incident in Incident.objects.filter(
+            participant_id__in=sees_incidents,
+            reported_to_court=True,
+            occurred_on__gte=min(since[pk] for pk in sees_incidents),
+            occurred_on__lte=today,
+        ).order_by("occurred_on", "id"):
+            if incident.occurred_on >= since[incident.participant_id]:
+                incidents.setdefault(incident.participant_id, []).append(incident)
+    alerts: dict[int, list[Alert]] = {}
+    if ids:
+        for alert in alerts_for(user).filter(kind__in=COURT_ALERT_KINDS, participant_id__in=ids):
+            alerts.setdefault(alert.participant_id, []).append(alert)
     rows = []
     for entry in entries:
         pk = entry.participant_id
@@ -1069,6 +1096,8 @@ def compliance_summary(
                 reads_staffing=entry.pk in readers,
                 recommendation=recommendations.get(entry.pk),
                 verdict=summary_verdict(monitoring, court, today=today),
+                incidents=tuple(incidents.get(pk, ())),
+                court_alerts=tuple(alerts.get(pk, ())),
             )
         )
     return rows

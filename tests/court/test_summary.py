@@ -11,14 +11,25 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from clients.models import Appointment, AppointmentKind, AppointmentOutcome
+from clients.models import (
+    Alert,
+    Appointment,
+    AppointmentKind,
+    AppointmentOutcome,
+    Incident,
+    IncidentCategory,
+    IncidentSeverity,
+)
 from compliance.models import DrugTest, DrugTestResult, SubstanceResult, TestingOrder, TestStatus
 from compliance.rules import Colour
 from court.models import (
+    FAILURE_TO_APPEAR,
+    HEARING_ALERT_SOURCE,
     Appearance,
     CommunityServiceHours,
     CommunityServiceObligation,
     CourtResponse,
+    PhaseChange,
     StaffingRecommendation,
     Warrant,
     WarrantState,
@@ -236,6 +247,66 @@ def test_court_findings_an_open_warrant_and_a_failure_to_appear_are_red(
     )
 
 
+def test_incidents_reported_to_court_since_the_previous_hearing_and_court_alerts(
+    client, judge, casemanager, session, previous_session, ada, ben
+):
+    heard = previous_session.held_on
+    for day, category, reported in (
+        (heard - DAY, IncidentCategory.POLICE_CONTACT, True),  # before: not counted
+        (heard + DAY, IncidentCategory.NEW_ARREST, True),
+        (heard + 2 * DAY, IncidentCategory.CURFEW_VIOLATION, False),  # not reported to court
+    ):
+        Incident.objects.create(
+            participant=ada.participant,
+            occurred_on=day,
+            category=category,
+            description="What happened.",
+            reported_to_court=reported,
+            severity=IncidentSeverity.HIGH,
+            recorded_by=casemanager,
+        )
+    failed = previous_session.entries.get(participant=ben.participant)
+    Alert.objects.create(
+        participant=ben.participant,
+        kind=FAILURE_TO_APPEAR,
+        source_key=f"{HEARING_ALERT_SOURCE}:{failed.pk}",
+        data_class="court",
+        message="Failed to appear at the previous hearing; a bench warrant is requested.",
+    )
+
+    response = _get(client, judge, session)
+
+    rows = _rows(response)
+    assert [i.category for i in rows["Ada"].incidents] == [IncidentCategory.NEW_ARREST]
+    assert rows["Ada"].court_alerts == ()
+    assert [a.kind for a in rows["Ben"].court_alerts] == [FAILURE_TO_APPEAR]
+    page = response.content.decode()
+    assert f"{heard + DAY:%Y-%m-%d} New arrest (high)" in page
+    assert "Police contact" not in page
+    assert "a bench warrant is requested." in page
+
+
+def test_a_phase_change_at_the_previous_hearing_shows_as_changed(
+    client, judge, session, previous_session, ada
+):
+    PhaseChange.objects.create(
+        enrollment=ada.enrollment,
+        entry=previous_session.entries.get(participant=ada.participant),
+        from_phase=1,
+        to_phase=2,
+        decided_on=previous_session.held_on,
+        reason="Ninety days sober.",
+        decided_by=previous_session.judge,
+    )
+
+    response = _get(client, judge, session)
+
+    row = _rows(response)["Ada"]
+    assert row.days_in_phase == 14
+    assert row.phase_changed_since is True
+    assert "14 days since the last phase change" in response.content.decode()
+
+
 def test_without_a_previous_hearing_the_summary_counts_from_entry(
     client, judge, program, session, casemanager
 ):
@@ -425,7 +496,8 @@ def test_the_summary_costs_the_same_queries_at_1_and_20_entries(
         # responses given there (option, testing order, obligation, hours worked) 9 the user's
         # reach of the participants 10-13 the monitoring facts (enrollments with last positive,
         # attendance, test counts, positives by substance) 14 open warrants 15 last phase
-        # changes 16 acts for the session (membership) 17 the recommendations
-        with django_assert_num_queries(17):
+        # changes 16 acts for the session (membership) 17 the recommendations 18 incidents
+        # reported to court 19 open alerts for the court
+        with django_assert_num_queries(19):
             page = client.get(url).content.decode()
         assert page.count("2 of 8 hours worked") == count
