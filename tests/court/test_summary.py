@@ -92,8 +92,12 @@ def an_appointment(participant, program, day, kind, outcome):
     )
 
 
-def option(settings, effect):
-    return ResponseOption.objects.filter(settings=settings, effect=effect).order_by("id").first()
+def option(program_settings, effect):
+    return (
+        ResponseOption.objects.filter(settings=program_settings, effect=effect)
+        .order_by("id")
+        .first()
+    )
 
 
 def a_response(entry, chosen, **fields):
@@ -107,8 +111,10 @@ def a_response(entry, chosen, **fields):
     )
 
 
-def community_service(entry, settings, *, ordered, worked, due_on):
-    response = a_response(entry, option(settings, ResponseEffect.COMMUNITY_SERVICE), hours=ordered)
+def community_service(entry, program_settings, *, ordered, worked, due_on):
+    response = a_response(
+        entry, option(program_settings, ResponseEffect.COMMUNITY_SERVICE), hours=ordered
+    )
     obligation = CommunityServiceObligation.objects.create(
         response=response, participant=entry.participant, hours_ordered=ordered, due_on=due_on
     )
@@ -141,12 +147,12 @@ def open_warrant(entry):
 
 
 @pytest.fixture
-def settings(program):
+def program_settings(program):
     return settings_since_2020(program)
 
 
 @pytest.fixture
-def today(program, settings):
+def today(program, program_settings):
     return program_today(program)
 
 
@@ -219,7 +225,7 @@ def test_figures_count_from_the_previous_hearing_not_the_day_before(
     assert (row.facts.treatment.attended, row.facts.treatment.missed) == (1, 1)
     assert row.facts.treatment.rate == 50
     assert (row.facts.case_management.attended, row.facts.case_management.missed) == (1, 0)
-    # Sober since the missed test three days after the previous hearing (the test settings'
+    # Sober since the missed test three days after the previous hearing (the test program_settings'
     # policy counts a miss as positive): 14 - 3 days.
     assert row.facts.sobriety.days == 11
     assert row.verdict.colour == Colour.RED
@@ -322,10 +328,10 @@ def test_without_a_previous_hearing_the_summary_counts_from_entry(
 
 
 def test_the_previous_responses_say_whether_they_were_carried_out(
-    client, judge, settings, session, previous_session, ada, today
+    client, judge, program_settings, session, previous_session, ada, today
 ):
     previous = previous_session.entries.get(participant=ada.participant)
-    community_service(previous, settings, ordered=10, worked=Decimal(4), due_on=today - DAY)
+    community_service(previous, program_settings, ordered=10, worked=Decimal(4), due_on=today - DAY)
     order = TestingOrder.objects.create(
         participant=ada.participant,
         program=previous_session.program,
@@ -337,7 +343,7 @@ def test_the_previous_responses_say_whether_they_were_carried_out(
     )
     a_response(
         previous,
-        option(settings, ResponseEffect.INCREASED_TESTING),
+        option(program_settings, ResponseEffect.INCREASED_TESTING),
         tests_per_week=3,
         weeks=3,
         testing_order=order,
@@ -358,11 +364,11 @@ def test_the_previous_responses_say_whether_they_were_carried_out(
 
 
 def test_community_service_behind_alone_is_yellow(
-    client, judge, program, settings, session, previous_session, casemanager, today
+    client, judge, program, program_settings, session, previous_session, casemanager, today
 ):
     person = enrolled(program, creator=casemanager, legal_first_name="Di")
     previous = on_docket(previous_session, person.enrollments.get(), appearance="appeared")
-    community_service(previous, settings, ordered=8, worked=None, due_on=today - DAY)
+    community_service(previous, program_settings, ordered=8, worked=None, due_on=today - DAY)
     on_docket(session, person.enrollments.get())
 
     row = _rows(_get(client, judge, session))["Di"]
@@ -397,11 +403,11 @@ def test_the_court_rules_at_each_boundary(facts, colour):
 
 
 def test_the_staffing_recommendation_shows_to_the_judge_of_the_session(
-    client, judge, settings, session, ada, casemanager
+    client, judge, program_settings, session, ada, casemanager
 ):
     StaffingRecommendation.objects.create(
         entry=ada,
-        option=option(settings, ResponseEffect.INCREASED_TESTING),
+        option=option(program_settings, ResponseEffect.INCREASED_TESTING),
         reason="Two misses since the last hearing.",
         recorded_by=casemanager,
         recorded_at=timezone.now(),
@@ -475,7 +481,7 @@ def test_who_does_not_see_the_docket_gets_404(client, request, session, ada, per
 
 
 def test_the_summary_costs_the_same_queries_at_1_and_20_entries(
-    client, judge, program, settings, session, previous_session, casemanager, today,
+    client, judge, program, program_settings, session, previous_session, casemanager, today,
     django_assert_num_queries,
 ):  # fmt: skip
     client.force_login(judge)
@@ -485,7 +491,9 @@ def test_the_summary_costs_the_same_queries_at_1_and_20_entries(
             person = enrolled(program, creator=casemanager, legal_first_name=f"P{n}")
             enrollment = person.enrollments.get()
             previous = on_docket(previous_session, enrollment, appearance="appeared")
-            community_service(previous, settings, ordered=8, worked=Decimal(2), due_on=today)
+            community_service(
+                previous, program_settings, ordered=8, worked=Decimal(2), due_on=today
+            )
             a_test(person, program, previous_session.held_on + DAY, TestStatus.POSITIVE,
                    Substance.COCAINE)  # fmt: skip
             an_appointment(person, program, previous_session.held_on + DAY,
