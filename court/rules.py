@@ -4,6 +4,8 @@ the database.
 
 - an open warrant (requested or issued) is a violation (`OPEN_WARRANT`, red);
 - a failure to appear at the previous hearing is a violation (`FAILED_TO_APPEAR`, red);
+- a new arrest reported to the court since the previous hearing is a violation (`NEW_ARREST`,
+  red);
 - community service behind is a concern (`SERVICE_BEHIND`, yellow): an obligation ordered at
   the previous hearing whose due day has passed with fewer hours worked than ordered.
 
@@ -18,6 +20,7 @@ from compliance.rules import Colour, Finding, Verdict, combine, verdict
 
 OPEN_WARRANT = Colour.RED
 FAILED_TO_APPEAR = Colour.RED
+NEW_ARREST = Colour.RED
 SERVICE_BEHIND = Colour.YELLOW
 
 
@@ -44,16 +47,20 @@ class CourtFacts:
 
     open_warrant: bool = False
     failed_to_appear: bool = False  # at their previous hearing
+    new_arrests: tuple[datetime.date, ...] = ()  # reported to the court since then
     service: tuple[ServiceProgress, ...] = ()
 
 
 def court_verdict(facts: CourtFacts, *, today: datetime.date) -> Verdict:
-    """The court's findings in words: open warrant, failure to appear, service behind."""
+    """The court's findings in words: open warrant, failure to appear, new arrest, service
+    behind."""
     found = []
     if facts.open_warrant:
         found.append(Finding(OPEN_WARRANT, "An open warrant"))
     if facts.failed_to_appear:
         found.append(Finding(FAILED_TO_APPEAR, "Failed to appear at the previous hearing"))
+    for arrested_on in facts.new_arrests:
+        found.append(Finding(NEW_ARREST, f"New arrest on {arrested_on:%b %-d}"))
     for service in facts.service:
         if service.is_behind(today):
             found.append(

@@ -37,6 +37,7 @@ from clients.models import (
     Enrollment,
     EnrollmentStatus,
     Incident,
+    IncidentCategory,
     Participant,
     TeamRole,
 )
@@ -1079,6 +1080,11 @@ def compliance_summary(
             open_warrant=entry.enrollment_id in warrants,
             failed_to_appear=before is not None
             and before.appearance == Appearance.FAILED_TO_APPEAR,
+            new_arrests=tuple(
+                incident.occurred_on
+                for incident in incidents.get(pk, ())
+                if incident.category == IncidentCategory.NEW_ARREST
+            ),
             service=tuple(f.service for f in follow_ups if f.service is not None),
         )
         monitoring = monitoring_verdict(shown) if shown is not None else Verdict()

@@ -284,6 +284,7 @@ def test_incidents_reported_to_court_since_the_previous_hearing_and_court_alerts
 
     rows = _rows(response)
     assert [i.category for i in rows["Ada"].incidents] == [IncidentCategory.NEW_ARREST]
+    assert f"New arrest on {heard + DAY:%b %-d}" in [f.reason for f in rows["Ada"].verdict.findings]
     assert rows["Ada"].court_alerts == ()
     assert [a.kind for a in rows["Ben"].court_alerts] == [FAILURE_TO_APPEAR]
     page = response.content.decode()
@@ -389,6 +390,7 @@ def _service(worked: str, due_on: datetime.date | None) -> CourtFacts:
         (CourtFacts(), Colour.GREEN),
         (CourtFacts(open_warrant=True), Colour.RED),
         (CourtFacts(failed_to_appear=True), Colour.RED),
+        (CourtFacts(new_arrests=(datetime.date(2026, 12, 1),)), Colour.RED),
         # Due tomorrow, done, or without a due day: no finding; due yesterday, short: yellow.
         (_service("0", datetime.date(2026, 12, 6)), Colour.GREEN),
         (_service("8", datetime.date(2026, 12, 4)), Colour.GREEN),
