@@ -360,8 +360,7 @@ def program_settings(request, pk: int):
 @role_required(Role.COORDINATOR)
 def program_settings_phases(request, pk: int):
     program = get_coordinated_program_or_404(request.user, pk)
-    today = selectors.program_today(program)
-    in_force = selectors.program_settings_in_force(program, today)
+    in_force = selectors.program_settings_in_force(program, selectors.program_today(program))
     initial_phases = [
         {
             "name": phase.name,
@@ -372,29 +371,22 @@ def program_settings_phases(request, pk: int):
         }
         for phase in (in_force.phases.all() if in_force else [])
     ]
-    change_form = SettingsChangeForm(request.POST or None, initial={"effective_from": today})
     formset = PhaseFormSet(request.POST or None, initial=initial_phases, prefix="phases")
-    if request.method == "POST" and change_form.is_valid() and formset.is_valid():
-        with form_errors_from(change_form):
-            services.program_settings_change_phases(
-                program=program,
-                phases=formset.phases(),
-                **change_form.cleaned_data,
-                actor=request.user,
-            )
-            messages.success(request, "The phase list is saved.")
-            return redirect("core:program_settings", pk=program.pk)
-    return render(
+    return _program_settings_rows_topic(
         request,
-        "drugcourt/program_settings_phases.html",
-        {"program": program, "change_form": change_form, "formset": formset},
+        program,
+        formset=formset,
+        save=lambda **change: services.program_settings_change_phases(
+            program=program, phases=formset.phases(), **change, actor=request.user
+        ),
+        saved="The phase list is saved.",
+        template="drugcourt/program_settings_phases.html",
     )
 
 
 @role_required(Role.COORDINATOR)
 def program_settings_response_catalogue(request, pk: int):
     program = get_coordinated_program_or_404(request.user, pk)
-    today = selectors.program_today(program)
     initial_options = [
         {
             "name": option.name,
@@ -402,24 +394,20 @@ def program_settings_response_catalogue(request, pk: int):
             "effect": option.effect,
             "description": option.description,
         }
-        for option in selectors.response_catalogue_in_force(program, today)
+        for option in selectors.response_catalogue_in_force(
+            program, selectors.program_today(program)
+        )
     ]
-    change_form = SettingsChangeForm(request.POST or None, initial={"effective_from": today})
     formset = ResponseOptionFormSet(request.POST or None, initial=initial_options, prefix="options")
-    if request.method == "POST" and change_form.is_valid() and formset.is_valid():
-        with form_errors_from(change_form):
-            services.program_settings_change_response_catalogue(
-                program=program,
-                options=formset.options(),
-                **change_form.cleaned_data,
-                actor=request.user,
-            )
-            messages.success(request, "The response catalogue is saved.")
-            return redirect("core:program_settings", pk=program.pk)
-    return render(
+    return _program_settings_rows_topic(
         request,
-        "drugcourt/program_settings_responses.html",
-        {"program": program, "change_form": change_form, "formset": formset},
+        program,
+        formset=formset,
+        save=lambda **change: services.program_settings_change_response_catalogue(
+            program=program, options=formset.options(), **change, actor=request.user
+        ),
+        saved="The response catalogue is saved.",
+        template="drugcourt/program_settings_responses.html",
     )
 
 
@@ -448,24 +436,34 @@ def program_settings_response_matrix(request, pk: int):
             for option in selectors.response_catalogue_in_force(program, today)
         ],
     }
-    change_form = SettingsChangeForm(request.POST or None, initial={"effective_from": today})
     formset = ResponseRuleFormSet(
         request.POST or None, initial=initial_rules, prefix="rules", form_kwargs=choices
     )
+    return _program_settings_rows_topic(
+        request,
+        program,
+        formset=formset,
+        save=lambda **change: services.program_settings_change_response_matrix(
+            program=program, rules=formset.rules(), **change, actor=request.user
+        ),
+        saved="The response matrix is saved.",
+        template="drugcourt/program_settings_matrix.html",
+    )
+
+
+def _program_settings_rows_topic(request, program, *, formset, save, saved: str, template: str):
+    """A settings topic edited as rows (phases, responses, matrix rules): `formset` holds the
+    rows in force today, `save(effective_from=..., change_note=...)` records them from the date
+    the user picks (today or later)."""
+    today = selectors.program_today(program)
+    change_form = SettingsChangeForm(request.POST or None, initial={"effective_from": today})
     if request.method == "POST" and change_form.is_valid() and formset.is_valid():
         with form_errors_from(change_form):
-            services.program_settings_change_response_matrix(
-                program=program,
-                rules=formset.rules(),
-                **change_form.cleaned_data,
-                actor=request.user,
-            )
-            messages.success(request, "The response matrix is saved.")
+            save(**change_form.cleaned_data)
+            messages.success(request, saved)
             return redirect("core:program_settings", pk=program.pk)
     return render(
-        request,
-        "drugcourt/program_settings_matrix.html",
-        {"program": program, "change_form": change_form, "formset": formset},
+        request, template, {"program": program, "change_form": change_form, "formset": formset}
     )
 
 
