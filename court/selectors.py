@@ -492,6 +492,12 @@ def docket_for(user: User, session: CourtSession) -> QuerySet[DocketEntry]:
     )
 
 
+def sees_hearing(user: User, entry: DocketEntry) -> bool:
+    """Whether the user sees the entry's hearing page (the court record), not only its
+    staffing (a treating provider)."""
+    return entries_visible_to(user).filter(pk=entry.pk).exists()
+
+
 def entry_for(user: User, pk: int) -> DocketEntry | None:
     """A docket entry (a hearing) the user sees, with its session; None otherwise."""
     return (

@@ -443,14 +443,14 @@ def _staffing_page(request, entry, **forms):
         "session": entry.session,
         "participant": entry.participant,
         # Those who see the court record go on to the hearing page.
-        "sees_hearing": selectors.entries_visible_to(request.user).filter(pk=entry.pk).exists(),
+        "sees_hearing": selectors.sees_hearing(request.user, entry),
         **_staffing_context(entry, staffing, **forms),
     }
     return render(request, "court/staffing.html", context)
 
 
 def _after_staffing(user, entry):
-    if selectors.entries_visible_to(user).filter(pk=entry.pk).exists():
+    if selectors.sees_hearing(user, entry):
         return redirect(f"{reverse('court:hearing', args=[entry.pk])}#staffing-heading")
     return redirect("court:staffing", pk=entry.pk)
 
