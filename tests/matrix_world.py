@@ -40,6 +40,7 @@ from court.models import (
     CourtResponse,
     CourtSession,
     DocketEntry,
+    PhaseChange,
     StaffingNote,
     Warrant,
     WarrantState,
@@ -75,6 +76,7 @@ MARKERS = {
     "hearing_excuse": "MARKER-EXCUSE-Shale",
     "other_program_hearing": "MARKER-OTHER-HEARING-Moraine",
     "staffing_note": "MARKER-STAFFING-Driftwood",
+    "phase_change": "MARKER-PHASE-CHANGE-Gravel",
 }
 
 # Tables whose rows move without a write of the product: sign-in sessions and the lockout
@@ -221,6 +223,15 @@ def _court_record(program, other_program, users, participant, elsewhere, today) 
         response=service, participant=participant, hours_ordered=10
     )
     warrant = _warrant(heard, WarrantState.REQUESTED, MARKERS["warrant"])
+    PhaseChange.objects.create(
+        enrollment=enrollment,
+        entry=heard,
+        from_phase=1,
+        to_phase=2,
+        decided_on=past.held_on,
+        reason=MARKERS["phase_change"],
+        decided_by=judge,
+    )
     session = CourtSession.objects.create(
         program=program, held_on=today, courtroom="2A", judge=judge, created_by=judge
     )

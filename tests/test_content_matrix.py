@@ -49,6 +49,8 @@ SEEN_BY = {
     "court_response": FULL | COURT | PROBATION,
     "warrant": FULL | COURT | PROBATION,
     "hearing": FULL | COURT | PROBATION,
+    # Why a phase changed at a hearing: a court record.
+    "phase_change": FULL | COURT | PROBATION,
     # Why the participant was excused from a hearing: court data.
     "hearing_excuse": FULL | COURT | PROBATION,
     # A hearing in `other_program`: like its enrollment, only the assigned case manager.
@@ -97,6 +99,8 @@ SHOWN_ON = {
             "court:summary",
         }
     ),
+    # On the hearing page where it was decided.
+    "phase_change": frozenset({"court:hearing[past]"}),
     "hearing": frozenset(
         {DETAIL, "court:hearing[past]", "court:docket[past]", "court:docket_print[past]"}
     ),
