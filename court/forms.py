@@ -5,7 +5,7 @@ from django import forms
 
 from clients.forms import DATE
 from drugcourt.forms import CrispyForm
-from drugcourt.models import ResponseCategory, ResponseEffect, ResponseOption
+from drugcourt.models import Behaviour, ResponseCategory, ResponseEffect, ResponseOption
 
 from .models import STAFFING_NOTE_MAX, Appearance, CompletionKind
 
@@ -137,6 +137,13 @@ class ResponseForm(CrispyForm):
     says for which effects it is given; the service refuses what is missing)."""
 
     option = forms.TypedChoiceField(coerce=int, label="Response")
+    behaviour = forms.ChoiceField(
+        choices=[("", "—"), *Behaviour.choices],
+        required=False,
+        label="It answers",
+        help_text="What the participant did that it responds to: the response matrix counts "
+        "the responses to a behaviour as its prior occurrences.",
+    )
     tests_per_week = forms.IntegerField(
         min_value=1,
         max_value=7,

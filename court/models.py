@@ -22,7 +22,7 @@ from clients.models import (
     Participant,
 )
 from compliance.models import BlackoutPeriod, TestingOrder
-from drugcourt.models import Program, ResponseOption
+from drugcourt.models import Behaviour, Program, ResponseOption
 from drugcourt.roles import Role
 
 
@@ -162,6 +162,9 @@ class CourtResponse(models.Model):
     hours = models.PositiveSmallIntegerField(null=True, blank=True)
     amount = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
     note = models.CharField(max_length=300, blank=True)
+    # The behaviour it answers (optional): the response matrix counts a participant's earlier
+    # responses to a behaviour as its prior occurrences (docs/decisions/0013).
+    behaviour = models.CharField(max_length=30, choices=Behaviour.choices, blank=True)
     # Jail (DOMAIN.md, the practice standard): brief, definite, with due process.
     jail_reason = models.CharField(max_length=500, blank=True)
     counsel_present = models.BooleanField(default=False)
@@ -189,6 +192,10 @@ class CourtResponse(models.Model):
                 | models.Q(days__lte=6)
                 | (~models.Q(jail_reason="") & models.Q(counsel_present=True, hearing_given=True)),
                 name="court_response_long_jail_due_process",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(behaviour__in=["", *Behaviour.values]),
+                name="court_response_behaviour_valid",
             ),
         ]
 

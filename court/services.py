@@ -18,7 +18,14 @@ from compliance import services as compliance_services
 from compliance.selectors import with_testing_frequency
 from drugcourt.audit import audited_write
 from drugcourt.guards import lock
-from drugcourt.models import Program, ResponseEffect, ResponseOption, User
+from drugcourt.models import (
+    Behaviour,
+    Program,
+    ResponseCategory,
+    ResponseEffect,
+    ResponseOption,
+    User,
+)
 from drugcourt.roles import Role
 from drugcourt.selectors import (
     program_settings_in_force,
@@ -578,6 +585,7 @@ def response_record(
     hours: int | None = None,
     amount: Decimal | None = None,
     note: str = "",
+    behaviour: str = "",
     jail_reason: str = "",
     counsel_present: bool = False,
     hearing_given: bool = False,
@@ -593,7 +601,10 @@ def response_record(
     for `weeks` weeks (compliance.services.testing_order_create); jail a custody period of
     `days` days (compliance.services.custody_blackout_record); community service an
     obligation of `hours` hours. Curfew and reduced reporting (weeks) and a gift card (amount)
-    are recorded with their details."""
+    are recorded with their details.
+
+    `behaviour` (optional) is what it answers: an achievement only an incentive, a violation
+    anything but one. The response matrix counts these as prior occurrences."""
     session = entry.session
     if not access.acts_for_session(actor, session):
         raise ValidationError(
@@ -622,6 +633,7 @@ def response_record(
         "amount": amount,
     }
     amount = _check_details(option, details)
+    _check_answers(option, behaviour)
     is_jail = option.effect == ResponseEffect.JAIL
     _check_text(note=note, jail_reason=jail_reason if is_jail else "")
     if is_jail:
@@ -640,6 +652,7 @@ def response_record(
             option=option,
             given_on=session.held_on,
             note=note.strip(),
+            behaviour=behaviour,
             recorded_by=actor,
             amount=amount,
             **{
@@ -712,6 +725,23 @@ def _check_details(option: ResponseOption, details: dict) -> Decimal | None:
     if errors:
         raise ValidationError(errors)
     return amount
+
+
+def _check_answers(option: ResponseOption, behaviour: str) -> None:
+    """An achievement is answered by an incentive, a violation by a sanction or a therapeutic
+    adjustment (the response matrix's rule too)."""
+    if not behaviour:
+        return
+    if behaviour not in Behaviour.values:
+        raise ValidationError({"behaviour": "Choose a behaviour from the list."})
+    answered = Behaviour(behaviour)
+    if (option.category == ResponseCategory.INCENTIVE) != answered.is_achievement:
+        expected = (
+            "an incentive" if answered.is_achievement else "a sanction or a therapeutic adjustment"
+        )
+        raise ValidationError(
+            {"behaviour": f"{answered.label} is answered by {expected}, not “{option.name}”."}
+        )
 
 
 def _money(value) -> Decimal | None:

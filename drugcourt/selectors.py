@@ -1,6 +1,7 @@
 """Reads for staff, organizations, programs, program settings and the staff audit trail."""
 
 import datetime
+from collections.abc import Iterable
 
 import pghistory.models
 from django.db.models import (
@@ -210,21 +211,29 @@ def response_suggestion(
     prior_occurrences: int,
 ) -> ResponseOption | None:
     """The response the matrix in force on `on` suggests for `behaviour` in `phase` after
-    `prior_occurrences` earlier occurrences of it, or None when no rule answers. The service
-    refuses overlapping rules, so at most one rule matches. One query."""
-    rule = (
-        ResponseRule.objects.filter(
-            Q(phase__isnull=True) | Q(phase=phase),
-            Q(occurrences_to__isnull=True) | Q(occurrences_to__gte=prior_occurrences),
-            settings=_settings_in_force_pk(program, on),
-            behaviour=behaviour,
-            occurrences_from__lte=prior_occurrences,
-        )
-        .select_related("option")
-        .order_by("phase")
-        .first()
+    `prior_occurrences` earlier occurrences of it, or None when no rule answers. One query."""
+    return suggested_response(
+        response_matrix_in_force(program, on), behaviour, phase, prior_occurrences
     )
-    return rule.option if rule is not None else None
+
+
+def suggested_response(
+    rules: Iterable[ResponseRule], behaviour: str, phase: int | None, prior_occurrences: int
+) -> ResponseOption | None:
+    """The response `rules` (one matrix, as response_matrix_in_force reads it) suggest for
+    `behaviour` in `phase` after `prior_occurrences`, or None. The service refuses overlapping
+    rules (a rule of any phase overlaps those of each phase), so at most one rule answers."""
+    return next(
+        (
+            rule.option
+            for rule in rules
+            if rule.behaviour == behaviour
+            and rule.phase in (None, phase)
+            and rule.occurrences_from <= prior_occurrences
+            and (rule.occurrences_to is None or prior_occurrences <= rule.occurrences_to)
+        ),
+        None,
+    )
 
 
 def staff_audit_events(*, model: str = "") -> QuerySet:

@@ -9,10 +9,18 @@ from django.utils import timezone
 from clients import access, services
 from clients.models import CaseAssignment, Contact, Enrollment, EnrollmentStatus, Participant
 from clients.services import ContactData
-from drugcourt.models import Organization, Phase, Program, ProgramSettings, ResponseOption, User
+from drugcourt.models import (
+    Organization,
+    Phase,
+    Program,
+    ProgramSettings,
+    ResponseOption,
+    ResponseRule,
+    User,
+)
 from drugcourt.program_groups import access_groups_sync
 from drugcourt.roles import OrganizationKind, Role
-from drugcourt.services import DEFAULT_PHASES, DEFAULT_RESPONSE_CATALOGUE
+from drugcourt.services import DEFAULT_PHASES, DEFAULT_RESPONSE_CATALOGUE, DEFAULT_RESPONSE_MATRIX
 
 
 class OrganizationFactory(factory.django.DjangoModelFactory):
@@ -103,8 +111,8 @@ def log_contact(participant: Participant, author: User, **overrides) -> Contact:
 
 
 def settings_since_2020(program: Program) -> ProgramSettings:
-    """A first settings version (default phases, policies and response catalogue) in force from
-    2020 on, so tests may travel to any date."""
+    """A first settings version (default phases, policies, response catalogue and matrix) in
+    force from 2020 on, so tests may travel to any date."""
     version = ProgramSettings.objects.create(
         program=program,
         effective_from=datetime.date(2020, 1, 1),
@@ -115,9 +123,23 @@ def settings_since_2020(program: Program) -> ProgramSettings:
         Phase(settings=version, number=number, **phase.as_fields())
         for number, phase in enumerate(DEFAULT_PHASES, start=1)
     )
-    ResponseOption.objects.bulk_create(
-        ResponseOption(settings=version, **option.as_fields())
-        for option in DEFAULT_RESPONSE_CATALOGUE
+    options = {
+        option.name: option
+        for option in ResponseOption.objects.bulk_create(
+            ResponseOption(settings=version, **option.as_fields())
+            for option in DEFAULT_RESPONSE_CATALOGUE
+        )
+    }
+    ResponseRule.objects.bulk_create(
+        ResponseRule(
+            settings=version,
+            behaviour=rule.behaviour,
+            phase=rule.phase,
+            occurrences_from=rule.occurrences_from,
+            occurrences_to=rule.occurrences_to,
+            option=options[rule.option],
+        )
+        for rule in DEFAULT_RESPONSE_MATRIX
     )
     return version
 

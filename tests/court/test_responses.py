@@ -127,12 +127,38 @@ def test_a_response_not_in_the_catalogue_in_force_is_refused(
         later = core_services.program_settings_change_response_catalogue(
             program=program,
             effective_from=DAY + datetime.timedelta(days=1),
-            options=[core_services.ResponseOptionData("Weekend pass", "incentive")],
+            options=[
+                *core_services.DEFAULT_RESPONSE_CATALOGUE,
+                core_services.ResponseOptionData("Weekend pass", "incentive"),
+            ],
             change_note="New incentive",
             actor=coordinator,
         )
+    weekend_pass = later.response_options.get(name="Weekend pass")
     with pytest.raises(ValidationError, match="not in the program's response catalogue"):
-        response_record(entry=entry, option=later.response_options.get(), actor=judge, now=NOW)
+        response_record(entry=entry, option=weekend_pass, actor=judge, now=NOW)
+    nothing_saved()
+
+
+def test_a_response_names_the_behaviour_it_answers(entry, judge):
+    assert give(entry, "Verbal warning", judge, behaviour="missed_test").behaviour == "missed_test"
+
+
+@pytest.mark.parametrize(
+    ("name", "behaviour", "message"),
+    [
+        ("Verbal warning", "negative_tests", "is answered by an incentive, not “Verbal warning”"),
+        (
+            "Praise from the bench",
+            "positive_test",
+            "is answered by a sanction or a therapeutic adjustment",
+        ),
+        ("Increased treatment", "positive_tests", "Choose a behaviour from the list"),
+    ],
+)
+def test_an_answer_of_the_wrong_kind_is_refused(entry, judge, name, behaviour, message):
+    with pytest.raises(ValidationError, match=message):
+        give(entry, name, judge, behaviour=behaviour)
     nothing_saved()
 
 

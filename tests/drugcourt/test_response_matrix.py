@@ -435,7 +435,8 @@ def test_a_judge_cannot_change_the_matrix(client, judge, settings_today, program
 def test_the_migration_gives_versions_without_a_matrix_the_default(
     settings_today, program, other_program, coordinator
 ):
-    bare = settings_since_2020(other_program)  # a catalogue and no matrix, as before the matrix
+    bare = settings_since_2020(other_program)
+    bare.response_rules.all().delete()  # a catalogue and no matrix, as before the matrix
     bare.response_options.filter(name="Jail").delete()  # renamed or dropped by the program
     change_matrix(program, coordinator, [Rule(POSITIVE, None, 0, None, "Essay")], TODAY)
     migration = importlib.import_module("drugcourt.migrations.0014_default_response_matrix")
