@@ -10,6 +10,10 @@ the database.
   the previous hearing whose due day has passed with fewer hours worked than ordered.
 
 `summary_verdict` combines them with the monitoring verdict: the worst colour, every reason.
+
+`behaviours_of` names what the team responds to (drugcourt.models.Behaviour), for the response
+matrix's suggestions: violations from the same facts, and the achievements (every test
+negative, full attendance). Phase requirements met waits for the phase requirements (issue 17).
 """
 
 import datetime
@@ -17,6 +21,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from compliance.rules import Colour, Finding, Verdict, combine, verdict
+from compliance.selectors import MonitoringFacts
+from drugcourt.models import Behaviour
 
 OPEN_WARRANT = Colour.RED
 FAILED_TO_APPEAR = Colour.RED
@@ -48,6 +54,7 @@ class CourtFacts:
     open_warrant: bool = False
     failed_to_appear: bool = False  # at their previous hearing
     new_arrests: tuple[datetime.date, ...] = ()  # reported to the court since then
+    curfew_violations: tuple[datetime.date, ...] = ()  # reported to the court since then
     service: tuple[ServiceProgress, ...] = ()
 
 
@@ -76,3 +83,32 @@ def court_verdict(facts: CourtFacts, *, today: datetime.date) -> Verdict:
 def summary_verdict(monitoring: Verdict, facts: CourtFacts, *, today: datetime.date) -> Verdict:
     """The summary's colour: the monitoring verdict with the court's findings on top."""
     return combine(monitoring, court_verdict(facts, today=today))
+
+
+def behaviours_of(monitoring: MonitoringFacts | None, facts: CourtFacts) -> tuple[Behaviour, ...]:
+    """What the participant did since their previous hearing that the response matrix answers,
+    in the order of Behaviour (violations first). `monitoring` is what the reader sees of it
+    (None: nothing), so a behaviour they may not see is never named."""
+    found = set()
+    if monitoring is not None:
+        tests = monitoring.drug_tests
+        if tests.positives:
+            found.add(Behaviour.POSITIVE_TEST)
+        if tests.missed or tests.refused:
+            found.add(Behaviour.MISSED_TEST)
+        if tests.dilute or tests.adulterated or tests.substituted:
+            found.add(Behaviour.TAMPERED_SPECIMEN)
+        if monitoring.treatment.missed:
+            found.add(Behaviour.MISSED_TREATMENT)
+        if tests.tests and tests.negatives + tests.explained == tests.tests:
+            found.add(Behaviour.NEGATIVE_TESTS)
+        attendance = (monitoring.treatment, monitoring.case_management)
+        if any(a.expected for a in attendance) and not any(a.missed for a in attendance):
+            found.add(Behaviour.FULL_ATTENDANCE)
+    if facts.failed_to_appear:
+        found.add(Behaviour.FAILURE_TO_APPEAR)
+    if facts.new_arrests:
+        found.add(Behaviour.NEW_ARREST)
+    if facts.curfew_violations:
+        found.add(Behaviour.CURFEW_VIOLATION)
+    return tuple(behaviour for behaviour in Behaviour if behaviour in found)

@@ -33,9 +33,11 @@ from clients.access import DataClass
 from clients.models import (
     OPEN_STATUSES,
     Alert,
+    AlertState,
     CaseAssignment,
     Enrollment,
     EnrollmentStatus,
+    EnrollmentStatusChange,
     Incident,
     IncidentCategory,
     Participant,
@@ -52,11 +54,14 @@ from compliance.selectors import (
     monitoring_facts,
 )
 from drugcourt.models import (
+    Behaviour,
     Phase,
     Program,
     ProgramSettings,
     ResponseCategory,
+    ResponseEffect,
     ResponseOption,
+    ResponseRule,
     Substance,
     User,
 )
@@ -68,6 +73,8 @@ from drugcourt.selectors import (
     programs_coordinated_by,
     programs_of,
     response_catalogue_in_force,
+    response_matrix_in_force,
+    suggested_response,
 )
 
 from .models import (
@@ -85,7 +92,7 @@ from .models import (
     Warrant,
     WarrantState,
 )
-from .rules import CourtFacts, ServiceProgress, summary_verdict
+from .rules import CourtFacts, ServiceProgress, behaviours_of, summary_verdict
 
 # --- Hearings
 
@@ -859,15 +866,34 @@ class ResponseFollowUp:
     response: CourtResponse
     service: ServiceProgress | None
     testing_in_force: bool | None  # None: no testing order
+    # A curfew: its last day, whether it is still in force, and the curfew violations reported
+    # to the court since the hearing that ordered it.
+    curfew_until: datetime.date | None = None
+    curfew_in_force: bool | None = None
+    curfew_violations: int = 0
 
     @property
     def completed(self) -> bool | None:
-        """Whether it is done: None when the response sets nothing to follow up."""
+        """Whether it is done: None when the response sets nothing to follow up. A curfew is
+        completed once over without a violation reported to the court."""
         if self.service is not None:
             return self.service.is_complete
         if self.testing_in_force is not None:
             return not self.testing_in_force
+        if self.curfew_in_force is not None:
+            return not self.curfew_in_force and not self.curfew_violations
         return None
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """What the response matrix in force on the hearing's day suggests for a behaviour after
+    the participant's prior occurrences of it (their earlier responses to it in this
+    enrollment); `option` is None when no rule of the matrix answers."""
+
+    behaviour: Behaviour
+    prior_occurrences: int
+    option: ResponseOption | None
 
 
 @dataclass(frozen=True)
@@ -892,6 +918,39 @@ class SummaryRow:
     # alerts meant for the court (COURT_ALERT_KINDS) about them.
     incidents: tuple[Incident, ...] = ()
     court_alerts: tuple[Alert, ...] = ()
+    # The response matrix's suggestions, one per behaviour since their date (violations first).
+    suggestions: tuple[Suggestion, ...] = ()
+    # What changed since their date, besides the facts above: status changes, and alerts the
+    # user sees raised or resolved.
+    status_changes: tuple[EnrollmentStatusChange, ...] = ()
+    alerts_raised: tuple[Alert, ...] = ()
+    alerts_resolved: tuple[Alert, ...] = ()
+
+    @property
+    def suggestion(self) -> Suggestion | None:
+        """The matrix's answer to the first behaviour it answers (violations come first)."""
+        return next((s for s in self.suggestions if s.option is not None), None)
+
+    @property
+    def has_changes(self) -> bool:
+        """Whether anything on the summary's defined list of changes happened since their date:
+        new positives or misses, new incidents, a phase or status change, alerts raised or
+        resolved."""
+        tests = self.facts.drug_tests if self.facts else DrugTestFacts(since=self.since)
+        missed_appointments = (
+            self.facts.treatment.missed + self.facts.case_management.missed if self.facts else 0
+        )
+        return bool(
+            tests.positives
+            or tests.missed
+            or tests.refused
+            or missed_appointments
+            or self.incidents
+            or self.phase_changed_since
+            or self.status_changes
+            or self.alerts_raised
+            or self.alerts_resolved
+        )
 
     @property
     def colour(self) -> str:
@@ -959,7 +1018,9 @@ def _previous_hearings(session: CourtSession, participant_ids: list[int]) -> dic
     return {entry.participant_id: entry for entry in previous}
 
 
-def _follow_up(response: CourtResponse, today: datetime.date) -> ResponseFollowUp:
+def _follow_up(
+    response: CourtResponse, today: datetime.date, curfew_violations: tuple[datetime.date, ...]
+) -> ResponseFollowUp:
     # A response without an obligation raises RelatedObjectDoesNotExist, an AttributeError.
     obligation = getattr(response, "obligation", None)
     service = None
@@ -970,10 +1031,18 @@ def _follow_up(response: CourtResponse, today: datetime.date) -> ResponseFollowU
             due_on=obligation.due_on,
         )
     order = response.testing_order
+    curfew_until = None
+    if response.option.effect == ResponseEffect.CURFEW and response.weeks:
+        curfew_until = response.given_on + datetime.timedelta(weeks=response.weeks, days=-1)
     return ResponseFollowUp(
         response=response,
         service=service,
         testing_in_force=None if order is None else order.starts_on <= today <= order.ends_on,
+        curfew_until=curfew_until,
+        curfew_in_force=None if curfew_until is None else today <= curfew_until,
+        curfew_violations=sum(response.given_on <= day <= curfew_until for day in curfew_violations)
+        if curfew_until
+        else 0,
     )
 
 
@@ -989,29 +1058,38 @@ def _hidden(facts: MonitoringFacts, *, tests: bool, attendance: bool) -> Monitor
 
 
 def compliance_summary(
-    user: User, session: CourtSession, *, today: datetime.date, now: datetime.datetime
+    user: User,
+    session: CourtSession,
+    *,
+    today: datetime.date,
+    now: datetime.datetime,
+    entry_pk: int | None = None,
 ) -> list[SummaryRow]:
-    """The compliance summary of the session's docket as `user` sees it: for each entry they
-    see (those taken off the docket left out), since the participant's previous hearing in the
-    program (else their entry date): the monitoring facts their data classes allow, phase,
-    open warrant, the previous hearing's responses with whether they were carried out, the
-    staffing recommendation (when they read staffing) and the colour with its reasons.
+    """The compliance summary of the session's docket as `user` sees it (of the one entry
+    `entry_pk`, for the hearing page): for each entry they see (those taken off the docket left
+    out), since the participant's previous hearing in the program (else their entry date): the
+    monitoring facts their data classes allow, phase, open warrant, the previous hearing's
+    responses with whether they were carried out, the staffing recommendation (when they read
+    staffing), the colour with its reasons, the response matrix's suggestions and what changed.
 
     The same number of queries for any number of entries: the entries, the previous hearings
     and their responses, the user's reach (clients.access, cached), the monitoring facts (4),
-    open warrants, last phase changes, recommendations, and the bench check of staffing."""
-    entries = list(
-        entries_visible_to(user)
-        .filter(session=session)
-        .exclude(appearance=Appearance.REMOVED)
-        .select_related("participant", "enrollment")
-        .order_by("id")
+    open warrants, last phase changes, recommendations, the bench check of staffing, incidents,
+    alerts, status changes, the prior responses to each behaviour and the response matrix."""
+    entries_seen = (
+        entries_visible_to(user).filter(session=session).exclude(appearance=Appearance.REMOVED)
     )
+    if entry_pk is not None:
+        entries_seen = entries_seen.filter(pk=entry_pk)
+    entries = list(entries_seen.select_related("participant", "enrollment").order_by("id"))
+    if not entries:
+        return []
     for entry in entries:
         entry.session = session  # the page's session: no query per entry
     ids = [entry.participant_id for entry in entries]
+    enrollment_ids = [entry.enrollment_id for entry in entries]
     program = session.program
-    previous = _previous_hearings(session, ids) if ids else {}
+    previous = _previous_hearings(session, ids)
     sees_tests = access.participants_showing(user, ids, DataClass.DRUG_TESTS, program.pk)
     sees_attendance = access.participants_showing(user, ids, DataClass.ATTENDANCE, program.pk)
     since = {
@@ -1022,30 +1100,22 @@ def compliance_summary(
         )
         for entry in entries
     }
+    earliest = min(since.values())
     monitored = {pk: day for pk, day in since.items() if pk in sees_tests | sees_attendance}
     facts = monitoring_facts(program, monitored, today=today, now=now) if monitored else {}
-    enrollment_ids = [entry.enrollment_id for entry in entries]
-    warrants = (
-        {
-            warrant.enrollment_id: warrant
-            for warrant in Warrant.objects.filter(
-                enrollment_id__in=enrollment_ids, state__in=OPEN_WARRANT_STATES
-            ).order_by("enrollment_id", "-requested_on", "-id")
-        }
-        if entries
-        else {}
+    warrants = {
+        warrant.enrollment_id: warrant
+        for warrant in Warrant.objects.filter(
+            enrollment_id__in=enrollment_ids, state__in=OPEN_WARRANT_STATES
+        ).order_by("enrollment_id", "-requested_on", "-id")
+    }
+    phase_changes = dict(
+        PhaseChange.objects.filter(enrollment_id__in=enrollment_ids)
+        .order_by()
+        .values_list("enrollment_id")
+        .annotate(last=Max("decided_on"))
     )
-    phase_changes = (
-        dict(
-            PhaseChange.objects.filter(enrollment_id__in=enrollment_ids)
-            .order_by()
-            .values_list("enrollment_id")
-            .annotate(last=Max("decided_on"))
-        )
-        if entries
-        else {}
-    )
-    readers = access.staffing_readers(user, session, entries) if entries else set()
+    readers = access.staffing_readers(user, session, entries)
     recommendations = (
         {
             recommendation.entry_id: recommendation
@@ -1056,27 +1126,26 @@ def compliance_summary(
         if readers
         else {}
     )
-    incidents: dict[int, list[Incident]] = {}
-    if sees_incidents := access.participants_showing(
-        user, ids, DataClass.COURT_INCIDENTS, program.pk
-    ):
-        for incident in Incident.objects.filter(
-            participant_id__in=sees_incidents,
-            reported_to_court=True,
-            occurred_on__gte=min(since[pk] for pk in sees_incidents),
-            occurred_on__lte=today,
-        ).order_by("occurred_on", "id"):
-            if incident.occurred_on >= since[incident.participant_id]:
-                incidents.setdefault(incident.participant_id, []).append(incident)
-    alerts: dict[int, list[Alert]] = {}
-    if ids:
-        for alert in alerts_for(user).filter(kind__in=COURT_ALERT_KINDS, participant_id__in=ids):
-            alerts.setdefault(alert.participant_id, []).append(alert)
+    incidents = _incidents_reported(user, program, since, today)
+    alerts = _alerts_since(user, program, since)
+    status_changes: dict[int, list[EnrollmentStatusChange]] = {}
+    for change in EnrollmentStatusChange.objects.filter(
+        enrollment_id__in=enrollment_ids, effective_date__gte=earliest
+    ).order_by("effective_date", "id"):
+        status_changes.setdefault(change.enrollment_id, []).append(change)
+    prior = _prior_responses(enrollment_ids, session.held_on)
+    rules = response_matrix_in_force(program, session.held_on)
     rows = []
     for entry in entries:
         pk = entry.participant_id
         before = previous.get(pk)
-        follow_ups = tuple(_follow_up(r, today) for r in before.responses.all()) if before else ()
+        reported = incidents.get(pk, ())
+        curfew_violations = _days_of(reported, IncidentCategory.CURFEW_VIOLATION)
+        follow_ups = (
+            tuple(_follow_up(r, today, curfew_violations) for r in before.responses.all())
+            if before
+            else ()
+        )
         shown = (
             _hidden(facts[pk], tests=pk in sees_tests, attendance=pk in sees_attendance)
             if pk in facts
@@ -1086,14 +1155,12 @@ def compliance_summary(
             open_warrant=entry.enrollment_id in warrants,
             failed_to_appear=before is not None
             and before.appearance == Appearance.FAILED_TO_APPEAR,
-            new_arrests=tuple(
-                incident.occurred_on
-                for incident in incidents.get(pk, ())
-                if incident.category == IncidentCategory.NEW_ARREST
-            ),
+            new_arrests=_days_of(reported, IncidentCategory.NEW_ARREST),
+            curfew_violations=curfew_violations,
             service=tuple(f.service for f in follow_ups if f.service is not None),
         )
         monitoring = monitoring_verdict(shown) if shown is not None else Verdict()
+        raised, resolved, for_court = alerts.get(pk, ((), (), ()))
         rows.append(
             SummaryRow(
                 entry=entry,
@@ -1108,8 +1175,97 @@ def compliance_summary(
                 reads_staffing=entry.pk in readers,
                 recommendation=recommendations.get(entry.pk),
                 verdict=summary_verdict(monitoring, court, today=today),
-                incidents=tuple(incidents.get(pk, ())),
-                court_alerts=tuple(alerts.get(pk, ())),
+                incidents=tuple(reported),
+                court_alerts=for_court,
+                suggestions=_suggestions(entry, behaviours_of(shown, court), prior, rules),
+                status_changes=tuple(
+                    change
+                    for change in status_changes.get(entry.enrollment_id, ())
+                    if change.effective_date >= since[pk]
+                ),
+                alerts_raised=raised,
+                alerts_resolved=resolved,
             )
         )
     return rows
+
+
+def _days_of(incidents, category: str) -> tuple[datetime.date, ...]:
+    return tuple(incident.occurred_on for incident in incidents if incident.category == category)
+
+
+def _incidents_reported(
+    user: User, program: Program, since: dict[int, datetime.date], today: datetime.date
+) -> dict[int, list[Incident]]:
+    """The incidents reported to court from each participant's date to `today`, of those whose
+    court incidents the user sees. One query (after the access ones)."""
+    sees = access.participants_showing(user, list(since), DataClass.COURT_INCIDENTS, program.pk)
+    incidents: dict[int, list[Incident]] = {}
+    if not sees:
+        return incidents
+    for incident in Incident.objects.filter(
+        participant_id__in=sees,
+        reported_to_court=True,
+        occurred_on__gte=min(since[pk] for pk in sees),
+        occurred_on__lte=today,
+    ).order_by("occurred_on", "id"):
+        if incident.occurred_on >= since[incident.participant_id]:
+            incidents.setdefault(incident.participant_id, []).append(incident)
+    return incidents
+
+
+def _alerts_since(
+    user: User, program: Program, since: dict[int, datetime.date]
+) -> dict[int, tuple[tuple[Alert, ...], tuple[Alert, ...], tuple[Alert, ...]]]:
+    """For each participant, of the alerts the user sees: those raised since their date, those
+    resolved since then, and the open ones meant for the court (COURT_ALERT_KINDS). Dates are
+    the program's local ones. One query."""
+    start = datetime.datetime.combine(min(since.values()), datetime.time(), tzinfo=program.zone)
+    alerts = alerts_for(user, state=None).filter(
+        Q(state=AlertState.OPEN, kind__in=COURT_ALERT_KINDS)
+        | Q(created_at__gte=start)
+        | Q(state=AlertState.RESOLVED, updated_at__gte=start),
+        participant_id__in=list(since),
+    )
+    found: dict[int, tuple[list[Alert], list[Alert], list[Alert]]] = {}
+    for alert in alerts.order_by("created_at", "id"):
+        raised, resolved, for_court = found.setdefault(alert.participant_id, ([], [], []))
+        day = since[alert.participant_id]
+        if program_today(program, alert.created_at) >= day:
+            raised.append(alert)
+        if alert.state == AlertState.RESOLVED and program_today(program, alert.updated_at) >= day:
+            resolved.append(alert)
+        if alert.state == AlertState.OPEN and alert.kind in COURT_ALERT_KINDS:
+            for_court.append(alert)
+    return {pk: (tuple(a), tuple(b), tuple(c)) for pk, (a, b, c) in found.items()}
+
+
+def _prior_responses(
+    enrollment_ids: list[int], before: datetime.date
+) -> dict[tuple[int, str], int]:
+    """(enrollment id, behaviour) → how many responses given before `before` answered it: the
+    prior occurrences the response matrix counts. One query."""
+    return {
+        (row["entry__enrollment_id"], row["behaviour"]): row["count"]
+        for row in CourtResponse.objects.filter(
+            entry__enrollment_id__in=enrollment_ids, given_on__lt=before
+        )
+        .exclude(behaviour="")
+        .order_by()
+        .values("entry__enrollment_id", "behaviour")
+        .annotate(count=Count("pk"))
+    }
+
+
+def _suggestions(
+    entry: DocketEntry,
+    behaviours: tuple[Behaviour, ...],
+    prior: dict[tuple[int, str], int],
+    rules: list[ResponseRule],
+) -> tuple[Suggestion, ...]:
+    suggestions = []
+    for behaviour in behaviours:
+        occurrences = prior.get((entry.enrollment_id, behaviour), 0)
+        option = suggested_response(rules, behaviour, entry.enrollment.phase, occurrences)
+        suggestions.append(Suggestion(behaviour, occurrences, option))
+    return tuple(suggestions)

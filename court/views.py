@@ -292,18 +292,35 @@ def _hearing_page(request, entry, **forms):
         and access.coordinates(request.user, entry.session.program),
         "default_next": None,
     }
+    summary = selectors.compliance_summary(
+        request.user,
+        entry.session,
+        today=program_today(entry.session.program),
+        now=timezone.now(),
+        entry_pk=entry.pk,
+    )
+    row = summary[0] if summary else None
+    suggestion = row.suggestion if row else None
+    context["row"] = row
     staffing = selectors.staffing_of(request.user, entry)
-    context.update(_staffing_context(entry, staffing))
+    context.update(_staffing_context(entry, staffing, suggestion=suggestion))
     if may_record and open_hearing:
         default_next = selectors.next_hearing_default(entry)
         context["default_next"] = default_next
         if not entry.appearance:
             context["outcome_form"] = forms.get("outcome_form") or OutcomeForm(default=default_next)
-        # The response form starts from the team's recommendation.
+        # The response form starts from the team's recommendation, else the matrix's suggestion
+        # (with the behaviour it answers when that is the response chosen).
         recommended = staffing.recommendation if staffing else None
+        initial = {}
+        if recommended:
+            initial["option"] = recommended.option_id
+        elif suggestion:
+            initial["option"] = suggestion.option.pk
+        if suggestion and initial["option"] == suggestion.option.pk:
+            initial["behaviour"] = suggestion.behaviour
         context["response_form"] = forms.get("response_form") or ResponseForm(
-            options=selectors.response_options_for(entry.session),
-            initial={"option": recommended.option_id} if recommended else None,
+            options=selectors.response_options_for(entry.session), initial=initial
         )
         # Decisions are taken at a hearing the participant appeared at (a termination also
         # after a failure to appear): court.services.phase_change_decide, completion_decide.
@@ -409,8 +426,9 @@ def hearing_completion(request, pk: int):
 # page shows the same section to the rest.
 
 
-def _staffing_context(entry, staffing, **forms) -> dict:
-    """The staffing section's context: nothing when the user does not read it."""
+def _staffing_context(entry, staffing, *, suggestion=None, **forms) -> dict:
+    """The staffing section's context: nothing when the user does not read it. The
+    recommendation form starts from the recorded one, else from the matrix's `suggestion`."""
     if staffing is None:
         return {"staffing": None}
     context = {"staffing": staffing}
@@ -420,11 +438,14 @@ def _staffing_context(entry, staffing, **forms) -> dict:
         )
     if staffing.recommends:
         recommended = staffing.recommendation
+        if recommended:
+            initial = {"option": recommended.option_id, "reason": recommended.reason}
+        elif suggestion:
+            initial = {"option": suggestion.option.pk}
+        else:
+            initial = {}
         context["recommendation_form"] = forms.get("recommendation_form") or RecommendationForm(
-            options=selectors.response_options_for(entry.session),
-            initial={"option": recommended.option_id, "reason": recommended.reason}
-            if recommended
-            else None,
+            options=selectors.response_options_for(entry.session), initial=initial
         )
     return context
 

@@ -85,8 +85,10 @@ SHOWN_ON = {
             "court:hearing[past]",
             "court:docket[past]",
             "court:docket_print[past]",
-            # Today's summary shows the previous hearing (the past one) and its responses.
+            # Today's summary, and its row on today's hearing page, show the previous hearing
+            # (the past one) and its responses.
             "court:summary",
+            "court:hearing",
         }
     ),
     "warrant": frozenset(
@@ -97,6 +99,7 @@ SHOWN_ON = {
             "court:warrant_issue",
             "court:warrant_recall",
             "court:summary",
+            "court:hearing",
         }
     ),
     # On the hearing page where it was decided.
@@ -112,8 +115,9 @@ SHOWN_ON = {
             "court:hearing[past]",
             "court:docket[past]",
             "court:docket_print[past]",
-            # Today's summary shows the previous hearing (the past one) and its responses.
+            # Today's summary and hearing page show the previous hearing's appearance.
             "court:summary",
+            "court:hearing",
         }
     ),
     # Its excuse, like every excuse, stays in the court record.

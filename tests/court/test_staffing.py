@@ -9,12 +9,13 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from compliance.models import TestStatus
 from court import selectors
 from court.models import Appearance, StaffingNote, StaffingRecommendation
 from court.services import staffing_note_write, staffing_recommend
 from drugcourt.models import ResponseOption
 from drugcourt.selectors import program_today
-from tests.court.builders import on_docket, session_on
+from tests.court.builders import a_test, on_docket, session_on
 from tests.factories import UserFactory, settings_since_2020
 
 pytestmark = pytest.mark.django_db
@@ -310,6 +311,26 @@ def test_the_response_form_starts_empty_without_a_recommendation(client, entry, 
     page = client.get(reverse("court:hearing", args=[entry.pk]))
 
     assert page.context["response_form"]["option"].value() is None
+
+
+def test_without_a_recommendation_the_forms_start_from_the_matrix(
+    client, entry, judge, casemanager, participant, program
+):
+    # A missed test since entry: the default matrix answers a first one with a verbal warning.
+    a_test(participant, program, DAY - datetime.timedelta(days=3), TestStatus.MISSED)
+    warning = option(program, "Verbal warning")
+
+    client.force_login(casemanager)
+    staffing = client.get(reverse("court:hearing", args=[entry.pk]))
+    client.force_login(judge)
+    hearing = client.get(reverse("court:hearing", args=[entry.pk]))
+
+    assert staffing.context["recommendation_form"]["option"].value() == warning.pk
+    form = hearing.context["response_form"]
+    assert (form["option"].value(), form["behaviour"].value()) == (warning.pk, "missed_test")
+    assert "Missed or refused test (0 prior): <strong>Verbal warning</strong>" in (
+        hearing.content.decode()
+    )
 
 
 def test_a_treating_provider_staffs_on_the_staffing_page_only(client, entry, provider_treating):

@@ -13,15 +13,16 @@ from django.utils import timezone
 
 from clients.models import (
     Alert,
-    Appointment,
     AppointmentKind,
     AppointmentOutcome,
+    EnrollmentStatusChange,
     Incident,
     IncidentCategory,
     IncidentSeverity,
 )
-from compliance.models import DrugTest, DrugTestResult, SubstanceResult, TestingOrder, TestStatus
+from compliance.models import TestingOrder, TestStatus
 from compliance.rules import Colour
+from compliance.selectors import Attendance, DrugTestFacts, MonitoringFacts, Sobriety
 from court.models import (
     FAILURE_TO_APPEAR,
     HEARING_ALERT_SOURCE,
@@ -34,11 +35,11 @@ from court.models import (
     Warrant,
     WarrantState,
 )
-from court.rules import CourtFacts, ServiceProgress, court_verdict
-from drugcourt.models import ResponseEffect, ResponseOption, Substance
+from court.rules import CourtFacts, ServiceProgress, behaviours_of, court_verdict
+from drugcourt.models import Behaviour, ResponseEffect, ResponseOption, Substance
 from drugcourt.selectors import program_today
 from tests.conftest import enrolled
-from tests.court.builders import on_docket, session_on
+from tests.court.builders import a_test, an_appointment, on_docket, session_on
 from tests.factories import settings_since_2020
 
 pytestmark = pytest.mark.django_db
@@ -51,45 +52,8 @@ FORTNIGHT = datetime.timedelta(days=14)
 # Builders
 
 
-def a_test(participant, program, day, status, *findings):
-    """A test ordered for `day` (revealed), with a result holding `findings`."""
-    moment = datetime.datetime.combine(day, datetime.time(15), tzinfo=datetime.UTC)
-    collected = status not in (TestStatus.MISSED, TestStatus.REFUSED)
-    test = DrugTest.objects.create(
-        participant=participant,
-        program=program,
-        reason="ordered",
-        scheduled_for=day,
-        notified_at=moment,
-        collected_at=moment if collected else None,
-        status=status,
-        status_changed_at=moment,
-        panel=list(findings) or [Substance.COCAINE],
-    )
-    if collected:
-        result = DrugTestResult.objects.create(
-            drug_test=test,
-            version=1,
-            resulted_at=moment,
-            status=status,
-            recorded_by=participant.created_by,
-        )
-        SubstanceResult.objects.bulk_create(
-            SubstanceResult(result=result, substance=substance) for substance in findings
-        )
-        DrugTest.objects.filter(pk=test.pk).update(current_result=result)
-    return test
-
-
-def an_appointment(participant, program, day, kind, outcome):
-    return Appointment.objects.create(
-        participant=participant,
-        kind=kind,
-        scheduled_at=datetime.datetime.combine(day, datetime.time(16), tzinfo=datetime.UTC),
-        outcome=outcome,
-        program=program,
-        created_by=participant.created_by,
-    )
+def named(program_settings, name):
+    return ResponseOption.objects.get(settings=program_settings, name=name)
 
 
 def option(program_settings, effect):
@@ -507,7 +471,231 @@ def test_the_summary_costs_the_same_queries_at_1_and_20_entries(
         # reach of the participants 10-13 the monitoring facts (enrollments with last positive,
         # attendance, test counts, positives by substance) 14 open warrants 15 last phase
         # changes 16 acts for the session (membership) 17 the recommendations 18 incidents
-        # reported to court 19 open alerts for the court
-        with django_assert_num_queries(19):
+        # reported to court 19 alerts (raised or resolved since, open for the court) 20 status
+        # changes 21 prior responses to each behaviour 22 the response matrix in force
+        with django_assert_num_queries(22):
             page = client.get(url).content.decode()
         assert page.count("2 of 8 hours worked") == count
+
+
+# ---------------------------------------------------------------------------------------------
+# The response matrix's suggestions (tests.factories gives the default matrix)
+
+
+def test_the_matrix_answers_each_behaviour_since_the_previous_hearing(
+    client, judge, session, ada, ben
+):
+    rows = _rows(_get(client, judge, session))
+
+    assert [(s.behaviour, s.prior_occurrences, s.option.name) for s in rows["Ada"].suggestions] == [
+        (Behaviour.POSITIVE_TEST, 0, "Additional case manager meetings"),
+        (Behaviour.MISSED_TEST, 0, "Verbal warning"),
+        (Behaviour.MISSED_TREATMENT, 0, "Verbal warning"),
+    ]
+    # Violations come before achievements: the failure to appear, then the negative test.
+    assert [(s.behaviour, s.option.name) for s in rows["Ben"].suggestions] == [
+        (Behaviour.FAILURE_TO_APPEAR, "Community service"),
+        (Behaviour.NEGATIVE_TESTS, "Praise from the bench"),
+    ]
+    assert rows["Ben"].suggestion.option.name == "Community service"
+
+
+def test_prior_occurrences_are_earlier_responses_to_the_behaviour_in_the_enrollment(
+    client, judge, program, program_settings, session, previous_session, ada, today
+):
+    positive = Behaviour.POSITIVE_TEST
+    older = session_on(program, today - 4 * FORTNIGHT, judge=judge)
+    earlier = on_docket(older, ada.enrollment, appearance=Appearance.APPEARED)
+    a_response(earlier, named(program_settings, "Essay"), behaviour=positive)
+    previous = previous_session.entries.get(participant=ada.participant)
+    a_response(previous, named(program_settings, "Verbal warning"), behaviour=positive)
+    a_response(previous, named(program_settings, "Praise from the bench"))  # answers nothing
+    # Given at this very hearing: not prior.
+    a_response(ada, named(program_settings, "Jail"), days=1, behaviour=positive)
+
+    row = _rows(_get(client, judge, session))["Ada"]
+
+    assert (row.suggestion.behaviour, row.suggestion.prior_occurrences) == (positive, 2)
+    assert row.suggestion.option.name == "Increased testing"  # 2 or more prior
+    missed = next(s for s in row.suggestions if s.behaviour == Behaviour.MISSED_TEST)
+    assert (missed.prior_occurrences, missed.option.name) == (0, "Verbal warning")
+
+
+def test_a_behaviour_no_rule_answers_is_named_without_a_response(
+    client, judge, program_settings, session, ada
+):
+    program_settings.response_rules.filter(behaviour=Behaviour.POSITIVE_TEST).delete()
+
+    response = _get(client, judge, session)
+
+    row = _rows(response)["Ada"]
+    assert (row.suggestions[0].behaviour, row.suggestions[0].option) == (
+        Behaviour.POSITIVE_TEST,
+        None,
+    )
+    assert row.suggestion.behaviour == Behaviour.MISSED_TEST  # the first one answered
+    page = response.content.decode()
+    assert 'Positive drug or alcohol test (0 prior): <span class="text-muted">no rule' in page
+    assert "Missed or refused test (0 prior): <strong>Verbal warning</strong>" in page
+
+
+_SINCE = datetime.date(2026, 11, 21)
+
+
+def _facts(tests=None, treatment=(0, 0), case_management=(0, 0)) -> MonitoringFacts:
+    return MonitoringFacts(
+        participant_id=1,
+        since=_SINCE,
+        drug_tests=tests or DrugTestFacts(since=_SINCE),
+        treatment=Attendance(_SINCE, *treatment),
+        case_management=Attendance(_SINCE, *case_management),
+        sobriety=Sobriety(),
+    )
+
+
+@pytest.mark.parametrize(
+    ("facts", "court", "behaviours"),
+    [
+        (None, CourtFacts(), ()),
+        (_facts(), CourtFacts(), ()),  # nothing due: no achievement either
+        # Every test negative (one explained by medication counts as negative).
+        (
+            _facts(DrugTestFacts(_SINCE, tests=2, negatives=1, explained=1)),
+            CourtFacts(),
+            (Behaviour.NEGATIVE_TESTS,),
+        ),
+        # A result still pending: not (yet) every test negative.
+        (_facts(DrugTestFacts(_SINCE, tests=2, negatives=1, pending=1)), CourtFacts(), ()),
+        (
+            _facts(DrugTestFacts(_SINCE, tests=2, negatives=1, refused=1)),
+            CourtFacts(),
+            (Behaviour.MISSED_TEST,),
+        ),
+        (
+            _facts(DrugTestFacts(_SINCE, tests=1, dilute=1)),
+            CourtFacts(),
+            (Behaviour.TAMPERED_SPECIMEN,),
+        ),
+        (
+            _facts(treatment=(3, 0), case_management=(1, 0)),
+            CourtFacts(),
+            (Behaviour.FULL_ATTENDANCE,),
+        ),
+        # A missed case-management meeting spoils full attendance without being a behaviour.
+        (_facts(treatment=(3, 0), case_management=(1, 1)), CourtFacts(), ()),
+        (_facts(treatment=(2, 1)), CourtFacts(), (Behaviour.MISSED_TREATMENT,)),
+        (
+            None,
+            CourtFacts(
+                failed_to_appear=True,
+                new_arrests=(_SINCE,),
+                curfew_violations=(_SINCE,),
+                open_warrant=True,
+            ),
+            (Behaviour.FAILURE_TO_APPEAR, Behaviour.NEW_ARREST, Behaviour.CURFEW_VIOLATION),
+        ),
+    ],
+)
+def test_the_behaviours_the_matrix_answers(facts, court, behaviours):
+    assert behaviours_of(facts, court) == behaviours
+
+
+# ---------------------------------------------------------------------------------------------
+# What changed since the previous hearing
+
+
+def test_what_changed_lists_status_changes_and_alerts_raised_or_resolved(
+    client, judge, casemanager, session, previous_session, ada, ben
+):
+    heard = previous_session.held_on
+    enrollment = ben.enrollment
+    for effective, to_status in ((heard - DAY, "active"), (heard + DAY, "absconded")):
+        EnrollmentStatusChange.objects.create(
+            enrollment=enrollment,
+            from_status="active" if to_status == "absconded" else "accepted",
+            to_status=to_status,
+            effective_date=effective,
+            reason="Recorded.",
+            changed_by=casemanager,
+        )
+    old, _raised, resolved = (
+        Alert.objects.create(
+            participant=ben.participant,
+            kind="missed_test",
+            source_key=f"test:{n}",
+            data_class="drug_tests",
+            message=message,
+        )
+        for n, message in enumerate(("Old alert", "Raised alert", "Resolved alert"))
+    )
+    before = timezone.now() - 3 * FORTNIGHT
+    Alert.objects.filter(pk__in=[old.pk, resolved.pk]).update(created_at=before)
+    Alert.objects.filter(pk=resolved.pk).update(state="resolved", resolution_note="Done.")
+
+    response = _get(client, judge, session)
+
+    row = _rows(response)["Ben"]
+    assert [change.to_status for change in row.status_changes] == ["absconded"]
+    assert [alert.message for alert in row.alerts_raised] == ["Raised alert"]
+    assert [alert.message for alert in row.alerts_resolved] == ["Resolved alert"]
+    assert row.has_changes is True
+    page = response.content.decode()
+    assert f"Status active → absconded on {heard + DAY:%Y-%m-%d}" in page
+    assert "Alert raised: Raised alert" in page
+    assert "Alert resolved: Resolved alert" in page
+    assert "Old alert" not in page
+
+
+def test_nothing_new_for_a_participant_without_changes(
+    client, judge, program, session, casemanager
+):
+    person = enrolled(program, creator=casemanager, legal_first_name="Cy")
+    on_docket(session, person.enrollments.get())
+
+    response = _get(client, judge, session)
+
+    assert _rows(response)["Cy"].has_changes is False
+    assert "nothing new" in response.content.decode()
+
+
+# ---------------------------------------------------------------------------------------------
+# A curfew ordered at the previous hearing
+
+
+@pytest.mark.parametrize(
+    ("weeks", "violation_after", "in_force", "completed"),
+    [
+        (1, None, False, True),  # over after a week, kept
+        (1, 3, False, False),  # a violation reported on its fourth day
+        (1, 8, False, True),  # a violation after it ended does not count against it
+        (4, None, True, False),  # still in force
+    ],
+)
+def test_a_curfew_is_completed_once_over_without_a_violation(
+    client, judge, casemanager, program_settings, session, previous_session, ada,
+    weeks, violation_after, in_force, completed,
+):  # fmt: skip
+    previous = previous_session.entries.get(participant=ada.participant)
+    a_response(previous, named(program_settings, "Curfew"), weeks=weeks)
+    if violation_after is not None:
+        Incident.objects.create(
+            participant=ada.participant,
+            occurred_on=previous_session.held_on + violation_after * DAY,
+            category=IncidentCategory.CURFEW_VIOLATION,
+            description="Out after ten.",
+            reported_to_court=True,
+            severity=IncidentSeverity.LOW,
+            recorded_by=casemanager,
+        )
+
+    response = _get(client, judge, session)
+
+    (curfew,) = _rows(response)["Ada"].follow_ups
+    until = previous_session.held_on + datetime.timedelta(weeks=weeks) - DAY
+    assert (curfew.curfew_until, curfew.curfew_in_force, curfew.completed) == (
+        until,
+        in_force,
+        completed,
+    )
+    state = "in force until" if in_force else "ended"
+    assert f"curfew {state} {until:%Y-%m-%d}" in response.content.decode()
