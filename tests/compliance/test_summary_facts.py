@@ -6,79 +6,17 @@ import datetime
 
 import pytest
 
-from clients.models import Appointment, AppointmentKind, EnrollmentStatus
+from clients.models import AppointmentKind, EnrollmentStatus
 from compliance import selectors
-from compliance.models import (
-    BlackoutPeriod,
-    BlackoutReason,
-    DrugTest,
-    DrugTestResult,
-    Prescription,
-    SubstanceResult,
-    TestReason,
-    TestStatus,
-)
+from compliance.models import BlackoutPeriod, BlackoutReason, Prescription, TestReason, TestStatus
 from drugcourt.models import Substance
+from tests.compliance.builders import a_test, an_appointment
 from tests.factories import EnrollmentFactory, ParticipantFactory
 
 TODAY = datetime.date(2026, 11, 23)
 NOW = datetime.datetime(2026, 11, 23, 18, 0, tzinfo=datetime.UTC)  # noon in Chicago
 LAST_HEARING = datetime.date(2026, 11, 9)
 DAY = datetime.timedelta(days=1)
-
-COLLECTED = {
-    TestStatus.PENDING,
-    TestStatus.NEGATIVE,
-    TestStatus.POSITIVE,
-    TestStatus.DILUTE,
-    TestStatus.ADULTERATED,
-    TestStatus.SUBSTITUTED,
-    TestStatus.INVALID,
-}
-
-
-def a_test(participant, day, status, *findings, program=None, recorded_by=None, **fields):
-    """A test of `status` scheduled on `day` (ordered, so revealed), with a result holding
-    `findings` when it is positive."""
-    program = program or participant.enrollments.order_by("-referral_date").first().program
-    moment = datetime.datetime.combine(day, datetime.time(15), tzinfo=datetime.UTC)
-    test = DrugTest.objects.create(
-        participant=participant,
-        program=program,
-        reason=fields.pop("reason", TestReason.ORDERED),
-        scheduled_for=day,
-        notified_at=fields.pop("notified_at", moment),
-        collected_at=moment if status in COLLECTED else None,
-        status=status,
-        status_changed_at=moment,
-        panel=list(findings) or [Substance.COCAINE],
-        **fields,
-    )
-    if status in COLLECTED - {TestStatus.PENDING}:
-        result = DrugTestResult.objects.create(
-            drug_test=test,
-            version=1,
-            resulted_at=moment,
-            status=status,
-            recorded_by=recorded_by or participant.created_by,
-        )
-        SubstanceResult.objects.bulk_create(
-            SubstanceResult(result=result, substance=substance) for substance in findings
-        )
-        DrugTest.objects.filter(pk=test.pk).update(current_result=result)
-    return test
-
-
-def an_appointment(participant, day, kind, outcome, *, program=None):
-    return Appointment.objects.create(
-        participant=participant,
-        kind=kind,
-        scheduled_at=datetime.datetime.combine(day, datetime.time(16), tzinfo=datetime.UTC),
-        outcome=outcome,
-        outcome_reason="Unwell." if outcome in ("excused", "cancelled") else "",
-        program=program,
-        created_by=participant.created_by,
-    )
 
 
 def facts(program, since):
