@@ -61,6 +61,8 @@ class DataClass(models.TextChoices):
     SUPERVISION_LEVEL = "supervision_level", "Supervision level"
     # The team's staffing notes on a hearing and its one recommendation (court.models).
     STAFFING = "staffing", "Staffing"
+    # Court orders and conditions of the enrollment and their violations (court.models).
+    CONDITIONS = "conditions", "Conditions"
 
 
 ALL = frozenset(DataClass)
@@ -75,6 +77,7 @@ COURT_VIEW = frozenset(
         DataClass.PLAN_SUMMARY,
         DataClass.PROGRESS_REPORTS,
         DataClass.SUPERVISION_LEVEL,
+        DataClass.CONDITIONS,
     }
 )
 PROVIDER_VIEW = frozenset(
@@ -124,7 +127,8 @@ ROLE_MAY_CHANGE: dict[Role, frozenset[DataClass]] = {
     # Their own staffing notes (each writes only their own: court.services.staffing_note_write).
     Role.PROSECUTOR: STAFFING,
     Role.DEFENCE_ATTORNEY: STAFFING,
-    Role.PROBATION_OFFICER: STAFFING | {DataClass.SUPERVISION_CONTACTS, DataClass.ALL_INCIDENTS},
+    Role.PROBATION_OFFICER: STAFFING
+    | {DataClass.SUPERVISION_CONTACTS, DataClass.ALL_INCIDENTS, DataClass.CONDITIONS},
     Role.TREATMENT_PROVIDER: STAFFING
     | {DataClass.ATTENDANCE, DataClass.PROGRESS_REPORTS, DataClass.TREATMENT_DETAIL},
     Role.EVALUATOR: frozenset(),

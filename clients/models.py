@@ -759,6 +759,8 @@ class IncidentCategory(models.TextChoices):
     NEW_CONVICTION = "new_conviction", "New conviction"
     POLICE_CONTACT = "police_contact", "Police contact"
     CURFEW_VIOLATION = "curfew_violation", "Curfew violation"
+    # Of another court condition (court.models.Condition: a curfew's is a curfew violation).
+    CONDITION_VIOLATION = "condition_violation", "Violation of a court condition"
     FAILURE_TO_REPORT = "failure_to_report", "Failure to report"
     THREAT_VIOLENCE = "threat_violence", "Threat / violence"
     OVERDOSE = "overdose", "Overdose"

@@ -85,6 +85,8 @@ from .models import (
     CommunityServiceObligation,
     CompletionDecision,
     CompletionKind,
+    Condition,
+    ConditionKind,
     CourtResponse,
     CourtSession,
     DocketEntry,
@@ -859,3 +861,62 @@ def _session_on(program: Program, day: datetime.date, *, staff: dict[str, User])
     if created:
         session.clerks.set([staff["clerk"]])
     return session
+
+
+# Conditions (issue 17): every admitted participant signed the participation agreement on
+# entry; every third open one has a curfew from their last hearing on, and one of those
+# violated it (reported to the court); every fifth has a no-contact order.
+CURFEW_TERMS = "At home from 22:00 to 06:00 unless at work or treatment."
+NO_CONTACT_TERMS = "No contact with the co-defendant in the original case."
+AGREEMENT_TERMS = "The program's participation agreement, signed with counsel."
+
+
+@transaction.atomic
+def seed_demo_conditions(program: Program, staff: dict[str, User]) -> None:
+    if Condition.objects.filter(enrollment__program=program).exists():
+        return
+    coordinator = staff["coordinator"]
+    today = Clock(program, timezone.now()).today
+    enrollments = Enrollment.objects.filter(
+        program=program,
+        case_number__startswith=CASE_PREFIX,
+        status__in=services.DOCKETABLE_STATUSES,
+        entry_date__isnull=False,
+    ).order_by("case_number")
+    violated = False
+    for n, enrollment in enumerate(enrollments):
+        services.condition_record(
+            enrollment=enrollment,
+            kind=ConditionKind.PARTICIPATION_AGREEMENT,
+            terms=AGREEMENT_TERMS,
+            starts_on=enrollment.entry_date,
+            actor=coordinator,
+        )
+        if n % 3 == 0:
+            starts_on = max(enrollment.entry_date, today - datetime.timedelta(weeks=3))
+            curfew = services.condition_record(
+                enrollment=enrollment,
+                kind=ConditionKind.CURFEW,
+                terms=CURFEW_TERMS,
+                starts_on=starts_on,
+                ends_on=starts_on + datetime.timedelta(weeks=8),
+                actor=coordinator,
+            )
+            if not violated and starts_on < today:
+                services.condition_violation_record(
+                    condition=curfew,
+                    occurred_on=today - datetime.timedelta(days=1),
+                    description="Not at home at the 23:00 check.",
+                    severity="low",
+                    reported_to_court=True,
+                    actor=coordinator,
+                )
+                violated = True
+        if n % 5 == 0:
+            services.condition_record(
+                enrollment=enrollment,
+                kind=ConditionKind.NO_CONTACT,
+                terms=NO_CONTACT_TERMS,
+                starts_on=enrollment.entry_date,
+                actor=coordinator,
+            )

@@ -3,11 +3,12 @@ refusals land on the same forms (drugcourt.forms.form_errors_from)."""
 
 from django import forms
 
-from clients.forms import DATE
+from clients.forms import DATE, IncidentForm
+from clients.models import Enrollment
 from drugcourt.forms import CrispyForm
 from drugcourt.models import Behaviour, ResponseCategory, ResponseEffect, ResponseOption
 
-from .models import STAFFING_NOTE_MAX, Appearance, CompletionKind
+from .models import STAFFING_NOTE_MAX, Appearance, CompletionKind, ConditionKind
 
 TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
 
@@ -268,3 +269,46 @@ class RecommendationForm(CrispyForm):
 
     def clean_option(self) -> ResponseOption:
         return self.options[self.cleaned_data["option"]]
+
+
+class ConditionForm(CrispyForm):
+    """A court order or condition of one of the participant's open enrollments."""
+
+    today_fields = ("starts_on",)
+    enrollment = forms.TypedChoiceField(coerce=int, label="Enrollment")
+    kind = forms.ChoiceField(choices=ConditionKind.choices, label="Condition")
+    terms = forms.CharField(
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="What it requires: hours, the person, the area, the address, …",
+        error_messages={"required": "Say what the condition requires."},
+    )
+    starts_on = forms.DateField(widget=DATE, label="From")
+    ends_on = forms.DateField(
+        widget=DATE, required=False, label="Until", help_text="Empty: until lifted."
+    )
+
+    def __init__(self, *args, enrollments: list[Enrollment], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.enrollments = {enrollment.pk: enrollment for enrollment in enrollments}
+        self.fields["enrollment"].choices = [
+            (enrollment.pk, f"{enrollment.program} · {enrollment.case_number}")
+            for enrollment in enrollments
+        ]
+
+    def clean_enrollment(self) -> Enrollment:
+        return self.enrollments[self.cleaned_data["enrollment"]]
+
+
+class ConditionLiftForm(CrispyForm):
+    today_fields = ("lifted_on",)
+    lifted_on = forms.DateField(widget=DATE, label="Lifted from")
+    reason = forms.CharField(
+        max_length=300, error_messages={"required": "Say why the condition is lifted."}
+    )
+
+
+class ConditionViolationForm(IncidentForm):
+    """A violation of a condition: an incident whose category follows from the condition."""
+
+    category = None

@@ -19,6 +19,7 @@ from clients.models import (
     Appointment,
     Enrollment,
     EnrollmentStatus,
+    Incident,
     Participant,
 )
 from compliance.models import BlackoutPeriod, TestingOrder
@@ -438,3 +439,88 @@ class StaffingRecommendation(models.Model):
 
     def __str__(self) -> str:
         return f"Recommended: {self.option}"
+
+
+# --- Court orders and conditions (issue 17)
+
+
+class ConditionKind(models.TextChoices):
+    PARTICIPATION_AGREEMENT = "participation_agreement", "Participation agreement"
+    CURFEW = "curfew", "Curfew"
+    NO_CONTACT = "no_contact", "No-contact order"
+    TRAVEL = "travel", "Travel restriction"
+    AREA = "area", "Area restriction"
+    NO_ALCOHOL = "no_alcohol", "No alcohol"
+    RESIDENCE = "residence", "Residence requirement"
+    OTHER = "other", "Other condition"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
+class Condition(models.Model):
+    """A court order or condition of the participant's enrollment (the participation agreement,
+    a curfew, a no-contact order, ...) with its terms, in force from `starts_on` to `ends_on`
+    (open-ended when empty), or until it was lifted early with a reason."""
+
+    enrollment = models.ForeignKey(Enrollment, on_delete=models.PROTECT, related_name="conditions")
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="conditions", db_index=False
+    )
+    kind = models.CharField(max_length=30, choices=ConditionKind.choices)
+    terms = models.CharField(max_length=500)
+    starts_on = models.DateField()
+    ends_on = models.DateField(null=True, blank=True)
+    lifted_on = models.DateField(null=True, blank=True)
+    lift_reason = models.CharField(max_length=300, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["participant", "-starts_on", "-id"]
+        indexes = [
+            models.Index(fields=["participant", "starts_on"], name="condition_participant_idx")
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=ConditionKind.values), name="condition_kind_valid"
+            ),
+            models.CheckConstraint(condition=~models.Q(terms=""), name="condition_has_terms"),
+            models.CheckConstraint(
+                condition=models.Q(ends_on__isnull=True)
+                | models.Q(ends_on__gte=models.F("starts_on")),
+                name="condition_ends_after_it_starts",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(lifted_on__isnull=True)
+                | (models.Q(lifted_on__gte=models.F("starts_on")) & ~models.Q(lift_reason="")),
+                name="condition_lifted_with_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.terms}"
+
+    @property
+    def last_day(self) -> datetime.date | None:
+        """The last day it is in force: the day before it was lifted, else its end (None: no
+        end)."""
+        if self.lifted_on is not None:
+            return self.lifted_on - datetime.timedelta(days=1)
+        return self.ends_on
+
+    def in_force_on(self, day: datetime.date) -> bool:
+        return self.starts_on <= day and (self.last_day is None or day <= self.last_day)
+
+
+class ConditionViolation(models.Model):
+    """A violation of a condition, recorded as an incident (clients.models.Incident, which the
+    court reads like every incident reported to it) and tied to the condition here."""
+
+    condition = models.ForeignKey(Condition, on_delete=models.PROTECT, related_name="violations")
+    incident = models.OneToOneField(
+        Incident, on_delete=models.PROTECT, related_name="condition_violation"
+    )
+
+    def __str__(self) -> str:
+        return f"Violation of {self.condition}"

@@ -36,6 +36,17 @@ register_section(
     )
 )
 
+register_section(
+    ParticipantSection(
+        key="conditions",
+        title="Conditions",
+        template="court/sections/conditions.html",
+        data_class=DataClass.CONDITIONS,
+        context=selectors.conditions_section,
+        order=8,
+    )
+)
+
 # Staffing has its own section: the treating providers, who read no court record, write and read
 # the staffing of the participant's hearings.
 register_section(

@@ -7,7 +7,9 @@ the database.
 - a new arrest reported to the court since the previous hearing is a violation (`NEW_ARREST`,
   red);
 - community service behind is a concern (`SERVICE_BEHIND`, yellow): an obligation ordered at
-  the previous hearing whose due day has passed with fewer hours worked than ordered.
+  the previous hearing whose due day has passed with fewer hours worked than ordered;
+- a violation of a curfew or another court condition reported to the court since the previous
+  hearing is a concern (`CONDITION_VIOLATED`, yellow).
 
 `summary_verdict` combines them with the monitoring verdict: the worst colour, every reason.
 
@@ -28,6 +30,7 @@ OPEN_WARRANT = Colour.RED
 FAILED_TO_APPEAR = Colour.RED
 NEW_ARREST = Colour.RED
 SERVICE_BEHIND = Colour.YELLOW
+CONDITION_VIOLATED = Colour.YELLOW
 
 
 @dataclass(frozen=True)
@@ -55,12 +58,13 @@ class CourtFacts:
     failed_to_appear: bool = False  # at their previous hearing
     new_arrests: tuple[datetime.date, ...] = ()  # reported to the court since then
     curfew_violations: tuple[datetime.date, ...] = ()  # reported to the court since then
+    condition_violations: tuple[datetime.date, ...] = ()  # of other conditions, likewise
     service: tuple[ServiceProgress, ...] = ()
 
 
 def court_verdict(facts: CourtFacts, *, today: datetime.date) -> Verdict:
-    """The court's findings in words: open warrant, failure to appear, new arrest, service
-    behind."""
+    """The court's findings in words: open warrant, failure to appear, new arrest, conditions
+    violated, service behind."""
     found = []
     if facts.open_warrant:
         found.append(Finding(OPEN_WARRANT, "An open warrant"))
@@ -68,6 +72,10 @@ def court_verdict(facts: CourtFacts, *, today: datetime.date) -> Verdict:
         found.append(Finding(FAILED_TO_APPEAR, "Failed to appear at the previous hearing"))
     for arrested_on in facts.new_arrests:
         found.append(Finding(NEW_ARREST, f"New arrest on {arrested_on:%b %-d}"))
+    for day in facts.curfew_violations:
+        found.append(Finding(CONDITION_VIOLATED, f"Curfew violation on {day:%b %-d}"))
+    for day in facts.condition_violations:
+        found.append(Finding(CONDITION_VIOLATED, f"Violated a court condition on {day:%b %-d}"))
     for service in facts.service:
         if service.is_behind(today):
             found.append(
@@ -111,4 +119,6 @@ def behaviours_of(monitoring: MonitoringFacts | None, facts: CourtFacts) -> tupl
         found.add(Behaviour.NEW_ARREST)
     if facts.curfew_violations:
         found.add(Behaviour.CURFEW_VIOLATION)
+    if facts.condition_violations:
+        found.add(Behaviour.CONDITION_VIOLATION)
     return tuple(behaviour for behaviour in Behaviour if behaviour in found)

@@ -83,6 +83,8 @@ from .models import (
     Appearance,
     CommunityServiceHours,
     CommunityServiceObligation,
+    Condition,
+    ConditionViolation,
     CourtResponse,
     CourtSession,
     DocketEntry,
@@ -726,6 +728,70 @@ def court_section(participant: Participant, user: User) -> dict:
     }
 
 
+# --- Conditions (issue 17)
+
+
+def _conditions_shown(rows: QuerySet[Condition], user: User, participant: Participant) -> QuerySet:
+    return access.rows_of_programs_shown(
+        rows, user, participant, DataClass.CONDITIONS, "enrollment__program"
+    )
+
+
+def conditions_section(participant: Participant, user: User) -> dict:
+    """The participant page's conditions section: the court orders and conditions of the
+    enrollments whose conditions the user sees, in force first, with their violations."""
+    today = participant_today(participant)
+    conditions = list(
+        _conditions_shown(Condition.objects.filter(participant=participant), user, participant)
+        .select_related("enrollment__program")
+        .prefetch_related(
+            Prefetch(
+                "violations",
+                queryset=ConditionViolation.objects.select_related("incident").order_by(
+                    "incident__occurred_on", "id"
+                ),
+            )
+        )
+        .order_by("-starts_on", "-id")
+    )
+    return {
+        "in_force": [c for c in conditions if c.in_force_on(today)],
+        "other": [c for c in conditions if not c.in_force_on(today)],
+        "today": today,
+        "may_change": access.can_change(user, participant, DataClass.CONDITIONS),
+        "enrollments": conditions_enrollments(participant, user),
+    }
+
+
+def conditions_enrollments(participant: Participant, user: User) -> list[Enrollment]:
+    """The open enrollments the user records conditions of."""
+    if not access.can_change(user, participant, DataClass.CONDITIONS):
+        return []
+    return list(
+        access.rows_of_programs_shown(
+            participant.enrollments.filter(status__in=OPEN_STATUSES),
+            user,
+            participant,
+            DataClass.CONDITIONS,
+            "program",
+        ).select_related("program")
+    )
+
+
+def condition_for(user: User, pk: int) -> Condition | None:
+    """A condition the user records for (its violations, lifting it): one of a participant whose
+    conditions they change, in a program whose conditions they see; None otherwise."""
+    condition = Condition.objects.filter(pk=pk).select_related("participant", "enrollment").first()
+    if condition is None or not access.can_change(
+        user, condition.participant, DataClass.CONDITIONS
+    ):
+        return None
+    programs = access.programs_showing(user, condition.participant, DataClass.CONDITIONS)
+    if programs is not None and condition.enrollment.program_id not in programs:
+        return None
+    return condition
+
+
 # Home panels
 
 
@@ -925,6 +991,8 @@ class SummaryRow:
     status_changes: tuple[EnrollmentStatusChange, ...] = ()
     alerts_raised: tuple[Alert, ...] = ()
     alerts_resolved: tuple[Alert, ...] = ()
+    # The court orders and conditions in force on the hearing's day (when the user sees them).
+    conditions: tuple[Condition, ...] = ()
 
     @property
     def suggestion(self) -> Suggestion | None:
@@ -1075,7 +1143,8 @@ def compliance_summary(
     The same number of queries for any number of entries: the entries, the previous hearings
     and their responses, the user's reach (clients.access, cached), the monitoring facts (4),
     open warrants, last phase changes, recommendations, the bench check of staffing, incidents,
-    alerts, status changes, the prior responses to each behaviour and the response matrix."""
+    alerts, status changes, conditions in force, the prior responses to each behaviour and the
+    response matrix."""
     entries_seen = (
         entries_visible_to(user).filter(session=session).exclude(appearance=Appearance.REMOVED)
     )
@@ -1133,6 +1202,7 @@ def compliance_summary(
         enrollment_id__in=enrollment_ids, effective_date__gte=earliest
     ).order_by("effective_date", "id"):
         status_changes.setdefault(change.enrollment_id, []).append(change)
+    conditions = _conditions_in_force(user, session, entries)
     prior = _prior_responses(enrollment_ids, session.held_on)
     rules = response_matrix_in_force(program, session.held_on)
     rows = []
@@ -1157,6 +1227,7 @@ def compliance_summary(
             and before.appearance == Appearance.FAILED_TO_APPEAR,
             new_arrests=_days_of(reported, IncidentCategory.NEW_ARREST),
             curfew_violations=curfew_violations,
+            condition_violations=_days_of(reported, IncidentCategory.CONDITION_VIOLATION),
             service=tuple(f.service for f in follow_ups if f.service is not None),
         )
         monitoring = monitoring_verdict(shown) if shown is not None else Verdict()
@@ -1185,9 +1256,34 @@ def compliance_summary(
                 ),
                 alerts_raised=raised,
                 alerts_resolved=resolved,
+                conditions=tuple(conditions.get(entry.enrollment_id, ())),
             )
         )
     return rows
+
+
+def _conditions_in_force(
+    user: User, session: CourtSession, entries: list[DocketEntry]
+) -> dict[int, list[Condition]]:
+    """Enrollment id → the conditions in force on the session's day, of the participants whose
+    conditions the user sees. One query (after the access ones)."""
+    ids = [entry.participant_id for entry in entries]
+    sees = access.participants_showing(user, ids, DataClass.CONDITIONS, session.program_id)
+    found: dict[int, list[Condition]] = {}
+    if not sees:
+        return found
+    day = session.held_on
+    for condition in (
+        Condition.objects.filter(
+            enrollment_id__in=[e.enrollment_id for e in entries if e.participant_id in sees],
+            starts_on__lte=day,
+        )
+        .exclude(ends_on__lt=day)
+        .exclude(lifted_on__lte=day)
+        .order_by("starts_on", "id")
+    ):
+        found.setdefault(condition.enrollment_id, []).append(condition)
+    return found
 
 
 def _days_of(incidents, category: str) -> tuple[datetime.date, ...]:

@@ -13,7 +13,16 @@ from django.utils import timezone
 
 from clients import access
 from clients import services as client_services
-from clients.models import AlertSeverity, Appointment, Enrollment, EnrollmentStatus, Participant
+from clients.access import DataClass
+from clients.models import (
+    AlertSeverity,
+    Appointment,
+    Enrollment,
+    EnrollmentStatus,
+    IncidentCategory,
+    Participant,
+)
+from clients.selectors import participant_today
 from compliance import services as compliance_services
 from compliance.selectors import with_testing_frequency
 from drugcourt.audit import audited_write
@@ -48,6 +57,9 @@ from .models import (
     CommunityServiceObligation,
     CompletionDecision,
     CompletionKind,
+    Condition,
+    ConditionKind,
+    ConditionViolation,
     CourtResponse,
     CourtSession,
     DocketEntry,
@@ -1135,3 +1147,131 @@ def staffing_recommend(
             defaults={"option": option, "reason": reason, "recorded_by": actor, "recorded_at": now},
         )
         return recommendation
+
+
+# ---------------------------------------------------------------------------------------------
+# Conditions (issue 17): the court orders and conditions of an enrollment, and their violations.
+# Whoever changes the participant's conditions records them (access.DataClass.CONDITIONS: the
+# case manager, the assigned probation officer, a coordinator).
+
+
+def _check_changes_conditions(actor: User, participant: Participant) -> None:
+    if not access.can_change(actor, participant, DataClass.CONDITIONS):
+        raise ValidationError("You may not record conditions for this participant.")
+
+
+def condition_record(
+    *,
+    enrollment: Enrollment,
+    kind: str,
+    terms: str,
+    starts_on: datetime.date,
+    ends_on: datetime.date | None = None,
+    actor: User,
+) -> Condition:
+    """A condition of an open enrollment (the participation agreement, a curfew, a no-contact
+    order, ...) with its terms, in force from `starts_on` to `ends_on` (empty: until lifted or
+    the enrollment ends)."""
+    _check_changes_conditions(actor, enrollment.participant)
+    errors = {}
+    if kind not in ConditionKind.values:
+        errors["kind"] = "Choose a kind of condition from the list."
+    terms = terms.strip()
+    if not terms:
+        errors["terms"] = "Say what the condition requires (hours, person, area, address, …)."
+    if ends_on is not None and ends_on < starts_on:
+        errors["ends_on"] = "A condition cannot end before it starts."
+    if errors:
+        raise ValidationError(errors)
+    with audited_write(actor):
+        lock(enrollment)
+        if not enrollment.is_open:
+            raise ValidationError(
+                f"The enrollment is {EnrollmentStatus(enrollment.status).label.lower()}: no new "
+                "conditions."
+            )
+        return Condition.objects.create(
+            enrollment=enrollment,
+            participant_id=enrollment.participant_id,
+            kind=kind,
+            terms=terms,
+            starts_on=starts_on,
+            ends_on=ends_on,
+            recorded_by=actor,
+        )
+
+
+def condition_lift(
+    *, condition: Condition, lifted_on: datetime.date, reason: str, actor: User
+) -> Condition:
+    """Lifts a condition before its end, from `lifted_on` (not in force that day), with the
+    reason (e.g. the court modified its order). Checked on the locked row: lifted once."""
+    _check_changes_conditions(actor, condition.participant)
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the condition is lifted."})
+    if lifted_on > participant_today(condition.participant):
+        raise ValidationError({"lifted_on": "A condition is lifted from today or an earlier day."})
+    with audited_write(actor):
+        lock(condition)
+        if condition.lifted_on is not None:
+            raise ValidationError(f"This condition was lifted on {condition.lifted_on:%b %-d, %Y}.")
+        if lifted_on < condition.starts_on:
+            raise ValidationError(
+                {
+                    "lifted_on": f"It starts on {condition.starts_on:%b %-d, %Y}: lift it from "
+                    "then on."
+                }
+            )
+        if condition.ends_on is not None and lifted_on > condition.ends_on:
+            raise ValidationError(
+                {"lifted_on": f"It ended on {condition.ends_on:%b %-d, %Y} already."}
+            )
+        condition.lifted_on, condition.lift_reason = lifted_on, reason
+        condition.save(update_fields=["lifted_on", "lift_reason"])
+        return condition
+
+
+def condition_violation_record(
+    *,
+    condition: Condition,
+    occurred_on: datetime.date,
+    description: str,
+    severity: str,
+    reported_to_court: bool,
+    actor: User,
+) -> ConditionViolation:
+    """A violation of `condition` on a day it was in force, recorded as an incident of the
+    participant (a curfew's as a curfew violation, any other's as a violation of a court
+    condition) tied to the condition. Reported to the court, it is a behaviour the response
+    matrix answers and a concern on the compliance summary."""
+    _check_changes_conditions(actor, condition.participant)
+    if not condition.in_force_on(occurred_on):
+        raise ValidationError(
+            {
+                "occurred_on": f"The condition was not in force on {occurred_on:%b %-d, %Y}: "
+                f"{_in_force_span(condition)}."
+            }
+        )
+    category = (
+        IncidentCategory.CURFEW_VIOLATION
+        if condition.kind == ConditionKind.CURFEW
+        else IncidentCategory.CONDITION_VIOLATION
+    )
+    with audited_write(actor):
+        incident = client_services.incident_record(
+            participant=condition.participant,
+            occurred_on=occurred_on,
+            category=category,
+            description=description,
+            severity=severity,
+            reported_to_court=reported_to_court,
+            actor=actor,
+        )
+        return ConditionViolation.objects.create(condition=condition, incident=incident)
+
+
+def _in_force_span(condition: Condition) -> str:
+    last_day = condition.last_day
+    until = f"to {last_day:%b %-d, %Y}" if last_day is not None else "on"
+    return f"in force from {condition.starts_on:%b %-d, %Y} {until}"

@@ -32,4 +32,11 @@ urlpatterns = [
     path("court/warrants/<int:pk>/serve/", views.warrant_serve, name="warrant_serve"),
     path("court/warrants/<int:pk>/recall/", views.warrant_recall, name="warrant_recall"),
     path("court/obligations/<int:pk>/hours/", views.service_hours_log, name="service_hours_log"),
+    path("participants/<int:pk>/conditions/new/", views.condition_add, name="condition_add"),
+    path("court/conditions/<int:pk>/lift/", views.condition_lift, name="condition_lift"),
+    path(
+        "court/conditions/<int:pk>/violation/",
+        views.condition_violation,
+        name="condition_violation",
+    ),
 ]

@@ -17,6 +17,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from clients import access
+from clients.access import DataClass
+from clients.selectors import participant_today
 from drugcourt.forms import form_errors_from, int_or_none
 from drugcourt.permissions import get_coordinated_program_or_404
 from drugcourt.selectors import program_today
@@ -25,6 +27,9 @@ from drugcourt.views import PAGE_SIZE
 from . import selectors, services
 from .forms import (
     CompletionForm,
+    ConditionForm,
+    ConditionLiftForm,
+    ConditionViolationForm,
     OutcomeForm,
     PhaseChangeForm,
     PlaceForm,
@@ -637,4 +642,70 @@ def service_hours_log(request, pk: int):
         request,
         "court/service_hours.html",
         {"obligation": obligation, "participant": participant, "form": form},
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Conditions: recorded from the participant page's Conditions section by whoever changes the
+# participant's conditions (case manager, assigned probation officer, coordinator).
+
+
+@login_required
+def condition_add(request, pk: int):
+    participant = access.get_participant_or_404(request.user, pk, DataClass.CONDITIONS, change=True)
+    enrollments = selectors.conditions_enrollments(participant, request.user)
+    if not enrollments:
+        raise Http404("No open enrollment to record conditions of.")
+    form = ConditionForm(
+        request.POST or None, enrollments=enrollments, today=participant_today(participant)
+    )
+    if request.method == "POST" and form.is_valid():
+        with form_errors_from(form):
+            condition = services.condition_record(**form.cleaned_data, actor=request.user)
+            messages.success(request, f"{condition.get_kind_display()} recorded.")
+            return redirect("clients:participant_detail", pk=participant.pk)
+    return render(request, "court/condition_form.html", {"participant": participant, "form": form})
+
+
+def _condition(user, pk: int):
+    condition = selectors.condition_for(user, pk)
+    if condition is None:
+        raise Http404("No such condition.")
+    return condition
+
+
+@login_required
+def condition_lift(request, pk: int):
+    """Lifting a condition early: a confirmation page with the day and the reason."""
+    condition = _condition(request.user, pk)
+    participant = condition.participant
+    form = ConditionLiftForm(request.POST or None, today=participant_today(participant))
+    if request.method == "POST" and form.is_valid():
+        with form_errors_from(form):
+            services.condition_lift(condition=condition, **form.cleaned_data, actor=request.user)
+            messages.success(request, f"{condition.get_kind_display()} lifted.")
+            return redirect("clients:participant_detail", pk=participant.pk)
+    return render(
+        request,
+        "court/condition_lift.html",
+        {"condition": condition, "participant": participant, "form": form},
+    )
+
+
+@login_required
+def condition_violation(request, pk: int):
+    condition = _condition(request.user, pk)
+    participant = condition.participant
+    form = ConditionViolationForm(request.POST or None, today=participant_today(participant))
+    if request.method == "POST" and form.is_valid():
+        with form_errors_from(form):
+            services.condition_violation_record(
+                condition=condition, **form.cleaned_data, actor=request.user
+            )
+            messages.success(request, "Violation recorded.")
+            return redirect("clients:participant_detail", pk=participant.pk)
+    return render(
+        request,
+        "court/condition_violation.html",
+        {"condition": condition, "participant": participant, "form": form},
     )

@@ -443,6 +443,7 @@ class Behaviour(models.TextChoices):
     FAILURE_TO_APPEAR = "failure_to_appear", "Failure to appear in court"
     NEW_ARREST = "new_arrest", "New arrest"
     CURFEW_VIOLATION = "curfew_violation", "Curfew violation"
+    CONDITION_VIOLATION = "condition_violation", "Violation of another court condition"
     NEGATIVE_TESTS = "negative_tests", "All tests negative since the last hearing"
     FULL_ATTENDANCE = "full_attendance", "Full attendance at treatment and case management"
     PHASE_REQUIREMENTS_MET = "phase_requirements_met", "Phase requirements met"

@@ -660,6 +660,8 @@ DEFAULT_RESPONSE_MATRIX = (
     ResponseRuleData(_B.NEW_ARREST, None, 1, None, "Jail"),
     ResponseRuleData(_B.CURFEW_VIOLATION, None, 0, 0, "Verbal warning"),
     ResponseRuleData(_B.CURFEW_VIOLATION, None, 1, None, "Community service"),
+    ResponseRuleData(_B.CONDITION_VIOLATION, None, 0, 0, "Verbal warning"),
+    ResponseRuleData(_B.CONDITION_VIOLATION, None, 1, None, "Community service"),
     ResponseRuleData(_B.NEGATIVE_TESTS, None, 0, 0, "Praise from the bench"),
     ResponseRuleData(_B.NEGATIVE_TESTS, None, 1, 2, "Called early on the docket"),
     ResponseRuleData(_B.NEGATIVE_TESTS, None, 3, None, "Gift card"),

@@ -37,6 +37,8 @@ from court.models import (
     APPEARANCE_OUTCOMES,
     Appearance,
     CommunityServiceObligation,
+    Condition,
+    ConditionKind,
     CourtResponse,
     CourtSession,
     DocketEntry,
@@ -77,6 +79,7 @@ MARKERS = {
     "other_program_hearing": "MARKER-OTHER-HEARING-Moraine",
     "staffing_note": "MARKER-STAFFING-Driftwood",
     "phase_change": "MARKER-PHASE-CHANGE-Gravel",
+    "condition": "MARKER-CONDITION-Loess",
 }
 
 # Tables whose rows move without a write of the product: sign-in sessions and the lockout
@@ -181,9 +184,10 @@ def _warrant(entry, state, reason):
 
 def _court_record(program, other_program, users, participant, elsewhere, today) -> dict:
     """`participant`'s court record: a hearing a week ago (excused, a response and a community
-    service obligation given, a warrant requested), and today's session (its judge `judge`,
-    `clerk` listed on it) with them on its docket, not heard yet; `elsewhere` on it too, heard,
-    with an issued warrant; and a hearing of `participant` in `other_program` today (excused). Rows
+    service obligation given, a warrant requested; a no-contact order since), and today's
+    session (its judge `judge`, `clerk` listed on it) with them on its docket, not heard yet;
+    `elsewhere` on it too, heard, with an issued warrant; and a hearing of `participant` in
+    `other_program` today (excused). Rows
     are written directly: the court services have tests of their own."""
     catalogue = settings_since_2020(program).response_options
     judge = users["judge"]
@@ -232,6 +236,15 @@ def _court_record(program, other_program, users, participant, elsewhere, today) 
         reason=MARKERS["phase_change"],
         decided_by=judge,
     )
+    # A no-contact order from the day after the hearing a week ago, in force today.
+    condition = Condition.objects.create(
+        enrollment=enrollment,
+        participant=participant,
+        kind=ConditionKind.NO_CONTACT,
+        terms=MARKERS["condition"],
+        starts_on=past.held_on + datetime.timedelta(days=1),
+        recorded_by=users["casemanager"],
+    )
     session = CourtSession.objects.create(
         program=program, held_on=today, courtroom="2A", judge=judge, created_by=judge
     )
@@ -276,6 +289,7 @@ def _court_record(program, other_program, users, participant, elsewhere, today) 
         "obligation": obligation.pk,
         "warrant": warrant.pk,
         "warrant_issued": issued.pk,
+        "condition": condition.pk,
     }
 
 

@@ -53,6 +53,8 @@ SEEN_BY = {
     "phase_change": FULL | COURT | PROBATION,
     # Why the participant was excused from a hearing: court data.
     "hearing_excuse": FULL | COURT | PROBATION,
+    # A court condition (its terms): the full team, the court view and probation.
+    "condition": FULL | COURT | PROBATION,
     # A hearing in `other_program`: like its enrollment, only the assigned case manager.
     "other_program_hearing": frozenset({"casemanager"}),
     # A staffing note on today's hearing: the participant's whole team (the treating providers
@@ -78,7 +80,10 @@ SHOWN_ON = {
     "prescription_drug": frozenset({"compliance:participant_testing"}),
     "charge": frozenset({DETAIL}),
     "other_agency_report": frozenset({DETAIL}),
-    "other_program_case": frozenset({DETAIL, HISTORY, "court:hearing[other_program]"}),
+    # ... and in the enrollments a condition is recorded for.
+    "other_program_case": frozenset(
+        {DETAIL, HISTORY, "court:hearing[other_program]", "court:condition_add"}
+    ),
     "court_response": frozenset(
         {
             DETAIL,
@@ -123,6 +128,17 @@ SHOWN_ON = {
     # Its excuse, like every excuse, stays in the court record.
     "other_program_hearing": frozenset({DETAIL, "court:hearing[other_program]"}),
     "staffing_note": frozenset({"court:hearing", "court:staffing"}),
+    # In force today: on the participant page, today's summary and hearing page, and the pages
+    # of the condition itself.
+    "condition": frozenset(
+        {
+            DETAIL,
+            "court:summary",
+            "court:hearing",
+            "court:condition_lift",
+            "court:condition_violation",
+        }
+    ),
 }
 
 # Every GET page of the URL matrix that may show the participant or one of their rows (by URL

@@ -423,6 +423,10 @@ MATRIX = {
     ),
     # Community service hours: the participant's case manager and the coordinators log them.
     "court:service_hours_log": Entry(CHANGES_PARTICIPANT, args=("obligation",), refused_status=404),
+    # Conditions: whoever changes the participant's conditions (probation too).
+    "court:condition_add": Entry(WRITES_CONTACTS, args=("participant",), refused_status=404),
+    "court:condition_lift": Entry(WRITES_CONTACTS, args=("condition",), refused_status=404),
+    "court:condition_violation": Entry(WRITES_CONTACTS, args=("condition",), refused_status=404),
     "reports:units_of_service": Entry(CASE_MANAGERS),
     "reports:units_of_service_csv": Entry(CASE_MANAGERS),
 }

@@ -15,6 +15,9 @@ from court.models import (
     CommunityServiceHours,
     CommunityServiceObligation,
     CompletionDecision,
+    Condition,
+    ConditionKind,
+    ConditionViolation,
     CourtResponse,
     CourtSession,
     DocketEntry,
@@ -44,6 +47,8 @@ COURT_ROWS = (
     StaffingRecommendation,
     TestingOrder,
     BlackoutPeriod,
+    Condition,
+    ConditionViolation,
 )
 
 
@@ -69,11 +74,29 @@ def test_seed_demo_holds_the_demo_court_and_sets_up_its_next_session(db):
     assert_responses_are_mostly_incentives_and_take_effect(program)
     assert_failures_to_appear_request_warrants_and_the_absconded_are_wanted(program)
     assert_phase_changes_and_completions_are_decided_at_hearings(program)
+    assert_open_enrollments_have_their_conditions(program)
 
     first = counts()
     with time_machine.travel(NOW + datetime.timedelta(days=3), tick=False):
         call_command("seed_demo")
     assert counts() == first
+
+
+def assert_open_enrollments_have_their_conditions(program):
+    open_enrollments = Enrollment.objects.filter(
+        program=program, status__in=["active", "absconded"], entry_date__isnull=False
+    )
+    conditions = Condition.objects.filter(enrollment__program=program)
+    agreements = conditions.filter(kind=ConditionKind.PARTICIPATION_AGREEMENT)
+    assert set(agreements.values_list("enrollment", flat=True)) == set(
+        open_enrollments.values_list("pk", flat=True)
+    )
+    assert conditions.filter(kind=ConditionKind.CURFEW).count() >= 3
+    (violation,) = ConditionViolation.objects.filter(condition__enrollment__program=program)
+    assert (violation.incident.category, violation.incident.reported_to_court) == (
+        "curfew_violation",
+        True,
+    )
 
 
 def assert_past_sessions_every_other_thursday_with_every_hearing_recorded(program):

@@ -15,7 +15,8 @@ from court.models import Appearance, StaffingNote, StaffingRecommendation
 from court.services import staffing_note_write, staffing_recommend
 from drugcourt.models import ResponseOption
 from drugcourt.selectors import program_today
-from tests.court.builders import a_test, on_docket, session_on
+from tests.compliance.builders import a_test
+from tests.court.builders import on_docket, session_on
 from tests.factories import UserFactory, settings_since_2020
 
 pytestmark = pytest.mark.django_db
@@ -317,7 +318,7 @@ def test_without_a_recommendation_the_forms_start_from_the_matrix(
     client, entry, judge, casemanager, participant, program
 ):
     # A missed test since entry: the default matrix answers a first one with a verbal warning.
-    a_test(participant, program, DAY - datetime.timedelta(days=3), TestStatus.MISSED)
+    a_test(participant, DAY - datetime.timedelta(days=3), TestStatus.MISSED)
     warning = option(program, "Verbal warning")
 
     client.force_login(casemanager)

@@ -38,8 +38,9 @@ from court.models import (
 from court.rules import CourtFacts, ServiceProgress, behaviours_of, court_verdict
 from drugcourt.models import Behaviour, ResponseEffect, ResponseOption, Substance
 from drugcourt.selectors import program_today
+from tests.compliance.builders import a_test, an_appointment
 from tests.conftest import enrolled
-from tests.court.builders import a_test, an_appointment, on_docket, session_on
+from tests.court.builders import on_docket, session_on
 from tests.factories import settings_since_2020
 
 pytestmark = pytest.mark.django_db
@@ -137,14 +138,14 @@ def ada(program, participant, previous_session, session, today):
     positive that is not counted."""
     heard = previous_session.held_on
     on_docket(previous_session, participant.enrollments.get(), appearance=Appearance.APPEARED)
-    a_test(participant, program, heard - DAY, TestStatus.POSITIVE, Substance.FENTANYL)
-    a_test(participant, program, heard, TestStatus.NEGATIVE)
-    a_test(participant, program, heard + 2 * DAY, TestStatus.POSITIVE, Substance.COCAINE)
-    a_test(participant, program, heard + 3 * DAY, TestStatus.MISSED)
-    an_appointment(participant, program, heard - DAY, AppointmentKind.TREATMENT, "missed")
-    an_appointment(participant, program, heard + DAY, AppointmentKind.TREATMENT, "attended")
-    an_appointment(participant, program, heard + 4 * DAY, AppointmentKind.TREATMENT, "missed")
-    an_appointment(participant, program, heard + 2 * DAY, AppointmentKind.CASE_MANAGER, "attended")
+    a_test(participant, heard - DAY, TestStatus.POSITIVE, Substance.FENTANYL)
+    a_test(participant, heard, TestStatus.NEGATIVE)
+    a_test(participant, heard + 2 * DAY, TestStatus.POSITIVE, Substance.COCAINE)
+    a_test(participant, heard + 3 * DAY, TestStatus.MISSED)
+    an_appointment(participant, heard - DAY, AppointmentKind.TREATMENT, "missed")
+    an_appointment(participant, heard + DAY, AppointmentKind.TREATMENT, "attended")
+    an_appointment(participant, heard + 4 * DAY, AppointmentKind.TREATMENT, "missed")
+    an_appointment(participant, heard + 2 * DAY, AppointmentKind.CASE_MANAGER, "attended")
     return on_docket(session, participant.enrollments.get())
 
 
@@ -157,7 +158,7 @@ def ben(program, participant2, previous_session, session):
         previous_session, participant2.enrollments.get(), appearance=Appearance.FAILED_TO_APPEAR
     )
     open_warrant(missed)
-    a_test(participant2, program, heard + DAY, TestStatus.NEGATIVE)
+    a_test(participant2, heard + DAY, TestStatus.NEGATIVE)
     return on_docket(session, participant2.enrollments.get())
 
 
@@ -460,9 +461,9 @@ def test_the_summary_costs_the_same_queries_at_1_and_20_entries(
             community_service(
                 previous, program_settings, ordered=8, worked=Decimal(2), due_on=today
             )
-            a_test(person, program, previous_session.held_on + DAY, TestStatus.POSITIVE,
+            a_test(person, previous_session.held_on + DAY, TestStatus.POSITIVE,
                    Substance.COCAINE)  # fmt: skip
-            an_appointment(person, program, previous_session.held_on + DAY,
+            an_appointment(person, previous_session.held_on + DAY,
                            AppointmentKind.TREATMENT, AppointmentOutcome.MISSED)  # fmt: skip
             on_docket(session, enrollment)
         # 1 session 2 user 3 the session 4 its clerks 5 sees the whole docket (membership)
@@ -472,8 +473,9 @@ def test_the_summary_costs_the_same_queries_at_1_and_20_entries(
         # attendance, test counts, positives by substance) 14 open warrants 15 last phase
         # changes 16 acts for the session (membership) 17 the recommendations 18 incidents
         # reported to court 19 alerts (raised or resolved since, open for the court) 20 status
-        # changes 21 prior responses to each behaviour 22 the response matrix in force
-        with django_assert_num_queries(22):
+        # changes 21 conditions in force 22 prior responses to each behaviour 23 the response
+        # matrix in force
+        with django_assert_num_queries(23):
             page = client.get(url).content.decode()
         assert page.count("2 of 8 hours worked") == count
 
