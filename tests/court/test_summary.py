@@ -391,7 +391,7 @@ def test_the_staffing_recommendation_shows_to_the_judge_of_the_session(
 
 
 def test_the_summary_prints_with_its_date_and_the_redisclosure_notice(
-    client, judge, session, ada, today
+    client, judge, session, ada, ben, today
 ):
     page = _get(client, judge, session).content.decode()
 
@@ -399,8 +399,11 @@ def test_the_summary_prints_with_its_date_and_the_redisclosure_notice(
     notice = page.index("Notice of federal confidentiality rules (42 CFR part 2)")
     assert page.index("Ada Moss") < notice
     assert "summary-page-per-participant" not in page
+    assert page.count("Notice of federal confidentiality rules") == 1
     per_page = _get(client, judge, session, per_page="1").content.decode()
     assert "summary-page-per-participant" in per_page
+    # Each participant's page carries the notice (a page may be handed out on its own).
+    assert per_page.count("Notice of federal confidentiality rules") == 2
 
 
 def test_the_docket_and_the_judges_home_link_to_the_summary(client, judge, session, ada):
