@@ -3,6 +3,8 @@ sanction ratio, and what the court pages list (sessions, dockets, warrants, the 
 court section). Access questions are clients.access's."""
 
 import datetime
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from django.db.models import (
@@ -26,6 +28,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce, Least, Lower
+from django.utils import timezone
 
 from assessments.models import RiskNeedAssessment
 from clients import access
@@ -796,13 +799,52 @@ def condition_for(user: User, pk: int) -> Condition | None:
 
 
 UPCOMING_SESSIONS_SHOWN = 8
+# Of them, the soonest (today's and the next dockets) show how many on each docket are red,
+# yellow and green: each costs a compliance summary's queries (a dozen or so, the same for any
+# number on the docket), so the rest keep their plain line.
+SESSIONS_WITH_COLOURS = 3
 
 
-def _upcoming(sessions: QuerySet[CourtSession]) -> QuerySet[CourtSession]:
+@dataclass(frozen=True)
+class DocketColours:
+    """How many participants of a docket its compliance summary colours red, yellow, green."""
+
+    red: int
+    yellow: int
+    green: int
+
+
+@dataclass(frozen=True)
+class UpcomingSession:
+    """A line of a home panel's upcoming sessions; `colours` None: not counted."""
+
+    session: CourtSession
+    colours: DocketColours | None
+
+
+def docket_colours(
+    user: User, sessions: Iterable[CourtSession], *, now: datetime.datetime
+) -> dict[int, DocketColours]:
+    """The colours of each session's docket (by its pk) as `user` sees them on its compliance
+    summary on the program's day at `now`: the entries they do not see are not counted. A
+    compliance summary per session: its queries, whatever the number on the dockets."""
+    counted = {}
+    for session in sessions:
+        rows = compliance_summary(user, session, today=program_today(session.program, now), now=now)
+        colours = Counter(row.colour for row in rows)
+        counted[session.pk] = DocketColours(
+            red=colours["red"], yellow=colours["yellow"], green=colours["green"]
+        )
+    return counted
+
+
+def _upcoming(user: User, sessions: QuerySet[CourtSession]) -> list[UpcomingSession]:
     """Sessions from their program's today on, soonest first, with `is_today` and
-    `entries_shown` (the entries on the docket, those taken off left out)."""
-    today = program_today_sql("program__time_zone")
-    return (
+    `entries_shown` (the entries on the docket, those taken off left out); the first
+    SESSIONS_WITH_COLOURS with their docket's colours as `user` sees them."""
+    now = timezone.now()
+    today = program_today_sql("program__time_zone", now)
+    upcoming = list(
         sessions.filter(program__is_active=True, held_on__gte=today)
         .annotate(
             is_today=ExpressionWrapper(Q(held_on=today), output_field=BooleanField()),
@@ -813,22 +855,25 @@ def _upcoming(sessions: QuerySet[CourtSession]) -> QuerySet[CourtSession]:
         .select_related("program")
         .order_by("held_on", "start_time", "pk")[:UPCOMING_SESSIONS_SHOWN]
     )
+    colours = docket_colours(user, upcoming[:SESSIONS_WITH_COLOURS], now=now)
+    return [UpcomingSession(session, colours.get(session.pk)) for session in upcoming]
 
 
 def bench_panel(user: User) -> dict:
     """A judge's or clerk's home panel: the sessions they sit on (the judge) or are listed on
-    (a clerk), today's and the next ones, in the programs they are a member of."""
+    (a clerk), today's and the next ones, in the programs they are a member of; the soonest
+    with how many on the docket are red, yellow and green."""
     sessions = CourtSession.objects.filter(
         Q(judge=user)
         | Q(pk__in=CourtSession.clerks.through.objects.filter(user=user).values("courtsession")),
         program__in=programs_of(user),
     )
-    return {"sessions": list(_upcoming(sessions))}
+    return {"sessions": _upcoming(user, sessions)}
 
 
 def coordinator_panel(user: User) -> dict:
     """A coordinator's court panel: warrant requests waiting in each program they coordinate,
-    and the next court sessions."""
+    and the next court sessions (the soonest with their docket's colours, like the bench's)."""
     programs = list(programs_coordinated_by(user))
     waiting = dict(
         Warrant.objects.filter(enrollment__program__in=programs, state=WarrantState.REQUESTED)
@@ -841,7 +886,7 @@ def coordinator_panel(user: User) -> dict:
             {"program": program, "warrant_requests": waiting.get(program.pk, 0)}
             for program in programs
         ],
-        "sessions": list(_upcoming(CourtSession.objects.filter(program__in=programs))),
+        "sessions": _upcoming(user, CourtSession.objects.filter(program__in=programs)),
     }
 
 

@@ -1,15 +1,19 @@
 """The court pages, per role: who sees which sessions, dockets and hearings, who records what
 at a hearing (the session's judge or a clerk listed on it, nobody else: a refused POST leaves
 the database unchanged), the warrants list, the participant's court section and the home
-panels; list pages cost the same queries at 1 and 20 rows."""
+panels (the soonest dockets counted red, yellow, green); list pages cost the same queries at 1
+and 20 rows."""
 
 import datetime
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import strip_tags
 
-from clients.models import Appointment, AppointmentKind
+from clients.models import Appointment, AppointmentKind, AppointmentOutcome
 from court.models import (
     APPEARANCE_OUTCOMES,
     Appearance,
@@ -18,8 +22,11 @@ from court.models import (
     Warrant,
     WarrantState,
 )
+from court.selectors import SESSIONS_WITH_COLOURS, DocketColours, bench_panel
+from drugcourt.models import User
 from drugcourt.selectors import program_today
 from drugcourt.services import DEFAULT_PHASES
+from tests.compliance.builders import an_appointment
 from tests.conftest import enrolled, make_persona
 from tests.factories import UserFactory, settings_since_2020
 
@@ -474,6 +481,76 @@ def test_the_coordinator_home_counts_the_warrant_requests_waiting(client, coordi
     text = _get(client, coordinator, "home").content.decode()
 
     assert "1 warrant request waiting" in text
+
+
+def missed_meeting(participant, program, today):
+    """A case-manager meeting missed yesterday: one missed is yellow on the summary."""
+    return an_appointment(
+        participant,
+        today - datetime.timedelta(days=1),
+        AppointmentKind.CASE_MANAGER,
+        AppointmentOutcome.MISSED,
+        program=program,
+    )
+
+
+@pytest.fixture
+def docket_of_three(session, participant, participant2, program, casemanager, today):
+    """On `session`'s docket: Ada red (an open warrant), Ben yellow (a missed case-manager
+    meeting), Cy green (nothing to report)."""
+    warrant_for(on_docket(session, participant))
+    on_docket(session, participant2)
+    missed_meeting(participant2, program, today)
+    on_docket(session, enrolled(program, creator=casemanager, legal_first_name="Cy"))
+
+
+@pytest.mark.parametrize("persona", ["judge", "clerk", "coordinator"])
+def test_the_home_counts_the_docket_red_yellow_and_green_in_words(
+    client, request, session, docket_of_three, persona
+):
+    page = _get(client, request.getfixturevalue(persona), "home").content.decode()
+
+    summary = reverse("court:summary", args=[session.pk])
+    assert f'<a class="small" href="{summary}">compliance summary: ' in page
+    assert "compliance summary: 1 red · 1 yellow · 1 green" in strip_tags(page)
+
+
+def test_a_clerk_of_another_session_sees_nothing_of_its_docket(
+    client, clerk_elsewhere, session, other_session, docket_of_three
+):
+    page = _get(client, clerk_elsewhere, "home").content.decode()
+
+    assert reverse("court:summary", args=[session.pk]) not in page
+    assert reverse("court:summary", args=[other_session.pk]) in page
+    assert "compliance summary: 0 red · 0 yellow · 0 green" in strip_tags(page)
+
+
+def test_the_bench_panel_counts_the_soonest_dockets_at_the_same_queries_at_1_and_10_each(
+    program, judge, clerk, casemanager, today
+):
+    sessions = [
+        session_on(program, today + datetime.timedelta(days=n), judge=judge, clerks=[clerk])
+        for n in range(SESSIONS_WITH_COLOURS + 1)
+    ]
+    queries = []
+    for per_docket in (1, 10):
+        for session in sessions:
+            for n in range(per_docket - session.entries.count()):
+                person = enrolled(program, creator=casemanager, legal_first_name=f"P{n}")
+                missed_meeting(person, program, today)
+                on_docket(session, person)
+        judge = User.objects.get(pk=judge.pk)  # a request's user: nothing cached on it yet
+        with CaptureQueriesContext(connection) as captured:
+            panel = bench_panel(judge)
+        queries.append(len(captured))
+
+        # Today's and the next dockets are counted; the rest keep their plain line.
+        assert [upcoming.colours for upcoming in panel["sessions"]] == [
+            DocketColours(red=0, yellow=per_docket, green=0)
+        ] * SESSIONS_WITH_COLOURS + [None]
+    # The sessions, then each counted docket's compliance summary (test_summary.py names its
+    # queries): 1 + SESSIONS_WITH_COLOURS times them, at 1 and at 10 a docket alike.
+    assert queries[0] == queries[1]
 
 
 def test_the_court_navigation_entry_is_for_court_roles_and_coordinators(
