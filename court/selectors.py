@@ -1094,10 +1094,13 @@ def _by_substance(counts: tuple[tuple[str, int], ...]) -> str:
     return ", ".join(f"{Substance(code).label} {count}" for code, count in counts)
 
 
-def _previous_hearings(session: CourtSession, participant_ids: list[int]) -> dict[int, DocketEntry]:
+def _previous_hearings(
+    session: CourtSession, participant_ids: list[int], today: datetime.date
+) -> dict[int, DocketEntry]:
     """Each participant's latest docket entry in the session's program before its day (one
-    taken off the docket left out), with the responses given there and what they set in
-    motion. Two queries."""
+    taken off the docket left out, and one of a session still to come, which is not a hearing
+    yet: the summary of a later docket counts from the last hearing held), with the responses
+    given there and what they set in motion. Two queries."""
     hours_worked = (
         CommunityServiceHours.objects.filter(obligation__response=OuterRef("pk"))
         .order_by()
@@ -1121,6 +1124,7 @@ def _previous_hearings(session: CourtSession, participant_ids: list[int]) -> dic
             session__program_id=session.program_id,
             participant_id__in=participant_ids,
             session__held_on__lt=session.held_on,
+            session__held_on__lte=today,
         )
         .exclude(appearance=Appearance.REMOVED)
         .select_related("session")
@@ -1203,7 +1207,7 @@ def compliance_summary(
     ids = [entry.participant_id for entry in entries]
     enrollment_ids = [entry.enrollment_id for entry in entries]
     program = session.program
-    previous = _previous_hearings(session, ids)
+    previous = _previous_hearings(session, ids, today)
     sees_tests = access.participants_showing(user, ids, DataClass.DRUG_TESTS, program.pk)
     sees_attendance = access.participants_showing(user, ids, DataClass.ATTENDANCE, program.pk)
     since = {

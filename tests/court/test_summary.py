@@ -279,6 +279,21 @@ def test_a_phase_change_at_the_previous_hearing_shows_as_changed(
     assert "14 days since the last phase change" in response.content.decode()
 
 
+def test_a_later_docket_counts_from_the_last_hearing_held_not_one_to_come(
+    client, judge, program, session, ada, today
+):
+    """Ada is on today's docket (`session`), next week's and the one after: the summary of
+    the last counts from today's hearing, not from next week's, which has not been held."""
+    next_week = session_on(program, today + 7 * DAY, judge=judge, courtroom="4")
+    in_a_fortnight = session_on(program, today + FORTNIGHT, judge=judge, courtroom="4")
+    on_docket(next_week, ada.enrollment)
+    on_docket(in_a_fortnight, ada.enrollment)
+
+    row = _rows(_get(client, judge, in_a_fortnight))["Ada"]
+
+    assert (row.since, row.previous.session) == (today, session)
+
+
 def test_without_a_previous_hearing_the_summary_counts_from_entry(
     client, judge, program, session, casemanager
 ):
