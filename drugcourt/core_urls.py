@@ -53,6 +53,11 @@ urlpatterns = [
         name="program_settings_response_matrix",
     ),
     path(
+        "programs/<int:pk>/settings/fees/",
+        views.program_settings_fee_schedule,
+        name="program_settings_fee_schedule",
+    ),
+    path(
         "programs/<int:pk>/settings/case-notes/",
         views.program_settings_note_format,
         name="program_settings_note_format",

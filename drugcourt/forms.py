@@ -5,6 +5,7 @@ import datetime
 import zoneinfo
 from collections.abc import Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 
 from crispy_forms.helper import FormHelper
 from django import forms
@@ -21,7 +22,14 @@ from .models import (
     Substance,
 )
 from .roles import OrganizationKind, Role
-from .services import MAX_PRIOR_OCCURRENCES, PhaseData, ResponseOptionData, ResponseRuleData
+from .services import (
+    MAX_PRIOR_OCCURRENCES,
+    MONEY_MAX,
+    FeeData,
+    PhaseData,
+    ResponseOptionData,
+    ResponseRuleData,
+)
 
 TIME_ZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
 
@@ -389,3 +397,42 @@ class BaseResponseRuleFormSet(forms.BaseFormSet):
 ResponseRuleFormSet = forms.formset_factory(
     ResponseRuleForm, formset=BaseResponseRuleFormSet, extra=2, can_delete=True
 )
+
+
+class MoneyField(forms.DecimalField):
+    """An amount of money: dollars and cents, more than zero (a Decimal, never a float)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", "Amount ($)")
+        super().__init__(
+            min_value=Decimal("0.01"), max_value=MONEY_MAX, decimal_places=2, **kwargs
+        )
+
+
+class FeeForm(forms.Form):
+    name = forms.CharField(max_length=100)
+    amount = MoneyField()
+    description = forms.CharField(
+        max_length=300, required=False, help_text="When it is charged, e.g. monthly, per test."
+    )
+
+    def fee_data(self) -> FeeData:
+        return FeeData(
+            name=self.cleaned_data["name"],
+            amount=self.cleaned_data["amount"],
+            description=self.cleaned_data["description"],
+        )
+
+
+class BaseFeeFormSet(forms.BaseFormSet):
+    def fees(self) -> list[FeeData]:
+        """The fees the coordinator kept or added; deleted and blank rows left out."""
+        return [
+            form.fee_data()
+            for index, form in enumerate(self.forms)
+            if (index < self.initial_form_count() or form.has_changed())
+            and not self._should_delete_form(form)
+        ]
+
+
+FeeFormSet = forms.formset_factory(FeeForm, formset=BaseFeeFormSet, extra=2, can_delete=True)

@@ -376,6 +376,33 @@ class Phase(models.Model):
         return f"Phase {self.number}: {self.name}"
 
 
+# Amounts of money: dollars and cents, never a float (court.models.LedgerEntry keeps the same).
+MONEY_DIGITS, MONEY_PLACES = 10, 2
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class Fee(models.Model):
+    """One fee of a program's fee schedule as defined by one settings version (the fee schedule
+    topic): what the court may assess a participant (court.models.LedgerEntry copies the name
+    and amount, so a later schedule never changes what was assessed). Fines and restitution are
+    ordered case by case, with their own amount, and are not on the schedule."""
+
+    settings = models.ForeignKey(ProgramSettings, on_delete=models.CASCADE, related_name="fees")
+    name = models.CharField(max_length=100)
+    amount = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
+    description = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["settings", "name"]
+        constraints = [
+            models.UniqueConstraint("settings", Lower("name"), name="fee_name_unique"),
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="fee_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} (${self.amount})"
+
+
 class ResponseCategory(models.TextChoices):
     """What a court response is (DOMAIN.md "Court and responses"): treatment changes are never
     sanctions."""

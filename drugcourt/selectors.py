@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from .models import (
     Behaviour,
+    Fee,
     Organization,
     Phase,
     Program,
@@ -201,6 +202,12 @@ def response_matrix_in_force(program: Program, on: datetime.date) -> list[Respon
     )
     order = {behaviour: index for index, behaviour in enumerate(Behaviour.values)}
     return sorted(rules, key=lambda r: (order[r.behaviour], r.phase or 0, r.occurrences_from))
+
+
+def fee_schedule_in_force(program: Program, on: datetime.date) -> QuerySet[Fee]:
+    """The fees of the settings version in force on `on` (a program-local date), by name: what
+    a participant may be assessed that day. One query."""
+    return Fee.objects.filter(settings=_settings_in_force_pk(program, on)).order_by(Lower("name"))
 
 
 def response_suggestion(

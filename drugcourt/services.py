@@ -2,6 +2,7 @@
 
 import datetime
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import partial
 
 import pghistory
@@ -18,8 +19,11 @@ from .audit import audited_write
 from .guards import lock
 from .models import (
     DEFAULT_MINIMUM_TESTS_PER_WEEK,
+    MONEY_DIGITS,
+    MONEY_PLACES,
     ROLE_GRANTED_EVENT,
     Behaviour,
+    Fee,
     NoteFormat,
     Organization,
     Phase,
@@ -421,6 +425,7 @@ def _settings_version(
                 for rule in base.response_rules.select_related("option").order_by("pk")
             ],
         )
+        _create_fees(version, [FeeData.from_fee(fee) for fee in base.fees.all()])
     return version
 
 
@@ -762,6 +767,81 @@ def _create_response_rules(version: ProgramSettings, rules: list[ResponseRuleDat
             )
         )
     ResponseRule.objects.bulk_create(created)
+
+
+# ---------------------------------------------------------------------------------------------
+# Program settings: the fee schedule
+
+# The largest amount of money a fee or a ledger entry (court.models.LedgerEntry) may hold.
+MONEY_MAX = Decimal(10 ** (MONEY_DIGITS - MONEY_PLACES)) - Decimal("0.01")
+
+
+def money_problem(amount: Decimal) -> str | None:
+    """What is wrong with `amount` as a sum of money to record (None: nothing): more than zero,
+    in dollars and cents, at most MONEY_MAX. A Decimal, never a float."""
+    if not isinstance(amount, Decimal) or not amount.is_finite():
+        return "Give an amount in dollars and cents."
+    if amount <= 0:
+        return "Give an amount greater than zero."
+    if amount != amount.quantize(Decimal("0.01")):
+        return "Give the amount in dollars and cents (at most two decimals)."
+    if amount > MONEY_MAX:
+        return f"Give an amount of at most ${MONEY_MAX:,}."
+    return None
+
+
+@dataclass(frozen=True)
+class FeeData:
+    name: str
+    amount: Decimal
+    description: str = ""
+
+    @classmethod
+    def from_fee(cls, fee: Fee) -> "FeeData":
+        return cls(fee.name, fee.amount, fee.description)
+
+    def as_fields(self) -> dict:
+        return {
+            "name": self.name.strip(),
+            "amount": self.amount,
+            "description": self.description.strip(),
+        }
+
+
+def program_settings_change_fee_schedule(
+    *,
+    program: Program,
+    effective_from: datetime.date,
+    fees: list[FeeData],
+    change_note: str,
+    actor: User,
+) -> ProgramSettings:
+    """Records the program's fee schedule in force from `effective_from` (see _settings_version):
+    the fees a participant may be assessed (court.services.ledger_assess). Empty: the program
+    charges no fees. What was assessed keeps its own name and amount, so the schedule's rows
+    are simply replaced."""
+    names = [data.name.strip().lower() for data in fees]
+    if not all(names):
+        raise ValidationError("Give every fee a name.")
+    if len(set(names)) != len(names):
+        raise ValidationError("Two fees have the same name; give each fee its own name.")
+    for data in fees:
+        if len(data.name.strip()) > 100 or len(data.description.strip()) > 300:
+            raise ValidationError(
+                f"“{data.name.strip()[:40]}”: a name has at most 100 characters and a "
+                "description at most 300."
+            )
+        if problem := money_problem(data.amount):
+            raise ValidationError(f"“{data.name.strip()}”: {problem}")
+    with audited_write(actor):
+        version = _settings_version(program, effective_from, change_note, actor)
+        version.fees.all().delete()
+        _create_fees(version, fees)
+        return version
+
+
+def _create_fees(version: ProgramSettings, fees: list[FeeData]) -> None:
+    Fee.objects.bulk_create(Fee(settings=version, **data.as_fields()) for data in fees)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from . import health, selectors, services
 from .forms import (
     AlertThresholdsChangeForm,
     AsamRuleChangeForm,
+    FeeFormSet,
     LegalCriteriaChangeForm,
     NoteFormatChangeForm,
     OrganizationForm,
@@ -352,6 +353,7 @@ def program_settings(request, pk: int):
             "in_force": selectors.program_settings_in_force(program, today),
             "responses": selectors.response_catalogue_in_force(program, today),
             "matrix": selectors.response_matrix_in_force(program, today),
+            "fees": selectors.fee_schedule_in_force(program, today),
             "history": selectors.program_settings_history(program),
         },
     )
@@ -448,6 +450,26 @@ def program_settings_response_matrix(request, pk: int):
         ),
         saved="The response matrix is saved.",
         template="drugcourt/program_settings_matrix.html",
+    )
+
+
+@role_required(Role.COORDINATOR)
+def program_settings_fee_schedule(request, pk: int):
+    program = get_coordinated_program_or_404(request.user, pk)
+    initial_fees = [
+        {"name": fee.name, "amount": fee.amount, "description": fee.description}
+        for fee in selectors.fee_schedule_in_force(program, selectors.program_today(program))
+    ]
+    formset = FeeFormSet(request.POST or None, initial=initial_fees, prefix="fees")
+    return _program_settings_rows_topic(
+        request,
+        program,
+        formset=formset,
+        save=lambda **change: services.program_settings_change_fee_schedule(
+            program=program, fees=formset.fees(), **change, actor=request.user
+        ),
+        saved="The fee schedule is saved.",
+        template="drugcourt/program_settings_fees.html",
     )
 
 

@@ -127,6 +127,7 @@ MATRIX = {
     "core:program_settings": Entry(COORDINATOR, args=("program",)),
     "core:program_settings_phases": Entry(COORDINATOR, args=("program",)),
     "core:program_settings_response_catalogue": Entry(COORDINATOR, args=("program",)),
+    "core:program_settings_fee_schedule": Entry(COORDINATOR, args=("program",)),
     "core:program_settings_response_matrix": Entry(COORDINATOR, args=("program",)),
     "core:program_settings_note_format": Entry(COORDINATOR, args=("program",)),
     "core:program_settings_legal_criteria": Entry(COORDINATOR, args=("program",)),
