@@ -63,6 +63,8 @@ class DataClass(models.TextChoices):
     STAFFING = "staffing", "Staffing"
     # Court orders and conditions of the enrollment and their violations (court.models).
     CONDITIONS = "conditions", "Conditions"
+    # The fees, fines and restitution assessed, paid and waived, and the balance (court.models).
+    LEDGER = "ledger", "Fees, fines and restitution"
 
 
 ALL = frozenset(DataClass)
@@ -78,6 +80,7 @@ COURT_VIEW = frozenset(
         DataClass.PROGRESS_REPORTS,
         DataClass.SUPERVISION_LEVEL,
         DataClass.CONDITIONS,
+        DataClass.LEDGER,
     }
 )
 PROVIDER_VIEW = frozenset(
@@ -127,8 +130,14 @@ ROLE_MAY_CHANGE: dict[Role, frozenset[DataClass]] = {
     # Their own staffing notes (each writes only their own: court.services.staffing_note_write).
     Role.PROSECUTOR: STAFFING,
     Role.DEFENCE_ATTORNEY: STAFFING,
+    # The ledger: assessments and payments (the court waives: waives_fees).
     Role.PROBATION_OFFICER: STAFFING
-    | {DataClass.SUPERVISION_CONTACTS, DataClass.ALL_INCIDENTS, DataClass.CONDITIONS},
+    | {
+        DataClass.SUPERVISION_CONTACTS,
+        DataClass.ALL_INCIDENTS,
+        DataClass.CONDITIONS,
+        DataClass.LEDGER,
+    },
     Role.TREATMENT_PROVIDER: STAFFING
     | {DataClass.ATTENDANCE, DataClass.PROGRESS_REPORTS, DataClass.TREATMENT_DETAIL},
     Role.EVALUATOR: frozenset(),
@@ -565,6 +574,15 @@ def acts_for_session(user: User, session) -> bool:
     if user.has_role(Role.JUDGE) and session.judge_id == user.pk:
         return True
     return user.has_role(Role.CLERK) and session.clerks.filter(pk=user.pk).exists()
+
+
+def waives_fees(user: User, participant: Participant, program: Program) -> bool:
+    """Whether `user` rules on waivers and reductions of the participant's fees, fines and
+    restitution in `program` (court.models.LedgerEntry): a judge or a clerk of the program's
+    court, who sees the participant's ledger there. Not those who record payments (case
+    managers, probation, coordinators): waiving is the court's decision."""
+    programs = programs_showing(user, participant, DataClass.LEDGER)
+    return (programs is None or program.pk in programs) and sits_in(user, program)
 
 
 def logs_service_hours(user: User, participant: Participant) -> bool:

@@ -11,10 +11,16 @@ class CourtConfig(AppConfig):
 
         # Alert sources, the participant page's section, home panels and navigation.
         from . import registrations  # noqa: F401
-        from .demo import decide_at_a_hearing, seed_demo_conditions, seed_demo_court
+        from .demo import (
+            decide_at_a_hearing,
+            seed_demo_conditions,
+            seed_demo_court,
+            seed_demo_ledgers,
+        )
 
         register_hearing_decision(decide_at_a_hearing)
         # After the compliance demo step (installed first): the court's history reads the
         # tests it drew (who struggles) and keeps its testing orders before them.
         register_demo_step(seed_demo_court)
         register_demo_step(seed_demo_conditions)
+        register_demo_step(seed_demo_ledgers)

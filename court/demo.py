@@ -73,7 +73,7 @@ from compliance.models import BlackoutPeriod, DrugTest, TestingOrder, TestStatus
 from compliance.selectors import with_testing_frequency
 from drugcourt.audit import audited_write
 from drugcourt.models import Program, ProgramSettings, ResponseCategory, ResponseOption, User
-from drugcourt.selectors import program_today
+from drugcourt.selectors import fee_schedule_in_force, program_today
 
 from . import selectors, services
 from .models import (
@@ -90,6 +90,7 @@ from .models import (
     CourtResponse,
     CourtSession,
     DocketEntry,
+    LedgerEntry,
     Warrant,
 )
 
@@ -919,4 +920,85 @@ def seed_demo_conditions(program: Program, staff: dict[str, User]) -> None:
                 terms=NO_CONTACT_TERMS,
                 starts_on=enrollment.entry_date,
                 actor=coordinator,
+            )
+
+
+# Fees, fines and restitution (issue 17): every admitted participant was assessed the
+# enrollment fee on entry and the program fee each month since (at most six); every fifth owes
+# restitution too. Of every four, one paid everything, one about half, one was found unable to
+# pay by the court (the balance waived), one nothing yet; the first payment was a check that
+# came back, reversed and paid again in cash.
+RESTITUTION = Decimal("250.00")
+MONTHS_OF_FEES = 6
+
+
+@transaction.atomic
+def seed_demo_ledgers(program: Program, staff: dict[str, User]) -> None:
+    if LedgerEntry.objects.filter(program=program).exists():
+        return
+    coordinator, judge = staff["coordinator"], staff["judge"]
+    today = Clock(program, timezone.now()).today
+    fees = {fee.name for fee in fee_schedule_in_force(program, today)}
+    enrollments = Enrollment.objects.filter(
+        program=program,
+        case_number__startswith=CASE_PREFIX,
+        status__in=services.DOCKETABLE_STATUSES,
+        entry_date__isnull=False,
+    ).order_by("case_number")
+    for n, enrollment in enumerate(enrollments):
+        entered = enrollment.entry_date
+        assessed = [
+            ("Enrollment fee", entered),
+            *(
+                ("Program fee", day)
+                for month in range(1, MONTHS_OF_FEES + 1)
+                if (day := entered + datetime.timedelta(days=30 * month)) <= today
+            ),
+        ]
+        for fee, day in assessed:
+            if fee in fees:
+                services.ledger_assess(
+                    enrollment=enrollment, charge="fee", fee=fee, assessed_on=day, actor=coordinator
+                )
+        if n % 5 == 0:
+            services.ledger_assess(
+                enrollment=enrollment,
+                charge="restitution",
+                amount=RESTITUTION,
+                description="To the owner of the damaged shop window (original case).",
+                assessed_on=entered,
+                actor=coordinator,
+            )
+        owed = selectors.ledger_totals([enrollment.pk])[enrollment.pk]
+        if not owed.assessed:
+            continue
+        paid_on = min(today, entered + datetime.timedelta(days=14))
+        if n == 0:
+            returned = services.ledger_pay(
+                enrollment=enrollment,
+                amount=owed.balance,
+                paid_on=paid_on,
+                method="check",
+                actor=coordinator,
+            )
+            services.ledger_reverse(
+                entry=returned, reason="The check came back unpaid.", actor=coordinator
+            )
+        if n % 4 in (0, 1):
+            amount = owed.balance if n % 4 == 0 else (owed.balance / 2).quantize(Decimal("0.01"))
+            services.ledger_pay(
+                enrollment=enrollment,
+                amount=amount,
+                paid_on=paid_on,
+                method="cash",
+                actor=coordinator,
+            )
+        elif n % 4 == 2:
+            services.ledger_waive(
+                enrollment=enrollment,
+                amount=owed.balance,
+                waived_on=today,
+                reason="No income; the court finds the participant unable to pay.",
+                inability_to_pay=True,
+                actor=judge,
             )

@@ -5,10 +5,17 @@ from django import forms
 
 from clients.forms import DATE, IncidentForm
 from clients.models import Enrollment
-from drugcourt.forms import CrispyForm
+from drugcourt.forms import CrispyForm, MoneyField
 from drugcourt.models import Behaviour, ResponseCategory, ResponseEffect, ResponseOption
 
-from .models import STAFFING_NOTE_MAX, Appearance, CompletionKind, ConditionKind
+from .models import (
+    STAFFING_NOTE_MAX,
+    Appearance,
+    Charge,
+    CompletionKind,
+    ConditionKind,
+    PaymentMethod,
+)
 
 TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
 
@@ -312,3 +319,79 @@ class ConditionViolationForm(IncidentForm):
     """A violation of a condition: an incident whose category follows from the condition."""
 
     category = None
+
+
+class LedgerForm(CrispyForm):
+    """An entry of the ledger of one of the participant's enrollments."""
+
+    enrollment = forms.TypedChoiceField(coerce=int, label="Enrollment")
+
+    def __init__(self, *args, enrollments: list[Enrollment], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.enrollments = {enrollment.pk: enrollment for enrollment in enrollments}
+        self.fields["enrollment"].choices = [
+            (enrollment.pk, f"{enrollment.program} · {enrollment.case_number}")
+            for enrollment in enrollments
+        ]
+
+    def clean_enrollment(self) -> Enrollment:
+        return self.enrollments[self.cleaned_data["enrollment"]]
+
+
+class AssessmentForm(LedgerForm):
+    """A fee of the program's schedule, or a fine or restitution with the amount ordered."""
+
+    today_fields = ("assessed_on",)
+    charge = forms.ChoiceField(choices=Charge.choices, label="What")
+    fee = forms.ChoiceField(required=False, label="Fee", help_text="For a program fee.")
+    amount = MoneyField(
+        required=False, help_text="For a fine or restitution: the amount the court ordered."
+    )
+    description = forms.CharField(
+        max_length=200,
+        required=False,
+        label="Order",
+        help_text="For a fine or restitution: the order (hearing, to whom).",
+    )
+    assessed_on = forms.DateField(widget=DATE, label="Assessed on")
+
+    def __init__(self, *args, fees: list[tuple[str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["fee"].choices = [("", "—"), *fees]
+
+
+class PaymentForm(LedgerForm):
+    today_fields = ("paid_on",)
+    amount = MoneyField()
+    paid_on = forms.DateField(widget=DATE, label="Paid on")
+    method = forms.ChoiceField(choices=PaymentMethod.choices)
+    note = forms.CharField(
+        max_length=200, required=False, help_text="E.g. the check number, who paid."
+    )
+    overpayment_credit = forms.BooleanField(
+        required=False,
+        label="Accept more than the balance as a credit",
+        help_text="Without it a payment larger than the balance is refused.",
+    )
+
+
+class WaiverForm(LedgerForm):
+    today_fields = ("waived_on",)
+    amount = MoneyField(help_text="The whole balance waives it; less reduces it.")
+    waived_on = forms.DateField(widget=DATE, label="Decided on")
+    inability_to_pay = forms.BooleanField(
+        required=False,
+        label="The court finds the participant unable to pay (indigence)",
+        help_text="Fees then never keep them from advancing or graduating.",
+    )
+    reason = forms.CharField(
+        max_length=300, error_messages={"required": "Say why the court waives or reduces it."}
+    )
+
+
+class ReversalForm(CrispyForm):
+    reason = forms.CharField(
+        max_length=300,
+        help_text="E.g. a returned check, a wrong amount, the wrong case.",
+        error_messages={"required": "Say why the entry is reversed."},
+    )

@@ -8,6 +8,8 @@ generic appointment services refuse court hearings.
 """
 
 import datetime
+from dataclasses import dataclass
+from decimal import Decimal
 
 import pghistory
 from django.conf import settings
@@ -23,7 +25,7 @@ from clients.models import (
     Participant,
 )
 from compliance.models import BlackoutPeriod, TestingOrder
-from drugcourt.models import Behaviour, Program, ResponseOption
+from drugcourt.models import MONEY_DIGITS, MONEY_PLACES, Behaviour, Program, ResponseOption
 from drugcourt.roles import Role
 
 
@@ -524,3 +526,152 @@ class ConditionViolation(models.Model):
 
     def __str__(self) -> str:
         return f"Violation of {self.condition}"
+
+
+# --- Fees, fines and restitution (issue 17)
+
+
+class LedgerEntryKind(models.TextChoices):
+    ASSESSMENT = "assessment", "Assessed"
+    PAYMENT = "payment", "Paid"
+    WAIVER = "waiver", "Waived or reduced"
+
+
+class Charge(models.TextChoices):
+    """What an assessment is: a fee of the program's schedule (drugcourt.models.Fee), or a fine
+    or restitution the court ordered with its own amount."""
+
+    FEE = "fee", "Program fee"
+    FINE = "fine", "Fine"
+    RESTITUTION = "restitution", "Restitution"
+
+
+class PaymentMethod(models.TextChoices):
+    CASH = "cash", "Cash"
+    CHECK = "check", "Check"
+    MONEY_ORDER = "money_order", "Money order"
+    CARD = "card", "Card"
+    OTHER = "other", "Other"
+
+
+@dataclass(frozen=True)
+class LedgerTotals:
+    """A ledger's sums, in dollars and cents (reversals count against the kind they reverse).
+    A balance below zero is the participant's credit (an overpayment the court accepted)."""
+
+    assessed: Decimal = Decimal("0.00")
+    paid: Decimal = Decimal("0.00")
+    waived: Decimal = Decimal("0.00")
+    # The court found the participant unable to pay (a waiver for indigence, not reversed).
+    inability_to_pay: bool = False
+
+    @property
+    def balance(self) -> Decimal:
+        return self.assessed - self.paid - self.waived
+
+    @property
+    def credit(self) -> Decimal:
+        """What the participant paid beyond what they owe (zero when they owe)."""
+        return max(-self.balance, Decimal("0.00"))
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
+class LedgerEntry(models.Model):
+    """One entry of a participant's ledger in one enrollment: an amount assessed (a program fee,
+    a fine or restitution), paid (with its receipt, numbered in the program) or waived or
+    reduced by the court with its reason (`inability_to_pay`: the court found the participant
+    unable to pay). The balance is assessed − paid − waived (court.selectors.ledger_totals).
+
+    Append-only: a mistake is corrected by a reversal, a new entry of the same kind with the
+    opposite amount that names the entry it reverses (`reverses`), with the reason. Amounts are
+    Decimals in dollars and cents, never floats."""
+
+    enrollment = models.ForeignKey(
+        Enrollment, on_delete=models.PROTECT, related_name="ledger_entries"
+    )
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="ledger_entries", db_index=False
+    )
+    # The enrollment's program, which numbers its receipts.
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=12, choices=LedgerEntryKind.choices)
+    amount = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
+    # The day it was assessed, paid or waived (program local), or the day of a reversal.
+    entry_date = models.DateField()
+    # Assessments: what, and the fee's name or the order (e.g. "Restitution to the victim").
+    charge = models.CharField(max_length=12, choices=Charge.choices, blank=True)
+    description = models.CharField(max_length=200, blank=True)
+    # Payments: how, their receipt, and whether the court accepts more than the balance (it is
+    # then a credit: the balance goes below zero).
+    method = models.CharField(max_length=12, choices=PaymentMethod.choices, blank=True)
+    receipt_number = models.PositiveIntegerField(null=True, blank=True)
+    overpayment_credit = models.BooleanField(default=False)
+    # Waivers: the court's finding that the participant cannot pay (indigence).
+    inability_to_pay = models.BooleanField(default=False)
+    # Why the court waived or reduced, or why an entry was reversed.
+    reason = models.CharField(max_length=300, blank=True)
+    reverses = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversal"
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["enrollment", "-entry_date", "-id"]
+        indexes = [
+            models.Index(fields=["participant", "entry_date"], name="ledger_participant_idx")
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=LedgerEntryKind.values), name="ledger_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(reverses__isnull=True, amount__gt=0)
+                | models.Q(reverses__isnull=False, amount__lt=0),
+                name="ledger_amount_positive_unless_reversal",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind=LedgerEntryKind.ASSESSMENT, charge__in=Charge.values)
+                | models.Q(~models.Q(kind=LedgerEntryKind.ASSESSMENT), charge=""),
+                name="ledger_assessment_has_charge",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    kind=LedgerEntryKind.PAYMENT,
+                    reverses__isnull=True,
+                    method__in=PaymentMethod.values,
+                    receipt_number__isnull=False,
+                )
+                | models.Q(
+                    ~models.Q(kind=LedgerEntryKind.PAYMENT, reverses__isnull=True),
+                    receipt_number__isnull=True,
+                ),
+                name="ledger_payment_has_receipt",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind=LedgerEntryKind.PAYMENT)
+                | models.Q(overpayment_credit=False, method=""),
+                name="ledger_payment_fields",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind=LedgerEntryKind.WAIVER) | models.Q(inability_to_pay=False),
+                name="ledger_inability_on_waivers",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(~models.Q(kind=LedgerEntryKind.WAIVER), reverses__isnull=True)
+                | ~models.Q(reason=""),
+                name="ledger_waiver_or_reversal_has_reason",
+            ),
+            models.UniqueConstraint(
+                fields=["program", "receipt_number"], name="ledger_receipt_unique_in_program"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ${self.amount}"
+
+    @property
+    def is_reversal(self) -> bool:
+        return self.reverses_id is not None

@@ -47,6 +47,17 @@ register_section(
     )
 )
 
+register_section(
+    ParticipantSection(
+        key="ledger",
+        title="Fees, fines and restitution",
+        template="court/sections/ledger.html",
+        data_class=DataClass.LEDGER,
+        context=selectors.ledger_section,
+        order=8,
+    )
+)
+
 # Staffing has its own section: the treating providers, who read no court record, write and read
 # the staffing of the participant's hearings.
 register_section(

@@ -6,6 +6,7 @@ import datetime
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from decimal import Decimal
 
 from django.db.models import (
     BooleanField,
@@ -57,6 +58,8 @@ from compliance.selectors import (
     monitoring_facts,
 )
 from drugcourt.models import (
+    MONEY_DIGITS,
+    MONEY_PLACES,
     Behaviour,
     Phase,
     Program,
@@ -70,6 +73,7 @@ from drugcourt.models import (
 )
 from drugcourt.roles import Role
 from drugcourt.selectors import (
+    fee_schedule_in_force,
     program_settings_in_force,
     program_today,
     program_today_sql,
@@ -91,6 +95,9 @@ from .models import (
     CourtResponse,
     CourtSession,
     DocketEntry,
+    LedgerEntry,
+    LedgerEntryKind,
+    LedgerTotals,
     PhaseChange,
     StaffingNote,
     StaffingRecommendation,
@@ -1038,6 +1045,9 @@ class SummaryRow:
     alerts_resolved: tuple[Alert, ...] = ()
     # The court orders and conditions in force on the hearing's day (when the user sees them).
     conditions: tuple[Condition, ...] = ()
+    # The fees, fines and restitution ledger on the hearing's day (None: the user does not see
+    # it).
+    ledger: LedgerTotals | None = None
 
     @property
     def suggestion(self) -> Suggestion | None:
@@ -1192,8 +1202,8 @@ def compliance_summary(
     The same number of queries for any number of entries: the entries, the previous hearings
     and their responses, the user's reach (clients.access, cached), the monitoring facts (4),
     open warrants, last phase changes, recommendations, the bench check of staffing, incidents,
-    alerts, status changes, conditions in force, the prior responses to each behaviour and the
-    response matrix."""
+    alerts, status changes, conditions in force, the prior responses to each behaviour, the
+    response matrix and the ledgers' totals."""
     entries_seen = (
         entries_visible_to(user).filter(session=session).exclude(appearance=Appearance.REMOVED)
     )
@@ -1254,6 +1264,7 @@ def compliance_summary(
     conditions = _conditions_in_force(user, session, entries)
     prior = _prior_responses(enrollment_ids, session.held_on)
     rules = response_matrix_in_force(program, session.held_on)
+    ledgers = _ledgers_seen(user, session, entries)
     rows = []
     for entry in entries:
         pk = entry.participant_id
@@ -1306,9 +1317,24 @@ def compliance_summary(
                 alerts_raised=raised,
                 alerts_resolved=resolved,
                 conditions=tuple(conditions.get(entry.enrollment_id, ())),
+                ledger=ledgers.get(entry.enrollment_id),
             )
         )
     return rows
+
+
+def _ledgers_seen(
+    user: User, session: CourtSession, entries: list[DocketEntry]
+) -> dict[int, LedgerTotals]:
+    """Enrollment id → its ledger's totals on the session's day, of the participants whose
+    ledger the user sees. One query (after the access ones)."""
+    sees = access.participants_showing(
+        user, [entry.participant_id for entry in entries], DataClass.LEDGER, session.program_id
+    )
+    shown = [entry.enrollment_id for entry in entries if entry.participant_id in sees]
+    if not shown:
+        return {}
+    return ledger_totals(shown, on=session.held_on)
 
 
 def _conditions_in_force(
@@ -1414,3 +1440,178 @@ def _suggestions(
         option = suggested_response(rules, behaviour, entry.enrollment.phase, occurrences)
         suggestions.append(Suggestion(behaviour, occurrences, option))
     return tuple(suggestions)
+
+
+# --- Fees, fines and restitution (issue 17)
+
+
+def _sum_of(kind: str) -> Coalesce:
+    return Coalesce(
+        Sum("amount", filter=Q(kind=kind)),
+        Value(Decimal("0.00")),
+        output_field=DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES),
+    )
+
+
+def ledger_totals(
+    enrollment_ids: Iterable[int], *, on: datetime.date | None = None
+) -> dict[int, LedgerTotals]:
+    """Enrollment id → its ledger's totals (on the day `on`, else with every entry), for each of
+    `enrollment_ids` (zero without entries). One query, for any number of enrollments."""
+    ids = list(enrollment_ids)
+    entries = LedgerEntry.objects.filter(enrollment_id__in=ids)
+    if on is not None:
+        entries = entries.filter(entry_date__lte=on)
+    rows = (
+        entries.order_by()
+        .values("enrollment_id")
+        .annotate(
+            assessed=_sum_of(LedgerEntryKind.ASSESSMENT),
+            paid=_sum_of(LedgerEntryKind.PAYMENT),
+            waived=_sum_of(LedgerEntryKind.WAIVER),
+            unable=Count(
+                "pk",
+                filter=Q(kind=LedgerEntryKind.WAIVER, inability_to_pay=True, reversal__isnull=True),
+            ),
+        )
+    )
+    return {pk: LedgerTotals() for pk in ids} | {
+        row["enrollment_id"]: LedgerTotals(
+            assessed=row["assessed"],
+            paid=row["paid"],
+            waived=row["waived"],
+            inability_to_pay=row["unable"] > 0,
+        )
+        for row in rows
+    }
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """One enrollment's ledger as the participant page shows it to a user: its totals, its
+    entries (newest first, each with its reversal), and what the user may record in it."""
+
+    enrollment: Enrollment
+    totals: LedgerTotals
+    entries: tuple[LedgerEntry, ...]
+    may_record: bool  # assessments (while the enrollment is open) and payments
+    may_waive: bool
+    reversible: frozenset[int]  # the pks of the entries the user may reverse
+
+
+def _ledger_enrollments(participant: Participant, user: User) -> QuerySet[Enrollment]:
+    """The participant's enrollments whose ledger the user sees: the open ones and those with
+    entries."""
+    return access.rows_of_programs_shown(
+        participant.enrollments.filter(
+            Q(status__in=OPEN_STATUSES) | Q(ledger_entries__isnull=False)
+        ).distinct(),
+        user,
+        participant,
+        DataClass.LEDGER,
+        "program",
+    ).select_related("program")
+
+
+def ledger_section(participant: Participant, user: User) -> dict:
+    """The participant page's ledger section: a ledger for each enrollment whose ledger the user
+    sees, with what the user may record in it."""
+    enrollments = list(_ledger_enrollments(participant, user).order_by("-referral_date", "-pk"))
+    totals = ledger_totals(enrollment.pk for enrollment in enrollments)
+    entries: dict[int, list[LedgerEntry]] = {}
+    for entry in (
+        LedgerEntry.objects.filter(enrollment__in=enrollments)
+        .select_related("reversal", "recorded_by")
+        .order_by("-entry_date", "-id")
+    ):
+        entries.setdefault(entry.enrollment_id, []).append(entry)
+    records = access.can_change(user, participant, DataClass.LEDGER)
+    ledgers = []
+    for enrollment in enrollments:
+        waives = access.waives_fees(user, participant, enrollment.program)
+        rows = tuple(entries.get(enrollment.pk, ()))
+        ledgers.append(
+            Ledger(
+                enrollment=enrollment,
+                totals=totals[enrollment.pk],
+                entries=rows,
+                may_record=records,
+                may_waive=waives,
+                reversible=frozenset(
+                    entry.pk
+                    for entry in rows
+                    if _reversible(entry)
+                    and (waives if entry.kind == LedgerEntryKind.WAIVER else records)
+                ),
+            )
+        )
+    return {
+        "ledgers": ledgers,
+        "may_assess": records and any(e.is_open for e in enrollments),
+        "may_pay": records and bool(enrollments),
+        "may_waive": any(ledger.may_waive for ledger in ledgers),
+    }
+
+
+def _reversible(entry: LedgerEntry) -> bool:
+    """Neither a reversal nor reversed already (`reversal` selected with it: no query)."""
+    return not entry.is_reversal and not hasattr(entry, "reversal")
+
+
+def ledger_enrollments(participant: Participant, user: User, *, purpose: str) -> list[Enrollment]:
+    """The enrollments in whose ledger the user records for `purpose`: "assess" (open ones,
+    whoever records the participant's ledger), "pay" (any with a ledger, likewise) or "waive"
+    (those of the programs whose court the user sits in)."""
+    enrollments = list(_ledger_enrollments(participant, user).order_by("-referral_date", "-pk"))
+    if purpose == "waive":
+        return [e for e in enrollments if access.waives_fees(user, participant, e.program)]
+    if not access.can_change(user, participant, DataClass.LEDGER):
+        return []
+    if purpose == "assess":
+        return [e for e in enrollments if e.is_open]
+    return enrollments
+
+
+def ledger_entry_for(user: User, pk: int) -> LedgerEntry | None:
+    """An entry of a ledger the user sees (its receipt), or None."""
+    entry = (
+        LedgerEntry.objects.filter(pk=pk)
+        .select_related("participant", "enrollment__program", "program", "recorded_by")
+        .first()
+    )
+    if entry is None or not access.can_see(user, entry.participant, DataClass.LEDGER):
+        return None
+    programs = access.programs_showing(user, entry.participant, DataClass.LEDGER)
+    if programs is not None and entry.program_id not in programs:
+        return None
+    return entry
+
+
+def may_reverse(user: User, entry: LedgerEntry) -> bool:
+    """Whether the user reverses `entry` (seen through ledger_entry_for): a waiver the court
+    that waives, another entry whoever records the participant's ledger."""
+    if entry.kind == LedgerEntryKind.WAIVER:
+        return access.waives_fees(user, entry.participant, entry.program)
+    return access.can_change(user, entry.participant, DataClass.LEDGER)
+
+
+def ledger_fee_choices(enrollments: list[Enrollment]) -> list[tuple[str, str]]:
+    """The fees of the schedules in force today in the enrollments' programs, as choices (the
+    service takes the amount from the schedule of the enrollment's program)."""
+    choices: dict[str, str] = {}
+    for program in {enrollment.program for enrollment in enrollments}:
+        for fee in fee_schedule_in_force(program, program_today(program)):
+            choices.setdefault(fee.name, f"{fee.name} (${fee.amount:,})")
+    return sorted(choices.items())
+
+
+def ledger_totals_after(entry: LedgerEntry) -> LedgerTotals:
+    """The totals of the entry's ledger once it was recorded (for its receipt)."""
+    totals = LedgerEntry.objects.filter(
+        enrollment_id=entry.enrollment_id, pk__lte=entry.pk
+    ).aggregate(
+        assessed=_sum_of(LedgerEntryKind.ASSESSMENT),
+        paid=_sum_of(LedgerEntryKind.PAYMENT),
+        waived=_sum_of(LedgerEntryKind.WAIVER),
+    )
+    return LedgerTotals(totals["assessed"], totals["paid"], totals["waived"])

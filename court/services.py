@@ -8,7 +8,7 @@ from typing import cast
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import Max, Sum
 from django.utils import timezone
 
 from clients import access
@@ -37,10 +37,12 @@ from drugcourt.models import (
 )
 from drugcourt.roles import Role
 from drugcourt.selectors import (
+    fee_schedule_in_force,
     program_settings_in_force,
     program_today,
     response_catalogue_in_force,
 )
+from drugcourt.services import money_problem
 
 from . import selectors
 from .models import (
@@ -53,6 +55,7 @@ from .models import (
     WARRANT_SERVED,
     WARRANT_TRANSITIONS,
     Appearance,
+    Charge,
     CommunityServiceHours,
     CommunityServiceObligation,
     CompletionDecision,
@@ -63,6 +66,9 @@ from .models import (
     CourtResponse,
     CourtSession,
     DocketEntry,
+    LedgerEntry,
+    LedgerEntryKind,
+    PaymentMethod,
     PhaseChange,
     StaffingNote,
     StaffingRecommendation,
@@ -1275,3 +1281,205 @@ def _in_force_span(condition: Condition) -> str:
     last_day = condition.last_day
     until = f"to {last_day:%b %-d, %Y}" if last_day is not None else "on"
     return f"in force from {condition.starts_on:%b %-d, %Y} {until}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Fees, fines and restitution (issue 17): a ledger per enrollment. Whoever changes the
+# participant's ledger (access.DataClass.LEDGER: the case manager, the assigned probation
+# officer, a coordinator) records assessments and payments; the program's court (a judge or a
+# clerk: access.waives_fees) waives or reduces, with its reason. Entries are never changed: a
+# mistake is reversed by a new entry. Amounts are Decimals in cents (money_problem).
+
+
+def _check_records_ledger(actor: User, participant: Participant) -> None:
+    if not access.can_change(actor, participant, DataClass.LEDGER):
+        raise ValidationError("You may not record fees or payments for this participant.")
+
+
+def _check_waives(actor: User, enrollment: Enrollment) -> None:
+    if not access.waives_fees(actor, enrollment.participant, enrollment.program):
+        raise ValidationError(
+            "Only the program's court (a judge or a clerk) waives or reduces what is owed."
+        )
+
+
+def _check_ledger_day(enrollment: Enrollment, day: datetime.date, field: str) -> None:
+    if day > program_today(enrollment.program):
+        raise ValidationError({field: "Give today or an earlier day."})
+
+
+def _check_amount(amount: Decimal | None) -> Decimal:
+    if amount is None or (problem := money_problem(amount)):
+        raise ValidationError({"amount": problem or "Give the amount."})
+    return amount
+
+
+def _dollars(amount: Decimal) -> str:
+    return f"${amount:,.2f}"
+
+
+def ledger_assess(
+    *,
+    enrollment: Enrollment,
+    charge: str,
+    assessed_on: datetime.date,
+    actor: User,
+    fee: str = "",
+    amount: Decimal | None = None,
+    description: str = "",
+) -> LedgerEntry:
+    """Assesses the participant, in an open enrollment, a fee of the program's schedule in force
+    on `assessed_on` (charge FEE, `fee` its name: the amount is the schedule's), or a fine or
+    restitution the court ordered (its `amount`, and the order in `description`)."""
+    _check_records_ledger(actor, enrollment.participant)
+    _check_ledger_day(enrollment, assessed_on, "assessed_on")
+    if charge == Charge.FEE:
+        schedule = {f.name: f for f in fee_schedule_in_force(enrollment.program, assessed_on)}
+        if fee not in schedule:
+            raise ValidationError({"fee": "Choose a fee of the program's schedule."})
+        amount, description = schedule[fee].amount, schedule[fee].name
+    elif charge in (Charge.FINE, Charge.RESTITUTION):
+        amount = _check_amount(amount)
+        description = description.strip()
+        if not description:
+            raise ValidationError(
+                {"description": "Say what the court ordered (e.g. the hearing, the victim)."}
+            )
+    else:
+        raise ValidationError({"charge": "Choose a fee, a fine or restitution."})
+    with audited_write(actor):
+        lock(enrollment)
+        if not enrollment.is_open:
+            raise ValidationError(
+                f"The enrollment is {EnrollmentStatus(enrollment.status).label.lower()}: "
+                "nothing new is assessed."
+            )
+        return LedgerEntry.objects.create(
+            enrollment=enrollment,
+            participant_id=enrollment.participant_id,
+            program_id=enrollment.program_id,
+            kind=LedgerEntryKind.ASSESSMENT,
+            amount=amount,
+            entry_date=assessed_on,
+            charge=charge,
+            description=description[:200],
+            recorded_by=actor,
+        )
+
+
+def ledger_pay(
+    *,
+    enrollment: Enrollment,
+    amount: Decimal,
+    paid_on: datetime.date,
+    method: str,
+    actor: User,
+    overpayment_credit: bool = False,
+    note: str = "",
+) -> LedgerEntry:
+    """Records a payment with the next receipt number of the program. More than the balance
+    only as an explicit overpayment credit (the balance then goes below zero)."""
+    _check_records_ledger(actor, enrollment.participant)
+    amount = _check_amount(amount)
+    _check_ledger_day(enrollment, paid_on, "paid_on")
+    if method not in PaymentMethod.values:
+        raise ValidationError({"method": "Choose how it was paid."})
+    with audited_write(actor):
+        lock(enrollment.program)  # receipts are numbered one at a time in the program
+        lock(enrollment)
+        balance = selectors.ledger_totals([enrollment.pk])[enrollment.pk].balance
+        if amount > balance and not overpayment_credit:
+            owed = f"the balance is {_dollars(balance)}" if balance > 0 else "nothing is owed"
+            raise ValidationError(
+                {
+                    "amount": f"{_dollars(amount)} is more than is owed: {owed}. Record it as an "
+                    "overpayment credit if the program accepts it."
+                }
+            )
+        last = LedgerEntry.objects.filter(program_id=enrollment.program_id).aggregate(
+            last=Max("receipt_number")
+        )["last"]
+        return LedgerEntry.objects.create(
+            enrollment=enrollment,
+            participant_id=enrollment.participant_id,
+            program_id=enrollment.program_id,
+            kind=LedgerEntryKind.PAYMENT,
+            amount=amount,
+            entry_date=paid_on,
+            method=method,
+            receipt_number=(last or 0) + 1,
+            overpayment_credit=amount > balance,
+            description=note.strip()[:200],
+            recorded_by=actor,
+        )
+
+
+def ledger_waive(
+    *,
+    enrollment: Enrollment,
+    amount: Decimal,
+    waived_on: datetime.date,
+    reason: str,
+    actor: User,
+    inability_to_pay: bool = False,
+) -> LedgerEntry:
+    """The court waives (all) or reduces (part of) what the participant owes, with its reason;
+    `inability_to_pay` records its finding that they cannot pay (indigence), which meets the
+    fees requirement of every phase: fees never keep a participant from completing."""
+    _check_waives(actor, enrollment)
+    amount = _check_amount(amount)
+    _check_ledger_day(enrollment, waived_on, "waived_on")
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the court waives or reduces it."})
+    with audited_write(actor):
+        lock(enrollment)
+        balance = selectors.ledger_totals([enrollment.pk])[enrollment.pk].balance
+        if amount > balance:
+            owed = f"the balance is {_dollars(balance)}" if balance > 0 else "nothing is owed"
+            raise ValidationError({"amount": f"The court waives at most what is owed: {owed}."})
+        return LedgerEntry.objects.create(
+            enrollment=enrollment,
+            participant_id=enrollment.participant_id,
+            program_id=enrollment.program_id,
+            kind=LedgerEntryKind.WAIVER,
+            amount=amount,
+            entry_date=waived_on,
+            inability_to_pay=inability_to_pay,
+            reason=reason,
+            recorded_by=actor,
+        )
+
+
+def ledger_reverse(*, entry: LedgerEntry, reason: str, actor: User) -> LedgerEntry:
+    """Corrects a mistaken entry by a new one of the same kind with the opposite amount, dated
+    today, with the reason (a returned check, an amount typed wrong, a waiver entered for the
+    wrong case). A waiver is reversed by the court, the rest by whoever records the ledger; an
+    entry is reversed once, and a reversal is not reversed (record the entry again)."""
+    if entry.kind == LedgerEntryKind.WAIVER:
+        _check_waives(actor, entry.enrollment)
+    else:
+        _check_records_ledger(actor, entry.participant)
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the entry is reversed."})
+    if entry.is_reversal:
+        raise ValidationError("A reversal is not reversed: record the entry again instead.")
+    with audited_write(actor):
+        lock(entry)
+        if LedgerEntry.objects.filter(reverses=entry).exists():
+            raise ValidationError("This entry was reversed already.")
+        return LedgerEntry.objects.create(
+            enrollment_id=entry.enrollment_id,
+            participant_id=entry.participant_id,
+            program_id=entry.program_id,
+            kind=entry.kind,
+            amount=-entry.amount,
+            entry_date=program_today(entry.program),
+            charge=entry.charge,
+            description=entry.description,
+            method=entry.method,
+            reason=reason,
+            reverses=entry,
+            recorded_by=actor,
+        )

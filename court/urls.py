@@ -39,4 +39,9 @@ urlpatterns = [
         views.condition_violation,
         name="condition_violation",
     ),
+    path("participants/<int:pk>/ledger/assess/", views.ledger_assess, name="ledger_assess"),
+    path("participants/<int:pk>/ledger/pay/", views.ledger_pay, name="ledger_pay"),
+    path("participants/<int:pk>/ledger/waive/", views.ledger_waive, name="ledger_waive"),
+    path("court/ledger/<int:pk>/reverse/", views.ledger_reverse, name="ledger_reverse"),
+    path("court/ledger/<int:pk>/receipt/", views.ledger_receipt, name="ledger_receipt"),
 ]

@@ -26,22 +26,26 @@ from drugcourt.views import PAGE_SIZE
 
 from . import selectors, services
 from .forms import (
+    AssessmentForm,
     CompletionForm,
     ConditionForm,
     ConditionLiftForm,
     ConditionViolationForm,
     OutcomeForm,
+    PaymentForm,
     PhaseChangeForm,
     PlaceForm,
     ReasonForm,
     RecommendationForm,
     ResponseForm,
+    ReversalForm,
     ServiceHoursForm,
     SessionForm,
     StaffingNoteForm,
+    WaiverForm,
     WarrantChangeForm,
 )
-from .models import Appearance, CourtSession, WarrantState
+from .models import Appearance, CourtSession, LedgerEntryKind, WarrantState
 
 
 def _chosen_program(request, programs: list):
@@ -708,4 +712,110 @@ def condition_violation(request, pk: int):
         request,
         "court/condition_violation.html",
         {"condition": condition, "participant": participant, "form": form},
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Fees, fines and restitution: from the participant page's Ledger section. Whoever changes the
+# participant's ledger assesses and records payments (each payment opens its receipt); the
+# program's court waives or reduces; a mistaken entry is reversed, never edited.
+
+
+def _ledger_form_page(request, participant, *, purpose: str, form_class, record, form_kwargs=None):
+    """A ledger entry's form page; `form_kwargs(enrollments)` gives the form more choices."""
+    enrollments = selectors.ledger_enrollments(participant, request.user, purpose=purpose)
+    if not enrollments:
+        raise Http404("No ledger to record in.")
+    form = form_class(
+        request.POST or None,
+        enrollments=enrollments,
+        today=participant_today(participant),
+        **(form_kwargs(enrollments) if form_kwargs else {}),
+    )
+    if request.method == "POST" and form.is_valid():
+        with form_errors_from(form):
+            entry = record(**form.cleaned_data, actor=request.user)
+            messages.success(request, f"{entry.get_kind_display()}: ${entry.amount:,}.")
+            if entry.kind == LedgerEntryKind.PAYMENT:
+                return redirect("court:ledger_receipt", pk=entry.pk)
+            return redirect("clients:participant_detail", pk=participant.pk)
+    return render(
+        request,
+        "court/ledger_form.html",
+        {"participant": participant, "form": form, "purpose": purpose},
+    )
+
+
+@login_required
+def ledger_assess(request, pk: int):
+    participant = access.get_participant_or_404(request.user, pk, DataClass.LEDGER, change=True)
+    return _ledger_form_page(
+        request,
+        participant,
+        purpose="assess",
+        form_class=AssessmentForm,
+        record=services.ledger_assess,
+        form_kwargs=lambda enrollments: {"fees": selectors.ledger_fee_choices(enrollments)},
+    )
+
+
+@login_required
+def ledger_pay(request, pk: int):
+    participant = access.get_participant_or_404(request.user, pk, DataClass.LEDGER, change=True)
+    return _ledger_form_page(
+        request,
+        participant,
+        purpose="pay",
+        form_class=PaymentForm,
+        record=services.ledger_pay,
+    )
+
+
+@login_required
+def ledger_waive(request, pk: int):
+    """The court (a judge or a clerk of the program) waives or reduces what is owed."""
+    participant = access.get_participant_or_404(request.user, pk, DataClass.LEDGER)
+    return _ledger_form_page(
+        request,
+        participant,
+        purpose="waive",
+        form_class=WaiverForm,
+        record=services.ledger_waive,
+    )
+
+
+@login_required
+def ledger_reverse(request, pk: int):
+    """Reversing a mistaken entry: a confirmation page with the reason."""
+    entry = selectors.ledger_entry_for(request.user, pk)
+    if entry is None or not selectors.may_reverse(request.user, entry):
+        raise Http404("No such entry.")
+    participant = entry.participant
+    form = ReversalForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        with form_errors_from(form):
+            services.ledger_reverse(entry=entry, **form.cleaned_data, actor=request.user)
+            messages.success(request, "The entry is reversed.")
+            return redirect("clients:participant_detail", pk=participant.pk)
+    return render(
+        request,
+        "court/ledger_reverse.html",
+        {"entry": entry, "participant": participant, "form": form},
+    )
+
+
+@login_required
+def ledger_receipt(request, pk: int):
+    """A payment's receipt, printable (docs/decisions/0015-fee-ledger.md: no §2.32 notice)."""
+    entry = selectors.ledger_entry_for(request.user, pk)
+    if entry is None or entry.receipt_number is None:
+        raise Http404("No such receipt.")
+    return render(
+        request,
+        "court/ledger_receipt.html",
+        {
+            "entry": entry,
+            "participant": entry.participant,
+            "totals": selectors.ledger_totals_after(entry),
+        },
     )

@@ -7,6 +7,7 @@ Idempotent: every object is looked up by its natural key first, so running it tw
 import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 
 import pgtrigger
 from django.db import transaction
@@ -17,6 +18,12 @@ from .roles import OrganizationKind, Role
 
 PROGRAM_NAME = "Lakeview County Adult Drug Court"
 SETTINGS_DAYS_AGO = 2 * 365 + 30  # before the oldest demo referral (clients.demo)
+# What the demo program charges (court.demo assesses it).
+DEMO_FEE_SCHEDULE = (
+    services.FeeData("Enrollment fee", Decimal("100.00"), "Once, on admission."),
+    services.FeeData("Program fee", Decimal("30.00"), "Monthly."),
+    services.FeeData("Drug test", Decimal("12.50"), "Per test ordered as a sanction."),
+)
 
 ORGANIZATIONS = {
     "court": ("Lakeview County Circuit Court", OrganizationKind.COURT),
@@ -86,6 +93,13 @@ def _program(organizations: dict[str, Organization], admin: User) -> Program:
         court=organizations["court"],
         jurisdiction="Lakeview County",
         time_zone="America/Chicago",
+        actor=admin,
+    )
+    services.program_settings_change_fee_schedule(
+        program=program,
+        effective_from=selectors.program_today(program),
+        fees=list(DEMO_FEE_SCHEDULE),
+        change_note="The program's fees.",
         actor=admin,
     )
     # The demo history (referrals, tests) goes back two years: the first settings, the testing

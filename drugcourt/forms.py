@@ -404,9 +404,7 @@ class MoneyField(forms.DecimalField):
 
     def __init__(self, **kwargs):
         kwargs.setdefault("label", "Amount ($)")
-        super().__init__(
-            min_value=Decimal("0.01"), max_value=MONEY_MAX, decimal_places=2, **kwargs
-        )
+        super().__init__(min_value=Decimal("0.01"), max_value=MONEY_MAX, decimal_places=2, **kwargs)
 
 
 class FeeForm(forms.Form):

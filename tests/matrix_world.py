@@ -12,6 +12,7 @@ a pending referral to provider's agency, and a second enrollment in `other_progr
 import contextlib
 import datetime
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -42,6 +43,8 @@ from court.models import (
     CourtResponse,
     CourtSession,
     DocketEntry,
+    LedgerEntry,
+    LedgerEntryKind,
     PhaseChange,
     StaffingNote,
     Warrant,
@@ -80,6 +83,7 @@ MARKERS = {
     "staffing_note": "MARKER-STAFFING-Driftwood",
     "phase_change": "MARKER-PHASE-CHANGE-Gravel",
     "condition": "MARKER-CONDITION-Loess",
+    "ledger": "MARKER-LEDGER-Tallow",
 }
 
 # Tables whose rows move without a write of the product: sign-in sessions and the lockout
@@ -184,11 +188,11 @@ def _warrant(entry, state, reason):
 
 def _court_record(program, other_program, users, participant, elsewhere, today) -> dict:
     """`participant`'s court record: a hearing a week ago (excused, a response and a community
-    service obligation given, a warrant requested; a no-contact order since), and today's
-    session (its judge `judge`, `clerk` listed on it) with them on its docket, not heard yet;
-    `elsewhere` on it too, heard, with an issued warrant; and a hearing of `participant` in
-    `other_program` today (excused). Rows
-    are written directly: the court services have tests of their own."""
+    service obligation given, a warrant requested; a no-contact order since; a fine, paid in
+    part today), and today's session (its judge `judge`, `clerk` listed on it) with them on its
+    docket, not heard yet; `elsewhere` on it too, heard, with an issued warrant; and a hearing of
+    `participant` in `other_program` today (excused). Rows are written directly: the court
+    services have tests of their own."""
     catalogue = settings_since_2020(program).response_options
     judge = users["judge"]
     enrollment = participant.enrollments.get(program=program)
@@ -245,6 +249,30 @@ def _court_record(program, other_program, users, participant, elsewhere, today) 
         starts_on=past.held_on + datetime.timedelta(days=1),
         recorded_by=users["casemanager"],
     )
+    # A fine ordered at that hearing, and a payment today (the marker on its note).
+    ledger = {
+        "enrollment": enrollment,
+        "participant": participant,
+        "program": program,
+        "recorded_by": users["casemanager"],
+    }
+    LedgerEntry.objects.create(
+        **ledger,
+        kind=LedgerEntryKind.ASSESSMENT,
+        amount=Decimal("100.00"),
+        entry_date=past.held_on,
+        charge="fine",
+        description="Fine ordered at the hearing.",
+    )
+    payment = LedgerEntry.objects.create(
+        **ledger,
+        kind=LedgerEntryKind.PAYMENT,
+        amount=Decimal("40.00"),
+        entry_date=today,
+        method="cash",
+        receipt_number=1,
+        description=MARKERS["ledger"],
+    )
     session = CourtSession.objects.create(
         program=program, held_on=today, courtroom="2A", judge=judge, created_by=judge
     )
@@ -290,6 +318,7 @@ def _court_record(program, other_program, users, participant, elsewhere, today) 
         "warrant": warrant.pk,
         "warrant_issued": issued.pk,
         "condition": condition.pk,
+        "payment": payment.pk,
     }
 
 

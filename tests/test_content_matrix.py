@@ -55,6 +55,8 @@ SEEN_BY = {
     "hearing_excuse": FULL | COURT | PROBATION,
     # A court condition (its terms): the full team, the court view and probation.
     "condition": FULL | COURT | PROBATION,
+    # A payment of a fine (its note): the full team, the court view and probation.
+    "ledger": FULL | COURT | PROBATION,
     # A hearing in `other_program`: like its enrollment, only the assigned case manager.
     "other_program_hearing": frozenset({"casemanager"}),
     # A staffing note on today's hearing: the participant's whole team (the treating providers
@@ -80,9 +82,16 @@ SHOWN_ON = {
     "prescription_drug": frozenset({"compliance:participant_testing"}),
     "charge": frozenset({DETAIL}),
     "other_agency_report": frozenset({DETAIL}),
-    # ... and in the enrollments a condition is recorded for.
+    # ... and in the enrollments a condition, a fee or a payment is recorded for.
     "other_program_case": frozenset(
-        {DETAIL, HISTORY, "court:hearing[other_program]", "court:condition_add"}
+        {
+            DETAIL,
+            HISTORY,
+            "court:hearing[other_program]",
+            "court:condition_add",
+            "court:ledger_assess",
+            "court:ledger_pay",
+        }
     ),
     "court_response": frozenset(
         {
@@ -139,6 +148,8 @@ SHOWN_ON = {
             "court:condition_violation",
         }
     ),
+    # On the participant page's ledger, the payment's receipt and its reversal page.
+    "ledger": frozenset({DETAIL, "court:ledger_receipt", "court:ledger_reverse"}),
 }
 
 # Every GET page of the URL matrix that may show the participant or one of their rows (by URL

@@ -93,6 +93,10 @@ BENCH = frozenset({"judge", "clerk"})
 WRITES_STAFFING = frozenset({"coordinator", "casemanager", "prosecutor"}) | ON_THE_TEAM | TREATING
 READS_STAFFING = WRITES_STAFFING | BENCH
 WORKS_WARRANTS = frozenset({"coordinator", "judge", "clerk", "judge_casemanager"})
+# Fees, fines and restitution of `participant`: the court view reads them (the receipts too),
+# probation records them with the team, the program's court waives.
+SEES_LEDGER = SEES_PARTICIPANT - TREATING
+WAIVES = frozenset({"judge", "clerk", "judge_casemanager"})
 
 MATRIX = {
     "home": Entry(EVERYONE),
@@ -428,6 +432,11 @@ MATRIX = {
     "court:condition_add": Entry(WRITES_CONTACTS, args=("participant",), refused_status=404),
     "court:condition_lift": Entry(WRITES_CONTACTS, args=("condition",), refused_status=404),
     "court:condition_violation": Entry(WRITES_CONTACTS, args=("condition",), refused_status=404),
+    "court:ledger_assess": Entry(WRITES_CONTACTS, args=("participant",), refused_status=404),
+    "court:ledger_pay": Entry(WRITES_CONTACTS, args=("participant",), refused_status=404),
+    "court:ledger_waive": Entry(WAIVES, args=("participant",), refused_status=404),
+    "court:ledger_reverse": Entry(WRITES_CONTACTS, args=("payment",), refused_status=404),
+    "court:ledger_receipt": Entry(SEES_LEDGER, args=("payment",), refused_status=404),
     "reports:units_of_service": Entry(CASE_MANAGERS),
     "reports:units_of_service_csv": Entry(CASE_MANAGERS),
 }

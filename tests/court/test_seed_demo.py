@@ -3,6 +3,7 @@ and decisions, and the next session with its docket (court/demo.py)."""
 
 import datetime
 from collections import Counter
+from decimal import Decimal
 
 import time_machine
 from django.core.management import call_command
@@ -21,11 +22,13 @@ from court.models import (
     CourtResponse,
     CourtSession,
     DocketEntry,
+    LedgerEntry,
     PhaseChange,
     StaffingNote,
     StaffingRecommendation,
     Warrant,
 )
+from court.selectors import ledger_totals
 from drugcourt.demo import PROGRAM_NAME
 from drugcourt.models import Program
 from drugcourt.selectors import response_catalogue_in_force
@@ -49,6 +52,7 @@ COURT_ROWS = (
     BlackoutPeriod,
     Condition,
     ConditionViolation,
+    LedgerEntry,
 )
 
 
@@ -75,6 +79,7 @@ def test_seed_demo_holds_the_demo_court_and_sets_up_its_next_session(db):
     assert_failures_to_appear_request_warrants_and_the_absconded_are_wanted(program)
     assert_phase_changes_and_completions_are_decided_at_hearings(program)
     assert_open_enrollments_have_their_conditions(program)
+    assert_admitted_participants_have_their_ledgers(program)
 
     first = counts()
     with time_machine.travel(NOW + datetime.timedelta(days=3), tick=False):
@@ -97,6 +102,24 @@ def assert_open_enrollments_have_their_conditions(program):
         "curfew_violation",
         True,
     )
+
+
+def assert_admitted_participants_have_their_ledgers(program):
+    admitted = Enrollment.objects.filter(
+        program=program, status__in=["active", "absconded"], entry_date__isnull=False
+    )
+    entries = LedgerEntry.objects.filter(program=program)
+    assert set(entries.values_list("enrollment", flat=True)) == set(
+        admitted.values_list("pk", flat=True)
+    )
+    totals = ledger_totals(admitted.values_list("pk", flat=True))
+    balances = [t.balance for t in totals.values()]
+    assert all(isinstance(balance, Decimal) and balance >= 0 for balance in balances)
+    assert balances.count(Decimal(0)) >= 2  # paid in full, or waived
+    assert any(t.inability_to_pay for t in totals.values())
+    assert entries.filter(charge="restitution").exists()
+    (reversal,) = entries.filter(reverses__isnull=False)
+    assert reversal.amount == -reversal.reverses.amount
 
 
 def assert_past_sessions_every_other_thursday_with_every_hearing_recorded(program):

@@ -30,6 +30,8 @@ from court.models import (
     CommunityServiceHours,
     CommunityServiceObligation,
     CourtResponse,
+    LedgerEntry,
+    LedgerEntryKind,
     PhaseChange,
     StaffingRecommendation,
     Warrant,
@@ -483,6 +485,11 @@ def test_the_summary_costs_the_same_queries_at_1_and_20_entries(
                    Substance.COCAINE)  # fmt: skip
             an_appointment(person, previous_session.held_on + DAY,
                            AppointmentKind.TREATMENT, AppointmentOutcome.MISSED)  # fmt: skip
+            LedgerEntry.objects.create(
+                enrollment=enrollment, participant=person, program=program,
+                kind=LedgerEntryKind.ASSESSMENT, amount=Decimal("25.50"), charge="fine",
+                description="Fine.", entry_date=previous_session.held_on, recorded_by=casemanager,
+            )  # fmt: skip
             on_docket(session, enrollment)
         # 1 session 2 user 3 the session 4 its clerks 5 sees the whole docket (membership)
         # 6 the entries with participant and enrollment 7 their previous hearings 8 the
@@ -492,10 +499,11 @@ def test_the_summary_costs_the_same_queries_at_1_and_20_entries(
         # changes 16 acts for the session (membership) 17 the recommendations 18 incidents
         # reported to court 19 alerts (raised or resolved since, open for the court) 20 status
         # changes 21 conditions in force 22 prior responses to each behaviour 23 the response
-        # matrix in force
-        with django_assert_num_queries(23):
+        # matrix in force 24 the ledgers' totals
+        with django_assert_num_queries(24):
             page = client.get(url).content.decode()
         assert page.count("2 of 8 hours worked") == count
+        assert page.count("balance $25.50") == count
 
 
 # ---------------------------------------------------------------------------------------------
