@@ -675,3 +675,8 @@ class LedgerEntry(models.Model):
     @property
     def is_reversal(self) -> bool:
         return self.reverses_id is not None
+
+    @property
+    def size(self) -> Decimal:
+        """The amount without its sign (a reversal's is negative), for display."""
+        return abs(self.amount)

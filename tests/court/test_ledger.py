@@ -394,6 +394,9 @@ def test_the_pages_assess_pay_print_waive_and_reverse(
     assert "Balance after this payment" in receipt
     assert "$30.00" in receipt
     assert balance(enrollment).balance == Decimal("30.00")
+    page = client.get(reverse("clients:participant_detail", args=[participant.pk])).content
+    assert "Reversal of an entry (waived or reduced): Wrong amount." in page.decode()
+    assert "−$30.00" in page.decode()
 
 
 def test_a_payment_over_the_balance_keeps_what_was_typed(
