@@ -1,8 +1,8 @@
 """The one data generator of the benches: a statewide data set (DESIGN.md "Scale we design
 for") at a fractional --scale, loaded set-based in SQL into a bench database of its own on the
-server of DATABASE_URL. bench/sweeps.py and bench/caseload_explain.py measure on it; later
-benches extend it (add a LOAD_STEPS entry) instead of writing their own loader. See
-bench/README.md.
+server of DATABASE_URL. bench/sweeps.py, bench/caseload_explain.py and bench/summary.py
+measure on it; later benches extend it (add a LOAD_STEPS entry) instead of writing their own
+loader. See bench/README.md.
 
     .venv/bin/python bench/generate.py --scale 0.01 --database drugcourt_bench
 
@@ -69,6 +69,12 @@ CONTACTS_EACH = 40  # per participant: 2 million at --scale 1
 # Courtrooms each program's court sits in every weekday at --scale 1 (at least one): dockets of
 # about 50 participants. A participant's hearings are on one weekday in one courtroom.
 COURTROOMS = 5
+# The summary bench's docket (bench/summary.py, issue 16): this many active participants of
+# one program, each with three years of history, on a session of the next weekday in a
+# courtroom of its own. Fewer at scales with fewer active participants in the program.
+SUMMARY_PROGRAM = 2
+SUMMARY_DOCKET = 60
+SUMMARY_COURTROOM = "Courtroom S"
 # At --scale 1 (DESIGN.md "Scale we design for"):
 FULL = {"participants": 50_000, "tests": 10_000_000, "appointments": 5_000_000, "alerts": 800_000}
 # Staff by role at --scale 1, 400 in all; staff member `id` works in program 1 + id % 4.
@@ -206,11 +212,26 @@ LOAD_STEPS = [
                    CASE WHEN episode_status = 'active' THEN %(today)s
                         WHEN episode_status = 'absconded' THEN %(today)s - 1 - (r_end * 60)::int
                         WHEN episode_status = ANY(%(closed)s::text[])
-                            THEN %(today)s - 1 - (r_end * 1000)::int END AS last_day
+                            THEN %(today)s - 1 - (r_end * 1000)::int END AS last_day,
+                   -- who may sit on the summary bench's docket (bench/summary.py): active in
+                   -- its program, their own court day another weekday than the docket's
+                   episode_status = 'active' AND program_id = %(summary_program)s
+                   AND participant_id %% 5 <> %(summary_weekday)s AS summary_candidate
             FROM person
-        ), tested AS (
-            SELECT *, last_day - (30 + r_length * 600)::int AS first_day
+        ), docketed AS (
+            SELECT *,
+                   summary_candidate
+                   AND count(*) FILTER (WHERE summary_candidate) OVER (ORDER BY participant_id)
+                       <= %(summary_docket)s AS on_summary_docket
             FROM episode
+        ), tested AS (
+            -- The summary bench's docket entered three to four years ago: three years of
+            -- history each. Everybody else's episode lasted 30 to 630 days.
+            SELECT *,
+                   CASE WHEN on_summary_docket
+                        THEN %(today)s - %(history_days)s - 30 - (r_length * 365)::int
+                        ELSE last_day - (30 + r_length * 600)::int END AS first_day
+            FROM docketed
         ), team AS (
             SELECT m.program_id,
                    array_agg(u.id ORDER BY u.id)
@@ -240,7 +261,8 @@ LOAD_STEPS = [
                CASE WHEN t.r_blackout < 0.04 AND t.last_day IS NOT NULL
                     THEN t.first_day + ((t.last_day - t.first_day) * t.r_blackout_day)::int
                     END AS blackout_from,
-               NULL::date AS blackout_until, t.r_blackout, t.r_rx, t.r_previous
+               NULL::date AS blackout_until, t.r_blackout, t.r_rx, t.r_previous,
+               t.on_summary_docket
         FROM tested t JOIN team USING (program_id);
         UPDATE bench_person SET test_days = 0 WHERE test_days < 0;
         UPDATE bench_person SET blackout_from = %(today)s - 10
@@ -596,6 +618,26 @@ LOAD_STEPS = [
         """,
     ),
     (
+        "the summary bench's docket (its hearings, on the next weekday in a courtroom of its own)",
+        """
+        -- Not heard yet: the court step below makes their session and docket entries, as for
+        -- every hearing appointment.
+        INSERT INTO clients_appointment
+            (participant_id, program_id, kind, scheduled_at, duration_minutes, location,
+             with_whom, staff_id, outcome, outcome_reason, outcome_recorded_at,
+             outcome_recorded_by_id, created_by_id, created_at)
+        SELECT p.participant_id, p.program_id, 'court', hearing.at, %(hearing_minutes)s,
+               %(summary_courtroom)s, '', c.judge_id, '', '', NULL, NULL, c.coordinator_id,
+               hearing.at - interval '14 days'
+        FROM bench_person p
+        JOIN bench_court c USING (program_id)
+        CROSS JOIN LATERAL (
+            SELECT (%(summary_day)s + time '09:00') AT TIME ZONE %(time_zone)s AS at
+        ) hearing
+        WHERE p.on_summary_docket;
+        """,
+    ),
+    (
         "court sessions, docket entries (one per hearing appointment), responses",
         """
         -- One session per program, day and courtroom, as the court's migration makes them
@@ -799,6 +841,7 @@ def load_params(sizes: Sizes, scale: float, now: datetime.datetime) -> dict:
     first_monday = today - datetime.timedelta(days=HISTORY_DAYS)
     first_monday -= datetime.timedelta(days=first_monday.weekday())
     this_monday = today - datetime.timedelta(days=today.weekday())
+    summary_day = today + datetime.timedelta(days={4: 3, 5: 2}.get(today.weekday(), 1))
     return {
         "now": now,
         "today": today,
@@ -832,6 +875,11 @@ def load_params(sizes: Sizes, scale: float, now: datetime.datetime) -> dict:
         "excused_by_court": APPEARANCE_OUTCOME_REASONS[Appearance.EXCUSED],
         "taken_off_docket": APPEARANCE_OUTCOME_REASONS[Appearance.REMOVED],
         "participant_ct": ContentType.objects.get_for_model(Participant).pk,
+        "summary_program": SUMMARY_PROGRAM,
+        "summary_docket": SUMMARY_DOCKET,
+        "summary_courtroom": SUMMARY_COURTROOM,
+        "summary_day": summary_day,
+        "summary_weekday": summary_day.weekday(),  # a court day: Monday + participant_id % 5
     }
 
 

@@ -12,7 +12,8 @@ import pytest
 from django.db import connection, connections
 from psycopg2 import sql
 
-BENCH = Path(__file__).resolve().parents[2] / "bench"
+ROOT = Path(__file__).resolve().parents[2]
+BENCH = ROOT / "bench"
 SCALE = "0.0005"  # 100 participants, 5,000 drug tests
 SWEEPS = {
     "drug_tests_missed_sweep",
@@ -26,7 +27,12 @@ SWEEPS = {
 def run_bench(script: str, *args: str) -> str:
     finished = subprocess.run(
         [sys.executable, str(BENCH / script), *args],
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "drugcourt.settings.dev"},
+        # The apps of this checkout, as the test imports them (not the editable install's).
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "drugcourt.settings.dev",
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+        },
         capture_output=True,
         text=True,
         timeout=300,
@@ -64,6 +70,7 @@ def test_every_bench_runs_at_a_tiny_scale():
     try:
         sweeps = run_bench("sweeps.py", *options, "--fresh")
         caseload = run_bench("caseload_explain.py", *options)
+        court_summary = run_bench("summary.py", *options)
     finally:
         drop_database(settings, bench_database)
 
@@ -88,3 +95,13 @@ def test_every_bench_runs_at_a_tiny_scale():
     assert "Reusing the --scale 0.0005 data" in caseload
     assert "access_drift(): clean" in caseload
     assert "##### Summary" in caseload
+    assert "Reusing the --scale 0.0005 data" in court_summary
+    # The generator's summary docket is on the session: the summary, its page and the raw SQL
+    # baseline each have a row for every entry.
+    rows = re.search(
+        r"rows: summary (\d+), page (\d+), baseline (\d+), docket (\d+)", court_summary
+    )
+    assert rows, court_summary
+    summary_rows, page_rows, baseline_rows, docket = (int(count) for count in rows.groups())
+    assert summary_rows == page_rows == baseline_rows == docket > 0
+    assert "##### Summary" in court_summary
