@@ -47,7 +47,7 @@ from clients.selectors import (
     latest_enrollment_visible,
     participant_today,
 )
-from drugcourt.models import Phase, Program, ProgramSettings, User
+from drugcourt.models import Phase, PolicyPositive, Program, ProgramSettings, User
 from drugcourt.selectors import program_settings_in_force
 
 from .models import (
@@ -246,7 +246,12 @@ def unexplained_findings() -> QuerySet[SubstanceResult]:
 def with_counts_as_positive(tests: QuerySet[DrugTest]) -> QuerySet:
     """Annotates `counts_as_positive`: a positive result with an unexplained finding, or a
     status the program's testing policy in force on the test's day counts as positive (missed,
-    refused, dilute, adulterated, substituted). One statement for any number of tests."""
+    refused, dilute, adulterated, substituted). One statement for any number of tests.
+
+    The status comes first in each condition (`Q(a) & Q(b)`; `Q(a=..., b=...)` sorts its
+    arguments, the subquery first): PostgreSQL evaluates the AND of an aggregate's FILTER or an
+    output column in order and stops at the first false, so the findings and the policy are
+    looked up only for the tests whose status they can decide (bench/summary.py)."""
     policy = (
         ProgramSettings.objects.filter(
             program=OuterRef("program"), effective_from__lte=OuterRef("scheduled_for")
@@ -259,8 +264,9 @@ def with_counts_as_positive(tests: QuerySet[DrugTest]) -> QuerySet:
         has_unexplained_finding=Exists(unexplained_findings()),
     ).annotate(
         counts_as_positive=ExpressionWrapper(
-            Q(status=TestStatus.POSITIVE, has_unexplained_finding=True)
-            | Q(policy_positive__contains=as_array(F("status"))),
+            Q(status=TestStatus.POSITIVE) & Q(has_unexplained_finding=True)
+            | Q(status__in=sorted(PolicyPositive.values))
+            & Q(policy_positive__contains=as_array(F("status"))),
             output_field=BooleanField(),
         )
     )
@@ -686,11 +692,12 @@ def _drug_test_facts_of(
         row["participant_id"]: row
         for row in window.values("participant_id").annotate(
             tests=Count("pk", filter=~Q(status__in=[TestStatus.SCHEDULED, TestStatus.EXCUSED])),
+            # The status first, as in with_counts_as_positive.
             positives=Count(
-                "pk", filter=Q(status=TestStatus.POSITIVE, has_unexplained_finding=True)
+                "pk", filter=Q(status=TestStatus.POSITIVE) & Q(has_unexplained_finding=True)
             ),
             explained=Count(
-                "pk", filter=Q(status=TestStatus.POSITIVE, has_unexplained_finding=False)
+                "pk", filter=Q(status=TestStatus.POSITIVE) & Q(has_unexplained_finding=False)
             ),
             counted_positive=Count("pk", filter=Q(counts_as_positive=True)),
             **{
