@@ -21,6 +21,7 @@ import re
 import statistics
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import generate  # the data generator, beside this script (it sets Django up)
 from django.db import connection
@@ -147,15 +148,40 @@ ORDER BY since.participant_id
 """
 
 
-def median_ms(run: Callable[[], object], repeat: int) -> float:
-    """The median of `repeat` timed runs, after one untimed run that warms the caches."""
-    run()
-    timings = []
-    for _ in range(repeat):
+@dataclass(frozen=True)
+class Timed:
+    total_ms: float  # the median run, client side
+    database_ms: float  # of which waiting for PostgreSQL (execute), the median of the runs
+
+
+def timed(runs: dict[str, Callable[[], object]], repeat: int) -> dict[str, Timed]:
+    """Each of `runs` `repeat` times, taking turns so that a change of load on the machine
+    falls on all of them alike, after one untimed run of each that warms the caches."""
+    totals: dict[str, list[float]] = {label: [] for label in runs}
+    waits: dict[str, list[float]] = {label: [] for label in runs}
+    waited = [0.0]
+
+    def wait(execute, sql, params, many, context):
         started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            waited[0] += time.perf_counter() - started
+
+    for run in runs.values():
         run()
-        timings.append((time.perf_counter() - started) * 1000)
-    return statistics.median(timings)
+    with connection.execute_wrapper(wait):
+        for _ in range(repeat):
+            for label, run in runs.items():
+                waited[0] = 0.0
+                started = time.perf_counter()
+                run()
+                totals[label].append((time.perf_counter() - started) * 1000)
+                waits[label].append(waited[0] * 1000)
+    return {
+        label: Timed(statistics.median(totals[label]), statistics.median(waits[label]))
+        for label in runs
+    }
 
 
 def explain(sql: str) -> str:
@@ -288,9 +314,9 @@ def main() -> None:
     if not len(rows) == shown == len(facts) == docket:
         raise SystemExit("The summary, its page and the baseline do not cover the docket.")
 
-    summary_ms = median_ms(summary, repeat)
-    page_ms = median_ms(page, repeat)
-    baseline_ms = median_ms(lambda: baseline(baseline_query), repeat)
+    timings = timed(
+        {"summary": summary, "page": page, "baseline": lambda: baseline(baseline_query)}, repeat
+    )
 
     out(
         f"\nThe summary's {len(summary_queries)} queries, slowest first: client-side ms of the "
@@ -312,20 +338,26 @@ def main() -> None:
     if args.plans:
         out("      " + plan.replace("\n", "\n      "))
 
-    out(f"\n##### Summary ({docket} participants, medians of {repeat} runs, same run)")
-    out(f"  baseline: the raw SQL aggregates   {baseline_ms:8.2f} ms   1 query")
-    for label, ms, queries in (
-        ("compliance_summary(judge, session)", summary_ms, len(summary_queries)),
-        ("GET court:summary, rendered", page_ms, len(page_queries)),
+    base = timings["baseline"]
+    out(
+        f"\n##### Summary ({docket} participants, medians of {repeat} runs taking turns; "
+        f"load average {', '.join(f'{load:.1f}' for load in os.getloadavg())})"
+    )
+    out(f"  {'':<35}{'total':>11}{'':>9}{'waiting on PostgreSQL':>24}   queries")
+    for label, timing, queries in (
+        ("baseline: the raw SQL aggregates", base, 1),
+        ("compliance_summary(judge, session)", timings["summary"], len(summary_queries)),
+        ("GET court:summary, rendered", timings["page"], len(page_queries)),
     ):
-        ratio = ms / baseline_ms
+        ratio = timing.total_ms / base.total_ms
         over = [
-            *([f"over {LIMIT_MS} ms"] if ms > LIMIT_MS else []),
+            *([f"over {LIMIT_MS} ms"] if timing.total_ms > LIMIT_MS else []),
             *([f"over {LIMIT_RATIO}x"] if ratio > LIMIT_RATIO else []),
         ]
         out(
-            f"  {label:<35}{ms:8.2f} ms = {ratio:5.2f}x   {queries} queries"
-            + (f"   !!! {', '.join(over)}" if over else "")
+            f"  {label:<35}{timing.total_ms:8.2f} ms = {ratio:5.2f}x"
+            f"{timing.database_ms:15.2f} ms = {timing.database_ms / base.database_ms:5.2f}x"
+            f"   {queries:>3}" + (f"   !!! {', '.join(over)}" if over else "")
         )
 
 
