@@ -685,7 +685,8 @@ LOAD_STEPS = [
         WITH heard AS (
             SELECT d.id AS entry_id, d.participant_id, s.program_id, s.held_on,
                    d.recorded_by_id, d.recorded_at,
-                   random() AS r_category, random() AS r_option, random() AS r_detail
+                   random() AS r_category, random() AS r_option, random() AS r_detail,
+                   random() AS r_behaviour
             FROM court_docketentry d JOIN court_courtsession s ON s.id = d.session_id
             WHERE d.appearance = 'appeared'
         )
@@ -706,7 +707,19 @@ LOAD_STEPS = [
                         CASE WHEN r_option < 0.34 THEN 'Increased treatment'
                              WHEN r_option < 0.67 THEN 'Additional case manager meetings'
                              ELSE 'Additional self-help meetings' END
-               END AS option_name
+               END AS option_name,
+               -- what it answers (CourtResponse.behaviour): an incentive an achievement, a
+               -- sanction or a therapeutic adjustment a violation
+               CASE WHEN r_category < 0.32 THEN
+                        CASE WHEN r_behaviour < 0.6 THEN 'negative_tests'
+                             WHEN r_behaviour < 0.9 THEN 'full_attendance'
+                             ELSE 'phase_requirements_met' END
+                    ELSE
+                        CASE WHEN r_behaviour < 0.5 THEN 'positive_test'
+                             WHEN r_behaviour < 0.75 THEN 'missed_test'
+                             WHEN r_behaviour < 0.9 THEN 'missed_treatment'
+                             ELSE 'tampered_specimen' END
+               END AS behaviour
         FROM heard h WHERE h.r_category < 0.44;
 
         -- Increased testing is a court testing order (five tests a week for four weeks).
@@ -721,10 +734,10 @@ LOAD_STEPS = [
             RETURNING id, participant_id, starts_on
         )
         INSERT INTO court_courtresponse
-            (entry_id, participant_id, option_id, given_on, tests_per_week, weeks, days, hours,
-             amount, note, jail_reason, counsel_present, hearing_given, testing_order_id,
-             custody_id, recorded_by_id, recorded_at)
-        SELECT r.entry_id, r.participant_id, o.id, r.held_on,
+            (entry_id, participant_id, option_id, behaviour, given_on, tests_per_week, weeks,
+             days, hours, amount, note, jail_reason, counsel_present, hearing_given,
+             testing_order_id, custody_id, recorded_by_id, recorded_at)
+        SELECT r.entry_id, r.participant_id, o.id, r.behaviour, r.held_on,
                CASE WHEN o.effect = 'increased_testing' THEN 5 END,
                CASE WHEN o.effect IN ('increased_testing', 'curfew', 'reduced_reporting')
                     THEN 4 END,
