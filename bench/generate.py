@@ -801,9 +801,13 @@ LOAD_STEPS = [
              resolution_note, created_at, updated_at)
         SELECT 1 + g %% %(participants)s, 'bench_history', 'history:' || g,
                CASE WHEN g %% 2 = 0 THEN 'drug_tests' ELSE 'attendance' END, 'warning',
-               'Bench alert', 'resolved', 'Bench data',
-               %(now)s - make_interval(days => (g %% %(history_days)s)::int), %(now)s
-        FROM generate_series(1, %(alerts)s) g;
+               'Bench alert', 'resolved', 'Bench data', raised.at,
+               -- resolved (their last change) within a week of being raised
+               least(raised.at + make_interval(days => (g %% 7)::int), %(now)s)
+        FROM generate_series(1, %(alerts)s) g
+        CROSS JOIN LATERAL (
+            SELECT %(now)s - make_interval(days => (g %% %(history_days)s)::int) AS at
+        ) raised;
         -- Four recent ones for each active participant, some still open.
         INSERT INTO clients_alert
             (participant_id, kind, source_key, data_class, severity, message, state,
@@ -812,14 +816,18 @@ LOAD_STEPS = [
                (%(data_classes)s::text[])[1 + (p.participant_id + k)
                                               %% cardinality(%(data_classes)s::text[])],
                'warning', 'Bench alert', s.state,
-               CASE WHEN s.state = 'resolved' THEN 'Bench data' ELSE '' END,
-               %(now)s - make_interval(days => ((p.participant_id * k) %% 60)::int), %(now)s
+               CASE WHEN s.state = 'resolved' THEN 'Bench data' ELSE '' END, s.raised,
+               -- acknowledged or resolved within four days of being raised
+               CASE WHEN s.state = 'open' THEN s.raised
+                    ELSE least(s.raised + make_interval(days => ((p.participant_id + k) %% 5)::int),
+                               %(now)s) END
         FROM bench_person p
         CROSS JOIN generate_series(1, 4) k
         CROSS JOIN LATERAL (
             SELECT CASE WHEN (p.participant_id + k) %% 10 < 3 THEN 'open'
                         WHEN (p.participant_id + k) %% 10 = 3 THEN 'acknowledged'
-                        ELSE 'resolved' END AS state
+                        ELSE 'resolved' END AS state,
+                   %(now)s - make_interval(days => ((p.participant_id * k) %% 60)::int) AS raised
         ) s
         WHERE p.episode_status = 'active';
         """,
