@@ -2,6 +2,7 @@
 data starts from `access.participants_visible_to(user)`."""
 
 import datetime
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,6 +11,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import (
     BigIntegerField,
     BooleanField,
+    Case,
     CharField,
     Count,
     DateTimeField,
@@ -24,10 +26,12 @@ from django.db.models import (
     Subquery,
     TextField,
     Value,
+    When,
     prefetch_related_objects,
 )
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast, Coalesce, Concat, Lower
+from django.db.models.functions import Cast, Coalesce, Concat, Lower, Substr
+from django.db.models.lookups import Regex
 from django.utils import timezone
 
 from drugcourt.models import Phase, Program, ProgramSettings, User
@@ -331,15 +335,29 @@ def _alert_key(prefix: str) -> Concat:
     return Concat(Value(f"{prefix}:"), Cast("pk", CharField()))
 
 
+def _named_row(prefix: str) -> Case:
+    """For a subquery over a registered source's rows: the pk that the outer alert's
+    `source_key` names when it is "<prefix>:<pk>", else null. Comparing a row's pk with it is an
+    index probe; comparing the key with each row's own (`_alert_key`) read all of the
+    participant's rows of the source for every alert (a docket's alerts since the previous
+    hearing took seconds: bench/summary.py)."""
+    key = OuterRef("source_key")
+    return Case(
+        When(
+            Regex(key, rf"^{re.escape(prefix)}:[1-9][0-9]{{0,17}}$"),
+            then=Cast(Substr(key, len(prefix) + 2), BigIntegerField()),
+        ),
+        output_field=BigIntegerField(),
+    )
+
+
 def _with_source_program(alerts: QuerySet[Alert]) -> QuerySet[Alert]:
     """Annotates `source_program`: the program of the test or hearing the alert speaks of
     (registry.ProgramAlertSource), null when its source belongs to no program."""
     programs = [
         Subquery(
             source.rows()
-            .filter(participant=OuterRef("participant"))
-            .annotate(alert_key=_alert_key(source.prefix))
-            .filter(alert_key=OuterRef("source_key"))
+            .filter(participant=OuterRef("participant"), pk=_named_row(source.prefix))
             .values("program")[:1]
         )
         for source in registry.program_alert_sources()
@@ -378,15 +396,14 @@ def alerts_of_programs_shown(
 
 
 def _about_another_agency(source: registry.AgencyAlertSource, organization_id: int | None):
-    """The alert speaks of a row of this source that belongs to another agency (one EXISTS
-    over the participant's rows of the source)."""
+    """The alert speaks of a row of this source that belongs to another agency (one EXISTS,
+    the row by its pk)."""
     agency = source.organization_field
     return Exists(
         source.rows()
         .filter(participant=OuterRef("participant"), **{f"{agency}__isnull": False})
         .exclude(**{agency: organization_id})
-        .annotate(alert_key=_alert_key(source.prefix))
-        .filter(alert_key=OuterRef("source_key"))
+        .filter(pk=_named_row(source.prefix))
     )
 
 

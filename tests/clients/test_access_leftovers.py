@@ -257,6 +257,36 @@ def test_program_roles_get_no_alerts_about_another_programs_tests_or_hearings(
     assert open_alert_count(user, participant) == 0
 
 
+@pytest.mark.parametrize(
+    "source_key",
+    [
+        "test:{pk}:again",
+        "test:0{pk}",
+        "test:",
+        "test:99999999999999999999",
+        "noncompliance:2026-12-01",
+    ],
+)
+def test_an_alert_whose_key_names_no_row_of_a_source_is_of_no_program(
+    request, source_key, participant, alerts_elsewhere
+):
+    """Only "<prefix>:<pk>" names a row of a source (clients.selectors._named_row): any other
+    key, even one that would not cast to a pk, leaves the alert of no program, so the
+    program's roles see it, while the other program's test alert stays hidden."""
+    test = DrugTest.objects.get(participant=participant)  # the other program's
+    key = source_key.format(pk=test.pk)
+    clients_services.alert_raise(
+        participant=participant,
+        kind="test_missed",
+        source_key=key,
+        data_class=DataClass.DRUG_TESTS,
+        message="NO-ROW",
+    )
+    judge = court_persona(request, "judge", participant)
+
+    assert [alert.source_key for alert in clients_selectors.alerts_for(judge)] == [key]
+
+
 def test_the_case_manager_gets_the_alerts_of_both_programs(
     client, casemanager, participant, alerts_elsewhere
 ):
