@@ -1129,7 +1129,9 @@ def _previous_hearings(
         )
         .order_by("id")
     )
-    previous = (
+    # The latest of each participant's entries, chosen over the ordering columns alone (sorting
+    # whole rows of every earlier entry to keep one each was the slowest part at scale).
+    latest = (
         DocketEntry.objects.filter(
             session__program_id=session.program_id,
             participant_id__in=participant_ids,
@@ -1137,10 +1139,14 @@ def _previous_hearings(
             session__held_on__lte=today,
         )
         .exclude(appearance=Appearance.REMOVED)
-        .select_related("session")
-        .prefetch_related(Prefetch("responses", queryset=responses))
         .order_by("participant_id", "-session__held_on", "-session__start_time", "-id")
         .distinct("participant_id")
+        .values("id")
+    )
+    previous = (
+        DocketEntry.objects.filter(pk__in=Subquery(latest))
+        .select_related("session")
+        .prefetch_related(Prefetch("responses", queryset=responses))
     )
     return {entry.participant_id: entry for entry in previous}
 
@@ -1262,7 +1268,7 @@ def compliance_summary(
     ).order_by("effective_date", "id"):
         status_changes.setdefault(change.enrollment_id, []).append(change)
     conditions = _conditions_in_force(user, session, entries)
-    prior = _prior_responses(enrollment_ids, session.held_on)
+    prior = _prior_responses(entries, session.held_on)
     rules = response_matrix_in_force(program, session.held_on)
     ledgers = _ledgers_seen(user, session, entries)
     rows = []
@@ -1412,14 +1418,17 @@ def _alerts_since(
 
 
 def _prior_responses(
-    enrollment_ids: list[int], before: datetime.date
+    entries: list[DocketEntry], before: datetime.date
 ) -> dict[tuple[int, str], int]:
     """(enrollment id, behaviour) → how many responses given before `before` answered it: the
-    prior occurrences the response matrix counts. One query."""
+    prior occurrences the response matrix counts. One query, from the participants' responses
+    (court_response_participant_idx) rather than from all their docket entries."""
     return {
         (row["entry__enrollment_id"], row["behaviour"]): row["count"]
         for row in CourtResponse.objects.filter(
-            entry__enrollment_id__in=enrollment_ids, given_on__lt=before
+            participant_id__in=[entry.participant_id for entry in entries],
+            entry__enrollment_id__in=[entry.enrollment_id for entry in entries],
+            given_on__lt=before,
         )
         .exclude(behaviour="")
         .order_by()
