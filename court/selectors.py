@@ -1129,9 +1129,7 @@ def _previous_hearings(
         )
         .order_by("id")
     )
-    # The latest of each participant's entries, chosen over the ordering columns alone (sorting
-    # whole rows of every earlier entry to keep one each was the slowest part at scale).
-    latest = (
+    previous = (
         DocketEntry.objects.filter(
             session__program_id=session.program_id,
             participant_id__in=participant_ids,
@@ -1139,14 +1137,10 @@ def _previous_hearings(
             session__held_on__lte=today,
         )
         .exclude(appearance=Appearance.REMOVED)
-        .order_by("participant_id", "-session__held_on", "-session__start_time", "-id")
-        .distinct("participant_id")
-        .values("id")
-    )
-    previous = (
-        DocketEntry.objects.filter(pk__in=Subquery(latest))
         .select_related("session")
         .prefetch_related(Prefetch("responses", queryset=responses))
+        .order_by("participant_id", "-session__held_on", "-session__start_time", "-id")
+        .distinct("participant_id")
     )
     return {entry.participant_id: entry for entry in previous}
 
