@@ -43,6 +43,11 @@ urlpatterns = [
         name="program_settings_phases",
     ),
     path(
+        "programs/<int:pk>/settings/phase-requirements/",
+        views.program_settings_phase_requirements,
+        name="program_settings_phase_requirements",
+    ),
+    path(
         "programs/<int:pk>/settings/responses/",
         views.program_settings_response_catalogue,
         name="program_settings_response_catalogue",

@@ -15,12 +15,14 @@ from .models import (
     Behaviour,
     NoteFormat,
     Organization,
+    Phase,
     PolicyPositive,
     Program,
     ResponseCategory,
     ResponseEffect,
     Substance,
 )
+from .phase_requirements import requirement_kind, requirement_kinds
 from .roles import OrganizationKind, Role
 from .services import (
     MAX_PRIOR_OCCURRENCES,
@@ -287,6 +289,15 @@ class PhaseForm(forms.Form):
     hearing_interval_weeks = forms.IntegerField(
         min_value=1, max_value=26, label="Hearing every (weeks)"
     )
+    # The phase's requirements ride along with its row (edited on their own page), so a phase
+    # moved or renamed keeps them; the service checks them again.
+    requirements = forms.JSONField(required=False, widget=forms.HiddenInput)
+
+    def clean_requirements(self) -> list:
+        requirements = self.cleaned_data["requirements"] or []
+        if not isinstance(requirements, list):
+            raise ValidationError("Reload the page: the phase's requirements were garbled.")
+        return requirements
 
     def phase_data(self) -> PhaseData:
         return PhaseData(
@@ -294,6 +305,7 @@ class PhaseForm(forms.Form):
             description=self.cleaned_data["description"],
             tests_per_week=self.cleaned_data["tests_per_week"],
             hearing_interval_weeks=self.cleaned_data["hearing_interval_weeks"],
+            requirements=tuple(self.cleaned_data["requirements"]),
         )
 
 
@@ -312,6 +324,74 @@ class BasePhaseFormSet(forms.BaseFormSet):
 
 PhaseFormSet = forms.formset_factory(
     PhaseForm, formset=BasePhaseFormSet, extra=1, can_order=True, can_delete=True
+)
+
+
+class PhaseRequirementForm(forms.Form):
+    """One requirement of one phase: its kind (drugcourt.phase_requirements, the court's
+    kinds) with its threshold and, for a rate, the days it is counted over. The service checks
+    the numbers each kind takes (a negative threshold is refused there, with the kind named)."""
+
+    # Blank first choices: an empty row left as it is does not count as a new requirement.
+    phase = forms.TypedChoiceField(coerce=int, empty_value=None)
+    kind = forms.ChoiceField(label="Requirement")
+    threshold = forms.IntegerField(required=False, label="At least")
+    window = forms.IntegerField(required=False, label="Over the last (days)")
+
+    def __init__(self, *args, phase_choices, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["phase"].choices = [("", "—"), *phase_choices]
+        self.fields["kind"].choices = [
+            ("", "—"),
+            *((kind.key, kind.label) for kind in requirement_kinds()),
+        ]
+
+    def requirement(self) -> dict:
+        """The requirement as stored: the numbers under the names its kind gives them (a number
+        the kind does not take keeps its column's name, for the service to refuse)."""
+        kind = requirement_kind(self.cleaned_data["kind"])
+        params = {}
+        for column in ("threshold", "window"):
+            value = self.cleaned_data[column]
+            param = getattr(kind, column, None)
+            if value is not None or param is not None:
+                params[param.name if param else column] = value
+        return {"kind": self.cleaned_data["kind"], "params": params}
+
+
+def phase_requirement_rows(phases: list[Phase]) -> list[dict]:
+    """The initial rows of PhaseRequirementFormSet: each requirement of each phase."""
+    return [
+        {
+            "phase": phase.number,
+            "kind": requirement["kind"],
+            **{
+                column: requirement["params"].get(param.name)
+                for column, param in (("threshold", kind.threshold), ("window", kind.window))
+                if param is not None
+            },
+        }
+        for phase in phases
+        for requirement in phase.requirements
+        if (kind := requirement_kind(requirement["kind"])) is not None
+    ]
+
+
+class BasePhaseRequirementFormSet(forms.BaseFormSet):
+    def requirements(self) -> dict[int, list[dict]]:
+        """Phase number → its requirements, in the page's order; deleted and blank rows left
+        out."""
+        by_phase: dict[int, list[dict]] = {}
+        for index, form in enumerate(self.forms):
+            if (index < self.initial_form_count() or form.has_changed()) and not (
+                self._should_delete_form(form)
+            ):
+                by_phase.setdefault(form.cleaned_data["phase"], []).append(form.requirement())
+        return by_phase
+
+
+PhaseRequirementFormSet = forms.formset_factory(
+    PhaseRequirementForm, formset=BasePhaseRequirementFormSet, extra=2, can_delete=True
 )
 
 

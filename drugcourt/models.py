@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from guardian.models import GroupObjectPermissionBase
 
+from .phase_requirements import describe_requirement
 from .roles import PROGRAM_WIDE_ROLES, OrganizationKind, Role, reaches_participants
 
 
@@ -357,6 +358,10 @@ class Phase(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(26)],
         help_text="A status review hearing every this many weeks by default.",
     )
+    # What a participant must meet to advance from this phase to the next (to graduate, from
+    # the last): [{"kind": key, "params": {name: whole number}}]. Core stores and carries them;
+    # the court defines and evaluates the kinds (drugcourt.phase_requirements).
+    requirements = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["settings", "number"]
@@ -374,6 +379,10 @@ class Phase(models.Model):
 
     def __str__(self) -> str:
         return f"Phase {self.number}: {self.name}"
+
+    @property
+    def requirements_described(self) -> list[str]:
+        return [describe_requirement(requirement) for requirement in self.requirements]
 
 
 # Amounts of money: dollars and cents, never a float (court.models.LedgerEntry keeps the same).

@@ -194,6 +194,13 @@ def _settings_in_force_pk(program: Program, on: datetime.date) -> Subquery:
     )
 
 
+def phases_in_force(program: Program, on: datetime.date) -> list[Phase]:
+    """The phases of the settings version in force on `on`, by number. One query."""
+    return list(
+        Phase.objects.filter(settings=_settings_in_force_pk(program, on)).order_by("number")
+    )
+
+
 def response_matrix_in_force(program: Program, on: datetime.date) -> list[ResponseRule]:
     """The response matrix of the settings version in force on `on`, with each rule's response,
     in the order of Behaviour, then phase (any phase first) and prior occurrences. One query."""

@@ -1,7 +1,7 @@
 """Writes for staff, organizations, programs and program settings."""
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import partial
 
@@ -37,6 +37,7 @@ from .models import (
     Substance,
     User,
 )
+from .phase_requirements import clean_requirements
 from .program_groups import access_groups_sync
 from .roles import (
     PARTICIPANT_REACHING_ROLES,
@@ -174,11 +175,17 @@ class PhaseData:
     description: str
     tests_per_week: int
     hearing_interval_weeks: int
+    # Phase.requirements (drugcourt.phase_requirements): a phase keeps them through a change.
+    requirements: tuple[dict, ...] = ()
 
     @classmethod
     def from_phase(cls, phase: Phase) -> "PhaseData":
         return cls(
-            phase.name, phase.description, phase.tests_per_week, phase.hearing_interval_weeks
+            phase.name,
+            phase.description,
+            phase.tests_per_week,
+            phase.hearing_interval_weeks,
+            tuple(phase.requirements),
         )
 
     def as_fields(self) -> dict:
@@ -187,6 +194,7 @@ class PhaseData:
             "description": self.description,
             "tests_per_week": self.tests_per_week,
             "hearing_interval_weeks": self.hearing_interval_weeks,
+            "requirements": list(self.requirements),
         }
 
 
@@ -224,6 +232,15 @@ def program_settings_change_phases(
             f"{', '.join(under)} tests less often. Lower the minimum in the testing policy "
             "first if the program decided so."
         )
+    phases = [
+        replace(
+            phase,
+            requirements=tuple(
+                clean_requirements(phase.requirements, phase=f"Phase {number} ({phase.name})")
+            ),
+        )
+        for number, phase in enumerate(phases, start=1)
+    ]
     with audited_write(actor):
         version = _settings_version(program, effective_from, change_note, actor)
         version.phases.all().delete()
@@ -237,6 +254,35 @@ def program_settings_change_phases(
                 f"The response matrix has rules for a phase this list no longer has: "
                 f"{'; '.join(beyond)}. Change those rules first."
             )
+        return version
+
+
+def program_settings_change_phase_requirements(
+    *,
+    program: Program,
+    effective_from: datetime.date,
+    requirements: dict[int, list[dict]],
+    change_note: str,
+    actor: User,
+) -> ProgramSettings:
+    """Records each phase's requirements (phase number → its requirements; a phase not given
+    has none) in force from `effective_from` (see _settings_version), the phase list itself
+    unchanged. Each requirement is checked by its kind (clean_requirements): a negative
+    threshold, an unknown kind or a phase the list lacks is refused and nothing is saved."""
+    with audited_write(actor):
+        version = _settings_version(program, effective_from, change_note, actor)
+        phases = list(version.phases.order_by("number"))
+        missing = sorted(set(requirements) - {phase.number for phase in phases})
+        if missing:
+            raise ValidationError(
+                f"The program has no phase {missing[0]} from {effective_from:%Y-%m-%d}: it has "
+                f"{len(phases)} phases. Change the phase list first."
+            )
+        for phase in phases:
+            phase.requirements = clean_requirements(
+                requirements.get(phase.number, []), phase=str(phase)
+            )
+        Phase.objects.bulk_update(phases, ["requirements"])
         return version
 
 

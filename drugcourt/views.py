@@ -18,6 +18,7 @@ from .forms import (
     NoteFormatChangeForm,
     OrganizationForm,
     PhaseFormSet,
+    PhaseRequirementFormSet,
     ProgramForm,
     ResponseOptionFormSet,
     ResponseRuleFormSet,
@@ -25,10 +26,12 @@ from .forms import (
     StaffForm,
     TestingPolicyChangeForm,
     form_errors_from,
+    phase_requirement_rows,
 )
 from .home import panels_for
 from .models import Organization, Program, User
 from .permissions import get_coordinated_program_or_404, role_required
+from .phase_requirements import requirement_kinds
 from .roles import OrganizationKind, Role
 
 PAGE_SIZE = 25
@@ -369,6 +372,7 @@ def program_settings_phases(request, pk: int):
             "description": phase.description,
             "tests_per_week": phase.tests_per_week,
             "hearing_interval_weeks": phase.hearing_interval_weeks,
+            "requirements": phase.requirements,
             "ORDER": phase.number,
         }
         for phase in (in_force.phases.all() if in_force else [])
@@ -383,6 +387,30 @@ def program_settings_phases(request, pk: int):
         ),
         saved="The phase list is saved.",
         template="drugcourt/program_settings_phases.html",
+    )
+
+
+@role_required(Role.COORDINATOR)
+def program_settings_phase_requirements(request, pk: int):
+    program = get_coordinated_program_or_404(request.user, pk)
+    in_force = selectors.program_settings_in_force(program, selectors.program_today(program))
+    phases = list(in_force.phases.all()) if in_force else []
+    formset = PhaseRequirementFormSet(
+        request.POST or None,
+        initial=phase_requirement_rows(phases),
+        prefix="requirements",
+        form_kwargs={"phase_choices": [(phase.number, str(phase)) for phase in phases]},
+    )
+    return _program_settings_rows_topic(
+        request,
+        program,
+        formset=formset,
+        save=lambda **change: services.program_settings_change_phase_requirements(
+            program=program, requirements=formset.requirements(), **change, actor=request.user
+        ),
+        saved="The phase requirements are saved.",
+        template="drugcourt/program_settings_phase_requirements.html",
+        context={"kinds": requirement_kinds()},
     )
 
 
@@ -473,10 +501,12 @@ def program_settings_fee_schedule(request, pk: int):
     )
 
 
-def _program_settings_rows_topic(request, program, *, formset, save, saved: str, template: str):
-    """A settings topic edited as rows (phases, responses, matrix rules): `formset` holds the
-    rows in force today, `save(effective_from=..., change_note=...)` records them from the date
-    the user picks (today or later)."""
+def _program_settings_rows_topic(
+    request, program, *, formset, save, saved: str, template: str, context: dict | None = None
+):
+    """A settings topic edited as rows (phases, their requirements, responses, matrix rules,
+    fees): `formset` holds the rows in force today, `save(effective_from=..., change_note=...)`
+    records them from the date the user picks (today or later)."""
     today = selectors.program_today(program)
     change_form = SettingsChangeForm(request.POST or None, initial={"effective_from": today})
     if request.method == "POST" and change_form.is_valid() and formset.is_valid():
@@ -485,7 +515,9 @@ def _program_settings_rows_topic(request, program, *, formset, save, saved: str,
             messages.success(request, saved)
             return redirect("core:program_settings", pk=program.pk)
     return render(
-        request, template, {"program": program, "change_form": change_form, "formset": formset}
+        request,
+        template,
+        {"program": program, "change_form": change_form, "formset": formset, **(context or {})},
     )
 
 

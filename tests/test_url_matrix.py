@@ -130,6 +130,7 @@ MATRIX = {
     "core:program_update": Entry(ADMIN_ONLY, args=("program",)),
     "core:program_settings": Entry(COORDINATOR, args=("program",)),
     "core:program_settings_phases": Entry(COORDINATOR, args=("program",)),
+    "core:program_settings_phase_requirements": Entry(COORDINATOR, args=("program",)),
     "core:program_settings_response_catalogue": Entry(COORDINATOR, args=("program",)),
     "core:program_settings_fee_schedule": Entry(COORDINATOR, args=("program",)),
     "core:program_settings_response_matrix": Entry(COORDINATOR, args=("program",)),
