@@ -861,6 +861,23 @@ def current_life_domains(participant: Participant) -> QuerySet[LifeDomainRecord]
     return participant.life_domains.order_by("domain", "-effective_from", "-pk").distinct("domain")
 
 
+def life_domains_on(
+    participant_ids: list[int], domains: list[str], on: datetime.date
+) -> dict[int, dict[str, LifeDomainRecord]]:
+    """participant id → domain → the record in force on `on` (the latest effective by then), of
+    `domains`. One query for any number of participants."""
+    found: dict[int, dict[str, LifeDomainRecord]] = {}
+    for record in (
+        LifeDomainRecord.objects.filter(
+            participant_id__in=participant_ids, domain__in=domains, effective_from__lte=on
+        )
+        .order_by("participant_id", "domain", "-effective_from", "-pk")
+        .distinct("participant_id", "domain")
+    ):
+        found.setdefault(record.participant_id, {})[record.domain] = record
+    return found
+
+
 def my_day(user: User) -> dict:
     """The case manager's home page: today's appointments, follow-ups due, open alerts."""
     today = user_today(user)

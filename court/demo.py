@@ -27,7 +27,8 @@ sanctions for the struggling ones); the sanctions with an effect go through resp
 three orders of increased testing and one short jail stay before the compliance demo's test
 history (its draws do not know about them), and three community service obligations with hours
 logged, one still open. Two participants changed phase at the last sitting
-(phase_change_decide).
+(phase_change_decide). The coordinator adds each phase's requirements to advance from today
+(DEMO_PHASE_REQUIREMENTS), so the participant pages and the next summary show checklists.
 
 Past sessions cannot be set up through court_session_create nor their dockets through
 docket_place (both refuse past days): sessions, entries and their hearing appointments, the
@@ -71,6 +72,7 @@ from clients.services import HEARING_MINUTES, alert_acknowledge, alert_resolve
 from compliance.demo import HISTORY_DAYS as TEST_HISTORY_DAYS
 from compliance.models import BlackoutPeriod, DrugTest, TestingOrder, TestStatus
 from compliance.selectors import with_testing_frequency
+from drugcourt import services as core_services
 from drugcourt.audit import audited_write
 from drugcourt.models import Program, ProgramSettings, ResponseCategory, ResponseOption, User
 from drugcourt.selectors import fee_schedule_in_force, program_today
@@ -254,6 +256,7 @@ def seed_demo_court(program: Program, staff: dict[str, User]) -> None:
     if DocketEntry.objects.filter(session__program=program, completion__isnull=True).exists():
         return
     clock = Clock(program, timezone.now())
+    _phase_requirements(program, staff["coordinator"], clock.today)
     cases = _cases(program, clock.today)
     if not cases:
         return
@@ -263,6 +266,51 @@ def seed_demo_court(program: Program, staff: dict[str, User]) -> None:
     court.choose_effects(hearings)
     court.write(hearings)
     court.upcoming_session()
+
+
+# What the demo program asks to advance from each phase (to graduate, from the last), added by
+# its coordinator today: the hearings of the demo history were held before, without them.
+DEMO_PHASE_REQUIREMENTS = {
+    1: [
+        {"kind": "days_in_phase", "params": {"days": 30}},
+        {"kind": "sober_days", "params": {"days": 30}},
+        {"kind": "attendance_rate", "params": {"percent": 90, "days": 30}},
+    ],
+    2: [
+        {"kind": "days_in_phase", "params": {"days": 60}},
+        {"kind": "sober_days", "params": {"days": 60}},
+        {"kind": "attendance_rate", "params": {"percent": 90, "days": 60}},
+        {"kind": "plan_objectives_met", "params": {"percent": 50}},
+    ],
+    3: [
+        {"kind": "days_in_phase", "params": {"days": 90}},
+        {"kind": "sober_days", "params": {"days": 90}},
+        {"kind": "no_open_sanctions", "params": {}},
+        {"kind": "work_school_or_service", "params": {"hours": 40}},
+    ],
+    4: [
+        {"kind": "days_in_phase", "params": {"days": 90}},
+        {"kind": "sober_days", "params": {"days": 120}},
+        {"kind": "no_open_sanctions", "params": {}},
+        {"kind": "work_school_or_service", "params": {"hours": 40}},
+    ],
+    5: [
+        {"kind": "days_in_phase", "params": {"days": 90}},
+        {"kind": "sober_days", "params": {"days": 180}},
+        {"kind": "plan_objectives_met", "params": {"percent": 100}},
+        {"kind": "no_open_sanctions", "params": {}},
+    ],
+}
+
+
+def _phase_requirements(program: Program, coordinator: User, today: datetime.date) -> None:
+    core_services.program_settings_change_phase_requirements(
+        program=program,
+        effective_from=today,
+        requirements=DEMO_PHASE_REQUIREMENTS,
+        change_note="Requirements to advance from each phase, from the participant handbook.",
+        actor=coordinator,
+    )
 
 
 def _cases(program: Program, today: datetime.date) -> list[Case]:

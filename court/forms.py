@@ -210,11 +210,30 @@ class ResponseForm(CrispyForm):
 class PhaseChangeForm(CrispyForm):
     to_phase = forms.TypedChoiceField(coerce=int, label="Move to")
     reason = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+    override_reason = forms.CharField(
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Reason for the override",
+        help_text="Only to advance someone who has not met every requirement: why the court "
+        "advances them anyway.",
+    )
+    remedial_plan_note = forms.CharField(
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Remedial plan",
+        help_text="Only for a return to a lower phase: what the participant works on to "
+        "advance again.",
+    )
 
     def __init__(self, *args, phases, current: int | None, **kwargs):
         super().__init__(*args, **kwargs)
+        # The next phase (an advance), or any lower one (a return with a remedial plan).
         self.fields["to_phase"].choices = [
-            (phase.number, str(phase)) for phase in phases if phase.number != current
+            (phase.number, str(phase))
+            for phase in phases
+            if current is not None and (phase.number < current or phase.number == current + 1)
         ]
 
 

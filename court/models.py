@@ -336,7 +336,10 @@ class Warrant(models.Model):
 
 @pghistory.track(pghistory.InsertEvent())
 class PhaseChange(models.Model):
-    """A move from one phase to another, decided at a hearing."""
+    """A move from one phase to another, decided at a hearing: an advance to the next phase
+    (its requirements met, or a documented override: the reason, and the requirements unmet
+    then) or a demotion to a lower phase (with the remedial plan note). The rows of an
+    enrollment are its phase history."""
 
     enrollment = models.ForeignKey(Enrollment, on_delete=models.PROTECT, related_name="+")
     entry = models.ForeignKey(DocketEntry, on_delete=models.PROTECT, related_name="phase_changes")
@@ -344,6 +347,12 @@ class PhaseChange(models.Model):
     to_phase = models.PositiveSmallIntegerField()
     decided_on = models.DateField()
     reason = models.CharField(max_length=500)
+    # An advance with requirements unmet: why the judge advanced anyway, and what was unmet
+    # ("requirement: figure", as the checklist read on the hearing's day).
+    override_reason = models.CharField(max_length=500, blank=True)
+    unmet_requirements = models.JSONField(default=list, blank=True)
+    # A demotion: the remedial plan the participant follows in the lower phase.
+    remedial_plan_note = models.CharField(max_length=1000, blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -355,10 +364,23 @@ class PhaseChange(models.Model):
             models.CheckConstraint(
                 condition=~models.Q(from_phase=models.F("to_phase")), name="phase_change_changes"
             ),
+            models.CheckConstraint(
+                condition=models.Q(to_phase__gt=models.F("from_phase"))
+                | ~models.Q(remedial_plan_note=""),
+                name="phase_change_demotion_has_remedial_plan",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(unmet_requirements=[]) | ~models.Q(override_reason=""),
+                name="phase_change_override_has_reason",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"Phase {self.from_phase} → {self.to_phase} on {self.decided_on:%Y-%m-%d}"
+
+    @property
+    def is_demotion(self) -> bool:
+        return self.to_phase < self.from_phase
 
 
 class CompletionKind(models.TextChoices):

@@ -1,6 +1,6 @@
-"""What the court adds to the registries of earlier apps: the alert source of hearings, the
-participant page's court section, the home panels of the bench (judges and clerks) and of
-coordinators, and the Court entry of the navigation."""
+"""What the court adds to the registries of earlier apps: the kinds of phase requirement, the
+alert source of hearings, the participant page's court section, the home panels of the bench
+(judges and clerks) and of coordinators, and the Court entry of the navigation."""
 
 from clients.access import DataClass
 from clients.registry import (
@@ -14,6 +14,11 @@ from drugcourt.roles import Role
 
 from . import selectors
 from .models import HEARING_ALERT_SOURCE, WARRANT_ALERT_SOURCE
+from .phase_requirements import register_kinds
+
+# The kinds of phase requirement (core stores a phase's requirements; the court says what
+# each kind means and evaluates it).
+register_kinds()
 
 # A failure to appear is alerted as "hearing:<docket entry pk>" (court.services): the alert
 # belongs to the session's program, like the hearing.

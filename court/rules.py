@@ -15,7 +15,7 @@ the database.
 
 `behaviours_of` names what the team responds to (drugcourt.models.Behaviour), for the response
 matrix's suggestions: violations from the same facts, and the achievements (every test
-negative, full attendance). Phase requirements met waits for the phase requirements (issue 17).
+negative, full attendance, every requirement to advance to the next phase met).
 """
 
 import datetime
@@ -60,6 +60,8 @@ class CourtFacts:
     curfew_violations: tuple[datetime.date, ...] = ()  # reported to the court since then
     condition_violations: tuple[datetime.date, ...] = ()  # of other conditions, likewise
     service: tuple[ServiceProgress, ...] = ()
+    # Every requirement to advance to the next phase met (court.selectors.PhaseChecklist).
+    phase_requirements_met: bool = False
 
 
 def court_verdict(facts: CourtFacts, *, today: datetime.date) -> Verdict:
@@ -121,4 +123,6 @@ def behaviours_of(monitoring: MonitoringFacts | None, facts: CourtFacts) -> tupl
         found.add(Behaviour.CURFEW_VIOLATION)
     if facts.condition_violations:
         found.add(Behaviour.CONDITION_VIOLATION)
+    if facts.phase_requirements_met:
+        found.add(Behaviour.PHASE_REQUIREMENTS_MET)
     return tuple(behaviour for behaviour in Behaviour if behaviour in found)

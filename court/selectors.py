@@ -4,9 +4,10 @@ court section). Access questions are clients.access's."""
 
 import datetime
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import (
     BooleanField,
@@ -44,10 +45,12 @@ from clients.models import (
     EnrollmentStatusChange,
     Incident,
     IncidentCategory,
+    LifeDomain,
+    LifeDomainRecord,
     Participant,
     TeamRole,
 )
-from clients.selectors import alerts_for, participant_today
+from clients.selectors import alerts_for, life_domains_on, participant_today
 from compliance.models import TestingOrder
 from compliance.rules import Verdict, monitoring_verdict
 from compliance.selectors import (
@@ -71,10 +74,11 @@ from drugcourt.models import (
     Substance,
     User,
 )
+from drugcourt.phase_requirements import requirement_kind
 from drugcourt.roles import Role
 from drugcourt.selectors import (
     fee_schedule_in_force,
-    program_settings_in_force,
+    phases_in_force,
     program_today,
     program_today_sql,
     programs_coordinated_by,
@@ -83,6 +87,7 @@ from drugcourt.selectors import (
     response_matrix_in_force,
     suggested_response,
 )
+from treatment_plans.selectors import objectives_met_of
 
 from .models import (
     COURT_ALERT_KINDS,
@@ -103,6 +108,20 @@ from .models import (
     StaffingRecommendation,
     Warrant,
     WarrantState,
+)
+from .phase_requirements import (
+    IN_SCHOOL_STATUSES,
+    MONITORING,
+    OBJECTIVES,
+    OCCUPATIONS,
+    OPEN_SANCTIONS,
+    PHASE_SINCE,
+    SERVICE_HOURS,
+    WORKING_STATUSES,
+    AttendanceRate,
+    ChecklistItem,
+    CourtRequirementKind,
+    PhaseFacts,
 )
 from .rules import CourtFacts, ServiceProgress, behaviours_of, summary_verdict
 
@@ -418,6 +437,230 @@ def incentive_sanction_ratios(
     }
 
 
+# --- Phase requirements (the kinds: court/phase_requirements.py)
+
+
+@dataclass(frozen=True)
+class PhaseChecklist:
+    """An enrollment's requirements to advance from its phase (`phase`) to the next
+    (`next_phase`; None from the last phase, where they are the requirements to graduate), each
+    met or not with the figure behind it, from the recorded data."""
+
+    phase: Phase
+    next_phase: Phase | None
+    items: tuple[ChecklistItem, ...]
+
+    @property
+    def all_met(self) -> bool:
+        """Every requirement met (a phase without requirements asks nothing)."""
+        return all(item.met for item in self.items)
+
+    @property
+    def unmet(self) -> tuple[ChecklistItem, ...]:
+        return tuple(item for item in self.items if not item.met)
+
+    @property
+    def ready_to_advance(self) -> bool:
+        """There is a next phase, the phase asks something, and every requirement is met (the
+        achievement the response matrix answers: Behaviour.PHASE_REQUIREMENTS_MET)."""
+        return self.next_phase is not None and bool(self.items) and self.all_met
+
+
+def phase_checklists(
+    program: Program,
+    enrollments: list[Enrollment],
+    *,
+    today: datetime.date,
+    now: datetime.datetime | None = None,
+) -> dict[int, PhaseChecklist]:
+    """enrollment pk → its checklist on `today`, for those of `enrollments` (of `program`, one
+    per participant) in a phase of the phase list in force that day. Access is the caller's:
+    give only enrollments whose court record the user sees in `program`.
+
+    Only the facts the phases' requirements read are loaded (CourtRequirementKind.reads): the
+    phases in force, then at most the last phase changes, the monitoring facts (4), the plans'
+    objectives, the open sanctions, the life domains and the community service hours: at most
+    10 queries for any number of enrollments."""
+    phases = {phase.number: phase for phase in phases_in_force(program, today)}
+    staged = [
+        (enrollment, phases[enrollment.phase])
+        for enrollment in enrollments
+        if enrollment.phase in phases
+    ]
+    kinds: dict[str, CourtRequirementKind] = {
+        requirement["kind"]: kind
+        for _, phase in staged
+        for requirement in phase.requirements
+        if isinstance(kind := requirement_kind(requirement["kind"]), CourtRequirementKind)
+    }
+    reads = frozenset().union(*(kind.reads for kind in kinds.values()))
+    facts = _phase_facts(program, staged, reads, today=today, now=now)
+    return {
+        enrollment.pk: PhaseChecklist(
+            phase=phase,
+            next_phase=phases.get(phase.number + 1),
+            items=tuple(
+                kinds[requirement["kind"]].item(requirement["params"], facts[enrollment.pk])
+                for requirement in phase.requirements
+                if requirement["kind"] in kinds
+            ),
+        )
+        for enrollment, phase in staged
+    }
+
+
+def _phase_facts(
+    program: Program,
+    staged: list[tuple[Enrollment, Phase]],
+    reads: frozenset[str],
+    *,
+    today: datetime.date,
+    now: datetime.datetime | None,
+) -> dict[int, PhaseFacts]:
+    """enrollment pk → the PhaseFacts `reads` names (the rest left at their defaults)."""
+    if not reads or not staged:
+        return {enrollment.pk: PhaseFacts(today=today) for enrollment, _ in staged}
+    enrollment_ids = [enrollment.pk for enrollment, _ in staged]
+    participant_ids = [enrollment.participant_id for enrollment, _ in staged]
+    facts: dict[str, Mapping[int, Any]] = {}
+    phase_since: dict[int, datetime.date | None] = {}
+    if reads & {PHASE_SINCE, SERVICE_HOURS}:
+        changed = dict(
+            PhaseChange.objects.filter(enrollment_id__in=enrollment_ids, decided_on__lte=today)
+            .order_by()
+            .values_list("enrollment_id")
+            .annotate(last=Max("decided_on"))
+        )
+        phase_since = {
+            enrollment.pk: changed.get(enrollment.pk, enrollment.entry_date)
+            for enrollment, _ in staged
+        }
+        facts[PHASE_SINCE] = dict(phase_since)
+    if MONITORING in reads:
+        since = {
+            enrollment.participant_id: today - datetime.timedelta(days=_window_days(phase))
+            for enrollment, phase in staged
+        }
+        monitored = monitoring_facts(program, since, today=today, now=now)
+        facts[MONITORING] = {
+            enrollment.pk: monitored.get(enrollment.participant_id) for enrollment, _ in staged
+        }
+    if OBJECTIVES in reads:
+        objectives = objectives_met_of(participant_ids)
+        facts[OBJECTIVES] = {
+            enrollment.pk: objectives.get(enrollment.participant_id) for enrollment, _ in staged
+        }
+    if OPEN_SANCTIONS in reads:
+        facts[OPEN_SANCTIONS] = _open_sanctions(enrollment_ids, today)
+    if OCCUPATIONS in reads:
+        domains = life_domains_on(
+            participant_ids, [LifeDomain.EMPLOYMENT, LifeDomain.EDUCATION], today
+        )
+        facts[OCCUPATIONS] = {
+            enrollment.pk: _occupations(domains.get(enrollment.participant_id, {}))
+            for enrollment, _ in staged
+        }
+    if SERVICE_HOURS in reads:
+        facts[SERVICE_HOURS] = _service_hours_since(phase_since, today)
+    return {
+        enrollment.pk: PhaseFacts(
+            today=today,
+            **{
+                name: by_enrollment[enrollment.pk]
+                for name, by_enrollment in facts.items()
+                if enrollment.pk in by_enrollment
+            },
+        )
+        for enrollment, _ in staged
+    }
+
+
+def _window_days(phase: Phase) -> int:
+    """The days the phase's attendance requirement counts over (0 without one)."""
+    return next(
+        (
+            requirement["params"]["days"]
+            for requirement in phase.requirements
+            if requirement["kind"] == AttendanceRate.key
+        ),
+        0,
+    )
+
+
+def _occupations(domains: dict[str, LifeDomainRecord]) -> tuple[str, ...]:
+    employment, education = domains.get(LifeDomain.EMPLOYMENT), domains.get(LifeDomain.EDUCATION)
+    return tuple(
+        words
+        for words, record, statuses in (
+            ("working", employment, WORKING_STATUSES),
+            ("in school", education, IN_SCHOOL_STATUSES),
+        )
+        if record is not None and record.status in statuses
+    )
+
+
+def _open_sanctions(enrollment_ids: list[int], today: datetime.date) -> dict[int, tuple[str, ...]]:
+    """enrollment pk → its sanctions not done yet on `today`, in words: community service with
+    hours left, increased testing not ended, a curfew not over, custody not ended. One query."""
+    found: dict[int, list[str]] = {}
+    for response in _with_service_hours_worked(
+        CourtResponse.objects.filter(
+            entry__enrollment_id__in=enrollment_ids,
+            option__category=ResponseCategory.SANCTION,
+            given_on__lte=today,
+        ).select_related("entry", "option", "testing_order", "custody", "obligation")
+    ).order_by("given_on", "id"):
+        if words := _still_open(response, today):
+            found.setdefault(response.entry.enrollment_id, []).append(words)
+    return {pk: tuple(words) for pk, words in found.items()}
+
+
+def _still_open(response: CourtResponse, today: datetime.date) -> str:
+    """What of a sanction is still to be done on `today`, in words ("" when nothing)."""
+    name = response.option.name
+    # A response without an obligation raises RelatedObjectDoesNotExist, an AttributeError.
+    obligation = getattr(response, "obligation", None)
+    worked = response.service_hours_worked  # type: ignore[attr-defined]
+    if obligation is not None and worked < obligation.hours_ordered:
+        return f"{name}: {worked.normalize():f} of {obligation.hours_ordered} hours worked"
+    order = response.testing_order
+    if order is not None and order.ends_on >= today:
+        return f"{name}: increased testing until {order.ends_on:%b %-d, %Y}"
+    curfew_until = _curfew_until(response)
+    if curfew_until is not None and curfew_until >= today:
+        return f"{name}: curfew until {curfew_until:%b %-d, %Y}"
+    custody = response.custody
+    if custody is not None and (custody.ends_on is None or custody.ends_on >= today):
+        ends = f"until {custody.ends_on:%b %-d, %Y}" if custody.ends_on else "not ended"
+        return f"{name}: custody {ends}"
+    return ""
+
+
+def _service_hours_since(
+    since: dict[int, datetime.date | None], today: datetime.date
+) -> dict[int, Decimal]:
+    """enrollment pk → the community service hours worked in it from its date to `today`. One
+    query."""
+    days = [day for day in since.values() if day is not None]
+    hours: dict[int, Decimal] = dict.fromkeys(since, Decimal(0))
+    if not days:
+        return hours
+    for row in (
+        CommunityServiceHours.objects.filter(
+            obligation__response__entry__enrollment_id__in=list(since),
+            worked_on__gte=min(days),
+            worked_on__lte=today,
+        )
+        .order_by()
+        .values("obligation__response__entry__enrollment_id", "worked_on")
+        .annotate(total=Sum("hours"))
+    ):
+        pk = row["obligation__response__entry__enrollment_id"]
+        if since[pk] is not None and row["worked_on"] >= since[pk]:
+            hours[pk] += row["total"]
+    return hours
+
+
 # --- Pages (court.views: lists, the docket, the hearing page, the participant's section)
 
 
@@ -548,10 +791,9 @@ def response_options_for(session: CourtSession) -> list[ResponseOption]:
     return list(response_catalogue_in_force(session.program, session.held_on))
 
 
-def phases_for(session: CourtSession) -> list:
+def phases_for(session: CourtSession) -> list[Phase]:
     """The program's phases in force on the session's day."""
-    settings = program_settings_in_force(session.program, session.held_on)
-    return list(settings.phases.all()) if settings else []
+    return phases_in_force(session.program, session.held_on)
 
 
 def judges_of(program: Program) -> QuerySet[User]:
@@ -642,6 +884,7 @@ class CourtStanding:
     next_hearing: NextHearing | None
     interval: HearingInterval | None
     ratio: ResponseRatio
+    checklist: PhaseChecklist | None
 
 
 def _shown(rows: QuerySet, user: User, participant: Participant, field: str) -> QuerySet:
@@ -666,7 +909,7 @@ def court_section(participant: Participant, user: User) -> dict:
     """The participant page's court section, for the programs whose court record the user
     sees: the upcoming hearing, the last hearings with appearance and responses, open
     warrants, testing orders in force, custody periods, community service obligations, when the
-    next hearing is due and why."""
+    next hearing is due and why, the checklist to advance from the phase, the phase history."""
     entries = _shown(
         DocketEntry.objects.filter(participant=participant), user, participant, "session__program"
     ).select_related("session")
@@ -730,9 +973,22 @@ def court_section(participant: Participant, user: User) -> dict:
                 next_hearing=next_hearing_for(enrollment),
                 interval=hearing_interval_for(enrollment, program_today(enrollment.program)),
                 ratio=incentive_sanction_ratio(participant=participant, program=enrollment.program),
+                checklist=phase_checklists(
+                    enrollment.program, [enrollment], today=program_today(enrollment.program)
+                ).get(enrollment.pk),
             )
             for enrollment in enrollments
         ],
+        "phase_changes": list(
+            _shown(
+                PhaseChange.objects.filter(enrollment__participant=participant),
+                user,
+                participant,
+                "enrollment__program",
+            )
+            .select_related("enrollment__program", "decided_by")
+            .order_by("-decided_on", "-id")
+        ),
         "today": today,
         "may_log_hours": access.logs_service_hours(user, participant),
     }
@@ -1038,6 +1294,9 @@ class SummaryRow:
     court_alerts: tuple[Alert, ...] = ()
     # The response matrix's suggestions, one per behaviour since their date (violations first).
     suggestions: tuple[Suggestion, ...] = ()
+    # The requirements to advance from their phase (None: the user does not see their court
+    # record, or they are in no phase of the list in force).
+    checklist: PhaseChecklist | None = None
     # What changed since their date, besides the facts above: status changes, and alerts the
     # user sees raised or resolved.
     status_changes: tuple[EnrollmentStatusChange, ...] = ()
@@ -1111,24 +1370,9 @@ def _previous_hearings(
     taken off the docket left out, and one of a session still to come, which is not a hearing
     yet: the summary of a later docket counts from the last hearing held), with the responses
     given there and what they set in motion. Two queries."""
-    hours_worked = (
-        CommunityServiceHours.objects.filter(obligation__response=OuterRef("pk"))
-        .order_by()
-        .values("obligation")
-        .annotate(total=Sum("hours"))
-        .values("total")
-    )
-    responses = (
+    responses = _with_service_hours_worked(
         CourtResponse.objects.select_related("option", "testing_order", "obligation")
-        .annotate(
-            service_hours_worked=Coalesce(
-                Subquery(hours_worked),
-                Value(0),
-                output_field=DecimalField(max_digits=6, decimal_places=1),
-            )
-        )
-        .order_by("id")
-    )
+    ).order_by("id")
     previous = (
         DocketEntry.objects.filter(
             session__program_id=session.program_id,
@@ -1145,6 +1389,32 @@ def _previous_hearings(
     return {entry.participant_id: entry for entry in previous}
 
 
+def _with_service_hours_worked(responses: QuerySet[CourtResponse]) -> QuerySet:
+    """Responses with `service_hours_worked`: the hours logged against their community service
+    obligation (0 without one)."""
+    hours_worked = (
+        CommunityServiceHours.objects.filter(obligation__response=OuterRef("pk"))
+        .order_by()
+        .values("obligation")
+        .annotate(total=Sum("hours"))
+        .values("total")
+    )
+    return responses.annotate(
+        service_hours_worked=Coalesce(
+            Subquery(hours_worked),
+            Value(0),
+            output_field=DecimalField(max_digits=6, decimal_places=1),
+        )
+    )
+
+
+def _curfew_until(response: CourtResponse) -> datetime.date | None:
+    """The last day of a curfew response (None: not a curfew, or without its weeks)."""
+    if response.option.effect == ResponseEffect.CURFEW and response.weeks:
+        return response.given_on + datetime.timedelta(weeks=response.weeks, days=-1)
+    return None
+
+
 def _follow_up(
     response: CourtResponse, today: datetime.date, curfew_violations: tuple[datetime.date, ...]
 ) -> ResponseFollowUp:
@@ -1158,9 +1428,7 @@ def _follow_up(
             due_on=obligation.due_on,
         )
     order = response.testing_order
-    curfew_until = None
-    if response.option.effect == ResponseEffect.CURFEW and response.weeks:
-        curfew_until = response.given_on + datetime.timedelta(weeks=response.weeks, days=-1)
+    curfew_until = _curfew_until(response)
     return ResponseFollowUp(
         response=response,
         service=service,
@@ -1195,15 +1463,17 @@ def compliance_summary(
     """The compliance summary of the session's docket as `user` sees it (of the one entry
     `entry_pk`, for the hearing page): for each entry they see (those taken off the docket left
     out), since the participant's previous hearing in the program (else their entry date): the
-    monitoring facts their data classes allow, phase, open warrant, the previous hearing's
+    monitoring facts their data classes allow, phase and the checklist to advance from it (when
+    they see the court record), open warrant, the previous hearing's
     responses with whether they were carried out, the staffing recommendation (when they read
     staffing), the colour with its reasons, the response matrix's suggestions and what changed.
 
     The same number of queries for any number of entries: the entries, the previous hearings
     and their responses, the user's reach (clients.access, cached), the monitoring facts (4),
-    open warrants, last phase changes, recommendations, the bench check of staffing, incidents,
-    alerts, status changes, conditions in force, the prior responses to each behaviour, the
-    response matrix and the ledgers' totals."""
+    the phase checklists (phase_checklists: up to 10), open warrants, last phase changes,
+    recommendations, the bench check of staffing, incidents, alerts, status changes, conditions
+    in force, the prior responses to each behaviour, the response matrix and the ledgers'
+    totals."""
     entries_seen = (
         entries_visible_to(user).filter(session=session).exclude(appearance=Appearance.REMOVED)
     )
@@ -1220,6 +1490,13 @@ def compliance_summary(
     previous = _previous_hearings(session, ids, today)
     sees_tests = access.participants_showing(user, ids, DataClass.DRUG_TESTS, program.pk)
     sees_attendance = access.participants_showing(user, ids, DataClass.ATTENDANCE, program.pk)
+    sees_court = access.participants_showing(user, ids, DataClass.COURT, program.pk)
+    checklists = phase_checklists(
+        program,
+        [entry.enrollment for entry in entries if entry.participant_id in sees_court],
+        today=today,
+        now=now,
+    )
     since = {
         entry.participant_id: (
             previous[entry.participant_id].session.held_on
@@ -1281,6 +1558,7 @@ def compliance_summary(
             if pk in facts
             else None
         )
+        checklist = checklists.get(entry.enrollment_id)
         court = CourtFacts(
             open_warrant=entry.enrollment_id in warrants,
             failed_to_appear=before is not None
@@ -1289,6 +1567,7 @@ def compliance_summary(
             curfew_violations=curfew_violations,
             condition_violations=_days_of(reported, IncidentCategory.CONDITION_VIOLATION),
             service=tuple(f.service for f in follow_ups if f.service is not None),
+            phase_requirements_met=checklist is not None and checklist.ready_to_advance,
         )
         monitoring = monitoring_verdict(shown) if shown is not None else Verdict()
         raised, resolved, for_court = alerts.get(pk, ((), (), ()))
@@ -1303,6 +1582,7 @@ def compliance_summary(
                 open_warrant=warrants.get(entry.enrollment_id),
                 follow_ups=follow_ups,
                 last_phase_change=phase_changes.get(entry.enrollment_id),
+                checklist=checklist,
                 reads_staffing=entry.pk in readers,
                 recommendation=recommendations.get(entry.pk),
                 verdict=summary_verdict(monitoring, court, today=today),

@@ -38,11 +38,12 @@ from drugcourt.models import (
 from drugcourt.roles import Role
 from drugcourt.selectors import (
     fee_schedule_in_force,
-    program_settings_in_force,
+    phases_in_force,
     program_today,
     response_catalogue_in_force,
 )
 from drugcourt.services import money_problem
+from treatment_plans import services as plan_services
 
 from . import selectors
 from .models import (
@@ -935,13 +936,28 @@ def _check_heard(entry: DocketEntry, decision: str, *, absent_allowed: bool = Fa
 
 
 def phase_change_decide(
-    *, entry: DocketEntry, to_phase: int, reason: str, actor: User
+    *,
+    entry: DocketEntry,
+    to_phase: int,
+    reason: str,
+    actor: User,
+    override_reason: str = "",
+    remedial_plan_note: str = "",
 ) -> PhaseChange:
     """Moves the participant to another phase, as decided at this hearing (the session's day):
     only the session's judge or one of its clerks records it, on or after that day, for a
     participant who appeared and whose enrollment is active, to a phase of the program's phase
-    list in force that day, with a reason. The enrollment row is locked first, so a decision
-    sent twice moves the participant once (the second is told they are already there)."""
+    list in force that day, with a reason.
+
+    An advance goes to the next phase only, when the requirements to advance from the current
+    phase are met on the hearing's day (selectors.phase_checklists), or with an override
+    reason: the documented override, stored with the requirements unmet then. A demotion (to
+    any lower phase) needs the remedial plan note; the participant then meets that phase's
+    requirements again, counted from this day. Either way the plan in force falls due for
+    review (treatment_plans.services.plan_review_due_at_phase_change); the testing and hearing
+    defaults follow the enrollment's phase from the next weekly draw and the next hearing.
+    The enrollment row is locked first, so a decision sent twice moves the participant once
+    (the second is told they are already there)."""
     session = entry.session
     _check_decides_for(actor, session)
     with audited_write(actor):
@@ -954,8 +970,7 @@ def phase_change_decide(
                 "Only an active enrollment changes phase; this one is "
                 f"{EnrollmentStatus(enrollment.status).label.lower()}."
             )
-        in_force = program_settings_in_force(session.program, session.held_on)
-        phases = {phase.number for phase in in_force.phases.all()} if in_force else set()
+        phases = {phase.number for phase in phases_in_force(session.program, session.held_on)}
         if to_phase not in phases:
             raise ValidationError(
                 {
@@ -963,12 +978,25 @@ def phase_change_decide(
                     f"on {session.held_on:%b %-d, %Y}."
                 }
             )
-        if to_phase == enrollment.phase:
+        from_phase = enrollment.phase
+        if to_phase == from_phase:
             raise ValidationError({"to_phase": f"The participant is already in phase {to_phase}."})
         if not reason.strip():
             raise ValidationError({"reason": "Say why the phase changes."})
-        from_phase = enrollment.phase
+        unmet: list[str] = []
+        if to_phase > from_phase:
+            unmet = _check_advance(entry, enrollment, from_phase, to_phase, override_reason)
+        elif not remedial_plan_note.strip():
+            raise ValidationError(
+                {
+                    "remedial_plan_note": "A return to a lower phase needs the remedial plan: "
+                    "what the participant works on to advance again."
+                }
+            )
         client_services.enrollment_set_phase(enrollment=enrollment, phase=to_phase, actor=actor)
+        plan_services.plan_review_due_at_phase_change(
+            participant=entry.participant, changed_on=session.held_on, actor=actor
+        )
         return PhaseChange.objects.create(
             enrollment=enrollment,
             entry=entry,
@@ -976,8 +1004,42 @@ def phase_change_decide(
             to_phase=to_phase,
             decided_on=session.held_on,
             reason=reason.strip(),
+            override_reason=override_reason.strip() if unmet else "",
+            unmet_requirements=unmet,
+            remedial_plan_note=remedial_plan_note.strip() if to_phase < from_phase else "",
             decided_by=actor,
         )
+
+
+def _check_advance(
+    entry: DocketEntry,
+    enrollment: Enrollment,
+    from_phase: int,
+    to_phase: int,
+    override_reason: str,
+) -> list[str]:
+    """An advance goes to the next phase, with every requirement to advance met on the
+    hearing's day or an override reason; returns the requirements unmet, with their figures."""
+    if to_phase != from_phase + 1:
+        raise ValidationError(
+            {
+                "to_phase": "A participant advances one phase at a time: the next phase is "
+                f"{from_phase + 1}."
+            }
+        )
+    session = entry.session
+    checklist = selectors.phase_checklists(
+        session.program, [enrollment], today=session.held_on
+    ).get(enrollment.pk)
+    unmet = [f"{item.requirement}: {item.figure}" for item in checklist.unmet] if checklist else []
+    if unmet and not override_reason.strip():
+        raise ValidationError(
+            {
+                "override_reason": f"Not every requirement to advance to phase {to_phase} is "
+                f"met ({'; '.join(unmet)}). To advance anyway, give the reason for the override."
+            }
+        )
+    return unmet
 
 
 # The statuses each completion closes an enrollment from: an absconded participant may be

@@ -397,10 +397,7 @@ def hearing_phase(request, pk: int):
     if form.is_valid():
         with form_errors_from(form):
             change = services.phase_change_decide(
-                entry=entry,
-                to_phase=form.cleaned_data["to_phase"],
-                reason=form.cleaned_data["reason"],
-                actor=request.user,
+                entry=entry, actor=request.user, **form.cleaned_data
             )
             messages.success(request, f"Moved to phase {change.to_phase}.")
             return redirect("court:hearing", pk=entry.pk)

@@ -84,6 +84,7 @@ MARKERS = {
     "phase_change": "MARKER-PHASE-CHANGE-Gravel",
     "condition": "MARKER-CONDITION-Loess",
     "ledger": "MARKER-LEDGER-Tallow",
+    "phase_override": "MARKER-PHASE-OVERRIDE-Quartz",
 }
 
 # Tables whose rows move without a write of the product: sign-in sessions and the lockout
@@ -238,6 +239,9 @@ def _court_record(program, other_program, users, participant, elsewhere, today) 
         to_phase=2,
         decided_on=past.held_on,
         reason=MARKERS["phase_change"],
+        # Advanced with a requirement unmet: the documented override is court data too.
+        override_reason=MARKERS["phase_override"],
+        unmet_requirements=["At least 90 days in the phase: 30 days"],
         decided_by=judge,
     )
     # A no-contact order from the day after the hearing a week ago, in force today.

@@ -51,6 +51,7 @@ SEEN_BY = {
     "hearing": FULL | COURT | PROBATION,
     # Why a phase changed at a hearing: a court record.
     "phase_change": FULL | COURT | PROBATION,
+    "phase_override": FULL | COURT | PROBATION,
     # Why the participant was excused from a hearing: court data.
     "hearing_excuse": FULL | COURT | PROBATION,
     # A court condition (its terms): the full team, the court view and probation.
@@ -116,8 +117,9 @@ SHOWN_ON = {
             "court:hearing",
         }
     ),
-    # On the hearing page where it was decided.
-    "phase_change": frozenset({"court:hearing[past]"}),
+    # On the hearing page where it was decided, and in the participant page's phase history.
+    "phase_change": frozenset({DETAIL, "court:hearing[past]"}),
+    "phase_override": frozenset({DETAIL, "court:hearing[past]"}),
     "hearing": frozenset(
         {DETAIL, "court:hearing[past]", "court:docket[past]", "court:docket_print[past]"}
     ),

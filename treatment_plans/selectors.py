@@ -6,11 +6,13 @@ from typing import Any
 
 from django.contrib.auth.models import Group
 from django.db.models import (
+    Count,
     DateField,
     DateTimeField,
     ExpressionWrapper,
     F,
     Func,
+    IntegerField,
     OuterRef,
     Prefetch,
     Q,
@@ -39,7 +41,9 @@ from .models import (
     Goal,
     NeedDeferral,
     Objective,
+    ObjectiveProgress,
     PlannedService,
+    PlanReview,
     PlanStatus,
     ProgressReport,
     Referral,
@@ -415,3 +419,49 @@ def progress_reports_of(user: User, participant: Participant) -> QuerySet[Progre
 
 def treatment_section(participant: Participant, user: User) -> dict:
     return {"reports": progress_reports_of(user, participant)[:6]}
+
+
+@dataclass(frozen=True)
+class ObjectivesMet:
+    """Of the objectives of a participant's plan in force, how many its latest review recorded
+    met (`reviewed_on` None: never reviewed, so none counts met)."""
+
+    met: int
+    total: int
+    reviewed_on: datetime.date | None
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.met / self.total) if self.total else 0
+
+
+def objectives_met_of(participant_ids: list[int]) -> dict[int, ObjectivesMet]:
+    """participant id → ObjectivesMet of their plan in force (none in force: left out). One
+    query for any number of participants."""
+    latest_review = PlanReview.objects.filter(plan=OuterRef("pk")).order_by("-reviewed_on", "-id")
+    objectives = (
+        Objective.objects.filter(goal__plan=OuterRef("pk"))
+        .order_by()
+        .values("goal__plan")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    plans = (
+        TreatmentPlan.objects.filter(participant_id__in=participant_ids, status=PlanStatus.ACTIVE)
+        .annotate(
+            objective_count=Coalesce(Subquery(objectives, output_field=IntegerField()), Value(0)),
+            reviewed_on=Subquery(latest_review.values("reviewed_on")[:1]),
+            progress=Subquery(latest_review.values("progress")[:1]),
+        )
+        .values("participant_id", "objective_count", "reviewed_on", "progress")
+    )
+    return {
+        plan["participant_id"]: ObjectivesMet(
+            met=sum(
+                progress == ObjectiveProgress.MET for progress in (plan["progress"] or {}).values()
+            ),
+            total=plan["objective_count"],
+            reviewed_on=plan["reviewed_on"],
+        )
+        for plan in plans
+    }

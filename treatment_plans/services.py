@@ -556,6 +556,28 @@ def plan_review_record(
         return review
 
 
+def plan_review_due_at_phase_change(
+    *, participant: Participant, changed_on: datetime.date, actor: User
+) -> TreatmentPlan | None:
+    """A phase change makes the review of the participant's plan in force due (a review is
+    due every 90 days and at each phase change): its due date moves to the day of the change
+    unless it already falls due earlier; the plan review sweep then alerts its case manager.
+    Court.services.phase_change_decide calls it in its transaction, for the acting judge or
+    clerk. None when no plan is in force."""
+    with audited_write(actor):
+        plan = (
+            TreatmentPlan.objects.select_for_update()
+            .filter(participant=participant, status=PlanStatus.ACTIVE)
+            .first()
+        )
+        if plan is None:
+            return None
+        if plan.review_due_on is None or plan.review_due_on > changed_on:
+            plan.review_due_on = changed_on
+            plan.save(update_fields=["review_due_on"])
+        return plan
+
+
 def plan_review_sweep_statement(now: datetime.datetime) -> client_services.AlertStatement:
     """The plan review sweep's one statement: an alert per plan in force whose review is due
     within the program's notice or overdue on its program's own date at `now`

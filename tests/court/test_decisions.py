@@ -47,8 +47,12 @@ def enrollment_of(entry) -> Enrollment:
     return Enrollment.objects.get(pk=entry.enrollment_id)
 
 
-def phase_change(entry, actor, *, to_phase=2, reason="Ninety days clean; attending groups."):
-    return services.phase_change_decide(entry=entry, to_phase=to_phase, reason=reason, actor=actor)
+def phase_change(
+    entry, actor, *, to_phase=2, reason="Ninety days clean; attending groups.", **decision
+):
+    return services.phase_change_decide(
+        entry=entry, to_phase=to_phase, reason=reason, actor=actor, **decision
+    )
 
 
 def completion(entry, actor, *, kind="graduated", disposition="Charges dismissed", reason=None):
@@ -85,9 +89,9 @@ def test_the_judge_moves_a_participant_to_the_next_phase(entry, judge):
 
 
 def test_a_clerk_listed_on_the_session_records_a_phase_change(entry, clerk):
-    phase_change(entry, clerk, to_phase=3)
+    phase_change(entry, clerk, to_phase=2)
 
-    assert enrollment_of(entry).phase == 3
+    assert enrollment_of(entry).phase == 2
 
 
 def no_phase_change(entry, phase: int = 1) -> None:
@@ -179,7 +183,13 @@ def test_a_phase_can_go_back_at_another_hearing(entry, judge, participant, progr
     afternoon = session_on(program, DAY, judge=judge, courtroom="3B")
     second = on_docket(afternoon, participant.enrollments.get(), appearance="appeared")
 
-    phase_change(second, judge, to_phase=1, reason="Relapse; back to stabilization.")
+    phase_change(
+        second,
+        judge,
+        to_phase=1,
+        reason="Relapse; back to stabilization.",
+        remedial_plan_note="Daily meetings for two weeks; relapse prevention group.",
+    )
 
     assert list(PhaseChange.objects.values_list("from_phase", "to_phase")) == [(1, 2), (2, 1)]
     assert enrollment_of(entry).phase == 1

@@ -12,6 +12,7 @@ from django.db.models import F, Q
 from clients.models import Alert, Appointment, Enrollment
 from compliance.models import BlackoutPeriod, TestingOrder
 from court import selectors
+from court.demo import DEMO_PHASE_REQUIREMENTS
 from court.models import (
     CommunityServiceHours,
     CommunityServiceObligation,
@@ -31,7 +32,7 @@ from court.models import (
 from court.selectors import ledger_totals
 from drugcourt.demo import PROGRAM_NAME
 from drugcourt.models import Program
-from drugcourt.selectors import response_catalogue_in_force
+from drugcourt.selectors import phases_in_force, response_catalogue_in_force
 
 # A Friday afternoon in Chicago: the court sat eight days ago and sits again next Thursday.
 NOW = datetime.datetime(2026, 6, 19, 20, 0, tzinfo=datetime.UTC)
@@ -187,8 +188,10 @@ def assert_responses_are_mostly_incentives_and_take_effect(program):
     responses = CourtResponse.objects.filter(entry__session__program=program)
     assert not responses.exclude(given_on=F("entry__session__held_on")).exists()
     assert not responses.exclude(entry__appearance="appeared").exists()
-    catalogue = set(response_catalogue_in_force(program, TODAY).values_list("pk", flat=True))
-    assert set(responses.values_list("option", flat=True)) <= catalogue
+    # The coordinator added phase requirements today: a new settings version, carrying the
+    # catalogue (the same responses, rows of their own).
+    catalogue = set(response_catalogue_in_force(program, TODAY).values_list("name", flat=True))
+    assert set(responses.values_list("option__name", flat=True)) <= catalogue
     effects = Counter(responses.values_list("option__effect", flat=True))
     assert effects["increased_testing"] == 3
     assert effects["jail"] == 1
@@ -247,6 +250,10 @@ def assert_phase_changes_and_completions_are_decided_at_hearings(program):
     assert set(changes.values_list("from_phase", "to_phase")) == {(1, 2), (3, 4)}
     assert not changes.exclude(decided_on=LAST_SITTING, entry__appearance="appeared").exists()
     assert not changes.exclude(enrollment__phase=F("to_phase")).exists()
+    # The coordinator added each phase's requirements from today.
+    assert [phase.requirements for phase in phases_in_force(program, TODAY)] == list(
+        DEMO_PHASE_REQUIREMENTS.values()
+    )
 
     closed = Enrollment.objects.filter(program=program, status__in=["graduated", "terminated"])
     decisions = CompletionDecision.objects.filter(enrollment__in=closed)

@@ -37,8 +37,9 @@ from court.models import (
     Warrant,
     WarrantState,
 )
+from court.phase_requirements import KINDS
 from court.rules import CourtFacts, ServiceProgress, behaviours_of, court_verdict
-from drugcourt.models import Behaviour, ResponseEffect, ResponseOption, Substance
+from drugcourt.models import Behaviour, Phase, ResponseEffect, ResponseOption, Substance
 from drugcourt.selectors import program_today
 from tests.compliance.builders import a_test, an_appointment
 from tests.conftest import enrolled
@@ -471,6 +472,11 @@ def test_the_summary_costs_the_same_queries_at_1_and_20_entries(
     client, judge, program, program_settings, session, previous_session, casemanager, today,
     django_assert_num_queries,
 ):  # fmt: skip
+    # A requirement of every kind on phase 1, so the checklist reads every fact it can.
+    Phase.objects.filter(settings=program_settings, number=1).update(requirements=[
+        {"kind": kind.key, "params": {param.name: 1 for param in kind.params()}}
+        for kind in KINDS
+    ])  # fmt: skip
     client.force_login(judge)
     url = reverse("court:summary", args=[session.pk])
     for count in (1, 20):
@@ -494,15 +500,20 @@ def test_the_summary_costs_the_same_queries_at_1_and_20_entries(
         # 1 session 2 user 3 the session 4 its clerks 5 sees the whole docket (membership)
         # 6 the entries with participant and enrollment 7 their previous hearings 8 the
         # responses given there (option, testing order, obligation, hours worked) 9 the user's
-        # reach of the participants 10-13 the monitoring facts (enrollments with last positive,
-        # attendance, test counts, positives by substance) 14 open warrants 15 last phase
-        # changes 16 acts for the session (membership) 17 the recommendations 18 incidents
-        # reported to court 19 alerts (raised or resolved since, open for the court) 20 status
-        # changes 21 conditions in force 22 prior responses to each behaviour 23 the response
-        # matrix in force 24 the ledgers' totals
-        with django_assert_num_queries(24):
+        # reach of the participants; the phase checklists: 10 the phases in force 11 their
+        # last phase changes 12-15 the monitoring facts over the attendance window 16 the
+        # plans' objectives 17 open sanctions 18 life domains 19 community service hours in
+        # the phase; 20-23 the monitoring facts since the previous hearing (enrollments with
+        # last positive, attendance, test counts, positives by substance) 24 open warrants 25
+        # last phase changes 26 acts for the session (membership) 27 the recommendations 28
+        # incidents reported to court 29 alerts (raised or resolved since, open for the court)
+        # 30 status changes 31 conditions in force 32 prior responses to each behaviour 33 the
+        # response matrix in force 34 the ledgers' totals
+        with django_assert_num_queries(34):
             page = client.get(url).content.decode()
-        assert page.count("2 of 8 hours worked") == count
+        # Each row: the previous response's follow-up, and the checklist's open sanction.
+        assert page.count("2 of 8 hours worked") == 2 * count
+        assert page.count("Community service: 2 of 8 hours worked") == count
         assert page.count("balance $25.50") == count
 
 
@@ -622,6 +633,8 @@ def _facts(tests=None, treatment=(0, 0), case_management=(0, 0)) -> MonitoringFa
             ),
             (Behaviour.FAILURE_TO_APPEAR, Behaviour.NEW_ARREST, Behaviour.CURFEW_VIOLATION),
         ),
+        # Every requirement to advance to the next phase met (court.selectors.PhaseChecklist).
+        (None, CourtFacts(phase_requirements_met=True), (Behaviour.PHASE_REQUIREMENTS_MET,)),
     ],
 )
 def test_the_behaviours_the_matrix_answers(facts, court, behaviours):

@@ -6,12 +6,14 @@ import itertools
 
 from django.apps import apps
 from django.core.management import call_command
+from django.db.models import Min
 from django.utils import timezone
 
 from assessments.models import Need, NeedStatus
 from clients import access
 from clients.models import Appointment, CaseAssignment, Enrollment, ParticipantGroupObjectPermission
 from clients.reconcile import access_drift
+from court.models import PhaseChange
 from drugcourt.models import Organization, Program, User
 from treatment_plans.models import (
     ENGAGEMENT_LIMIT_DAYS,
@@ -264,7 +266,13 @@ def test_seed_demo_gives_every_admitted_participant_a_signed_plan(db):
             assert plan.starts_on <= review.reviewed_on <= today
             assert review.reviewed_by_id == plan.signed_by_id
         last = reviews[-1].reviewed_on if reviews else plan.starts_on
-        assert plan.review_due_on == last + datetime.timedelta(days=90)
+        # A phase change since then made the review due on its day (court.seed_demo_court).
+        changed = PhaseChange.objects.filter(
+            enrollment__participant_id=plan.participant_id, decided_on__gte=last
+        ).aggregate(first=Min("decided_on"))["first"]
+        assert plan.review_due_on == min(
+            day for day in (last + datetime.timedelta(days=90), changed) if day is not None
+        )
     assert any("revised" in review.progress.values() for review in PlanReview.objects.all())
 
     # Every need of an admitted participant is answered or deferred by the plan in force.
