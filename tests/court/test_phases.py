@@ -560,3 +560,24 @@ def test_the_checklist_costs_the_participant_page_one_query_a_kind_reads(
 
     assert "At least 30 days in the phase" in page
     assert len(with_checklist) == len(without) + 1  # the last phase change
+
+
+def test_the_hearing_page_asks_for_the_override_and_records_it(
+    client, program_settings, entry, judge
+):
+    require(program_settings, 1, requirement("days_in_phase", days=60))
+    client.force_login(judge)
+    url = reverse("court:hearing_phase", args=[entry.pk])
+    decision = {"to_phase": "2", "reason": "Doing well."}
+
+    refused = client.post(url, decision).content.decode()
+
+    assert "To advance anyway, give the reason for the override." in refused
+    assert "At least 60 days in the phase" in refused  # the row's checklist
+    assert not PhaseChange.objects.exists()
+
+    client.post(url, {**decision, "override_reason": "The team agrees."})
+
+    page = client.get(reverse("court:hearing", args=[entry.pk])).content.decode()
+    assert "Override</strong>: The team agrees." in page
+    assert "unmet then: At least 60 days in the phase: 42 days (since Jan 20, 2026)" in page
