@@ -299,6 +299,7 @@ DEMO_PHASE_REQUIREMENTS = {
         {"kind": "sober_days", "params": {"days": 180}},
         {"kind": "plan_objectives_met", "params": {"percent": 100}},
         {"kind": "no_open_sanctions", "params": {}},
+        {"kind": "fees_paid", "params": {"percent": 100}},
     ],
 }
 

@@ -5,9 +5,9 @@ a kind only its words and numbers (drugcourt.phase_requirements); here each kind
 reads and when it is met, as a pure function over `PhaseFacts`, which
 court.selectors.phase_checklists reads for a set of enrollments in a fixed number of queries.
 Registered from court.registrations. A kind is added by writing one more class here (and the
-facts it reads, if new): e.g. fees paid to a threshold or a finding of inability to pay, once
-the fee ledger exists (fees never block advancement or graduation: such a kind would be shown,
-not enforced). docs/decisions/0014-phase-requirements.md.
+facts it reads, if new). Fees paid (to a share of what was assessed, or a finding of inability
+to pay) are shown on the checklist but never block advancement or graduation (`blocks =
+False`). docs/decisions/0014-phase-requirements.md.
 """
 
 import datetime
@@ -17,6 +17,8 @@ from decimal import Decimal
 from compliance.selectors import MonitoringFacts
 from drugcourt.phase_requirements import Param, RequirementKind, register_requirement_kind
 from treatment_plans.selectors import ObjectivesMet
+
+from .models import LedgerTotals
 
 # Life-domain statuses that count as working or in school (clients.models.LIFE_DOMAIN_STATUSES).
 WORKING_STATUSES = frozenset({"full_time", "part_time"})
@@ -45,6 +47,8 @@ class PhaseFacts:
     occupations: tuple[str, ...] = ()
     # Community service hours worked in this enrollment since `phase_since`.
     service_hours: Decimal = field(default=Decimal(0))
+    # The enrollment's fees, fines and restitution on `today`.
+    ledger: LedgerTotals = field(default_factory=LedgerTotals)
 
 
 @dataclass(frozen=True)
@@ -54,16 +58,19 @@ class ChecklistItem:
     requirement: str
     met: bool
     figure: str
+    # Whether an unmet item stops an advance without an override (fees never do).
+    blocks: bool = True
 
 
 # The facts of PhaseFacts a kind reads (court.selectors.phase_checklists loads those only).
-PHASE_SINCE, MONITORING, OBJECTIVES, OPEN_SANCTIONS, OCCUPATIONS, SERVICE_HOURS = (
+PHASE_SINCE, MONITORING, OBJECTIVES, OPEN_SANCTIONS, OCCUPATIONS, SERVICE_HOURS, LEDGER = (
     "phase_since",
     "monitoring",
     "objectives",
     "open_sanctions",
     "occupations",
     "service_hours",
+    "ledger",
 )
 
 
@@ -72,13 +79,16 @@ class CourtRequirementKind(RequirementKind):
     it `reads`."""
 
     reads: frozenset[str] = frozenset()
+    blocks = True
 
     def evaluate(self, params: dict[str, int], facts: PhaseFacts) -> tuple[bool, str]:
         raise NotImplementedError
 
     def item(self, params: dict[str, int], facts: PhaseFacts) -> ChecklistItem:
         met, figure = self.evaluate(params, facts)
-        return ChecklistItem(requirement=self.describe(params), met=met, figure=figure)
+        return ChecklistItem(
+            requirement=self.describe(params), met=met, figure=figure, blocks=self.blocks
+        )
 
 
 class DaysInPhase(CourtRequirementKind):
@@ -215,6 +225,37 @@ class WorkSchoolOrService(CourtRequirementKind):
         return facts.service_hours >= params["hours"], f"not working or in school; {hours}"
 
 
+class FeesPaid(CourtRequirementKind):
+    reads = frozenset({LEDGER})
+    # Statute forbids making fees the reason a participant cannot advance or complete: shown,
+    # never enforced (phase_change_decide asks no override for it).
+    blocks = False
+    key = "fees_paid"
+    label = "Fees paid, or a finding of inability to pay"
+    help = (
+        "Of the fees, fines and restitution assessed in this enrollment, the share paid or "
+        "waived; met with nothing assessed, or once the court found the participant unable to "
+        "pay. Shown on the checklist; it never stops an advance."
+    )
+    threshold = PERCENT
+
+    def describe(self, params):
+        return f"At least {params['percent']} % of fees paid, or found unable to pay"
+
+    def evaluate(self, params, facts):
+        ledger = facts.ledger
+        if ledger.inability_to_pay:
+            return True, "found unable to pay"
+        if not ledger.assessed:
+            return True, "nothing assessed"
+        settled = ledger.paid + ledger.waived
+        percent = int(100 * settled / ledger.assessed)
+        return (
+            percent >= params["percent"],
+            f"${settled:,.2f} of ${ledger.assessed:,.2f} paid or waived ({percent} %)",
+        )
+
+
 KINDS: tuple[CourtRequirementKind, ...] = (
     DaysInPhase(),
     SoberDays(),
@@ -222,6 +263,7 @@ KINDS: tuple[CourtRequirementKind, ...] = (
     PlanObjectivesMet(),
     NoOpenSanctions(),
     WorkSchoolOrService(),
+    FeesPaid(),
 )
 
 

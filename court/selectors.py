@@ -111,6 +111,7 @@ from .models import (
 )
 from .phase_requirements import (
     IN_SCHOOL_STATUSES,
+    LEDGER,
     MONITORING,
     OBJECTIVES,
     OCCUPATIONS,
@@ -460,10 +461,19 @@ class PhaseChecklist:
         return tuple(item for item in self.items if not item.met)
 
     @property
+    def unmet_blocking(self) -> tuple[ChecklistItem, ...]:
+        """The unmet requirements an advance needs an override for (fees never block)."""
+        return tuple(item for item in self.unmet if item.blocks)
+
+    @property
     def ready_to_advance(self) -> bool:
-        """There is a next phase, the phase asks something, and every requirement is met (the
-        achievement the response matrix answers: Behaviour.PHASE_REQUIREMENTS_MET)."""
-        return self.next_phase is not None and bool(self.items) and self.all_met
+        """There is a next phase, the phase asks something that blocks, and all of that is met
+        (the achievement the response matrix answers: Behaviour.PHASE_REQUIREMENTS_MET)."""
+        return (
+            self.next_phase is not None
+            and any(item.blocks for item in self.items)
+            and not self.unmet_blocking
+        )
 
 
 def phase_checklists(
@@ -479,8 +489,8 @@ def phase_checklists(
 
     Only the facts the phases' requirements read are loaded (CourtRequirementKind.reads): the
     phases in force, then at most the last phase changes, the monitoring facts (4), the plans'
-    objectives, the open sanctions, the life domains and the community service hours: at most
-    10 queries for any number of enrollments."""
+    objectives, the open sanctions, the life domains, the community service hours and the
+    ledgers' totals: at most 11 queries for any number of enrollments."""
     phases = {phase.number: phase for phase in phases_in_force(program, today)}
     staged = [
         (enrollment, phases[enrollment.phase])
@@ -562,6 +572,8 @@ def _phase_facts(
         }
     if SERVICE_HOURS in reads:
         facts[SERVICE_HOURS] = _service_hours_since(phase_since, today)
+    if LEDGER in reads:
+        facts[LEDGER] = ledger_totals(enrollment_ids, on=today)
     return {
         enrollment.pk: PhaseFacts(
             today=today,

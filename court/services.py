@@ -950,13 +950,13 @@ def phase_change_decide(
     list in force that day, with a reason.
 
     An advance goes to the next phase only, when the requirements to advance from the current
-    phase are met on the hearing's day (selectors.phase_checklists), or with an override
-    reason: the documented override, stored with the requirements unmet then. A demotion (to
-    any lower phase) needs the remedial plan note; the participant then meets that phase's
-    requirements again, counted from this day. Either way the plan in force falls due for
-    review (treatment_plans.services.plan_review_due_at_phase_change); the testing and hearing
-    defaults follow the enrollment's phase from the next weekly draw and the next hearing.
-    The enrollment row is locked first, so a decision sent twice moves the participant once
+    phase are met on the hearing's day (selectors.phase_checklists; fees never block), or with
+    an override reason: the documented override, stored with the requirements unmet then. A
+    demotion (to any lower phase) needs the remedial plan note; the participant then meets
+    that phase's requirements again, counted from this day. Either way the plan in force falls
+    due for review (treatment_plans.services.plan_review_due_at_phase_change); the testing and
+    hearing defaults follow the enrollment's phase from the next weekly draw and the next
+    hearing. The enrollment row is locked first, so a decision sent twice moves the participant once
     (the second is told they are already there)."""
     session = entry.session
     _check_decides_for(actor, session)
@@ -1031,7 +1031,11 @@ def _check_advance(
     checklist = selectors.phase_checklists(
         session.program, [enrollment], today=session.held_on
     ).get(enrollment.pk)
-    unmet = [f"{item.requirement}: {item.figure}" for item in checklist.unmet] if checklist else []
+    unmet = (
+        [f"{item.requirement}: {item.figure}" for item in checklist.unmet_blocking]
+        if checklist
+        else []
+    )
     if unmet and not override_reason.strip():
         raise ValidationError(
             {

@@ -20,9 +20,12 @@ from compliance.models import TestStatus
 from compliance.selectors import enrollments_to_test
 from court import selectors, services
 from court.models import (
+    Charge,
     CommunityServiceHours,
     CommunityServiceObligation,
     CourtResponse,
+    LedgerEntry,
+    LedgerEntryKind,
     PhaseChange,
 )
 from drugcourt import services as core_services
@@ -273,6 +276,49 @@ def test_working_by_the_life_domain_in_force(
     assert "employer" not in item.figure  # the detail is case-note data, not court data
 
 
+def a_ledger_entry(enrollment, kind, amount, **fields):
+    LedgerEntry.objects.create(
+        enrollment=enrollment, participant_id=enrollment.participant_id,
+        program_id=enrollment.program_id, kind=kind, amount=Decimal(amount),
+        entry_date=datetime.date(2026, 2, 1), recorded_by=enrollment.participant.created_by,
+        **fields,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(("percent", "met"), [(60, True), (61, False)])
+def test_fees_paid_as_a_share_of_what_was_assessed(
+    program, program_settings, enrollment, percent, met
+):
+    a_ledger_entry(enrollment, LedgerEntryKind.ASSESSMENT, "250.00", charge=Charge.FEE)
+    a_ledger_entry(enrollment, LedgerEntryKind.PAYMENT, "100.00", method="cash",
+                   receipt_number=1)  # fmt: skip
+    a_ledger_entry(enrollment, LedgerEntryKind.WAIVER, "50.00", reason="Reduced")
+    require(program_settings, 1, requirement("fees_paid", percent=percent))
+
+    item = only_item(program, enrollment)
+
+    assert (item.met, item.figure) == (met, "$150.00 of $250.00 paid or waived (60 %)")
+
+
+def test_a_finding_of_inability_to_pay_meets_the_fees(program, program_settings, enrollment):
+    a_ledger_entry(enrollment, LedgerEntryKind.ASSESSMENT, "250.00", charge=Charge.FEE)
+    a_ledger_entry(enrollment, LedgerEntryKind.WAIVER, "10.00", reason="Indigent",
+                   inability_to_pay=True)  # fmt: skip
+    require(program_settings, 1, requirement("fees_paid", percent=100))
+
+    assert only_item(program, enrollment).figure == "found unable to pay"
+    assert only_item(program, enrollment).met
+
+
+def test_unpaid_fees_never_stop_an_advance(program_settings, entry, judge):
+    a_ledger_entry(entry.enrollment, LedgerEntryKind.ASSESSMENT, "250.00", charge=Charge.FEE)
+    require(program_settings, 1, requirement("fees_paid", percent=100))
+
+    change = advance(entry, judge)
+
+    assert (change.to_phase, change.override_reason, change.unmet_requirements) == (2, "", [])
+
+
 def test_a_phase_without_requirements_asks_nothing(program, enrollment):
     checklist = checklist_of(program, enrollment)
 
@@ -307,7 +353,7 @@ def test_a_negative_threshold_is_refused_and_nothing_is_saved(program, coordinat
         ({1: [requirement("attendance_rate", percent=90)]}, "needs its days"),
         ({1: [requirement("no_open_sanctions", days=3)]}, "takes no days"),
         ({1: [requirement("sober_days", days=3), requirement("sober_days", days=4)]}, "twice"),
-        ({1: [requirement("fees_paid", amount=3)]}, "is not a kind of phase requirement"),
+        ({1: [requirement("curfew_kept", days=3)]}, "is not a kind of phase requirement"),
         ({6: [requirement("sober_days", days=3)]}, "The program has no phase 6"),
     ],
 )

@@ -503,13 +503,14 @@ def test_the_summary_costs_the_same_queries_at_1_and_20_entries(
         # reach of the participants; the phase checklists: 10 the phases in force 11 their
         # last phase changes 12-15 the monitoring facts over the attendance window 16 the
         # plans' objectives 17 open sanctions 18 life domains 19 community service hours in
-        # the phase; 20-23 the monitoring facts since the previous hearing (enrollments with
-        # last positive, attendance, test counts, positives by substance) 24 open warrants 25
-        # last phase changes 26 acts for the session (membership) 27 the recommendations 28
-        # incidents reported to court 29 alerts (raised or resolved since, open for the court)
-        # 30 status changes 31 conditions in force 32 prior responses to each behaviour 33 the
-        # response matrix in force 34 the ledgers' totals
-        with django_assert_num_queries(34):
+        # the phase 20 the ledgers' totals today; 21-24 the monitoring facts since the
+        # previous hearing (enrollments with last positive, attendance, test counts, positives
+        # by substance) 25 open warrants 26 last phase changes 27 acts for the session
+        # (membership) 28 the recommendations 29 incidents reported to court 30 alerts (raised
+        # or resolved since, open for the court) 31 status changes 32 conditions in force 33
+        # prior responses to each behaviour 34 the response matrix in force 35 the ledgers'
+        # totals on the session's day
+        with django_assert_num_queries(35):
             page = client.get(url).content.decode()
         # Each row: the previous response's follow-up, and the checklist's open sanction.
         assert page.count("2 of 8 hours worked") == 2 * count
