@@ -435,7 +435,20 @@ MATRIX = {
     "court:condition_violation": Entry(WRITES_CONTACTS, args=("condition",), refused_status=404),
     "court:ledger_assess": Entry(WRITES_CONTACTS, args=("participant",), refused_status=404),
     "court:ledger_pay": Entry(WRITES_CONTACTS, args=("participant",), refused_status=404),
-    "court:ledger_waive": Entry(WAIVES, args=("participant",), refused_status=404),
+    # The court waives (a POST: who may not sees 404 and nothing is written).
+    "court:ledger_waive": Entry(
+        WAIVES,
+        args=("participant",),
+        method="post",
+        ok_status=302,
+        refused_status=404,
+        data={
+            "enrollment": "enrollment",
+            "amount": "10.00",
+            "waived_on": TODAY,
+            "reason": "Reduced at the hearing.",
+        },
+    ),
     "court:ledger_reverse": Entry(WRITES_CONTACTS, args=("payment",), refused_status=404),
     "court:ledger_receipt": Entry(SEES_LEDGER, args=("payment",), refused_status=404),
     "reports:units_of_service": Entry(CASE_MANAGERS),
