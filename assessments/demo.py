@@ -31,16 +31,14 @@ from django.db import transaction
 
 from clients import access
 from clients import services as client_services
-from clients.demo import CASE_PREFIX
+from clients.demo import CASE_PREFIX, demo_case_managers
 from clients.models import (
     AlertSeverity,
-    CaseAssignment,
     Enrollment,
     EnrollmentStatus,
     EnrollmentStatusChange,
     LifeDomain,
     LifeDomainRecord,
-    TeamRole,
 )
 from drugcourt.audit import audited_write
 from drugcourt.models import Program, ProgramSettings, User
@@ -391,14 +389,7 @@ def _seed_screenings_and_screens(
 
 
 def _demo_enrollments(enrollments, today: datetime.date) -> list[DemoEnrollment]:
-    managers = {
-        assignment.participant_id: assignment.user
-        for assignment in CaseAssignment.objects.filter(
-            participant__in=enrollments.values("participant"),
-            team_role=TeamRole.CASE_MANAGER,
-            ended_on=None,
-        ).select_related("user")
-    }
+    managers = demo_case_managers(enrollments.values("participant"))
     absconded_on = dict(
         EnrollmentStatusChange.objects.filter(
             enrollment__in=enrollments.filter(status=EnrollmentStatus.ABSCONDED),

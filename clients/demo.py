@@ -304,21 +304,23 @@ def _charge(rng: random.Random, referred: datetime.date) -> ChargeData:
     )
 
 
-# Graduation and termination are decided at a hearing, which the court's demo holds
-# (court.demo.decide_at_a_hearing registers itself here from the court app's ready(): clients
-# may not import court). Called with the enrollment, kind, day, reason and the demo staff.
-_hearing_decision: list[Callable[..., object]] = []
+# An admitted enrollment is completed by the court: graduation and termination at a hearing,
+# which the court's demo holds, withdrawal and neutral discharge by the demo coordinator
+# (court.demo.complete registers itself here from the court app's ready(): clients may not
+# import court). Called with the enrollment, kind, day, reason and the demo staff.
+_completion: list[Callable[..., object]] = []
 
 
-def register_hearing_decision(decide: Callable[..., object]) -> None:
-    _hearing_decision[:] = [decide]
+def register_completion(complete: Callable[..., object]) -> None:
+    _completion[:] = [complete]
 
 
 def _walk_lifecycle(enrollment, target, referred, today, rng, *, actor, staff) -> None:
     """Moves a new enrollment to `target` through the real lifecycle services: the case
     manager admits (assessments' demo adds the screening and admission records behind it) and
-    records the other changes; the judge graduates and terminates at a hearing on the exit day
-    (court's demo, through court.services.completion_decide). That day, and the day an
+    records the other changes; the judge graduates and terminates at a hearing on the exit day,
+    the coordinator records withdrawals and neutral discharges (court's demo, through
+    court.completion). That day, and the day an
     absconded participant failed to appear, is a sitting of the demo court
     (court_day_on_or_before); court's demo adds the failure to appear and its warrant."""
     entered = min(referred + datetime.timedelta(days=rng.randint(10, 30)), today)
@@ -351,10 +353,10 @@ def _walk_lifecycle(enrollment, target, referred, today, rng, *, actor, staff) -
                 reason=reasons[to_status],
                 actor=actor,
             )
-        elif to_status in services.HEARING_DECISIONS:
-            if not _hearing_decision:
-                raise RuntimeError("The court app decides the demo's graduations; it is missing.")
-            _hearing_decision[0](
+        elif to_status in services.COMPLETION_TRANSITIONS[EnrollmentStatus.ACTIVE]:
+            if not _completion:
+                raise RuntimeError("The court app completes the demo's enrollments; it is missing.")
+            _completion[0](
                 enrollment=enrollment,
                 kind=to_status,
                 day=day,
@@ -797,15 +799,26 @@ def seed_demo_daily_record(program: Program, staff: dict[str, User]) -> None:
             )
 
 
+def demo_case_managers(participants) -> dict[int, User]:
+    """The case manager of each of `participants` (a queryset of their ids): the last one
+    assigned, whose assignment ended with the enrollment when it closed (court.completion)."""
+    return {
+        assignment.participant_id: assignment.user
+        for assignment in CaseAssignment.objects.filter(
+            participant__in=participants, team_role=TeamRole.CASE_MANAGER
+        )
+        .select_related("user")
+        .order_by("started_on", "pk")
+    }
+
+
 def _demo_cases(enrollments, today: datetime.date) -> list[DemoCase]:
     participants = enrollments.values("participant")
-    team = CaseAssignment.objects.filter(participant__in=participants, ended_on=None)
-    managers = {
-        assignment.participant_id: assignment.user
-        for assignment in team.filter(team_role=TeamRole.CASE_MANAGER).select_related("user")
-    }
+    managers = demo_case_managers(participants)
     with_probation = set(
-        team.filter(team_role=TeamRole.PROBATION_OFFICER).values_list("participant", flat=True)
+        CaseAssignment.objects.filter(
+            participant__in=participants, team_role=TeamRole.PROBATION_OFFICER
+        ).values_list("participant", flat=True)
     )
     absconded_on = dict(
         EnrollmentStatusChange.objects.filter(

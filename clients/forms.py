@@ -29,7 +29,7 @@ from .models import (
     TeamRole,
 )
 from .services import (
-    HEARING_DECISIONS,
+    ALLOWED_TRANSITIONS,
     ChargeData,
     ContactData,
     EmergencyContactData,
@@ -208,12 +208,12 @@ class AssignmentForm(CrispyForm):
 
 class StatusChangeForm(CrispyForm):
     today_fields = ("effective_date",)
-    # Graduation and termination are decided at a hearing (court.services.completion_decide).
+    # The generic changes only: an admitted enrollment closes by completion (court.completion).
     to_status = forms.ChoiceField(
         choices=[
             (value, label)
             for value, label in EnrollmentStatus.choices
-            if value not in HEARING_DECISIONS
+            if any(value in targets for targets in ALLOWED_TRANSITIONS.values())
         ],
         label="New status",
     )

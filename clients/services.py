@@ -204,15 +204,28 @@ def enrollment_create(*, participant: Participant, data: EnrollmentData, actor: 
 
 # What the generic status change may do. Screening → active is admission, which only the
 # admission record does (enrollment_admit, after an eligible screening decision); absconded →
-# active stays here: a served warrant brings the participant back.
+# active stays here: a served warrant brings the participant back. Closing an admitted
+# enrollment is a completion (COMPLETION_TRANSITIONS), never a generic change.
 ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
     EnrollmentStatus.REFERRED: frozenset(
         {EnrollmentStatus.SCREENING, EnrollmentStatus.DECLINED, EnrollmentStatus.WITHDRAWN}
     ),
     EnrollmentStatus.SCREENING: frozenset({EnrollmentStatus.DECLINED, EnrollmentStatus.WITHDRAWN}),
+    EnrollmentStatus.ACTIVE: frozenset({EnrollmentStatus.ABSCONDED}),
+    EnrollmentStatus.ABSCONDED: frozenset({EnrollmentStatus.ACTIVE}),
+    **{status: frozenset() for status in CLOSED_STATUSES},
+}
+
+ADMISSION_FROM: dict[str, frozenset[str]] = {
+    EnrollmentStatus.SCREENING: frozenset({EnrollmentStatus.ACTIVE})
+}
+
+# How an admitted enrollment closes: graduation or termination decided by the court at a
+# hearing, withdrawal or neutral discharge recorded by a coordinator, each carried out by
+# court.completion with everything that closes with the enrollment (enrollment_complete).
+COMPLETION_TRANSITIONS: dict[str, frozenset[str]] = {
     EnrollmentStatus.ACTIVE: frozenset(
         {
-            EnrollmentStatus.ABSCONDED,
             EnrollmentStatus.GRADUATED,
             EnrollmentStatus.TERMINATED,
             EnrollmentStatus.WITHDRAWN,
@@ -221,21 +234,15 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
     ),
     EnrollmentStatus.ABSCONDED: frozenset(
         {
-            EnrollmentStatus.ACTIVE,
             EnrollmentStatus.TERMINATED,
             EnrollmentStatus.WITHDRAWN,
             EnrollmentStatus.NEUTRAL_DISCHARGE,
         }
     ),
-    **{status: frozenset() for status in CLOSED_STATUSES},
 }
 
-ADMISSION_FROM: dict[str, frozenset[str]] = {
-    EnrollmentStatus.SCREENING: frozenset({EnrollmentStatus.ACTIVE})
-}
-
-# Decided by the court at a hearing and recorded on its docket (court.services.completion_decide),
-# never by the generic status change.
+# Decided by the court at a hearing and recorded on its docket (court.completion), never by the
+# generic status change.
 HEARING_DECISIONS = frozenset({EnrollmentStatus.GRADUATED, EnrollmentStatus.TERMINATED})
 
 
@@ -247,13 +254,22 @@ def enrollment_change_status(
     reason: str,
     actor: User,
 ) -> Enrollment:
-    """A status change other than admission, graduation and termination: records who, when
-    and why, refuses impossible transitions and keeps the exit date consistent."""
+    """A status change other than admission and completion: records who, when and why,
+    refuses impossible transitions and keeps the exit date consistent. A referral or screening
+    may still be withdrawn here; an admitted participant's enrollment closes by completion."""
     if to_status in HEARING_DECISIONS:
         raise ValidationError(
             {
                 "to_status": "Graduation and termination are decided at a hearing and recorded "
                 "on the docket."
+            }
+        )
+    if enrollment.status in COMPLETION_TRANSITIONS and to_status in CLOSED_STATUSES:
+        raise ValidationError(
+            {
+                "to_status": "An admitted participant's withdrawal or neutral discharge is "
+                "recorded by a coordinator on the enrollment's completion page, which closes "
+                "everything with it."
             }
         )
     return _change_status(
@@ -265,7 +281,7 @@ def enrollment_change_status(
     )
 
 
-def enrollment_close_at_hearing(
+def enrollment_complete(
     *,
     enrollment: Enrollment,
     to_status: str,
@@ -273,21 +289,17 @@ def enrollment_close_at_hearing(
     reason: str,
     actor: User,
 ) -> Enrollment:
-    """Graduation or termination, as the court decided it at a hearing on `effective_date`.
-    Only court.services calls this (completion_decide, which checks that the actor records that
-    session's hearings and writes the decision in the same transaction); the transition is
-    checked on the locked enrollment as every status change."""
-    if to_status not in HEARING_DECISIONS:
-        raise ValidationError(
-            {"to_status": "A hearing closes an enrollment by graduation or termination."}
-        )
-    return _change_status(
+    """Closes an admitted enrollment by graduation, termination, withdrawal or neutral
+    discharge. Only court.completion calls this, inside its transaction, after checking who
+    acts (the session's judge or clerk for a hearing decision, a coordinator of the program for
+    the rest); the transition is checked on the locked enrollment as every status change."""
+    return _write_status(
         enrollment=enrollment,
         to_status=to_status,
         effective_date=effective_date,
         reason=reason,
         actor=actor,
-        at_hearing=True,
+        transitions=COMPLETION_TRANSITIONS,
     )
 
 
@@ -334,14 +346,9 @@ def _change_status(
     reason: str,
     actor: User,
     entry_type: str = "",
-    at_hearing: bool = False,
 ) -> Enrollment:
-    """A status change by whoever may change the enrollment; an entry type means admission. A
-    change decided at a hearing was allowed by the court's rule (access.acts_for_session), not
-    by the enrollment's change permission."""
-    if not at_hearing and not access.can_change(
-        actor, enrollment.participant, access.DataClass.ENROLLMENT
-    ):
+    """A status change by whoever may change the enrollment; an entry type means admission."""
+    if not access.can_change(actor, enrollment.participant, access.DataClass.ENROLLMENT):
         raise ValidationError("You may not change this enrollment.")
     return _write_status(
         enrollment=enrollment,
@@ -1106,6 +1113,28 @@ def hearing_appointment_set_outcome(
             raise ValidationError("This hearing already has an outcome.")
         appointment.refresh_from_db()
         return appointment
+
+
+def appointments_cancel_ahead(
+    *, participant: Participant, reason: str, actor: User, now: datetime.datetime
+) -> int:
+    """Only court.completion calls this, when the participant leaves the program: their
+    appointments still to come and without an outcome are cancelled with `reason`, except court
+    hearings (the docket takes those off) and a treatment agency's sessions (treatment may go on
+    after the program; the provider decides, and discharges). Returns how many."""
+    with audited_write(actor):
+        return (
+            Appointment.objects.filter(
+                participant=participant, outcome="", scheduled_at__gt=now, organization=None
+            )
+            .exclude(kind=AppointmentKind.COURT)
+            .update(
+                outcome=AppointmentOutcome.CANCELLED,
+                outcome_reason=reason.strip()[:300],
+                outcome_recorded_at=now,
+                outcome_recorded_by=actor,
+            )
+        )
 
 
 def life_domain_record(

@@ -39,8 +39,8 @@ from django.db import transaction
 from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
-from clients.demo import CASE_PREFIX, Clock
-from clients.models import Alert, AlertState, CaseAssignment, TeamRole
+from clients.demo import CASE_PREFIX, Clock, demo_case_managers
+from clients.models import Alert, AlertState
 from clients.services import alert_acknowledge, alert_resolve
 from drugcourt.audit import audited_write
 from drugcourt.models import Program, ProgramSettings, Substance, User
@@ -254,14 +254,7 @@ def _cases(program: Program, today: datetime.date) -> list[Case]:
         .filter(case_number__startswith=CASE_PREFIX, tests_per_week__gt=0)
         .order_by("case_number")
     )
-    managers = {
-        assignment.participant_id: assignment.user
-        for assignment in CaseAssignment.objects.filter(
-            participant__in=enrollments.values("participant"),
-            team_role=TeamRole.CASE_MANAGER,
-            ended_on=None,
-        ).select_related("user")
-    }
+    managers = demo_case_managers(enrollments.values("participant"))
     return [
         Case(
             participant_id=enrollment.participant_id,

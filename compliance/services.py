@@ -583,5 +583,36 @@ def testing_order_create(
     return order
 
 
-# The service name starts with "test"; pytest must not collect it where tests import it.
+def testing_order_end(*, order: TestingOrder, ends_on: datetime.date, actor: User) -> TestingOrder:
+    """Ends a court testing order early, on `ends_on` (not before its start). Court-only, like
+    testing_order_create: court.completion calls it when the enrollment closes, after checking
+    who acts. Tests it drew later are excused with the rest (drug_tests_excuse_unpublished)."""
+    with audited_write(actor):
+        lock(order)
+        ends_on = max(ends_on, order.starts_on)
+        if ends_on < order.ends_on:
+            order.ends_on = ends_on
+            order.save(update_fields=["ends_on"])
+        return order
+
+
+def drug_tests_excuse_unpublished(
+    *, participant: Participant, program: Program, note: str, actor: User, now: datetime.datetime
+) -> None:
+    """Excuses the participant's tests in `program` not yet on a published call list (drawn or
+    ordered, scheduled and not notified), as a blackout excuses the tests inside it, with
+    `note`. Court-only: court.completion calls it when the enrollment closes. A drawn test is
+    secret until its day: it stays sealed (DrugTestQuerySet.revealed), and this returns no
+    count that would tell whether any were drawn."""
+    with audited_write(actor):
+        DrugTest.objects.filter(
+            participant=participant,
+            program=program,
+            status=TestStatus.SCHEDULED,
+            notified_at__isnull=True,
+        ).update(status=TestStatus.EXCUSED, status_changed_at=now, status_note=note.strip()[:300])
+
+
+# The service names start with "test"; pytest must not collect them where tests import them.
 testing_order_create.__test__ = False  # type: ignore[attr-defined]
+testing_order_end.__test__ = False  # type: ignore[attr-defined]

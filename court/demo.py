@@ -6,8 +6,9 @@ The court sits every other Thursday at 9 in Courtroom 3B (clients.demo's court c
 the demo judge and the demo clerk listed. The graduations and terminations are decided first:
 clients.demo asks for each while it walks an enrollment through its lifecycle (before the
 daily record, plans and tests, which follow the exit date), so the enrollment is closed by the
-court's own decision, court.services.completion_decide, at a hearing on its exit day
-(decide_at_a_hearing). The rest comes after the compliance demo (seed_demo_court).
+court's own decision, court.completion.completion_decide, at a hearing on its exit day
+(decide_at_a_hearing); a withdrawal or neutral discharge by the demo coordinator
+(court.completion.enrollment_close). The rest comes after the compliance demo (seed_demo_court).
 
 Every participant who was ever admitted comes before the court by their hearing frequency
 (court.selectors.with_hearing_interval) from their entry on: the first time one interval after
@@ -57,16 +58,14 @@ from django.db.models import (
 from django.utils import timezone
 
 from clients import services as client_services
-from clients.demo import CASE_PREFIX, Clock, next_court_day
+from clients.demo import CASE_PREFIX, Clock, demo_case_managers, next_court_day
 from clients.models import (
     Alert,
     Appointment,
     AppointmentKind,
-    CaseAssignment,
     Enrollment,
     EnrollmentStatus,
     EntryType,
-    TeamRole,
 )
 from clients.services import HEARING_MINUTES, alert_acknowledge, alert_resolve
 from compliance.demo import HISTORY_DAYS as TEST_HISTORY_DAYS
@@ -78,12 +77,15 @@ from drugcourt.models import Program, ProgramSettings, ResponseCategory, Respons
 from drugcourt.selectors import fee_schedule_in_force, program_today
 
 from . import selectors, services
+from .completion import completion_decide, enrollment_close
 from .models import (
     APPEARANCE_OUTCOME_REASONS,
     APPEARANCE_OUTCOMES,
     FAILURE_TO_APPEAR,
     HEARING_ALERT_SOURCE,
+    HEARING_COMPLETIONS,
     Appearance,
+    CaseDisposition,
     CommunityServiceObligation,
     CompletionDecision,
     CompletionKind,
@@ -198,14 +200,14 @@ PHASE_REASONS = {
     4: "Met the phase 3 requirements: employed, in aftercare, no sanctions for ninety days.",
 }
 DISPOSITIONS = {
-    (CompletionKind.GRADUATED, EntryType.PRE_PLEA): "Charges dismissed.",
-    (CompletionKind.GRADUATED, EntryType.POST_PLEA): "Probation discharged as completed.",
-    (CompletionKind.TERMINATED, EntryType.PRE_PLEA): "Returned to the regular docket.",
-    (CompletionKind.TERMINATED, EntryType.POST_PLEA): "Sentenced on the original charge.",
+    (CompletionKind.GRADUATED, EntryType.PRE_PLEA): CaseDisposition.DISMISSED,
+    (CompletionKind.GRADUATED, EntryType.POST_PLEA): CaseDisposition.SENTENCE_COMPLETED,
+    (CompletionKind.TERMINATED, EntryType.PRE_PLEA): CaseDisposition.RETURNED,
+    (CompletionKind.TERMINATED, EntryType.POST_PLEA): CaseDisposition.SENTENCED,
 }
 # The statuses the demo's history ends in at a hearing: decided there (decide_at_a_hearing),
 # or a failure to appear.
-CLOSED_AT_HEARING = (*CompletionKind.values, EnrollmentStatus.ABSCONDED)
+CLOSED_AT_HEARING = (*HEARING_COMPLETIONS, EnrollmentStatus.ABSCONDED)
 
 
 @dataclass
@@ -321,14 +323,7 @@ def _cases(program: Program, today: datetime.date) -> list[Case]:
         ),
         today,
     ).order_by("case_number")
-    managers = {
-        assignment.participant_id: assignment.user
-        for assignment in CaseAssignment.objects.filter(
-            participant__in=enrollments.values("participant"),
-            team_role=TeamRole.CASE_MANAGER,
-            ended_on=None,
-        ).select_related("user")
-    }
+    managers = demo_case_managers(enrollments.values("participant"))
     not_negative = dict(
         DrugTest.objects.filter(program=program, status__in=NOT_NEGATIVE)
         .values("participant")
@@ -679,9 +674,11 @@ class DemoCourt:
             **details,
         )
         if response.effect == "service":
-            self._log_hours(recorded, hearing.case.manager)
+            # A closed enrollment's team left with it: its coordinator logs the past hours.
+            case = hearing.case
+            self._log_hours(recorded, case.manager if case.is_open else self.coordinator)
 
-    def _log_hours(self, response: CourtResponse, manager: User) -> None:
+    def _log_hours(self, response: CourtResponse, logger: User) -> None:
         """Saturdays of four hours from the week after the hearing, until the hours are done
         (or today)."""
         obligation = CommunityServiceObligation.objects.get(response=response)
@@ -692,7 +689,7 @@ class DemoCourt:
         while left > 0 and saturday <= self.clock.today:
             hours = min(HOURS_A_DAY, left)
             services.community_service_log_hours(
-                obligation=obligation, worked_on=saturday, hours=hours, actor=manager
+                obligation=obligation, worked_on=saturday, hours=hours, actor=logger
             )
             left -= hours
             saturday += datetime.timedelta(weeks=1)
@@ -837,7 +834,30 @@ def _days_before(day: str, days: int, clock: Clock) -> ExpressionWrapper:
     )
 
 
-# The graduations and terminations, while clients.demo walks the lifecycle
+# The completions, while clients.demo walks the lifecycle
+
+
+def complete(
+    *,
+    enrollment: Enrollment,
+    kind: str,
+    day: datetime.date,
+    reason: str,
+    staff: dict[str, User],
+) -> CompletionDecision:
+    """Graduation and termination at a hearing of the demo court on `day`
+    (decide_at_a_hearing), withdrawal and neutral discharge by the demo coordinator."""
+    if kind in HEARING_COMPLETIONS:
+        return decide_at_a_hearing(
+            enrollment=enrollment, kind=kind, day=day, reason=reason, staff=staff
+        )
+    return enrollment_close(
+        enrollment=enrollment,
+        kind=kind,
+        effective_date=day,
+        reason=reason,
+        actor=staff["coordinator"],
+    )
 
 
 def decide_at_a_hearing(
@@ -881,10 +901,10 @@ def decide_at_a_hearing(
             now=heard_at,
         )
     completion = CompletionKind(kind)
-    return services.completion_decide(
+    return completion_decide(
         entry=entry,
         kind=completion,
-        disposition=DISPOSITIONS[(completion, EntryType(enrollment.entry_type))],
+        case_disposition=DISPOSITIONS[(completion, EntryType(enrollment.entry_type))],
         reason=reason,
         actor=judge,
     )

@@ -9,10 +9,12 @@ from drugcourt.forms import CrispyForm, MoneyField
 from drugcourt.models import Behaviour, ResponseCategory, ResponseEffect, ResponseOption
 
 from .models import (
+    COORDINATOR_COMPLETIONS,
+    HEARING_COMPLETIONS,
     STAFFING_NOTE_MAX,
     Appearance,
+    CaseDisposition,
     Charge,
-    CompletionKind,
     ConditionKind,
     PaymentMethod,
 )
@@ -237,17 +239,66 @@ class PhaseChangeForm(CrispyForm):
         ]
 
 
-class CompletionForm(CrispyForm):
-    kind = forms.ChoiceField(choices=CompletionKind.choices, widget=forms.RadioSelect)
+class ObligationDecisionsForm(CrispyForm):
+    """A required decision on each obligation still open (court.completion.open_obligations),
+    placed before the confirmation."""
+
+    def __init__(self, *args, obligations, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.obligation_keys = {}
+        for obligation in obligations:
+            name = "obligation_" + obligation.key.replace(":", "_")
+            self.fields[name] = forms.ChoiceField(
+                label=obligation.label,
+                choices=[(decision.value, decision.label) for decision in obligation.decisions],
+                widget=forms.RadioSelect,
+                error_messages={"required": "Decide what becomes of this open obligation."},
+            )
+            self.obligation_keys[name] = obligation.key
+        self.order_fields([name for name in self.fields if name != "confirm"])
+
+    def decisions(self) -> dict[str, str]:
+        return {key: self.cleaned_data[name] for name, key in self.obligation_keys.items()}
+
+
+CLOSES_ENROLLMENT = "I understand this closes the participant's enrollment in the program."
+
+
+class CompletionForm(ObligationDecisionsForm):
+    kind = forms.ChoiceField(
+        choices=[(kind.value, kind.label) for kind in HEARING_COMPLETIONS],
+        widget=forms.RadioSelect,
+    )
+    case_disposition = forms.ChoiceField(
+        choices=[("", "—"), *CaseDisposition.choices],
+        label="Disposition of the case",
+        help_text="A graduate's charges are dismissed or reduced, or the sentence completed; a "
+        "terminated participant is sentenced or returned to the regular docket.",
+    )
     disposition = forms.CharField(
-        max_length=300,
-        help_text="What happens to the case, e.g. charges dismissed, sentenced on the original "
-        "charge.",
+        max_length=300, required=False, label="The disposition in the court's words"
+    )
+    ceremony_on = forms.DateField(
+        widget=DATE, required=False, label="Graduation ceremony", help_text="Graduation only."
     )
     reason = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
     confirm = forms.BooleanField(
-        label="I understand this closes the participant's enrollment in the program.",
+        label=CLOSES_ENROLLMENT,
         error_messages={"required": "Confirm that the enrollment closes with this decision."},
+    )
+
+
+class EnrollmentCloseForm(ObligationDecisionsForm):
+    today_fields = ("effective_date",)
+    kind = forms.ChoiceField(
+        choices=[(kind.value, kind.label) for kind in COORDINATOR_COMPLETIONS],
+        widget=forms.RadioSelect,
+    )
+    effective_date = forms.DateField(widget=DATE, label="Effective on")
+    reason = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
+    confirm = forms.BooleanField(
+        label=CLOSES_ENROLLMENT,
+        error_messages={"required": "Confirm that the enrollment closes."},
     )
 
 

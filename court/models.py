@@ -206,6 +206,11 @@ class CourtResponse(models.Model):
         return f"{self.option} on {self.given_on:%Y-%m-%d}"
 
 
+class ServiceClosure(models.TextChoices):
+    WAIVED = "waived", "Rest of the hours waived"
+    UNMET = "unmet", "Closed as not completed"
+
+
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
 class CommunityServiceObligation(models.Model):
     """Hours of community service a response ordered; the hours worked are logged against it."""
@@ -218,6 +223,10 @@ class CommunityServiceObligation(models.Model):
     )
     hours_ordered = models.PositiveSmallIntegerField()
     due_on = models.DateField(null=True, blank=True)
+    # Closed with the enrollment before all hours were worked (court.completion): the rest
+    # waived, or closed as not completed.
+    closed_on = models.DateField(null=True, blank=True)
+    closed_as = models.CharField(max_length=10, choices=ServiceClosure.choices, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -226,6 +235,11 @@ class CommunityServiceObligation(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(hours_ordered__gte=1), name="service_obligation_hours_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(closed_on__isnull=True, closed_as="")
+                | models.Q(closed_on__isnull=False, closed_as__in=ServiceClosure.values),
+                name="service_obligation_closed_as",
             ),
         ]
 
@@ -384,25 +398,88 @@ class PhaseChange(models.Model):
 
 
 class CompletionKind(models.TextChoices):
+    """How an enrollment is completed: graduation and termination are the court's, decided at
+    a hearing; withdrawal and neutral discharge a coordinator's, recorded with a reason."""
+
     GRADUATED = EnrollmentStatus.GRADUATED.value, EnrollmentStatus.GRADUATED.label
     TERMINATED = EnrollmentStatus.TERMINATED.value, EnrollmentStatus.TERMINATED.label
+    WITHDRAWN = EnrollmentStatus.WITHDRAWN.value, EnrollmentStatus.WITHDRAWN.label
+    NEUTRAL_DISCHARGE = (
+        EnrollmentStatus.NEUTRAL_DISCHARGE.value,
+        EnrollmentStatus.NEUTRAL_DISCHARGE.label,
+    )
+
+
+# Decided at a hearing (with its docket entry), the rest by a coordinator (without one).
+HEARING_COMPLETIONS = (CompletionKind.GRADUATED, CompletionKind.TERMINATED)
+COORDINATOR_COMPLETIONS = (CompletionKind.WITHDRAWN, CompletionKind.NEUTRAL_DISCHARGE)
+
+
+class CaseDisposition(models.TextChoices):
+    """What happens to the criminal case when the court closes the enrollment."""
+
+    DISMISSED = "dismissed", "Charges dismissed"
+    REDUCED = "reduced", "Charges reduced"
+    SENTENCE_COMPLETED = "sentence_completed", "Sentence completed"
+    SENTENCED = "sentenced", "Sentenced on the original charge"
+    RETURNED = "returned", "Returned to the regular docket"
+
+
+# The dispositions each hearing decision may have (court.completion checks them).
+DISPOSITIONS_OF: dict[str, tuple[CaseDisposition, ...]] = {
+    CompletionKind.GRADUATED: (
+        CaseDisposition.DISMISSED,
+        CaseDisposition.REDUCED,
+        CaseDisposition.SENTENCE_COMPLETED,
+    ),
+    CompletionKind.TERMINATED: (CaseDisposition.SENTENCED, CaseDisposition.RETURNED),
+}
 
 
 @pghistory.track(pghistory.InsertEvent())
 class CompletionDecision(models.Model):
-    """Graduation or termination decided at a hearing, with its disposition (e.g. charges
-    dismissed, sentenced on the original charge). It closes the enrollment with that status."""
+    """How an enrollment ended and what was decided with it: graduation or termination decided
+    at a hearing (`entry`), with the case's disposition (and, for graduation, the ceremony), or
+    a coordinator's withdrawal or neutral discharge (no entry). `obligations` keeps the decision
+    taken on each obligation still open then ({"key", "label", "decision", "decision_label"}),
+    as court.completion closed them."""
 
-    entry = models.OneToOneField(DocketEntry, on_delete=models.PROTECT, related_name="completion")
+    entry = models.OneToOneField(
+        DocketEntry, on_delete=models.PROTECT, null=True, blank=True, related_name="completion"
+    )
     enrollment = models.OneToOneField(Enrollment, on_delete=models.PROTECT, related_name="+")
-    kind = models.CharField(max_length=12, choices=CompletionKind.choices)
-    disposition = models.CharField(max_length=300)
+    kind = models.CharField(max_length=20, choices=CompletionKind.choices)
+    case_disposition = models.CharField(max_length=20, choices=CaseDisposition.choices, blank=True)
+    # The disposition in the court's own words (decisions recorded before the coded
+    # disposition have only these).
+    disposition = models.CharField(max_length=300, blank=True)
+    ceremony_on = models.DateField(null=True, blank=True)
     reason = models.CharField(max_length=500)
     decided_on = models.DateField()
+    obligations = models.JSONField(default=list, blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     decided_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=CompletionKind.values),
+                name="completion_kind_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(entry__isnull=False, kind__in=HEARING_COMPLETIONS)
+                | models.Q(entry__isnull=True, case_disposition="")
+                & ~models.Q(kind__in=HEARING_COMPLETIONS),
+                name="completion_at_hearing_or_by_coordinator",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(ceremony_on__isnull=True) | models.Q(kind="graduated"),
+                name="completion_ceremony_of_graduation",
+            ),
+            models.CheckConstraint(condition=~models.Q(reason=""), name="completion_has_reason"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on {self.decided_on:%Y-%m-%d}"

@@ -1003,6 +1003,14 @@ def court_section(participant: Participant, user: User) -> dict:
         ),
         "today": today,
         "may_log_hours": access.logs_service_hours(user, participant),
+        # Admitted enrollments a coordinator of their program may withdraw or discharge
+        # (court.completion.enrollment_close).
+        "closable": [
+            enrollment
+            for enrollment in enrollments
+            if enrollment.status in (EnrollmentStatus.ACTIVE, EnrollmentStatus.ABSCONDED)
+            and access.coordinates(user, enrollment.program)
+        ],
     }
 
 
@@ -1910,3 +1918,49 @@ def ledger_totals_after(entry: LedgerEntry) -> LedgerTotals:
         waived=_sum_of(LedgerEntryKind.WAIVER),
     )
     return LedgerTotals(totals["assessed"], totals["paid"], totals["waived"])
+
+
+# --- Completion: what is still open when an enrollment closes (court.completion)
+
+
+def unfinished_service(enrollment: Enrollment) -> list[tuple[int, Decimal, int]]:
+    """The community service ordered at the enrollment's hearings, not closed and with hours
+    still to work: (obligation pk, hours worked, hours ordered)."""
+    return list(
+        CommunityServiceObligation.objects.filter(
+            response__entry__enrollment=enrollment, closed_on__isnull=True
+        )
+        .annotate(worked=Coalesce(Sum("hours_worked__hours"), Value(Decimal(0))))
+        .filter(worked__lt=F("hours_ordered"))
+        .order_by("created_at", "pk")
+        .values_list("pk", "worked", "hours_ordered")
+    )
+
+
+def testing_orders_in_force(enrollment: Enrollment, today: datetime.date) -> QuerySet[TestingOrder]:
+    """The court testing orders of the enrollment's program still in force on `today` or
+    later."""
+    return TestingOrder.objects.filter(
+        participant=enrollment.participant_id, program=enrollment.program_id, ends_on__gte=today
+    ).order_by("starts_on", "pk")
+
+
+def future_hearings(enrollment: Enrollment, now: datetime.datetime) -> QuerySet[DocketEntry]:
+    """The enrollment's hearings still to come at `now`, without an outcome."""
+    return DocketEntry.objects.filter(
+        enrollment=enrollment, appearance="", appointment__scheduled_at__gt=now
+    ).order_by("pk")
+
+
+def closable_enrollment(user: User, pk: int) -> Enrollment | None:
+    """An admitted enrollment (active or absconded) of a program the user coordinates; None
+    otherwise."""
+    return (
+        Enrollment.objects.filter(
+            pk=pk,
+            program__in=programs_coordinated_by(user),
+            status__in=[EnrollmentStatus.ACTIVE, EnrollmentStatus.ABSCONDED],
+        )
+        .select_related("participant", "program")
+        .first()
+    )

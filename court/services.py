@@ -59,8 +59,6 @@ from .models import (
     Charge,
     CommunityServiceHours,
     CommunityServiceObligation,
-    CompletionDecision,
-    CompletionKind,
     Condition,
     ConditionKind,
     ConditionViolation,
@@ -266,11 +264,20 @@ def docket_remove(*, entry: DocketEntry, reason: str, actor: User) -> DocketEntr
     _check_coordinator(actor, entry.session.program, "take participants off a docket")
     if not reason.strip():
         raise ValidationError({"reason": "Say why the participant is taken off the docket."})
-    now = timezone.now()
+    with audited_write(actor):
+        return take_off_docket(entry=entry, reason=reason, actor=actor, now=timezone.now())
+
+
+def take_off_docket(
+    *, entry: DocketEntry, reason: str, actor: User, now: datetime.datetime
+) -> DocketEntry:
+    """Takes the entry off its docket (REMOVED, with `reason`) and cancels the hearing on the
+    calendar, on the locked row; refused once the hearing has an outcome. Called inside the
+    caller's transaction by docket_remove and court.completion, which check who acts."""
     with audited_write(actor):
         lock(entry)
         _refuse_second_outcome(entry)
-        entry.appearance, entry.appearance_note = Appearance.REMOVED, reason.strip()
+        entry.appearance, entry.appearance_note = Appearance.REMOVED, reason.strip()[:300]
         entry.recorded_by, entry.recorded_at = actor, now
         entry.save(update_fields=["appearance", "appearance_note", "recorded_by", "recorded_at"])
         client_services.hearing_appointment_set_outcome(
@@ -1044,81 +1051,6 @@ def _check_advance(
             }
         )
     return unmet
-
-
-# The statuses each completion closes an enrollment from: an absconded participant may be
-# terminated, not graduated.
-COMPLETES_FROM = {
-    CompletionKind.GRADUATED: frozenset({EnrollmentStatus.ACTIVE}),
-    CompletionKind.TERMINATED: frozenset({EnrollmentStatus.ACTIVE, EnrollmentStatus.ABSCONDED}),
-}
-
-
-def completion_decide(
-    *, entry: DocketEntry, kind: str, disposition: str, reason: str, actor: User
-) -> CompletionDecision:
-    """Graduation or termination, decided at this hearing with its disposition (e.g. charges
-    dismissed, sentenced on the original charge): only the session's judge or one of its
-    clerks records it, on or after the session's day, once per enrollment; graduation at a
-    hearing the participant appeared at, termination also at one they failed to appear at.
-    Closes the enrollment with that status on the session's day, the reason as its exit reason
-    and status history (clients.services.enrollment_close_at_hearing), on the locked row: a
-    decision sent twice is recorded once.
-
-    It closes the enrollment only: closing what graduation and termination close with it
-    (treatment plans, open referrals and episodes) comes with the phases issue (17)."""
-    session = entry.session
-    _check_decides_for(actor, session)
-    if kind not in CompletionKind.values:
-        raise ValidationError({"kind": "Choose graduation or termination."})
-    completion = CompletionKind(kind)
-    with audited_write(actor):
-        enrollment = lock(entry.enrollment)
-        entry.refresh_from_db(fields=["appearance"])
-        earlier = CompletionDecision.objects.filter(enrollment=enrollment).first()
-        if earlier is not None:
-            raise ValidationError(
-                f"{earlier.get_kind_display()} was already decided for this enrollment on "
-                f"{earlier.decided_on:%b %-d, %Y}."
-            )
-        _check_on_or_after_the_hearing(session)
-        graduation = completion == CompletionKind.GRADUATED
-        _check_heard(
-            entry,
-            "graduation is decided at a hearing they attend"
-            if graduation
-            else "termination is decided at a hearing they attend or failed to appear at",
-            absent_allowed=not graduation,
-        )
-        if enrollment.status not in COMPLETES_FROM[completion]:
-            allowed = "an active" if graduation else "an active or absconded"
-            raise ValidationError(
-                f"Only {allowed} enrollment can be {completion.label.lower()}; this one is "
-                f"{EnrollmentStatus(enrollment.status).label.lower()}."
-            )
-        errors = {}
-        if not disposition.strip():
-            errors["disposition"] = "Record the disposition (for example, charges dismissed)."
-        if not reason.strip():
-            errors["reason"] = f"Say why the participant is {completion.label.lower()}."
-        if errors:
-            raise ValidationError(errors)
-        client_services.enrollment_close_at_hearing(
-            enrollment=enrollment,
-            to_status=completion.value,
-            effective_date=session.held_on,
-            reason=reason.strip(),
-            actor=actor,
-        )
-        return CompletionDecision.objects.create(
-            entry=entry,
-            enrollment=enrollment,
-            kind=completion,
-            disposition=disposition.strip(),
-            reason=reason.strip(),
-            decided_on=session.held_on,
-            decided_by=actor,
-        )
 
 
 # --- Staffing

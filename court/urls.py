@@ -27,6 +27,7 @@ urlpatterns = [
         views.staffing_recommend,
         name="staffing_recommend",
     ),
+    path("court/enrollments/<int:pk>/close/", views.enrollment_close, name="enrollment_close"),
     path("court/warrants/", views.warrant_list, name="warrant_list"),
     path("court/warrants/<int:pk>/issue/", views.warrant_issue, name="warrant_issue"),
     path("court/warrants/<int:pk>/serve/", views.warrant_serve, name="warrant_serve"),

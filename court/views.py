@@ -24,13 +24,14 @@ from drugcourt.permissions import get_coordinated_program_or_404
 from drugcourt.selectors import program_today
 from drugcourt.views import PAGE_SIZE
 
-from . import selectors, services
+from . import completion, selectors, services
 from .forms import (
     AssessmentForm,
     CompletionForm,
     ConditionForm,
     ConditionLiftForm,
     ConditionViolationForm,
+    EnrollmentCloseForm,
     OutcomeForm,
     PaymentForm,
     PhaseChangeForm,
@@ -406,17 +407,24 @@ def hearing_phase(request, pk: int):
 
 @login_required
 def hearing_completion(request, pk: int):
-    """Graduation or termination, decided at the hearing (a page of its own, confirmed)."""
+    """Graduation or termination, decided at the hearing (a page of its own, confirmed), with a
+    decision on each obligation still open."""
     entry = _acting_entry(request.user, pk)
-    form = CompletionForm(request.POST or None)
+    obligations = completion.open_obligations(
+        entry.enrollment, program_today(entry.session.program)
+    )
+    form = CompletionForm(request.POST or None, obligations=obligations)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         with form_errors_from(form):
-            decision = services.completion_decide(
+            decision = completion.completion_decide(
                 entry=entry,
                 kind=data["kind"],
+                case_disposition=data["case_disposition"],
                 disposition=data["disposition"],
+                ceremony_on=data["ceremony_on"],
                 reason=data["reason"],
+                decisions=form.decisions(),
                 actor=request.user,
             )
             messages.success(
@@ -424,6 +432,37 @@ def hearing_completion(request, pk: int):
             )
             return redirect("court:hearing", pk=entry.pk)
     return render(request, "court/hearing_completion.html", {"entry": entry, "form": form})
+
+
+@login_required
+def enrollment_close(request, pk: int):
+    """A coordinator records an admitted participant's withdrawal or neutral discharge, with
+    its reason and a decision on each obligation still open (confirmed: it closes everything
+    with the enrollment). Another program's enrollment answers 404."""
+    enrollment = selectors.closable_enrollment(request.user, pk)
+    if enrollment is None:
+        raise Http404("No such enrollment.")
+    today = program_today(enrollment.program)
+    obligations = completion.open_obligations(enrollment, today)
+    form = EnrollmentCloseForm(request.POST or None, obligations=obligations, today=today)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        with form_errors_from(form):
+            decision = completion.enrollment_close(
+                enrollment=enrollment,
+                kind=data["kind"],
+                effective_date=data["effective_date"],
+                reason=data["reason"],
+                decisions=form.decisions(),
+                actor=request.user,
+            )
+            messages.success(
+                request,
+                f"{enrollment.participant}: {decision.get_kind_display().lower()}; everything "
+                "that closes with the enrollment is closed.",
+            )
+            return redirect("clients:participant_detail", pk=enrollment.participant_id)
+    return render(request, "court/enrollment_close.html", {"enrollment": enrollment, "form": form})
 
 
 # ---------------------------------------------------------------------------------------------

@@ -408,6 +408,8 @@ MATRIX = {
         data={"to_phase": "2", "reason": "Ninety days without a positive test."},
     ),
     "court:hearing_completion": Entry(BENCH, args=("docket_entry",), refused_status=404),
+    # A withdrawal or neutral discharge: the program's coordinators only.
+    "court:enrollment_close": Entry(COORDINATOR, args=("enrollment",), refused_status=404),
     "court:staffing": Entry(READS_STAFFING, args=("docket_entry",), refused_status=404),
     "court:staffing_note": Entry(
         WRITES_STAFFING,

@@ -39,16 +39,14 @@ from django.utils import timezone
 
 from assessments.models import AsamAssessment, Need, NeedStatus
 from clients import access
-from clients.demo import CASE_PREFIX, Clock
+from clients.demo import CASE_PREFIX, Clock, demo_case_managers
 from clients.models import (
     Appointment,
     AppointmentKind,
     AppointmentOutcome,
-    CaseAssignment,
     Enrollment,
     EnrollmentStatus,
     EnrollmentStatusChange,
-    TeamRole,
 )
 from drugcourt.audit import audited_write
 from drugcourt.demo import ORGANIZATIONS
@@ -297,12 +295,7 @@ def _seed_referrals(program: Program, staff: dict[str, User]) -> None:
 
 def _demo_cases(enrollments) -> list[DemoCase]:
     participants = enrollments.values("participant")
-    managers = {
-        assignment.participant_id: assignment.user
-        for assignment in CaseAssignment.objects.filter(
-            participant__in=participants, team_role=TeamRole.CASE_MANAGER, ended_on=None
-        ).select_related("user")
-    }
+    managers = demo_case_managers(participants)
     absconded = dict(
         EnrollmentStatusChange.objects.filter(
             enrollment__in=enrollments.filter(status=EnrollmentStatus.ABSCONDED),

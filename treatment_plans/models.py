@@ -29,9 +29,12 @@ class ReferralState(models.TextChoices):
 
 # The referral loop: closed only when the participant attended the first appointment. An
 # intake missed or excused is rescheduled (a new intake, same state) or the case manager
-# withdraws the referral.
+# withdraws the referral. A referral no provider answered yet is withdrawn when the participant
+# leaves the program (referrals_withdraw_unanswered).
 REFERRAL_TRANSITIONS: dict[str, frozenset[str]] = {
-    ReferralState.SENT: frozenset({ReferralState.ACCEPTED, ReferralState.DECLINED}),
+    ReferralState.SENT: frozenset(
+        {ReferralState.ACCEPTED, ReferralState.DECLINED, ReferralState.WITHDRAWN}
+    ),
     ReferralState.ACCEPTED: frozenset({ReferralState.INTAKE_SCHEDULED}),
     ReferralState.INTAKE_SCHEDULED: frozenset({ReferralState.ENGAGED, ReferralState.WITHDRAWN}),
     ReferralState.DECLINED: frozenset(),

@@ -12,7 +12,7 @@ from drugcourt.home import HomePanel, NavItem, register_nav_item, register_panel
 from drugcourt.roles import Role
 
 from . import selectors
-from .models import Referral, ReferralState
+from .models import Referral, ReferralState, ServiceEpisode
 
 PROVIDERS = frozenset({Role.TREATMENT_PROVIDER})
 
@@ -24,6 +24,14 @@ register_agency_alert_source(
     AgencyAlertSource(
         prefix=selectors.REFERRAL_ALERT_SOURCE,
         rows=Referral.objects.all,
+        organization_field="provider",
+    )
+)
+
+register_agency_alert_source(
+    AgencyAlertSource(
+        prefix=selectors.EPISODE_ALERT_SOURCE,
+        rows=ServiceEpisode.objects.all,
         organization_field="provider",
     )
 )

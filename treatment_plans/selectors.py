@@ -55,6 +55,8 @@ from .models import (
 
 # Alerts about a referral name it so (the referral sweep).
 REFERRAL_ALERT_SOURCE = "referral"
+# Alerts about a service episode (services.DISCHARGE_DUE_ALERT) are keyed "episode:<pk>".
+EPISODE_ALERT_SOURCE = "episode"
 
 
 def is_agency_staff(user: User, organization_id: int) -> bool:

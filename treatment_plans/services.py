@@ -281,6 +281,13 @@ def episode_discharge(
                 "discharged_by",
             ]
         )
+        client_services.alerts_resolve_events(
+            participant=episode.participant,
+            kind=DISCHARGE_DUE_ALERT,
+            source_keys=[episode_alert_key(episode)],
+            note=f"Discharged on {discharged_on:%Y-%m-%d}.",
+            actor=actor,
+        )
         still_active = ServiceEpisode.objects.filter(
             participant=episode.participant, provider=episode.provider, discharged_on__isnull=True
         ).exists()
@@ -289,6 +296,51 @@ def episode_discharge(
                 organization_group(episode.provider), episode.participant, Role.TREATMENT_PROVIDER
             )
         return episode
+
+
+# When the participant leaves the program: treatment often goes on, and discharge is the
+# provider's act, so each provider with an open episode is told once to decide (only that
+# agency's staff see it: the "episode" agency alert source). Discharge resolves it.
+DISCHARGE_DUE_ALERT = "discharge_due"
+
+
+def episode_alert_key(episode: ServiceEpisode) -> str:
+    return f"{selectors.EPISODE_ALERT_SOURCE}:{episode.pk}"
+
+
+def episodes_alert_discharge(*, participant: Participant, message: str) -> int:
+    """Only court.completion calls this, in its transaction, when the participant's enrollment
+    closes: one alert per open episode of the participant (once per episode), for its provider
+    to discharge it. Returns how many were raised."""
+    raised = 0
+    for episode in ServiceEpisode.objects.filter(participant=participant, discharged_on=None):
+        raised += (
+            client_services.alert_raise(
+                participant=participant,
+                kind=DISCHARGE_DUE_ALERT,
+                source_key=episode_alert_key(episode),
+                data_class=access.DataClass.TREATMENT_DETAIL,
+                message=message[:300],
+                severity=AlertSeverity.WARNING,
+            )
+            is not None
+        )
+    return raised
+
+
+def referrals_withdraw_unanswered(*, participant: Participant, reason: str, actor: User) -> int:
+    """Only court.completion calls this, in its transaction, when the participant's enrollment
+    closes: the referrals no provider has answered yet are withdrawn with `reason` (an accepted
+    one has an episode, which its provider discharges). Returns how many."""
+    withdrawn = 0
+    with audited_write(actor):
+        for referral in Referral.objects.filter(participant=participant, state=ReferralState.SENT):
+            _move(referral, ReferralState.WITHDRAWN)  # on the locked row: answered meanwhile?
+            referral.withdraw_reason = reason.strip()
+            referral.save(update_fields=["state", "withdraw_reason"])
+            _resolve_not_engaged_alert(referral, f"Referral withdrawn: {reason.strip()}", actor)
+            withdrawn += 1
+    return withdrawn
 
 
 REFERRAL_ALERT_KIND = "referral_not_engaged"

@@ -113,9 +113,9 @@ def test_seed_demo_gives_scored_screens_with_a_believable_trend(db):
     program = Program.objects.get()
     today = timezone.localdate(timezone=program.zone)
     managers = dict(
-        CaseAssignment.objects.filter(team_role=TeamRole.CASE_MANAGER, ended_on=None).values_list(
-            "participant", "user"
-        )
+        CaseAssignment.objects.filter(team_role=TeamRole.CASE_MANAGER)
+        .order_by("started_on", "pk")  # the last one: a closed enrollment's team has left
+        .values_list("participant", "user")
     )
     administrations = Administration.objects.select_related(
         "instrument_version__instrument", "participant"
@@ -154,9 +154,14 @@ def test_seed_demo_safety_answers_carry_the_step_taken_and_an_urgent_alert(db):
     assert 1 <= safety.count() <= 2
     for administration in safety:
         assert int(administration.answers["9"]) > 0
-        manager = CaseAssignment.objects.get(
-            participant=administration.participant, team_role=TeamRole.CASE_MANAGER, ended_on=None
-        ).user
+        manager = (
+            CaseAssignment.objects.filter(
+                participant=administration.participant, team_role=TeamRole.CASE_MANAGER
+            )
+            .order_by("started_on", "pk")
+            .last()
+            .user
+        )
         alert = Alert.objects.get(
             participant=administration.participant,
             kind="safety_item",
@@ -174,9 +179,9 @@ def test_seed_demo_assesses_everyone_admitted_within_a_week_of_entry(db):
     program = Program.objects.get()
     today = timezone.localdate(timezone=program.zone)
     managers = dict(
-        CaseAssignment.objects.filter(team_role=TeamRole.CASE_MANAGER, ended_on=None).values_list(
-            "participant", "user"
-        )
+        CaseAssignment.objects.filter(team_role=TeamRole.CASE_MANAGER)
+        .order_by("started_on", "pk")  # the last one: a closed enrollment's team has left
+        .values_list("participant", "user")
     )
     admissions = Admission.objects.filter(enrollment__case_number__startswith="LV-DC-")
     quadrants, overrides, editions = Counter(), [], Counter()

@@ -294,10 +294,10 @@ def test_status_change_page_refuses_an_impossible_transition(client, casemanager
 
     response = client.post(
         reverse("clients:enrollment_status", args=[participant.pk, enrollment.pk]),
-        {"to_status": "referred", "effective_date": "2026-11-20", "reason": "oops"},
+        {"to_status": "screening", "effective_date": "2026-11-20", "reason": "oops"},
     )
 
-    assert "cannot become referred" in response.content.decode()
+    assert "cannot become screening" in response.content.decode()
     enrollment.refresh_from_db()
     assert enrollment.status == "active"
 

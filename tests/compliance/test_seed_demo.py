@@ -153,9 +153,9 @@ def assert_results_are_realistic_and_consistent(seeded):
     assert {"oral_fluid", "urine"} == set(tests.values_list("specimen_type", flat=True))
 
     managers = dict(
-        CaseAssignment.objects.filter(team_role="case_manager", ended_on=None).values_list(
-            "participant", "user"
-        )
+        CaseAssignment.objects.filter(team_role="case_manager")
+        .order_by("started_on", "pk")  # the last one: a closed enrollment's team has left
+        .values_list("participant", "user")
     )
     coordinator = User.objects.get(username="coordinator")
     findings = {result: set(substances) for result, substances in _findings_by_result().items()}

@@ -9,6 +9,7 @@ import time_machine
 from django.core.exceptions import ValidationError
 
 from clients.models import Enrollment, EnrollmentStatus, EnrollmentStatusChange
+from court import completion as completions
 from court import services
 from court.models import CompletionDecision, PhaseChange
 from drugcourt.models import Phase, ProgramSettings
@@ -55,13 +56,17 @@ def phase_change(
     )
 
 
-def completion(entry, actor, *, kind="graduated", disposition="Charges dismissed", reason=None):
-    return services.completion_decide(
+DISPOSITION = {"graduated": "dismissed", "terminated": "sentenced"}
+
+
+def completion(entry, actor, *, kind="graduated", **fields):
+    return completions.completion_decide(
         entry=entry,
         kind=kind,
-        disposition=disposition,
-        reason="Completed every phase." if reason is None else reason,
+        case_disposition=fields.pop("case_disposition", DISPOSITION.get(kind, "")),
+        reason=fields.pop("reason", "Completed every phase."),
         actor=actor,
+        **fields,
     )
 
 
@@ -202,12 +207,13 @@ def test_a_phase_can_go_back_at_another_hearing(entry, judge, participant, progr
 def test_the_judge_graduates_a_participant_at_the_hearing(entry, judge):
     decision = completion(entry, judge)
 
-    assert (decision.kind, decision.disposition, decision.decided_on, decision.decided_by) == (
-        "graduated",
-        "Charges dismissed",
-        DAY,
-        judge,
-    )
+    assert (
+        decision.kind,
+        decision.case_disposition,
+        decision.decided_on,
+        decision.decided_by,
+        decision.entry,
+    ) == ("graduated", "dismissed", DAY, judge, entry)
     enrollment = enrollment_of(entry)
     assert (enrollment.status, enrollment.exit_date, enrollment.exit_reason) == (
         EnrollmentStatus.GRADUATED,
@@ -234,13 +240,18 @@ def test_an_absconded_participant_who_failed_to_appear_may_be_terminated(
         entry,
         clerk,
         kind="terminated",
-        disposition="Sentenced on the original charge",
+        case_disposition="sentenced",
+        disposition="Two years in the department of corrections.",
         reason="Absconded for four months; new arrest.",
     )
 
     enrollment = enrollment_of(entry)
     assert (enrollment.status, enrollment.exit_date) == (EnrollmentStatus.TERMINATED, DAY)
-    assert CompletionDecision.objects.get().disposition == "Sentenced on the original charge"
+    decision = CompletionDecision.objects.get()
+    assert (decision.case_disposition, decision.disposition) == (
+        "sentenced",
+        "Two years in the department of corrections.",
+    )
 
 
 def no_completion(entry, status=EnrollmentStatus.ACTIVE) -> None:
@@ -318,7 +329,7 @@ def test_an_enrollment_is_completed_once(entry, judge, program, participant):
 
     refused(
         lambda: completion(second, judge, kind="terminated"),
-        "Graduated was already decided for this enrollment on Mar 3, 2026.",
+        "Graduated was already recorded for this enrollment on Mar 3, 2026.",
     )
     assert CompletionDecision.objects.count() == 1
     assert enrollment_of(entry).status == EnrollmentStatus.GRADUATED
@@ -327,9 +338,22 @@ def test_an_enrollment_is_completed_once(entry, judge, program, participant):
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
-        ({"disposition": " "}, "Record the disposition"),
+        ({"case_disposition": ""}, "Choose the disposition of a graduated participant's case"),
+        ({"case_disposition": "sentenced"}, "Charges dismissed; Charges reduced; Sentence"),
+        (
+            {"kind": "terminated", "case_disposition": "dismissed"},
+            "Sentenced on the original charge; Returned to the regular docket.",
+        ),
         ({"reason": ""}, "Say why the participant is graduated."),
         ({"kind": "withdrawn"}, "Choose graduation or termination."),
+        (
+            {"kind": "terminated", "case_disposition": "sentenced", "ceremony_on": DAY},
+            "Only a graduation has a ceremony.",
+        ),
+        (
+            {"ceremony_on": DAY - datetime.timedelta(days=1)},
+            "The ceremony cannot be before the hearing.",
+        ),
     ],
 )
 def test_a_completion_needs_its_kind_disposition_and_reason(entry, judge, fields, message):

@@ -341,7 +341,12 @@ def test_a_hearing_of_someone_else_is_not_found(client, request, entry2, persona
         ("court:hearing_phase", {"to_phase": "2", "reason": "Ninety days clean."}),
         (
             "court:hearing_completion",
-            {"kind": "graduated", "disposition": "Dismissed", "reason": "Done", "confirm": "on"},
+            {
+                "kind": "graduated",
+                "case_disposition": "dismissed",
+                "reason": "Done",
+                "confirm": "on",
+            },
         ),
     ],
 )
@@ -695,7 +700,12 @@ def test_no_phase_form_before_the_appearance_is_recorded(client, judge, entry):
 def test_graduation_needs_its_confirmation(client, judge, heard):
     client.force_login(judge)
     url = reverse("court:hearing_completion", args=[heard.pk])
-    data = {"kind": "graduated", "disposition": "Charges dismissed", "reason": "All phases done"}
+    data = {
+        "kind": "graduated",
+        "case_disposition": "dismissed",
+        "disposition": "Charges dismissed with prejudice",
+        "reason": "All phases done",
+    }
 
     unconfirmed = client.post(url, data)
     confirmed = client.post(url, {**data, "confirm": "on"})
@@ -704,7 +714,10 @@ def test_graduation_needs_its_confirmation(client, judge, heard):
     assert unconfirmed.context["form"].errors["confirm"]
     assert confirmed.status_code == 302
     heard.refresh_from_db()
-    assert heard.completion.disposition == "Charges dismissed"
+    assert (heard.completion.case_disposition, heard.completion.disposition) == (
+        "dismissed",
+        "Charges dismissed with prejudice",
+    )
 
 
 # ---------------------------------------------------------------------------------------------

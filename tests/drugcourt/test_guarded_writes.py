@@ -37,6 +37,7 @@ from clients.models import (
 from compliance import services as compliance_services
 from compliance.models import DrugTest
 from court import services as court_services
+from court.completion import completion_decide
 from court.models import (
     Appearance,
     CommunityServiceObligation,
@@ -447,10 +448,10 @@ def phase_change_case(world):
 
 
 def completion_case(world):
-    return _heard(world), lambda row: court_services.completion_decide(
+    return _heard(world), lambda row: completion_decide(
         entry=row,
         kind="graduated",
-        disposition="Charges dismissed",
+        case_disposition="dismissed",
         reason="Completed every phase",
         actor=world["judge"],
     )

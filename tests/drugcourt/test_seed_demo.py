@@ -67,8 +67,17 @@ def test_seed_demo_loads_sixty_participants_across_statuses_with_consistent_acce
         4,
         5,
     }
-    assert access.participants_visible_to(casemanager).count() == 30
-    assert access.participants_visible_to(casemanager2).count() == 30
+    # Each carries 30; the team of a completed enrollment left with it (court.completion).
+    completed = Enrollment.objects.filter(
+        status__in=["graduated", "terminated", "withdrawn", "neutral_discharge"]
+    )
+    for manager in (casemanager, casemanager2):
+        assigned = CaseAssignment.objects.filter(user=manager, team_role="case_manager")
+        assert assigned.count() == 30
+        assert access.participants_visible_to(manager).count() == 30 - (
+            assigned.filter(participant__enrollments__in=completed).count()
+        )
+        assert not assigned.filter(participant__enrollments__in=completed, ended_on=None).exists()
     assert access.participants_visible_to(User.objects.get(username="probation")).exists()
     assert access.participants_visible_to(User.objects.get(username="judge")).count() == 60
     assert access_drift().is_clean
@@ -87,6 +96,12 @@ def test_the_demo_graduates_and_terminates_at_hearings(db):
         ("terminated", "terminated"),
     }
     assert set(decisions.values_list("decided_by__username", flat=True)) == {"judge"}
+    # Withdrawals and neutral discharges: the coordinator's, with no hearing.
+    left = CompletionDecision.objects.exclude(enrollment__in=closed)
+    assert set(left.values_list("kind", "decided_by__username", "entry")) == {
+        ("withdrawn", "coordinator", None),
+        ("neutral_discharge", "coordinator", None),
+    }
     assert not decisions.exclude(
         decided_on=F("enrollment__exit_date"),
         entry__session__held_on=F("decided_on"),

@@ -56,9 +56,9 @@ def test_seed_demo_refers_the_admitted_participants_in_every_state(db):
     today = timezone.localdate(timezone=program.zone)
     provider = User.objects.get(username="provider")
     managers = dict(
-        CaseAssignment.objects.filter(team_role="case_manager", ended_on=None).values_list(
-            "participant", "user"
-        )
+        CaseAssignment.objects.filter(team_role="case_manager")
+        .order_by("started_on", "pk")  # the last one: a closed enrollment's team has left
+        .values_list("participant", "user")
     )
     entries = dict(
         Enrollment.objects.filter(case_number__startswith="LV-DC-").values_list(
@@ -219,9 +219,9 @@ def test_seed_demo_gives_every_admitted_participant_a_signed_plan(db):
         )
     }
     managers = dict(
-        CaseAssignment.objects.filter(team_role="case_manager", ended_on=None).values_list(
-            "participant", "user"
-        )
+        CaseAssignment.objects.filter(team_role="case_manager")
+        .order_by("started_on", "pk")  # the last one: a closed enrollment's team has left
+        .values_list("participant", "user")
     )
     plans = TreatmentPlan.objects.prefetch_related(
         "goals__objectives__services", "deferrals", "reviews"
