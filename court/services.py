@@ -868,6 +868,11 @@ def community_service_log_hours(
     amount = cast(Decimal, amount)  # checked above
     with audited_write(actor):
         lock(obligation)
+        if obligation.closed_on is not None:
+            raise ValidationError(
+                f"This community service was closed with the enrollment on "
+                f"{obligation.closed_on:%b %-d, %Y} ({obligation.get_closed_as_display().lower()})."
+            )
         logged = obligation.hours_worked.aggregate(total=Sum("hours"))["total"] or Decimal(0)
         left = obligation.hours_ordered - logged
         if left <= 0:

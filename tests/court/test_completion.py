@@ -280,6 +280,16 @@ def test_the_providers_discharge_resolves_its_alert(entry, record, judge, provid
     assert Alert.objects.filter(kind=DISCHARGE_DUE_ALERT, state="open").count() == 1
 
 
+def test_no_hours_are_logged_on_a_closed_service(entry, record, judge, coordinator):
+    graduate(entry, judge, decisions=decisions_for(record))
+
+    with pytest.raises(ValidationError, match="closed with the enrollment on Mar 3, 2026"):
+        services.community_service_log_hours(
+            obligation=record["service"], worked_on=DAY, hours=Decimal("2"), actor=coordinator
+        )
+    assert record["service"].hours_worked.count() == 1
+
+
 def test_termination_may_close_the_service_as_not_completed(entry, record, clerk):
     graduate(
         entry,
