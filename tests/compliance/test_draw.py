@@ -17,7 +17,6 @@ from django.core.exceptions import ValidationError
 from assessments import services as assessment_services
 from assessments.services import Intensity
 from clients.models import Enrollment, EnrollmentStatus
-from clients.services import enrollment_change_status
 from compliance import draw as draws
 from compliance import selectors, services
 from compliance.models import (
@@ -29,6 +28,7 @@ from compliance.models import (
     TestReason,
     TestStatus,
 )
+from court.completion import enrollment_close
 from court.services import response_record
 from drugcourt.models import ResponseOption, default_risk_need
 from tests.court.builders import on_docket, session_on
@@ -319,9 +319,9 @@ def test_nobody_is_drawn_inside_their_blackout(
 
 
 def test_closed_enrollments_are_not_drawn(program, participant, participant2, coordinator, seed):
-    enrollment_change_status(
+    enrollment_close(
         enrollment=participant2.enrollments.get(),
-        to_status=EnrollmentStatus.WITHDRAWN,
+        kind=EnrollmentStatus.WITHDRAWN,
         effective_date=datetime.date(2026, 11, 20),
         reason="Chose to return to the regular docket.",
         actor=coordinator,

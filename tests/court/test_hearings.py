@@ -20,6 +20,7 @@ from clients.models import (
 from compliance import selectors as compliance_selectors
 from compliance import sweeps
 from court import services
+from court.completion import enrollment_close
 from court.models import Appearance, CourtSession, DocketEntry, Warrant, WarrantState
 from drugcourt.roles import Role
 from tests.conftest import enrolled
@@ -755,9 +756,9 @@ def test_serving_leaves_a_status_set_since_alone(requested, enrollment, judge, c
     """Issued while active (absconded), then withdrawn by the coordinator: the served warrant
     does not reopen the enrollment."""
     services.warrant_issue(warrant=requested, on=TODAY, actor=judge)
-    client_services.enrollment_change_status(
+    enrollment_close(
         enrollment=enrollment,
-        to_status=EnrollmentStatus.WITHDRAWN,
+        kind=EnrollmentStatus.WITHDRAWN,
         effective_date=TODAY,
         reason="Moved out of state",
         actor=coordinator,
