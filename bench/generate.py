@@ -755,8 +755,8 @@ LOAD_STEPS = [
         -- Community service: an obligation of the hours ordered, worked eight hours a week
         -- from the week after the hearing (the recent ones not done yet).
         INSERT INTO court_communityserviceobligation
-            (response_id, participant_id, hours_ordered, due_on, created_at)
-        SELECT id, participant_id, hours, NULL, recorded_at
+            (response_id, participant_id, hours_ordered, due_on, closed_as, created_at)
+        SELECT id, participant_id, hours, NULL, '', recorded_at
         FROM court_courtresponse WHERE hours IS NOT NULL;
         INSERT INTO court_communityservicehours
             (obligation_id, worked_on, hours, recorded_by_id, recorded_at)

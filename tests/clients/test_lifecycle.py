@@ -1,5 +1,5 @@
 """The lifecycle rules: admission only through the admission record, graduation and
-termination only at a hearing (court.services.completion_decide, tests/court/test_decisions.py),
+termination only at a hearing (court.completion, tests/court/test_decisions.py),
 never through the generic status change, and the served warrant that brings an absconded
 participant back."""
 

@@ -37,7 +37,7 @@ from clients.models import (
 from compliance import services as compliance_services
 from compliance.models import DrugTest
 from court import services as court_services
-from court.completion import completion_decide
+from court.completion import completion_decide, enrollment_close
 from court.models import (
     Appearance,
     CommunityServiceObligation,
@@ -457,6 +457,17 @@ def completion_case(world):
     )
 
 
+def withdrawal_case(world):
+    enrollment = _enrollment(world)
+    return lambda: Enrollment.objects.get(pk=enrollment.pk), lambda row: enrollment_close(
+        enrollment=row,
+        kind="withdrawn",
+        effective_date=TODAY,
+        reason="Moved out of state",
+        actor=world["coordinator"],
+    )
+
+
 def _hearing(world, courtroom: str):
     """The world's participant heard today by the world's judge."""
     judge = world["judge"]
@@ -599,8 +610,13 @@ CASES = {
     ),
     "graduation or termination": Case(
         completion_case,
-        "Graduated was already decided for this enrollment",
+        "Graduated was already recorded for this enrollment",
         count=lambda row: CompletionDecision.objects.filter(entry=row).count(),
+    ),
+    "withdrawal": Case(
+        withdrawal_case,
+        "Withdrawn was already recorded for this enrollment",
+        count=lambda row: CompletionDecision.objects.filter(enrollment=row).count(),
     ),
     "court response": Case(
         court_response_case,
