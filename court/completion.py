@@ -41,6 +41,7 @@ from .models import (
     CommunityServiceObligation,
     CompletionDecision,
     CompletionKind,
+    Condition,
     DocketEntry,
     ServiceClosure,
 )
@@ -120,7 +121,30 @@ def _testing_orders(enrollment: Enrollment, today: datetime.date) -> list[Obliga
     ]
 
 
-OBLIGATION_SOURCES: list[ObligationSource] = [_unfinished_service, _testing_orders]
+def _end_condition(condition_pk: int) -> Callable[[str, datetime.date, User], object]:
+    def close(decision: str, on: datetime.date, actor: User) -> None:
+        condition = lock(Condition.objects.get(pk=condition_pk))
+        # Lifted from the day the enrollment closes (or its start, when it had not begun).
+        condition.lifted_on = max(on, condition.starts_on)
+        condition.lift_reason = "Ended with the enrollment."
+        condition.save(update_fields=["lifted_on", "lift_reason"])
+
+    return close
+
+
+def _conditions(enrollment: Enrollment, today: datetime.date) -> list[Obligation]:
+    return [
+        Obligation(
+            key=f"condition:{condition.pk}",
+            label=f"{condition.get_kind_display()}: {condition.terms}",
+            decisions=(ObligationDecision.ENDED,),
+            close=_end_condition(condition.pk),
+        )
+        for condition in selectors.conditions_not_over(enrollment, today)
+    ]
+
+
+OBLIGATION_SOURCES: list[ObligationSource] = [_unfinished_service, _testing_orders, _conditions]
 
 
 def register_obligation_source(source: ObligationSource) -> None:

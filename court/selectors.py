@@ -1945,6 +1945,16 @@ def testing_orders_in_force(enrollment: Enrollment, today: datetime.date) -> Que
     ).order_by("starts_on", "pk")
 
 
+def conditions_not_over(enrollment: Enrollment, today: datetime.date) -> QuerySet[Condition]:
+    """The enrollment's conditions still in force on `today` or later (not lifted, not
+    ended)."""
+    return (
+        Condition.objects.filter(enrollment=enrollment, lifted_on__isnull=True)
+        .exclude(ends_on__lt=today)
+        .order_by("starts_on", "pk")
+    )
+
+
 def future_hearings(enrollment: Enrollment, now: datetime.datetime) -> QuerySet[DocketEntry]:
     """The enrollment's hearings still to come at `now`, without an outcome."""
     return DocketEntry.objects.filter(

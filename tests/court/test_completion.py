@@ -32,6 +32,8 @@ from court.models import (
     Appearance,
     CommunityServiceObligation,
     CompletionDecision,
+    Condition,
+    ConditionKind,
     DocketEntry,
 )
 from drugcourt.models import ResponseEffect, ResponseOption
@@ -528,3 +530,23 @@ def test_the_participant_page_offers_the_withdrawal_to_coordinators_only(
     assert close_url in client.get(url).content.decode()
     client.force_login(casemanager)
     assert close_url not in client.get(url).content.decode()
+
+
+def test_a_condition_in_force_ends_with_the_enrollment(participant, coordinator, casemanager):
+    enrollment = participant.enrollments.get()
+    curfew = Condition.objects.create(
+        enrollment=enrollment,
+        participant=participant,
+        kind=ConditionKind.CURFEW,
+        terms="Home by ten.",
+        starts_on=enrollment.entry_date,
+        recorded_by=casemanager,
+    )
+
+    with pytest.raises(ValidationError, match="Curfew: Home by ten"):
+        close(enrollment, coordinator)
+    assert not CompletionDecision.objects.exists()
+    close(enrollment, coordinator, decisions={f"condition:{curfew.pk}": "ended"})
+
+    curfew.refresh_from_db()
+    assert (curfew.lifted_on, curfew.lift_reason) == (DAY, "Ended with the enrollment.")
