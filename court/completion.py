@@ -17,6 +17,7 @@ while the participant has another enrollment open they are left as they are.
 import datetime
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -49,6 +50,7 @@ from .services import (
     _check_decides_for,
     _check_heard,
     _check_on_or_after_the_hearing,
+    ledger_waive,
     take_off_docket,
 )
 
@@ -62,6 +64,9 @@ class ObligationDecision(models.TextChoices):
     WAIVED = ServiceClosure.WAIVED.value, "Waive what is left"
     UNMET = ServiceClosure.UNMET.value, "Close it as not completed"
     ENDED = "ended", "End it with the enrollment"
+    # A balance of fees, fines or restitution may outlive the program (fees never keep anyone
+    # from completing); waiving it is the court's (ledger_waive).
+    OWED = "owed", "Keep it owed after the program"
 
 
 @dataclass(frozen=True)
@@ -144,7 +149,42 @@ def _conditions(enrollment: Enrollment, today: datetime.date) -> list[Obligation
     ]
 
 
-OBLIGATION_SOURCES: list[ObligationSource] = [_unfinished_service, _testing_orders, _conditions]
+def _waive_balance(
+    enrollment: Enrollment, balance: Decimal
+) -> Callable[[str, datetime.date, User], object]:
+    def close(decision: str, on: datetime.date, actor: User) -> None:
+        if decision == ObligationDecision.WAIVED:
+            ledger_waive(
+                enrollment=enrollment,
+                amount=balance,
+                waived_on=on,
+                reason="Waived when the enrollment closed.",
+                actor=actor,
+            )
+
+    return close
+
+
+def _balance_owed(enrollment: Enrollment, today: datetime.date) -> list[Obligation]:
+    balance = selectors.ledger_totals([enrollment.pk])[enrollment.pk].balance
+    if balance <= 0:
+        return []
+    return [
+        Obligation(
+            key=f"ledger:{enrollment.pk}",
+            label=f"Fees, fines and restitution: ${balance:,.2f} owed",
+            decisions=(ObligationDecision.WAIVED, ObligationDecision.OWED),
+            close=_waive_balance(enrollment, balance),
+        )
+    ]
+
+
+OBLIGATION_SOURCES: list[ObligationSource] = [
+    _unfinished_service,
+    _testing_orders,
+    _conditions,
+    _balance_owed,
+]
 
 
 def register_obligation_source(source: ObligationSource) -> None:

@@ -30,11 +30,14 @@ from court import completion as completions
 from court import services
 from court.models import (
     Appearance,
+    Charge,
     CommunityServiceObligation,
     CompletionDecision,
     Condition,
     ConditionKind,
     DocketEntry,
+    LedgerEntry,
+    LedgerEntryKind,
 )
 from drugcourt.models import ResponseEffect, ResponseOption
 from tests.court.builders import on_docket, session_on
@@ -550,3 +553,45 @@ def test_a_condition_in_force_ends_with_the_enrollment(participant, coordinator,
 
     curfew.refresh_from_db()
     assert (curfew.lifted_on, curfew.lift_reason) == (DAY, "Ended with the enrollment.")
+
+
+def a_fine(enrollment, actor, amount="50.00"):
+    return LedgerEntry.objects.create(
+        enrollment=enrollment,
+        participant_id=enrollment.participant_id,
+        program_id=enrollment.program_id,
+        kind=LedgerEntryKind.ASSESSMENT,
+        charge=Charge.FINE,
+        amount=Decimal(amount),
+        entry_date=enrollment.entry_date,
+        description="Fine ordered at the plea.",
+        recorded_by=actor,
+    )
+
+
+def test_a_balance_owed_is_waived_by_the_court_or_kept_owed(entry, record, judge, casemanager):
+    a_fine(entry.enrollment, casemanager)
+    key = f"ledger:{entry.enrollment_id}"
+
+    with pytest.raises(ValidationError, match=r"Fees, fines and restitution: \$50.00 owed"):
+        graduate(entry, judge, decisions=decisions_for(record))
+    graduate(entry, judge, decisions=decisions_for(record, **{key: "waived"}))
+
+    (waiver,) = LedgerEntry.objects.filter(kind=LedgerEntryKind.WAIVER)
+    assert (waiver.amount, waiver.entry_date) == (Decimal("50.00"), DAY)
+
+
+def test_a_coordinator_keeps_the_balance_owed_and_cannot_waive_it(
+    participant, coordinator, casemanager
+):
+    enrollment = participant.enrollments.get()
+    a_fine(enrollment, casemanager)
+    key = f"ledger:{enrollment.pk}"
+
+    with pytest.raises(ValidationError):
+        close(enrollment, coordinator, decisions={key: "waived"})
+    assert not CompletionDecision.objects.exists()
+    close(enrollment, coordinator, decisions={key: "owed"})
+
+    assert not LedgerEntry.objects.filter(kind=LedgerEntryKind.WAIVER).exists()
+    assert CompletionDecision.objects.get().kind == "withdrawn"
