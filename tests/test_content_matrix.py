@@ -139,8 +139,8 @@ SHOWN_ON = {
     # Its excuse, like every excuse, stays in the court record.
     "other_program_hearing": frozenset({DETAIL, "court:hearing[other_program]"}),
     "staffing_note": frozenset({"court:hearing", "court:staffing"}),
-    # In force today: on the participant page, today's summary and hearing page, and the pages
-    # of the condition itself.
+    # In force today: on the participant page, today's summary and hearing page, the pages of
+    # the condition itself, and the completion pages that ask what becomes of it.
     "condition": frozenset(
         {
             DETAIL,
@@ -148,6 +148,8 @@ SHOWN_ON = {
             "court:hearing",
             "court:condition_lift",
             "court:condition_violation",
+            "court:hearing_completion",
+            "court:enrollment_close",
         }
     ),
     # On the participant page's ledger, the payment's receipt and its reversal page.
