@@ -1255,19 +1255,21 @@ def condition_violation_record(
     condition) tied to the condition. Reported to the court, it is a behaviour the response
     matrix answers and a concern on the compliance summary."""
     _check_changes_conditions(actor, condition.participant)
-    if not condition.in_force_on(occurred_on):
-        raise ValidationError(
-            {
-                "occurred_on": f"The condition was not in force on {occurred_on:%b %-d, %Y}: "
-                f"{_in_force_span(condition)}."
-            }
-        )
     category = (
         IncidentCategory.CURFEW_VIOLATION
         if condition.kind == ConditionKind.CURFEW
         else IncidentCategory.CONDITION_VIOLATION
     )
     with audited_write(actor):
+        # On the locked row: a condition lifted meanwhile was not in force after its lifting.
+        lock(condition)
+        if not condition.in_force_on(occurred_on):
+            raise ValidationError(
+                {
+                    "occurred_on": f"The condition was not in force on "
+                    f"{occurred_on:%b %-d, %Y}: {_in_force_span(condition)}."
+                }
+            )
         incident = client_services.incident_record(
             participant=condition.participant,
             occurred_on=occurred_on,
