@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class DrugcourtConfig(AppConfig):
@@ -7,3 +8,7 @@ class DrugcourtConfig(AppConfig):
 
     def ready(self) -> None:
         from . import home_panels, timezones  # noqa: F401  (core panels; sign-in time zone)
+        from .append_only import protect_after_migrate
+
+        # Sent once per app after the whole migrate: this app's signal is enough.
+        post_migrate.connect(protect_after_migrate, sender=self)

@@ -13,6 +13,7 @@ from django.db.migrations.executor import MigrationExecutor
 
 from clients.models import Appointment, AppointmentKind
 from court.models import CourtSession, DocketEntry
+from drugcourt.append_only import protect_append_only_tables
 from drugcourt.roles import Role
 from tests.factories import (
     EnrollmentFactory,
@@ -36,10 +37,12 @@ def _migrate(targets):
 
 def _migrate_to_latest():
     """Every app to its newest migration, as the rest of the suite expects the schema (court
-    migrations after 0002 are unapplied while the test runs)."""
+    migrations after 0002 are unapplied while the test runs), with the history tables it
+    made again append-only as `migrate` leaves them (its post_migrate)."""
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
     executor.migrate(executor.loader.graph.leaf_nodes())
+    protect_append_only_tables(connection)
 
 
 def _at(day, hour, minute=0):
