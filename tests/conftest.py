@@ -163,16 +163,45 @@ for _name in PERSONAS:
 
 
 @pytest.fixture(scope="module")
-def world(django_db_setup, django_db_blocker, tmp_path_factory):
-    """The access matrices' world (tests/matrix_world.py), built once per module in a
-    transaction rolled back at its end. Modules using it keep `_media_root` at the world's."""
+def module_db(django_db_setup, django_db_blocker, tmp_path_factory):
+    """Database access for a module-scoped fixture (`world`, `seeded_demo`): one transaction
+    for the whole module, rolled back at its end, and uploads in a folder of the module's. The
+    module's tests ask for `db` too: each runs in a savepoint of its own inside it, rolled back
+    after the test, so no test sees another's writes."""
     from django.test import override_settings
 
-    from tests.matrix_world import build_world, rolled_back
+    from tests.matrix_world import rolled_back
 
-    media = tmp_path_factory.mktemp("world-media")
+    media = tmp_path_factory.mktemp("module-media")
     with django_db_blocker.unblock(), override_settings(MEDIA_ROOT=media), rolled_back():
-        yield build_world()
+        yield
+
+
+@pytest.fixture(scope="module")
+def world(module_db):
+    """The access matrices' world (tests/matrix_world.py), built once per module (`module_db`).
+    Modules using it keep `_media_root` at the module's."""
+    from tests.matrix_world import build_world
+
+    return build_world()
+
+
+# The demo staff's password while `seeded_demo` seeds (tests/drugcourt/test_seed_demo.py).
+SEEDED_DEMO_PASSWORD = "demo-password-for-tests"
+
+
+@pytest.fixture(scope="module")
+def seeded_demo(module_db):
+    """`seed_demo` run once for the module's tests (seconds each time), under `module_db`;
+    the time just before it ran."""
+    from django.core.management import call_command
+    from django.test import override_settings
+    from django.utils import timezone
+
+    before = timezone.now()
+    with override_settings(DEMO_PASSWORD=SEEDED_DEMO_PASSWORD):
+        call_command("seed_demo")
+    return before
 
 
 def enrolled(program, *, creator, **participant_fields):

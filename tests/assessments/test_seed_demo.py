@@ -53,8 +53,7 @@ def demo_enrollments():
     )
 
 
-def test_seed_demo_screens_and_admits_the_demo_enrollments_as_their_history_says(db):
-    call_command("seed_demo")
+def test_seed_demo_screens_and_admits_the_demo_enrollments_as_their_history_says(db, seeded_demo):
     first = counts()
     statuses = dict(Enrollment.objects.values_list("pk", "status"))
     call_command("seed_demo")
@@ -107,8 +106,7 @@ def assert_admission_matches(enrollment, screening):
     assert admission.days_from_arrest == (enrollment.entry_date - arrest).days
 
 
-def test_seed_demo_gives_scored_screens_with_a_believable_trend(db):
-    call_command("seed_demo")
+def test_seed_demo_gives_scored_screens_with_a_believable_trend(db, seeded_demo):
 
     program = Program.objects.get()
     today = timezone.localdate(timezone=program.zone)
@@ -147,8 +145,7 @@ def test_seed_demo_gives_scored_screens_with_a_believable_trend(db):
     assert len(trends) * 2 / 3 < len(improving) < len(trends)
 
 
-def test_seed_demo_safety_answers_carry_the_step_taken_and_an_urgent_alert(db):
-    call_command("seed_demo")
+def test_seed_demo_safety_answers_carry_the_step_taken_and_an_urgent_alert(db, seeded_demo):
 
     safety = Administration.objects.exclude(safety_action="")
     assert 1 <= safety.count() <= 2
@@ -173,8 +170,7 @@ def test_seed_demo_safety_answers_carry_the_step_taken_and_an_urgent_alert(db):
     assert Alert.objects.filter(kind="safety_item").count() == safety.count()
 
 
-def test_seed_demo_assesses_everyone_admitted_within_a_week_of_entry(db):
-    call_command("seed_demo")
+def test_seed_demo_assesses_everyone_admitted_within_a_week_of_entry(db, seeded_demo):
 
     program = Program.objects.get()
     today = timezone.localdate(timezone=program.zone)
@@ -263,8 +259,7 @@ def housing_on(participant, day):
     return record.status if record else None
 
 
-def test_seed_demo_assesses_a_database_seeded_before_the_assessments(db):
-    call_command("seed_demo")
+def test_seed_demo_assesses_a_database_seeded_before_the_assessments(db, seeded_demo):
     first = counts()
     rows = {model: rows_of(model) for model in ASSESSMENTS}
     # Plans point at needs: remove them too, as a database from before both steps had none.

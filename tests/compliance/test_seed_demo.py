@@ -72,9 +72,14 @@ def fingerprint():
     )
 
 
-def test_seed_demo_tests_the_active_participants_with_realistic_results(db):
-    # One seeding (several seconds) for all the checks.
-    program = seed()
+@pytest.fixture(scope="module")
+def seeded_demo(module_db):
+    """One seeding (several seconds) for the module's tests, at NOW (tests/conftest.py)."""
+    return seed()
+
+
+def test_seed_demo_tests_the_active_participants_with_realistic_results(db, seeded_demo):
+    program = seeded_demo
 
     assert_every_active_participant_is_tested_for_90_days(program)
     assert_results_are_realistic_and_consistent(program)
@@ -297,8 +302,8 @@ def assert_sweeps_raised_a_few_open_alerts(seeded):
     ).exists()
 
 
-def test_seed_demo_tests_once_and_the_same_every_time(db):
-    seeded = seed()
+def test_seed_demo_tests_once_and_the_same_every_time(db, seeded_demo):
+    seeded = seeded_demo
     first, tests = counts(), fingerprint()
     assert first[1] > 500
 

@@ -23,6 +23,7 @@ from clients.services import contact_is_editable
 from court.models import CompletionDecision
 from drugcourt.demo import DEMO_USERNAMES
 from drugcourt.models import Organization, Phase, Program, ProgramMembership, User
+from tests.conftest import SEEDED_DEMO_PASSWORD
 
 DAILY_RECORD = (Contact, Addendum, FollowUp, Appointment, LifeDomainRecord, Incident)
 
@@ -33,17 +34,15 @@ def counts():
     return [model.objects.count() for model in (*models, *people, *DAILY_RECORD)]
 
 
-def test_seed_demo_creates_the_demo_staff_once(db, settings):
-    settings.DEMO_PASSWORD = "demo-password-for-tests"
-
-    call_command("seed_demo")
+def test_seed_demo_creates_the_demo_staff_once(db, seeded_demo, settings):
+    settings.DEMO_PASSWORD = SEEDED_DEMO_PASSWORD
     first = counts()
     call_command("seed_demo")
 
     assert counts() == first
     assert all(first[-len(DAILY_RECORD) :])
     assert set(User.objects.values_list("username", flat=True)) == set(DEMO_USERNAMES)
-    assert User.objects.get(username="judge").check_password("demo-password-for-tests")
+    assert User.objects.get(username="judge").check_password(SEEDED_DEMO_PASSWORD)
     assert not User.objects.filter(is_superuser=True).exists()
     program = Program.objects.get()
     assert set(program.members.values_list("username", flat=True)) == set(DEMO_USERNAMES) - {
@@ -52,8 +51,7 @@ def test_seed_demo_creates_the_demo_staff_once(db, settings):
     }
 
 
-def test_seed_demo_loads_sixty_participants_across_statuses_with_consistent_access(db):
-    call_command("seed_demo")
+def test_seed_demo_loads_sixty_participants_across_statuses_with_consistent_access(db, seeded_demo):
 
     statuses = set(Enrollment.objects.values_list("status", flat=True))
     casemanager = User.objects.get(username="casemanager")
@@ -83,10 +81,9 @@ def test_seed_demo_loads_sixty_participants_across_statuses_with_consistent_acce
     assert access_drift().is_clean
 
 
-def test_the_demo_graduates_and_terminates_at_hearings(db):
+def test_the_demo_graduates_and_terminates_at_hearings(db, seeded_demo):
     """Each graduation and termination was decided by the judge at a hearing on the exit day,
     which the participant appeared at (court.demo, through completion_decide)."""
-    call_command("seed_demo")
 
     closed = Enrollment.objects.filter(status__in=["graduated", "terminated"])
     decisions = CompletionDecision.objects.filter(enrollment__in=closed)
@@ -110,9 +107,8 @@ def test_the_demo_graduates_and_terminates_at_hearings(db):
     ).exists()
 
 
-def test_seed_demo_gives_every_participant_months_of_daily_record(db):
-    before = timezone.now()
-    call_command("seed_demo")
+def test_seed_demo_gives_every_participant_months_of_daily_record(db, seeded_demo):
+    before = seeded_demo
 
     program = Program.objects.get()
     today = timezone.localdate(timezone=program.zone)

@@ -48,9 +48,8 @@ def counts():
     return [model.objects.count() for model in models]
 
 
-def test_seed_demo_refers_the_admitted_participants_in_every_state(db):
-    before = timezone.now()
-    call_command("seed_demo")
+def test_seed_demo_refers_the_admitted_participants_in_every_state(db, seeded_demo):
+    before = seeded_demo
 
     program = Program.objects.get()
     today = timezone.localdate(timezone=program.zone)
@@ -137,8 +136,7 @@ def test_seed_demo_refers_the_admitted_participants_in_every_state(db):
     assert apps.get_model("treatment_plans", "ReferralEvent").objects.count() == referrals.count()
 
 
-def test_seed_demo_episodes_match_the_enrollments_and_the_provider_access(db):
-    call_command("seed_demo")
+def test_seed_demo_episodes_match_the_enrollments_and_the_provider_access(db, seeded_demo):
 
     program = Program.objects.get()
     today = timezone.localdate(timezone=program.zone)
@@ -188,8 +186,7 @@ def test_seed_demo_episodes_match_the_enrollments_and_the_provider_access(db):
     assert access_drift().is_clean
 
 
-def test_seed_demo_refers_once(db):
-    call_command("seed_demo")
+def test_seed_demo_refers_once(db, seeded_demo):
     first = counts()
     referrals = list(Referral.objects.order_by("pk").values("participant", "state", "sent_at"))
 
@@ -207,8 +204,7 @@ def plan_counts():
     return [model.objects.count() for model in (*models, ProgressReport)]
 
 
-def test_seed_demo_gives_every_admitted_participant_a_signed_plan(db):
-    call_command("seed_demo")
+def test_seed_demo_gives_every_admitted_participant_a_signed_plan(db, seeded_demo):
 
     today = timezone.localdate(timezone=Program.objects.get().zone)
     now = timezone.now()
@@ -300,8 +296,7 @@ def test_seed_demo_gives_every_admitted_participant_a_signed_plan(db):
     assert access_drift().is_clean
 
 
-def test_seed_demo_writes_monthly_progress_reports(db):
-    call_command("seed_demo")
+def test_seed_demo_writes_monthly_progress_reports(db, seeded_demo):
 
     today = timezone.localdate(timezone=Program.objects.get().zone)
     provider = User.objects.get(username="provider")
@@ -333,8 +328,7 @@ def test_seed_demo_writes_monthly_progress_reports(db):
             assert episode.pk in months_by_episode
 
 
-def test_seed_demo_plans_once(db):
-    call_command("seed_demo")
+def test_seed_demo_plans_once(db, seeded_demo):
     first = plan_counts()
     needs = list(Need.objects.order_by("pk").values_list("pk", "status"))
 
