@@ -1,7 +1,12 @@
-"""One world for the access matrices (tests/test_url_matrix.py, tests/test_content_matrix.py),
-built once per test module inside a transaction that is rolled back at its end; each test runs
-in a savepoint of its own (`savepoint`), so one persona's write never uses up an object for the
-next. How writes are detected: docs/decisions/0008-access-matrix.md.
+"""One world for the access matrices (tests/test_url_matrix.py, tests/test_content_matrix.py).
+
+Scoping: the `world` fixture (tests/conftest.py) builds it once per test module under
+`module_db`, a transaction rolled back at the module's end; each test runs in pytest-django's
+savepoint of its own inside it, so one persona's write never uses up an object for the next.
+`World.sign_in` only sets the cookie of a session made with the world: each request loads its
+user afresh, so no reach cached on a user object (clients/access.py) outlives a case; a test
+that uses `world.users` objects directly must not rely on their caches. How writes are
+detected: docs/decisions/0008-access-matrix.md.
 
 `participant` is on casemanager's caseload with probation_assigned and defence_assigned on the
 team, an active service episode at provider_treating's agency and one at provider_elsewhere's,
