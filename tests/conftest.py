@@ -76,8 +76,9 @@ def _flush_by_delete():
     """Transactional tests (e2e, `transaction=True`) end with Django's flush: a TRUNCATE of
     every table, which costs PostgreSQL 4-6 s here (new files for 130 tables and their
     indexes). Deleting the rows leaves the same empty tables in a fraction of that. Triggers
-    and the deferred foreign key checks are off for those deletes (session_replication_role,
-    which only a superuser may set: other roles keep the TRUNCATE)."""
+    and the deferred foreign key checks are off for those deletes (session_replication_role),
+    the append-only triggers of the history tables too, as they are for a TRUNCATE
+    (docs/decisions/0018). Only a superuser may set that role: other roles keep the TRUNCATE."""
     from django.db import connection
 
     # On the class: the browser tests' teardown runs on another connection object.
