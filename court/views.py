@@ -174,6 +174,8 @@ def docket(request, pk: int):
     context = _docket_context(request, session)
     context["may_place"] = access.coordinates(request.user, session.program)
     context["may_record"] = access.acts_for_session(request.user, session)
+    # The bench's page during the session's day keeps its session alive (drugcourt.security).
+    context["keep_alive"] = context["may_record"] and session.held_on == context["today"]
     return render(request, "court/docket.html", context)
 
 
@@ -302,12 +304,11 @@ def _hearing_page(request, entry, **forms):
         and access.coordinates(request.user, entry.session.program),
         "default_next": None,
     }
+    today = program_today(entry.session.program)
+    # The bench's page during the session's day keeps its session alive (drugcourt.security).
+    context["keep_alive"] = may_record and entry.session.held_on == today
     summary = selectors.compliance_summary(
-        request.user,
-        entry.session,
-        today=program_today(entry.session.program),
-        now=timezone.now(),
-        entry_pk=entry.pk,
+        request.user, entry.session, today=today, now=timezone.now(), entry_pk=entry.pk
     )
     row = summary[0] if summary else None
     suggestion = row.suggestion if row else None

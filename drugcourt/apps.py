@@ -7,7 +7,8 @@ class DrugcourtConfig(AppConfig):
     verbose_name = "Drug court core"
 
     def ready(self) -> None:
-        from . import home_panels, timezones  # noqa: F401  (core panels; sign-in time zone)
+        # Core panels; the sign-in time zone; the idle clock and the deploy check.
+        from . import home_panels, security, timezones  # noqa: F401
         from .append_only import protect_after_migrate
 
         # Sent once per app after the whole migrate: this app's signal is enough.

@@ -26,6 +26,11 @@ urlpatterns = [
         name="staff_send_set_password",
     ),
     path(
+        "staff/<int:pk>/two-factor-reset/",
+        views.staff_two_factor_reset,
+        name="staff_two_factor_reset",
+    ),
+    path(
         "staff/email-change/<str:token>/",
         views.staff_email_change_confirm,
         name="staff_email_change_confirm",

@@ -5,6 +5,7 @@ Idempotent: every object is looked up by its natural key first, so running it tw
 """
 
 import datetime
+from base64 import b32decode
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -13,6 +14,7 @@ import pgtrigger
 from django.db import transaction
 
 from . import selectors, services
+from .demo_codes import DEMO_BACKUP_CODES, DEMO_TOTP_KEY
 from .models import Organization, Program, ProgramSettings, User
 from .roles import OrganizationKind, Role
 
@@ -83,6 +85,10 @@ def seed_demo(*, password: str) -> None:
         )
         for member in program_staff
     }
+    for user in (admin, *staff.values()):
+        services.two_factor_demo_set(
+            user=user, key=b32decode(DEMO_TOTP_KEY).hex(), codes=list(DEMO_BACKUP_CODES)
+        )
     for step in _demo_steps:
         step(program, {"admin": admin, **staff})
 

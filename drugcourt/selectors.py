@@ -4,6 +4,7 @@ import datetime
 from collections.abc import Iterable
 
 import pghistory.models
+from django.conf import settings
 from django.db.models import (
     Count,
     DateField,
@@ -19,6 +20,8 @@ from django.db.models import (
 from django.db.models.expressions import Expression
 from django.db.models.functions import Cast, Lower
 from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .models import (
     Behaviour,
@@ -262,3 +265,31 @@ def event_actor_names(events) -> dict[int, str]:
     user_ids = {event.pgh_context.get("user") for event in events if event.pgh_context}
     users = User.objects.filter(pk__in=user_ids - {None})
     return {user.pk: f"{user} ({user.username})" for user in users}
+
+
+# ---------------------------------------------------------------------------------------------
+# Two factors (docs/decisions/0016)
+
+# Devices seed_demo gives the demo accounts: their key and codes are printed by `make run`, so
+# they verify nothing where demo data is not allowed (production settings).
+DEMO_DEVICE_NAME = "Demo"
+
+
+def two_factor_devices(user: User, *, for_verify: bool = False) -> list:
+    """The confirmed devices `user` may sign in with: the authenticator first, then the backup
+    codes. Locked for update when `for_verify` (in a transaction), so a code counts once."""
+    devices: list = []
+    for model in (TOTPDevice, StaticDevice):
+        queryset = model.objects.filter(user=user, confirmed=True).order_by("pk")
+        if not settings.DEMO_DATA_ALLOWED:
+            queryset = queryset.exclude(name=DEMO_DEVICE_NAME)
+        if for_verify:
+            queryset = queryset.select_for_update()
+        devices.extend(queryset)
+    return devices
+
+
+def two_factor_enrolled_at(user: User) -> datetime.datetime | None:
+    """When `user` set up the authenticator they sign in with, or None if they have none."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
+    return device.created_at if device else None

@@ -1,20 +1,29 @@
 """Writes for staff, organizations, programs and program settings."""
 
 import datetime
+from binascii import unhexlify
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import partial
 
 import pghistory
 from django.conf import settings
+from django.contrib.auth import SESSION_KEY
+from django.contrib.sessions.models import Session
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import ProtectedError
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django_otp.models import Device
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from . import selectors
 from .audit import audited_write
 from .guards import lock
 from .models import (
@@ -22,6 +31,8 @@ from .models import (
     MONEY_DIGITS,
     MONEY_PLACES,
     ROLE_GRANTED_EVENT,
+    TWO_FACTOR_ENROLLED_EVENT,
+    TWO_FACTOR_RESET_EVENT,
     Behaviour,
     Fee,
     NoteFormat,
@@ -1182,3 +1193,108 @@ def _set_programs(user: User, programs: list[Program]) -> None:
         ProgramMembership(user=user, program_id=program_id) for program_id in wanted - current
     )
     access_groups_sync(user)
+
+
+# ---------------------------------------------------------------------------------------------
+# Two factors (docs/decisions/0016)
+
+AUTHENTICATOR_DEVICE_NAME = "Authenticator app"
+BACKUP_CODES_DEVICE_NAME = "Backup codes"
+AUTHENTICATOR_DIGITS = 6  # django-otp's TOTPDevice default
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    device: TOTPDevice
+    backup_codes: list[str]  # shown to the person once; each signs in once
+
+
+def _totp_matches(key: str, code: str) -> int | None:
+    """The time step at which `code` is the authenticator's code for `key` (one step of clock
+    drift either way), or None."""
+    totp = TOTP(unhexlify(key))
+    if code.isdigit() and totp.verify(int(code), tolerance=1):
+        return totp.t()
+    return None
+
+
+def two_factor_enrol(*, user: User, key: str, code: str) -> Enrolment | None:
+    """Sets up `user`'s authenticator app with the key shown to them, once `code` proves the app
+    holds it, and makes their backup codes. None when the code does not match. An account that
+    already has one is refused: only an administrator's reset makes way for another, so a
+    stolen password cannot add the thief's phone."""
+    step = _totp_matches(key, code)
+    if step is None:
+        return None
+    with audited_write(user):
+        User.objects.select_for_update().get(pk=user.pk)  # one setup at a time
+        if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+            raise ValidationError("Two-factor sign-in is already set up for this account.")
+        device = TOTPDevice.objects.create(
+            user=user, name=AUTHENTICATOR_DEVICE_NAME, key=key, confirmed=True, last_t=step
+        )
+        codes = [StaticToken.random_token() for _ in range(settings.TWO_FACTOR_BACKUP_CODES)]
+        _backup_codes_set(user, name=BACKUP_CODES_DEVICE_NAME, codes=codes)
+        pghistory.create_event(user, label=TWO_FACTOR_ENROLLED_EVENT)
+        return Enrolment(device=device, backup_codes=codes)
+
+
+def _backup_codes_set(user: User, *, name: str, codes: list[str]) -> None:
+    """`user`'s backup-code device called `name` holds exactly `codes` (those used up return)."""
+    device, _ = StaticDevice.objects.get_or_create(
+        user=user, name=name, defaults={"confirmed": True}
+    )
+    device.token_set.exclude(token__in=codes).delete()
+    held = set(device.token_set.values_list("token", flat=True))
+    StaticToken.objects.bulk_create(
+        StaticToken(device=device, token=code) for code in codes if code not in held
+    )
+
+
+def two_factor_verify(*, user: User, code: str) -> Device | None:
+    """The device of `user` that accepts `code` (an authenticator's code, or a backup code,
+    which is used up), or None. A code counts once: the devices are locked while it is checked,
+    and an authenticator's code is not accepted twice. Each miss is counted on the device
+    (django-otp's throttling: a wait that doubles with every miss), and the miss is kept: it is
+    no transaction's rollback."""
+    code = code.strip().replace(" ", "").lower()
+    # Six digits go to the authenticator, anything else to the backup codes: a typed backup code
+    # must not count as a miss of the authenticator.
+    authenticator_code = len(code) == AUTHENTICATOR_DIGITS and code.isdigit()
+    with transaction.atomic():
+        for device in selectors.two_factor_devices(user, for_verify=True):
+            if isinstance(device, TOTPDevice) == authenticator_code and device.verify_token(code):
+                return device
+    return None
+
+
+def two_factor_reset(*, user: User, actor: User) -> None:
+    """Removes `user`'s authenticator and backup codes (a lost phone): they set up a new one at
+    their next sign-in, and every session they have ends now. In the staff audit."""
+    if user.pk == actor.pk:
+        raise ValidationError("Another administrator resets your own two-factor sign-in.")
+    with audited_write(actor):
+        TOTPDevice.objects.filter(user=user).delete()
+        StaticDevice.objects.filter(user=user).delete()
+        pghistory.create_event(user, label=TWO_FACTOR_RESET_EVENT)
+        _sessions_end(user)
+
+
+def _sessions_end(user: User) -> None:
+    """Ends every session of `user`. Sessions are keyed by their secret, not by user: the live
+    ones are read (staff sessions number in the hundreds) and theirs deleted."""
+    theirs = [
+        session.pk
+        for session in Session.objects.filter(expire_date__gt=timezone.now())
+        if session.get_decoded().get(SESSION_KEY) == str(user.pk)
+    ]
+    Session.objects.filter(pk__in=theirs).delete()
+
+
+def two_factor_demo_set(*, user: User, key: str, codes: list[str]) -> None:
+    """The demo account's known authenticator key and backup codes (seed_demo; they verify only
+    where DEMO_DATA_ALLOWED). Backup codes used since the last seeding come back."""
+    TOTPDevice.objects.update_or_create(
+        user=user, name=selectors.DEMO_DEVICE_NAME, defaults={"key": key, "confirmed": True}
+    )
+    _backup_codes_set(user, name=selectors.DEMO_DEVICE_NAME, codes=codes)

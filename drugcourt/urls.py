@@ -12,6 +12,9 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/two-factor/", views.two_factor_verify, name="two_factor_verify"),
+    path("accounts/two-factor/setup/", views.two_factor_setup, name="two_factor_setup"),
+    path("accounts/session/", views.session_status, name="session_status"),
     path(
         "accounts/reset/<uidb64>/<token>/",
         auth_views.PasswordResetConfirmView.as_view(token_generator=set_password_token_generator),

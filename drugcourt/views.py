@@ -1,15 +1,26 @@
 """Pages for signing in, the role home pages, staff/program management and /healthz."""
 
+from base64 import b32encode
+from urllib.parse import urlencode
+
+import segno
+from axes.handlers.proxy import AxesProxyHandler
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_otp import login as otp_login
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp.util import random_hex
 
-from . import health, selectors, services
+from . import health, security, selectors, services
 from .forms import (
     AlertThresholdsChangeForm,
     AsamRuleChangeForm,
@@ -25,6 +36,7 @@ from .forms import (
     SettingsChangeForm,
     StaffForm,
     TestingPolicyChangeForm,
+    TwoFactorCodeForm,
     form_errors_from,
     phase_requirement_rows,
 )
@@ -35,10 +47,133 @@ from .phase_requirements import requirement_kinds
 from .roles import OrganizationKind, Role
 
 PAGE_SIZE = 25
+# The session key of the authenticator key being set up, until a code confirms it.
+TWO_FACTOR_SETUP_KEY = "two_factor_setup_key"
 
 
 def _page(request, queryset):
     return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Signing in: the second factor (drugcourt.security sends every unverified session here) and
+# the idle clock
+
+
+def _two_factor_refused(request, form: TwoFactorCodeForm) -> HttpResponse | None:
+    """Counts a wrong code as a failed sign-in for django-axes (per username and address, like
+    a wrong password). Once that locks the account out, the half-signed-in session ends."""
+    credentials = {"username": request.user.get_username()}
+    user_login_failed.send(sender=__name__, credentials=credentials, request=request)
+    if getattr(request, "axes_locked_out", False):
+        return _locked_out(request)
+    form.add_error(
+        "code",
+        "That code is not right, or it was used already. Enter the code your app shows now "
+        "(wait a few seconds after a wrong one), or a backup code.",
+    )
+    return None
+
+
+def _locked_out(request) -> HttpResponse:
+    logout(request)
+    messages.error(
+        request,
+        "Too many failed sign-in attempts: this account is locked for a while. Try again later "
+        "or ask an administrator.",
+    )
+    return redirect("login")
+
+
+def _is_locked_out(request) -> bool:
+    return AxesProxyHandler.is_locked(request, {"username": request.user.get_username()})
+
+
+def _verified(request, device) -> None:
+    """Records in the session that it passed its second factor with `device`, under a new
+    session key (the session's privilege changes)."""
+    otp_login(request, device)
+    request.session.cycle_key()
+
+
+def _with_next(request, name: str) -> str:
+    return f"{reverse(name)}?{urlencode({'next': security.safe_next(request)})}"
+
+
+@never_cache
+@login_required
+def two_factor_verify(request):
+    """The second step of signing in: an authenticator's code or a backup code."""
+    if security.is_verified(request):
+        return redirect(security.safe_next(request))
+    if not selectors.two_factor_devices(request.user):
+        return redirect(_with_next(request, "two_factor_setup"))
+    form = TwoFactorCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if _is_locked_out(request):
+            return _locked_out(request)
+        device = services.two_factor_verify(user=request.user, code=form.cleaned_data["code"])
+        if device is not None:
+            _verified(request, device)
+            return redirect(security.safe_next(request))
+        if refusal := _two_factor_refused(request, form):
+            return refusal
+    context = {"form": form, "next": security.safe_next(request)}
+    return render(request, "registration/two_factor_verify.html", context)
+
+
+@never_cache
+@login_required
+def two_factor_setup(request):
+    """First sign-in: the key for an authenticator app (as text, otpauth:// link and QR code);
+    one code from the app confirms it, then the backup codes are shown, once."""
+    if security.is_verified(request):
+        return redirect(security.safe_next(request))
+    if selectors.two_factor_devices(request.user):
+        return redirect(_with_next(request, "two_factor_verify"))
+    # Kept in the session until confirmed, so a reload shows the same key.
+    key = request.session.setdefault(TWO_FACTOR_SETUP_KEY, random_hex(20))
+    form = TwoFactorCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if _is_locked_out(request):
+            return _locked_out(request)
+        try:
+            enrolment = services.two_factor_enrol(
+                user=request.user, key=key, code=form.cleaned_data["code"]
+            )
+        except ValidationError:  # set up meanwhile (another tab): sign in with it
+            return redirect(_with_next(request, "two_factor_verify"))
+        if enrolment is not None:
+            del request.session[TWO_FACTOR_SETUP_KEY]
+            _verified(request, enrolment.device)
+            return render(
+                request,
+                "registration/two_factor_backup_codes.html",
+                {"codes": enrolment.backup_codes, "next": security.safe_next(request)},
+            )
+        if refusal := _two_factor_refused(request, form):
+            return refusal
+    device = TOTPDevice(user=request.user, key=key)
+    uri = device.config_url
+    secret = b32encode(device.bin_key).decode()
+    return render(
+        request,
+        "registration/two_factor_setup.html",
+        {
+            "form": form,
+            "next": security.safe_next(request),
+            "secret": " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
+            "uri": uri,
+            "qr_code": segno.make(uri, error="m").svg_data_uri(scale=4),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def session_status(request):
+    """The idle clock for the warning script: a GET reads the seconds left, a POST ("Stay signed
+    in", the hearing pages' keep-alive) starts them again (drugcourt.security)."""
+    return JsonResponse({"seconds_left": getattr(request, "idle_seconds_left", 0)})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -115,14 +250,18 @@ def _staff_member(pk: int) -> User:
     return get_object_or_404(User.objects.filter(is_superuser=False), pk=pk)
 
 
+def _staff_detail_context(member: User) -> dict:
+    return {
+        "member": member,
+        "programs": member.programs.all(),
+        "two_factor_since": selectors.two_factor_enrolled_at(member),
+    }
+
+
 @role_required(Role.ADMINISTRATOR)
 def staff_detail(request, pk: int):
     member = _staff_member(pk)
-    return render(
-        request,
-        "drugcourt/staff_detail.html",
-        {"member": member, "programs": member.programs.all()},
-    )
+    return render(request, "drugcourt/staff_detail.html", _staff_detail_context(member))
 
 
 @role_required(Role.ADMINISTRATOR)
@@ -193,7 +332,7 @@ def staff_set_password_link(request, pk: int):
     return render(
         request,
         "drugcourt/staff_detail.html",
-        {"member": member, "programs": member.programs.all(), "set_password_link": link},
+        {**_staff_detail_context(member), "set_password_link": link},
     )
 
 
@@ -208,6 +347,29 @@ def staff_send_set_password(request, pk: int):
     else:
         messages.success(request, f"A set-password link is on its way to {member.email}.")
     return redirect("core:staff_detail", pk=member.pk)
+
+
+@role_required(Role.ADMINISTRATOR)
+def staff_two_factor_reset(request, pk: int):
+    """A lost phone: the person's authenticator and backup codes go, their sessions end, and
+    they set up a new one at their next sign-in."""
+    member = _staff_member(pk)
+    error = None
+    if request.method == "POST":
+        try:
+            services.two_factor_reset(user=member, actor=request.user)
+        except ValidationError as refusal:
+            error = refusal.messages[0]
+        else:
+            messages.success(
+                request,
+                f"{member}'s two-factor sign-in is reset and their sessions have ended; they set "
+                "it up again at their next sign-in.",
+            )
+            return redirect("core:staff_detail", pk=member.pk)
+    return render(
+        request, "drugcourt/staff_confirm_two_factor_reset.html", {"member": member, "error": error}
+    )
 
 
 def staff_email_change_confirm(request, token: str):

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import pytest
 import redis
 from django.conf import settings
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
 
 from drugcourt.roles import OrganizationKind, Role
 from tests.factories import (
@@ -63,6 +65,25 @@ PARTICIPANT_PERSONAS = (
     "provider_treating",
     "provider_elsewhere",
 )
+
+
+# Signing in in tests. Every account passes a second factor (drugcourt.security); tests that are
+# not about signing in use `client.force_login(user)` (pytest-django's admin_client and the
+# browser tests' `sign_in` too), which here also marks the session as having passed it, as the
+# sign-in page does with a device. Tests of the second factor itself sign in through the pages,
+# or with `force_login_unverified`.
+force_login_unverified = Client.force_login
+TEST_DEVICE = "tests.force_login"
+
+
+def _force_login_verified(self, user, backend=None):
+    force_login_unverified(self, user, backend)
+    session = self.session
+    session[DEVICE_ID_SESSION_KEY] = TEST_DEVICE
+    session.save()
+
+
+Client.force_login = _force_login_verified
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -16,6 +16,7 @@ a pending referral to provider's agency, and a second enrollment in `other_progr
 
 import contextlib
 import datetime
+import time
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -57,6 +58,7 @@ from court.models import (
 )
 from drugcourt.models import ResponseEffect
 from drugcourt.roles import OrganizationKind
+from drugcourt.security import LAST_ACTIVITY_KEY
 from drugcourt.selectors import program_today
 from tests.conftest import PERSONAS, PNG_1PX, enrolled, make_persona, on_the_team
 from tests.factories import (
@@ -107,8 +109,12 @@ class World:
 
     def sign_in(self, client, persona: str) -> None:
         """Signs `client` in as the persona with the world's session (cheaper than
-        force_login per case, and it writes nothing)."""
+        force_login per case, and it writes nothing the product writes). Its idle clock starts
+        again: the module's cases may take longer than a session's idle timeout."""
         client.cookies[settings.SESSION_COOKIE_NAME] = self.sessions[persona]
+        session = client.session
+        session[LAST_ACTIVITY_KEY] = int(time.time())
+        session.save()
 
 
 def _session_of(user) -> str:

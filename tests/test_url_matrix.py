@@ -106,6 +106,11 @@ MATRIX = {
     "logout": Entry(PUBLIC, method="post", ok_status=302, writers=frozenset()),
     "password_reset_confirm": Entry(PUBLIC, args=("MQ", "not-a-token")),
     "password_reset_complete": Entry(PUBLIC),
+    # The personas' sessions passed their second factor already: both pages send them on.
+    "two_factor_verify": Entry(EVERYONE, ok_status=302),
+    "two_factor_setup": Entry(EVERYONE, ok_status=302),
+    # The idle clock: no participant data; signed out, it says 0 seconds are left.
+    "session_status": Entry(PUBLIC),
     "core:home_for_role": Entry(ADMIN_ONLY, args=("administrator",), refused_status=404),
     "core:staff_list": Entry(ADMIN_ONLY),
     "core:staff_create": Entry(ADMIN_ONLY),
@@ -122,6 +127,7 @@ MATRIX = {
         ADMIN_ONLY, args=("casemanager",), method="post", ok_status=302, writers=frozenset()
     ),
     "core:staff_email_change_confirm": Entry(PUBLIC, args=("not-a-token",)),
+    "core:staff_two_factor_reset": Entry(ADMIN_ONLY, args=("casemanager",)),
     "core:organization_list": Entry(ADMIN_ONLY),
     "core:organization_create": Entry(ADMIN_ONLY),
     "core:organization_update": Entry(ADMIN_ONLY, args=("organization",)),

@@ -35,6 +35,9 @@ INSTALLED_APPS = [
     "pghistory",
     "axes",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "drugcourt",
     "clients",
     "assessments",
@@ -52,6 +55,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "drugcourt.timezones.ProgramTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Idle sessions end first; a live one then needs its second factor (drugcourt.security).
+    "drugcourt.security.IdleTimeoutMiddleware",
+    "drugcourt.security.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -75,6 +81,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
                 "drugcourt.context_processors.navigation",
+                "drugcourt.context_processors.session_clock",
             ],
         },
     },
@@ -147,8 +154,26 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-SESSION_COOKIE_AGE = 60 * 60 * 10  # one working day
+# A session lasts at most one working day, and ends sooner after SESSION_IDLE_TIMEOUT seconds
+# without a request (drugcourt.security): per role where SESSION_IDLE_TIMEOUT_BY_ROLE names it
+# (environment: "judge=1800;clerk=1800"), the shortest of a person's roles. Pages warn
+# SESSION_IDLE_WARNING seconds before the end; the bench's docket and hearing pages of a session
+# held today keep it alive every SESSION_KEEP_ALIVE seconds while they are open.
+SESSION_COOKIE_AGE = 60 * 60 * 10
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=15 * 60)
+SESSION_IDLE_TIMEOUT_BY_ROLE: dict[str, int] = env.dict(
+    "SESSION_IDLE_TIMEOUT_BY_ROLE", cast={"value": int}, default={}
+)
+SESSION_IDLE_WARNING = 2 * 60
+SESSION_KEEP_ALIVE = 5 * 60
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+
+# Two factors (django-otp): an authenticator app's TOTP, and backup codes; every account passes
+# them at sign-in (docs/decisions/0016-account-security.md).
+OTP_TOTP_ISSUER = "drugcourt"
+TWO_FACTOR_BACKUP_CODES = 10
 
 # Reads change nothing; only writes carry the actor and URL into pghistory's context.
 PGHISTORY_MIDDLEWARE_METHODS = ("POST", "PUT", "PATCH", "DELETE")

@@ -1,9 +1,12 @@
-"""An administrator opens a staff account; the new person sets a password and signs in."""
+"""An administrator opens a staff account; the new person sets a password, signs in and sets up
+their second factor."""
 
 import re
+from base64 import b32decode
 
 import pytest
 from django.core import mail
+from django_otp.oath import TOTP
 from playwright.sync_api import expect
 
 from drugcourt import services
@@ -107,6 +110,18 @@ def test_new_case_manager_sets_password_and_signs_in(
     newcomer.get_by_label("Username").fill("cam.reyes")
     newcomer.get_by_label("Password").fill(NEW_PASSWORD)
     newcomer.get_by_role("button", name="Sign in").click()
+
+    # First sign-in: the authenticator app is set up before any page (an app, here computed).
+    expect(newcomer.get_by_role("heading", name="Set up two-factor sign-in")).to_be_visible()
+    expect(newcomer.get_by_alt_text("QR code of your drugcourt authenticator key")).to_be_visible()
+    assert_accessible(newcomer)
+    key = newcomer.get_by_test_id("two-factor-key").inner_text().replace(" ", "")
+    newcomer.get_by_label("Code").fill(f"{TOTP(b32decode(key)).token():06d}")
+    newcomer.get_by_role("button", name="Confirm").click()
+    expect(newcomer.get_by_role("heading", name="Two-factor sign-in is set up")).to_be_visible()
+    expect(newcomer.get_by_test_id("backup-codes").get_by_role("listitem")).to_have_count(10)
+    assert_accessible(newcomer)
+    newcomer.get_by_role("link", name="I have kept them: continue").click()
 
     expect(newcomer).to_have_url(f"{live_server.url}/")
     expect(newcomer.get_by_role("heading", level=1)).to_have_text("Case manager")
