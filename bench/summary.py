@@ -28,6 +28,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django_otp import DEVICE_ID_SESSION_KEY
 from generate import out
 
 from court import selectors
@@ -292,6 +293,10 @@ def main() -> None:
 
     client = Client(SERVER_NAME="localhost")  # an allowed host of the dev settings
     client.force_login(judge)
+    # As if the judge had passed the second factor (drugcourt.security; tests/conftest.py).
+    signed_in = client.session
+    signed_in[DEVICE_ID_SESSION_KEY] = "bench"
+    signed_in.save()
     url = reverse("court:summary", args=[session.pk])
 
     def page() -> bytes:
