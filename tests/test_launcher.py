@@ -17,6 +17,7 @@ import psutil
 import psycopg2
 import pytest
 
+from drugcourt.demo_codes import DEMO_BACKUP_CODES, DEMO_TOTP_KEY
 from drugcourt.launcher import DEMO_USERS
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -95,6 +96,8 @@ def test_run_starts_everything_embedded_and_ctrl_c_stops_it(tmp_path):
         assert f"http://127.0.0.1:{port}/" in output
         assert "drugcourt-demo" in output
         assert all(username in output for username in DEMO_USERS), output
+        assert DEMO_TOTP_KEY in output  # the demo accounts' second factor
+        assert all(code in output for code in DEMO_BACKUP_CODES), output
 
         database = psycopg2.connect(host=str(folder / "pg"), dbname="drugcourt", user="postgres")
         with contextlib.closing(database), database.cursor() as cursor:
