@@ -13,6 +13,7 @@ What of a participant (data classes) follows from the roles through which the us
 them (ROLE_DATA_CLASSES, the table of DESIGN.md). Someone else's participant answers 404.
 """
 
+import enum
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -24,13 +25,15 @@ from django.http import Http404
 from guardian.shortcuts import assign_perm, remove_perm
 
 from drugcourt.models import Program, ProgramGroupObjectPermission, ProgramMembership, User
-from drugcourt.roles import PROGRAM_WIDE_ROLES, Role
+from drugcourt.roles import PROGRAM_WIDE_ROLES, OrganizationKind, Role
+from drugcourt.selectors import program_today
 
 from .models import (
     PARTICIPANT_ROLES,
     Alert,
     Appointment,
     AppointmentKind,
+    Consent,
     Enrollment,
     Participant,
     ParticipantGroupObjectPermission,
@@ -185,12 +188,13 @@ def _reach_sources(
     groups = user.groups.all()
     per_participant: list[QuerySet] = []
     if held := sorted(reach_codename(role) for role in roles & set(PARTICIPANT_ROLES)):
+        # A sealed record opens to coordinators only, a program-wide role.
         per_participant += [
             ParticipantUserObjectPermission.objects.filter(
-                user=user, permission__codename__in=held
+                user=user, permission__codename__in=held, content_object__is_sealed=False
             ).values("content_object"),
             ParticipantGroupObjectPermission.objects.filter(
-                group__in=groups, permission__codename__in=held
+                group__in=groups, permission__codename__in=held, content_object__is_sealed=False
             ).values("content_object"),
         ]
     programs = None
@@ -215,7 +219,9 @@ def participants_visible_to(user: User) -> QuerySet[Participant]:
     if programs is not None:
         branches = [
             *branches,
-            Enrollment.objects.filter(program__in=programs).order_by().values("participant"),
+            Enrollment.objects.filter(_unsealed_or_coordinated(user), program__in=programs)
+            .order_by()
+            .values("participant"),
         ]
     if not branches:
         return Participant.objects.none()
@@ -245,8 +251,17 @@ def program_rows_in_reach(user: User, *, program: str) -> Q:
             participant__in=_union(team_court), **{f"{program}__in": _member_programs_query(user)}
         )
     if programs is not None:
-        condition |= Q(**{f"{program}__in": programs})
+        condition |= Q(**{f"{program}__in": programs}) & _unsealed_or_coordinated(user, program)
     return condition
+
+
+def _unsealed_or_coordinated(user: User, program: str = "program") -> Q:
+    """A condition on rows of a program with a `participant` (`program` the path to it) reached
+    through a program-wide role: a sealed record's rows only in the programs the user
+    coordinates (clients.models.SealingOrder)."""
+    unsealed = Q(participant__is_sealed=False)
+    _, coordinated = _reach_sources(user, only={Role.COORDINATOR})
+    return unsealed if coordinated is None else unsealed | Q(**{f"{program}__in": coordinated})
 
 
 def _union(branches: list[QuerySet]) -> QuerySet:
@@ -293,14 +308,24 @@ def _reach_query(user: User, participant_ids: set[int]) -> dict[int, Reach]:
         codenames = _codenames(user.roles)
         groups = user.groups.all()
         no_program = Cast(Value(None), models.BigIntegerField())
+        unsealed = Q(content_object__is_sealed=False)
         direct = ParticipantUserObjectPermission.objects.filter(
-            user=user, content_object__in=participant_ids, permission__codename__in=codenames
+            unsealed,
+            user=user,
+            content_object__in=participant_ids,
+            permission__codename__in=codenames,
         ).values_list("content_object", "permission__codename", no_program)
         through_group = ParticipantGroupObjectPermission.objects.filter(
-            group__in=groups, content_object__in=participant_ids, permission__codename__in=codenames
+            unsealed,
+            group__in=groups,
+            content_object__in=participant_ids,
+            permission__codename__in=codenames,
         ).values_list("content_object", "permission__codename", no_program)
         # A deactivated program's groups reach nobody, whatever rows are left.
+        # A sealed record opens to coordinators only.
         through_program = ProgramGroupObjectPermission.objects.filter(
+            Q(content_object__enrollments__participant__is_sealed=False)
+            | Q(permission__codename=reach_codename(Role.COORDINATOR)),
             group__in=groups,
             content_object__is_active=True,
             content_object__enrollments__participant__in=participant_ids,
@@ -378,8 +403,187 @@ def _granting(roles: Iterable[Role], data_class: DataClass, *, change: bool) -> 
     return {role for role in roles if data_class in table[role]}
 
 
+# ---------------------------------------------------------------------------------------------
+# 42 CFR Part 2: the consent gate (docs/decisions/0017-part2-consent.md, DESIGN.md)
+
+
+class Visibility(enum.Enum):
+    """What `user` gets of a data class of a participant: shown; withheld (reached, but no
+    consent covers the Part 2 information: pages say "not covered by consent" in its place);
+    hidden (not reached, or the role never sees the class: pages answer 404)."""
+
+    SHOWN = "shown"
+    WITHHELD = "withheld"
+    HIDDEN = "hidden"
+
+
+# Part 2 records: what the treatment program and the providers record about diagnosis,
+# treatment, assessment and progress. Court-generated records (identity, enrollment, charges,
+# hearings, responses, conditions, the ledger, incidents) are not Part 2 and never gated.
+PART2_CLASSES = frozenset(
+    {
+        DataClass.CASE_NOTES,
+        DataClass.ASSESSMENT_SUMMARY,
+        DataClass.ASSESSMENT_DETAIL,
+        DataClass.PLAN_SUMMARY,
+        DataClass.TREATMENT_DETAIL,
+        DataClass.PROGRESS_REPORTS,
+        DataClass.DOCUMENTS,
+    }
+)
+# Classes of which only some rows are Part 2 (`part2_rows`): drug tests a treatment program
+# collected, attendance at treatment sessions, staffing notes a provider wrote. Withheld, they
+# show the rest of their rows.
+PART2_ROW_CLASSES = frozenset({DataClass.DRUG_TESTS, DataClass.ATTENDANCE, DataClass.STAFFING})
+GATED_CLASSES = PART2_CLASSES | PART2_ROW_CLASSES
+# The treatment program, which records the Part 2 information and uses it inside the program
+# (§2.12(c)(3)): its coordinators and case managers. Everyone else needs a consent.
+TREATMENT_PROGRAM_ROLES = frozenset({Role.COORDINATOR, Role.CASE_MANAGER})
+# What a provider records itself: never gated for that provider (they see their own rows only,
+# agency_rows_only).
+PROVIDER_OWN_CLASSES = frozenset(
+    {DataClass.TREATMENT_DETAIL, DataClass.PROGRESS_REPORTS, DataClass.ATTENDANCE}
+)
+
+
+class WithheldError(Exception):
+    """Raised by get_participant_or_404 for a page of a Part 2 class no consent covers for the
+    user; clients.middleware answers with the "not covered by consent" page."""
+
+    def __init__(self, participant: Participant, data_class: DataClass):
+        super().__init__(f"{data_class.label} of participant {participant.pk} is withheld.")
+        self.participant = participant
+        self.data_class = data_class
+
+
+def visibility(user: User, participant: Participant, data_class: DataClass) -> Visibility:
+    return visibility_of(user, [participant.pk], data_class)[participant.pk]
+
+
+def visibility_of(
+    user: User, participant_ids: Iterable[int], data_class: DataClass
+) -> dict[int, Visibility]:
+    """`visibility` for many participants at once: their reach (one query, cached) and, when
+    a consent must decide, their consents (two queries, cached for the request). Each answer
+    shown is noted for the access log and the accounting of disclosures (`shown`)."""
+    answers: dict[int, Visibility] = {}
+    gated: dict[int, set[Role]] = {}
+    for pk, roles in reach_roles_of(user, participant_ids).items():
+        granting = _granting(roles, data_class, change=False)
+        if not granting:
+            answers[pk] = Visibility.HIDDEN
+        elif (
+            data_class not in GATED_CLASSES
+            or granting & TREATMENT_PROGRAM_ROLES
+            or (granting <= AGENCY_ROLES and data_class in PROVIDER_OWN_CLASSES)
+        ):
+            answers[pk] = Visibility.SHOWN
+            _note_shown(user, pk, data_class, None)
+        else:
+            gated[pk] = granting
+    if gated:
+        consents = _consents_of(user, gated)
+        for pk, granting in gated.items():
+            consent = next(
+                (c for c in consents[pk] if _covers(user, c, pk, data_class, granting)), None
+            )
+            if consent is not None:
+                answers[pk] = Visibility.SHOWN
+                _note_shown(user, pk, data_class, consent.pk)
+            else:
+                answers[pk] = Visibility.WITHHELD
+                if data_class in PART2_ROW_CLASSES:  # the rows that are not Part 2 are shown
+                    _note_shown(user, pk, data_class, None)
+    return answers
+
+
+def withholds_part2_rows(user: User, participant: Participant, data_class: DataClass) -> bool:
+    """Whether the Part 2 rows of a row class (PART2_ROW_CLASSES) are withheld from the user:
+    selectors then leave them out (`part2_rows`) and say how many were withheld."""
+    return visibility(user, participant, data_class) is Visibility.WITHHELD
+
+
+def part2_rows(user: User, data_class: DataClass) -> Q:
+    """The condition selecting the Part 2 rows of a row class, for `user` (their own agency's
+    rows are never Part 2 to them): drug tests collected by a treatment agency's staff,
+    treatment sessions' appointments, staffing notes written as a treatment provider."""
+    own = user.organization_id
+    if data_class == DataClass.DRUG_TESTS:
+        rows = Q(collected_by__organization__kind=OrganizationKind.TREATMENT_AGENCY)
+        return rows & ~Q(collected_by__organization=own) if own else rows
+    if data_class == DataClass.ATTENDANCE:
+        rows = Q(kind=AppointmentKind.TREATMENT)
+        return rows & ~Q(organization=own) if own else rows
+    if data_class == DataClass.STAFFING:
+        rows = Q(role=Role.TREATMENT_PROVIDER)
+        return rows & ~Q(author__organization=own) if own else rows
+    raise ValueError(f"{data_class} has no Part 2 row rule.")
+
+
+def _consents_of(user: User, participant_ids: Iterable[int]) -> dict[int, list[Consent]]:
+    """The unrevoked consents of the participants with their recipients and program (cached
+    per request on the user; expiry is decided at read time by `_covers`)."""
+    cache = user.__dict__.setdefault("_consents", {})
+    if missing := set(participant_ids) - cache.keys():
+        for pk in missing:
+            cache[pk] = []
+        for consent in (
+            Consent.objects.filter(participant__in=missing, revoked_on__isnull=True)
+            .select_related("enrollment__program")
+            .prefetch_related("recipients")
+        ):
+            cache[consent.participant_id].append(consent)
+    return {pk: cache[pk] for pk in participant_ids}
+
+
+def _covers(
+    user: User, consent: Consent, participant_id: int, data_class: DataClass, granting: set[Role]
+) -> bool:
+    """Whether `consent` is in force today (its program's date) and names `data_class` and the
+    user as a recipient: by name, by organization, or by a (program, role) pair through which
+    the user reaches the participant with a role granting the class."""
+    if data_class not in consent.data_classes:
+        return False
+    if not consent.is_active(program_today(consent.enrollment.program)):
+        return False
+    pairs = reach_of(user, [participant_id])[participant_id]
+    for recipient in consent.recipients.all():
+        if recipient.user_id is not None and recipient.user_id == user.pk:
+            return True
+        if (
+            recipient.organization_id is not None
+            and recipient.organization_id == user.organization_id
+        ):
+            return True
+        role = Role(recipient.role) if recipient.role else None
+        if role in granting and (
+            (role, recipient.program_id) in pairs
+            or ((role, None) in pairs and recipient.program_id in _member_programs(user))
+        ):
+            return True
+    return False
+
+
+def _note_shown(
+    user: User, participant_id: int, data_class: DataClass, consent: int | None
+) -> None:
+    user.__dict__.setdefault("_shown", {}).setdefault(participant_id, {})[data_class] = consent
+
+
+def shown(user: User) -> dict[int, dict[DataClass, int | None]]:
+    """What this request showed the user: participant id → data class → the consent under which
+    Part 2 information of it was disclosed (None when none was needed). For the access log."""
+    return user.__dict__.get("_shown", {})
+
+
 def can_see(user: User, participant: Participant, data_class: DataClass) -> bool:
-    return bool(_granting(reach_roles(user, participant), data_class, change=False))
+    """Whether the user sees `data_class` of the participant: shown, or (for a row class) its
+    rows that are not Part 2. Pages of a whole Part 2 class that is withheld say so instead
+    (`visibility`, `WithheldError`)."""
+    answer = visibility(user, participant, data_class)
+    return answer is Visibility.SHOWN or (
+        answer is Visibility.WITHHELD and data_class in PART2_ROW_CLASSES
+    )
 
 
 def can_change(user: User, participant: Participant, data_class: DataClass) -> bool:
@@ -480,6 +684,16 @@ def handleable_alerts(user: User, alerts: Iterable[Alert]) -> set[int]:
 
 
 def visible_data_classes(user: User, participant: Participant) -> frozenset[DataClass]:
+    """The data classes the user sees of the participant (`can_see`)."""
+    return frozenset(
+        data_class
+        for data_class in reached_data_classes(user, participant)
+        if can_see(user, participant, data_class)
+    )
+
+
+def reached_data_classes(user: User, participant: Participant) -> frozenset[DataClass]:
+    """The data classes the roles of the user reach of the participant, consent or not."""
     roles = reach_roles(user, participant)
     return frozenset().union(*(ROLE_DATA_CLASSES[role] for role in roles))
 
@@ -487,14 +701,19 @@ def visible_data_classes(user: User, participant: Participant) -> frozenset[Data
 def get_participant_or_404(
     user: User, pk: int, data_class: DataClass = DataClass.IDENTITY, *, change: bool = False
 ) -> Participant:
-    """The participant, if `user` may see (or with change=True, change) `data_class` of them;
-    404 otherwise, the same answer as for a participant that does not exist."""
+    """The participant, if `user` reaches them and their roles may see (or with change=True,
+    change) `data_class`; 404 otherwise, the same answer as for a participant that does not
+    exist. A whole Part 2 class no consent covers raises `WithheldError` (the page says so)."""
     participant = participants_visible_to(user).filter(pk=pk).first()
     if participant is None:
         raise Http404("No such participant.")
-    allowed = can_change if change else can_see
-    if not allowed(user, participant, data_class):
+    if change and not can_change(user, participant, data_class):
         raise Http404("No such participant.")
+    answer = visibility(user, participant, data_class)
+    if answer is Visibility.HIDDEN:
+        raise Http404("No such participant.")
+    if answer is Visibility.WITHHELD and data_class in PART2_CLASSES:
+        raise WithheldError(participant, data_class)
     return participant
 
 

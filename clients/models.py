@@ -1,5 +1,8 @@
 """The participant's record: the person, their enrollments (episodes in a program), the team,
-charges, documents and alerts, and the guardian permission tables access is decided from."""
+charges, documents and alerts, consents and sealing orders, and the guardian permission tables
+access is decided from."""
+
+import datetime
 
 import pghistory
 from django.conf import settings
@@ -75,6 +78,8 @@ class Participant(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set with the first SealingOrder, in its transaction: access reads it in the reach joins.
+    is_sealed = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["legal_last_name", "legal_first_name", "id"]
@@ -805,3 +810,216 @@ class Incident(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_category_display()} {self.occurred_on:%Y-%m-%d}"
+
+
+# ---------------------------------------------------------------------------------------------
+# 42 CFR Part 2: consent to disclose, and court orders sealing a record (clients.access gates
+# every disclosure of Part 2 data on them: docs/decisions/0017-part2-consent.md)
+
+
+class ConsentTrigger(models.TextChoices):
+    """Events a consent's expiry (or, under §2.35, its irrevocability) may run until."""
+
+    ENROLLMENT_CLOSED = "enrollment_closed", "The enrollment is closed (exit from the program)"
+    FINAL_DISPOSITION = (
+        "final_disposition",
+        "Final disposition of the case (recorded on the consent)",
+    )
+
+
+class SignatureMethod(models.TextChoices):
+    ELECTRONIC = "electronic", "Electronic acknowledgement recorded here"
+    SIGNED_FORM = "signed_form", "Signed form uploaded"
+
+
+# §2.31(a)(4): the right to revoke, how, and the reliance exception; the form prefills it.
+REVOCATION_TERMS = (
+    "I understand that I may revoke this consent at any time, in writing, by giving or sending "
+    "a signed revocation to my case manager or the program coordinator, except to the extent "
+    "that action has already been taken in reliance on it."
+)
+CRIMINAL_JUSTICE_REVOCATION_TERMS = (
+    "I understand that because I was referred by the criminal justice system, this consent "
+    "cannot be revoked until the time or event stated below (42 CFR §2.35); after that I may "
+    "revoke it in writing, except to the extent that action has already been taken in reliance "
+    "on it."
+)
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
+class Consent(models.Model):
+    """A participant's written consent to disclose Part 2 information, with every element of
+    42 CFR §2.31(a). It covers its data classes for its recipients from the day signed until it
+    expires (a date, or an event: evaluated at read time) or is revoked (at once). A criminal-
+    justice consent (§2.35) may be irrevocable until a date or an event."""
+
+    participant = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="consents")
+    # The enrollment (program episode) it was signed for: its end is an expiry event.
+    enrollment = models.ForeignKey(Enrollment, on_delete=models.PROTECT, related_name="consents")
+    # (1) the patient's name, as signed.
+    participant_name = models.CharField(max_length=200)
+    # (2) who may make the disclosure (name or class).
+    disclosing_party = models.CharField(max_length=300)
+    # (3) the information: data classes (clients.access.DataClass values) and their description,
+    # which must name the substance use disorder information explicitly.
+    data_classes = ArrayField(models.CharField(max_length=32))
+    information_description = models.TextField()
+    # (4) the recipients are ConsentRecipient rows; (5) the purpose.
+    purpose = models.TextField()
+    # (6) the right to revoke and how, with the reliance exception.
+    revocation_terms = models.TextField()
+    # (7) expiry: a date, an event, or both (whichever comes first).
+    expires_on = models.DateField(null=True, blank=True)
+    expiry_event = models.CharField(max_length=20, choices=ConsentTrigger.choices, blank=True)
+    # §2.35: a consent to the criminal justice system that referred the participant, which may
+    # be irrevocable until a date and/or an event.
+    criminal_justice = models.BooleanField(default=False)
+    irrevocable_until = models.DateField(null=True, blank=True)
+    irrevocable_until_event = models.CharField(
+        max_length=20, choices=ConsentTrigger.choices, blank=True
+    )
+    # The recorded final disposition (a ConsentTrigger.FINAL_DISPOSITION happened on this day).
+    final_disposition_on = models.DateField(null=True, blank=True)
+    # (8) the signature and (9) the date signed.
+    signature_method = models.CharField(max_length=20, choices=SignatureMethod.choices)
+    signed_by_name = models.CharField(max_length=200)
+    signed_form = models.ForeignKey(
+        Document, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    signed_on = models.DateField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    # Revocation: effective at once for every later read.
+    revoked_on = models.DateField(null=True, blank=True)
+    revocation_received_how = models.CharField(max_length=200, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-signed_on", "-id"]
+        indexes = [models.Index(fields=["participant", "-signed_on"], name="consent_timeline_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(expires_on__isnull=False) | ~models.Q(expiry_event=""),
+                name="consent_expiry_present",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(expires_on__isnull=True)
+                | models.Q(expires_on__gte=models.F("signed_on")),
+                name="consent_expires_after_signed",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(criminal_justice=True)
+                | (models.Q(irrevocable_until__isnull=True) & models.Q(irrevocable_until_event="")),
+                name="consent_irrevocable_only_criminal_justice",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(signature_method=SignatureMethod.SIGNED_FORM)
+                | models.Q(signed_form__isnull=False),
+                name="consent_signed_form_present",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(revoked_on__isnull=True) | ~models.Q(revocation_received_how=""),
+                name="consent_revocation_how_present",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Consent signed {self.signed_on:%Y-%m-%d}"
+
+    def happened(self, event: str, today: datetime.date) -> bool:
+        """Whether `event` (a ConsentTrigger) has happened by `today` (needs the enrollment)."""
+        if event == ConsentTrigger.ENROLLMENT_CLOSED:
+            return self.enrollment.status in CLOSED_STATUSES
+        if event == ConsentTrigger.FINAL_DISPOSITION:
+            return self.final_disposition_on is not None and self.final_disposition_on <= today
+        return False
+
+    def is_expired(self, today: datetime.date) -> bool:
+        return (self.expires_on is not None and today > self.expires_on) or (
+            bool(self.expiry_event) and self.happened(self.expiry_event, today)
+        )
+
+    def is_active(self, today: datetime.date) -> bool:
+        """In force on `today`: signed, not revoked, not expired."""
+        return self.signed_on <= today and self.revoked_on is None and not self.is_expired(today)
+
+    def is_irrevocable(self, today: datetime.date) -> bool:
+        """A §2.35 consent before its stated time or event: it cannot be revoked yet."""
+        if not self.criminal_justice:
+            return False
+        before_date = self.irrevocable_until is not None and today < self.irrevocable_until
+        before_event = bool(self.irrevocable_until_event) and not self.happened(
+            self.irrevocable_until_event, today
+        )
+        return before_date or before_event
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.DeleteEvent())
+class ConsentRecipient(models.Model):
+    """One recipient of a consent: a program's role (e.g. the Adult Drug Court's judges), an
+    organization, or a named staff member."""
+
+    consent = models.ForeignKey(Consent, on_delete=models.CASCADE, related_name="recipients")
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, null=True, blank=True)
+    role = models.CharField(max_length=20, choices=Role.choices, blank=True)
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(program__isnull=False, organization__isnull=True, user__isnull=True)
+                    & ~models.Q(role="")
+                )
+                | models.Q(
+                    program__isnull=True, role="", organization__isnull=False, user__isnull=True
+                )
+                | models.Q(
+                    program__isnull=True, role="", organization__isnull=True, user__isnull=False
+                ),
+                name="consent_recipient_one_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        if self.program_id:
+            return f"{self.program}: {Role(self.role).label}"
+        return str(self.organization or self.user)
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
+class SealingOrder(models.Model):
+    """A court order sealing the participant's record: from then on only coordinators open it
+    (with the order shown), and reports and extracts leave it out where the order says so."""
+
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="sealing_orders"
+    )
+    order_date = models.DateField()
+    court = models.CharField(max_length=200)
+    case_number = models.CharField(max_length=100, blank=True)
+    scope = models.TextField(help_text="What the order seals, as it says.")
+    excludes_from_reports = models.BooleanField(
+        default=True, help_text="The order also removes the record from reports and extracts."
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-order_date", "-id"]
+
+    def __str__(self) -> str:
+        return f"Sealing order of {self.court}, {self.order_date:%Y-%m-%d}"
