@@ -109,6 +109,12 @@ def assessment_summary(participant: Participant, user) -> dict:
         ),
         "risk_need": risk_need_of(participant) if summary else None,
         "show_summary": summary,
+        # Reached but not covered by consent: the section says so in its place.
+        "summary_withheld": None
+        if summary
+        or access.visibility(user, participant, DataClass.ASSESSMENT_SUMMARY)
+        is not access.Visibility.WITHHELD
+        else DataClass.ASSESSMENT_SUMMARY,
         "asam": asam_of(participant).first() if summary else None,
         "may_change": access.can_change(user, participant, DataClass.ENROLLMENT),
         "may_assess": access.can_change(user, participant, DataClass.ASSESSMENT_SUMMARY),

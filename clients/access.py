@@ -503,6 +503,35 @@ def withholds_part2_rows(user: User, participant: Participant, data_class: DataC
     return visibility(user, participant, data_class) is Visibility.WITHHELD
 
 
+def without_withheld_rows(
+    rows: QuerySet, user: User, participant: Participant, data_class: DataClass
+) -> QuerySet:
+    """`rows` of the participant (a row class, PART2_ROW_CLASSES) less their Part 2 rows when
+    no consent covers them for the user."""
+    if withholds_part2_rows(user, participant, data_class):
+        return rows.exclude(part2_rows(user, data_class))
+    return rows
+
+
+def withheld_rows(
+    rows: QuerySet, user: User, participant: Participant, data_class: DataClass
+) -> QuerySet:
+    """The Part 2 rows of `rows` no consent covers for the user (none when one does): what a
+    page counts as "not covered by consent"."""
+    if withholds_part2_rows(user, participant, data_class):
+        return rows.filter(part2_rows(user, data_class))
+    return rows.none()
+
+
+def withholds_row(user: User, participant: Participant, data_class: DataClass, row) -> bool:
+    """Whether `row` (of a row class) is a Part 2 row no consent covers for the user: its page
+    says so (WithheldError)."""
+    return (
+        withholds_part2_rows(user, participant, data_class)
+        and type(row)._default_manager.filter(part2_rows(user, data_class), pk=row.pk).exists()
+    )
+
+
 def part2_rows(user: User, data_class: DataClass) -> Q:
     """The condition selecting the Part 2 rows of a row class, for `user` (their own agency's
     rows are never Part 2 to them): drug tests collected by a treatment agency's staff,
@@ -584,6 +613,16 @@ def can_see(user: User, participant: Participant, data_class: DataClass) -> bool
     return answer is Visibility.SHOWN or (
         answer is Visibility.WITHHELD and data_class in PART2_ROW_CLASSES
     )
+
+
+def sees_or_withheld(user: User, participant: Participant, data_class: DataClass) -> bool:
+    """`can_see` for a page (or a row of a page) of `data_class`: a whole Part 2 class no consent
+    covers raises `WithheldError`, so the page says "not covered by consent" instead of
+    answering as for a participant that does not exist."""
+    answer = visibility(user, participant, data_class)
+    if answer is Visibility.WITHHELD and data_class in PART2_CLASSES:
+        raise WithheldError(participant, data_class)
+    return answer is not Visibility.HIDDEN
 
 
 def can_change(user: User, participant: Participant, data_class: DataClass) -> bool:
@@ -709,11 +748,8 @@ def get_participant_or_404(
         raise Http404("No such participant.")
     if change and not can_change(user, participant, data_class):
         raise Http404("No such participant.")
-    answer = visibility(user, participant, data_class)
-    if answer is Visibility.HIDDEN:
+    if not sees_or_withheld(user, participant, data_class):
         raise Http404("No such participant.")
-    if answer is Visibility.WITHHELD and data_class in PART2_CLASSES:
-        raise WithheldError(participant, data_class)
     return participant
 
 

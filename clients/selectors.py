@@ -187,6 +187,25 @@ def shows_case_numbers(user: User) -> bool:
     return DataClass.COURT in common_data_classes(user)
 
 
+def participant_sections(
+    user: User, participant: Participant
+) -> list[tuple[registry.ParticipantSection, dict[str, Any] | None]]:
+    """The sections of the participant page the user sees, each with its context. A section
+    of a whole Part 2 class no consent covers comes with None: the page says "not covered by
+    consent" in its place. A row class withheld (access.PART2_ROW_CLASSES) shows its other
+    rows, and its section says how many it leaves out."""
+    shown = []
+    for section in registry.sections():
+        answer = access.visibility(user, participant, section.data_class)
+        if answer is access.Visibility.HIDDEN:
+            continue
+        if answer is access.Visibility.WITHHELD and section.data_class in access.PART2_CLASSES:
+            shown.append((section, None))
+        else:
+            shown.append((section, section.context(participant, user)))
+    return shown
+
+
 def visible_caseload_facts(user: User) -> list[registry.CaseloadFact]:
     classes = common_data_classes(user)
     return [fact for fact in registry.caseload_facts() if fact.data_class in classes]
@@ -593,7 +612,33 @@ def incidents_visible(user: User, participant: Participant) -> QuerySet[Incident
 def appointments_visible(user: User, participant: Participant) -> QuerySet[Appointment]:
     """The participant's appointments the user may see: a provider sees hearings and meetings
     (attendance) but of treatment sessions only their own agency's; a program-wide role sees
-    the hearings of its own programs only."""
+    the hearings of its own programs only. Treatment sessions are left out when no consent
+    covers them (`appointments_withheld`)."""
+    return access.without_withheld_rows(
+        _appointments_reached(user, participant), user, participant, DataClass.ATTENDANCE
+    )
+
+
+def appointments_withheld(
+    user: User,
+    participant: Participant,
+    *,
+    start: datetime.datetime | None = None,
+    end: datetime.datetime | None = None,
+) -> QuerySet[Appointment]:
+    """The treatment sessions `appointments_visible` leaves out for want of a consent
+    (scheduled from `start` and before `end`, when given)."""
+    withheld = access.withheld_rows(
+        _appointments_reached(user, participant), user, participant, DataClass.ATTENDANCE
+    )
+    if start is not None:
+        withheld = withheld.filter(scheduled_at__gte=start)
+    if end is not None:
+        withheld = withheld.filter(scheduled_at__lt=end)
+    return withheld
+
+
+def _appointments_reached(user: User, participant: Participant) -> QuerySet[Appointment]:
     if not access.can_see(user, participant, DataClass.ATTENDANCE):
         return Appointment.objects.none()
     appointments = Appointment.objects.filter(participant=participant)
@@ -849,6 +894,7 @@ def timeline_section(participant: Participant, user: User) -> dict:
     return {
         "page": page,
         "entries": timeline_entries(page.object_list),
+        "sessions_withheld": appointments_withheld(user, participant).count(),
         "may_log": access.can_change(user, participant, DataClass.CASE_NOTES)
         or access.can_change(user, participant, DataClass.SUPERVISION_CONTACTS),
         "may_schedule": access.can_change(user, participant, DataClass.ATTENDANCE),

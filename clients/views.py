@@ -19,7 +19,7 @@ from drugcourt.roles import Role
 from drugcourt.selectors import event_actor_names, program_today, treatment_providers, user_today
 from drugcourt.views import PAGE_SIZE
 
-from . import access, registry, selectors, services
+from . import access, selectors, services
 from .access import INTAKE_ROLES, REACHING_ROLES, DataClass
 from .forms import (
     CONTACT_FIELDS,
@@ -159,12 +159,7 @@ def enrollment_create(request, pk: int):
 @login_required
 def participant_detail(request, pk: int):
     participant = access.get_participant_or_404(request.user, pk)
-    visible = access.visible_data_classes(request.user, participant)
-    sections = [
-        (section, section.context(participant, request.user))
-        for section in registry.sections()
-        if section.data_class in visible
-    ]
+    sections = selectors.participant_sections(request.user, participant)
     return render(
         request,
         "clients/participant_detail.html",
@@ -566,6 +561,7 @@ def timeline(request, pk: int):
             "form": form,
             "page": page,
             "entries": selectors.timeline_entries(page.object_list),
+            "withheld": selectors.appointments_withheld(request.user, participant).count(),
         },
     )
 
@@ -637,6 +633,9 @@ def participant_calendar(request, pk: int):
             "participant": participant,
             "week": week,
             "days": selectors.appointments_by_day(appointments, week),
+            "withheld": selectors.appointments_withheld(
+                request.user, participant, start=week.start_at, end=week.end_at
+            ).count(),
             "may_schedule": bool(access.schedulable_kinds(request.user, participant)),
             "changeable": access.changeable_appointments(request.user, appointments),
             "outcome_form": OutcomeForm(),

@@ -298,7 +298,31 @@ def drug_tests_visible(
     user: User, participant: Participant, *, now: datetime.datetime | None = None
 ) -> QuerySet:
     """`drug_tests_of` the programs whose tests the user sees: a program's court roles see the
-    tests of that program, not those of the participant's enrollment elsewhere."""
+    tests of that program, not those of the participant's enrollment elsewhere. Tests a
+    treatment program collected are left out when no consent covers them (`drug_tests_withheld`)."""
+    return access.without_withheld_rows(
+        _drug_tests_of_programs_shown(user, participant, now=now),
+        user,
+        participant,
+        DataClass.DRUG_TESTS,
+    )
+
+
+def drug_tests_withheld(
+    user: User, participant: Participant, *, now: datetime.datetime | None = None
+) -> QuerySet:
+    """The tests `drug_tests_visible` leaves out for want of a consent (Part 2 rows)."""
+    return access.withheld_rows(
+        _drug_tests_of_programs_shown(user, participant, now=now),
+        user,
+        participant,
+        DataClass.DRUG_TESTS,
+    )
+
+
+def _drug_tests_of_programs_shown(
+    user: User, participant: Participant, *, now: datetime.datetime | None
+) -> QuerySet:
     return access.rows_of_programs_shown(
         drug_tests_of(participant, now=now), user, participant, DataClass.DRUG_TESTS, "program"
     )
@@ -329,6 +353,8 @@ def drug_test_for(
     programs = access.programs_showing(user, test.participant, DataClass.DRUG_TESTS)
     if programs is not None and test.program_id not in programs:
         return None
+    if access.withholds_row(user, test.participant, DataClass.DRUG_TESTS, test):
+        raise access.WithheldError(test.participant, DataClass.DRUG_TESTS)
     return test
 
 
@@ -826,6 +852,9 @@ def compliance_section(participant: Participant, user: User) -> dict:
     return {
         "strip": calendar_strip(recent, first_day, today),
         "tests_in_window": len(recent),
+        "tests_withheld": drug_tests_withheld(user, participant, now=now)
+        .filter(scheduled_for__range=(first_day, today))
+        .count(),
         "attendance_rate": attendance_rate(user, participant, first_day, kinds=ATTENDANCE_KINDS),
         "court_appearance_rate": attendance_rate(user, participant, first_day, kinds=COURT_KINDS),
         "days_sober": days_sober(user, participant, today, now=now),

@@ -52,6 +52,7 @@ def participant_testing(request, pk: int):
             "page": Paginator(tests, PAGE_SIZE).get_page(request.GET.get("page")),
             "status": status,
             "statuses": TestStatus.choices,
+            "withheld": selectors.drug_tests_withheld(request.user, participant).count(),
             "prescriptions": selectors.prescriptions_visible(request.user, participant),
             "blackouts": selectors.blackouts_visible(request.user, participant),
             "may_record": access.can_change(request.user, participant, DataClass.DRUG_TESTS),

@@ -1205,6 +1205,7 @@ class Staffing:
 
     notes: list[StaffingNote]
     recommendation: StaffingRecommendation | None
+    withheld: int  # providers' notes no consent covers for the user (42 CFR Part 2)
     own_note: StaffingNote | None
     writes_as: Role | None  # the role they write their note as, while staffing is open
     recommends: bool  # whether they record the recommendation, while staffing is open
@@ -1216,16 +1217,25 @@ def staffing_of(user: User, entry: DocketEntry) -> Staffing | None:
     it. Two queries (the notes with their authors, the recommendation) after the access ones."""
     if not access.reads_staffing(user, entry):
         return None
-    notes = list(
-        StaffingNote.objects.filter(entry=entry)
-        .select_related("author")
-        .order_by("written_at", "id")
-    )
+    rows = StaffingNote.objects.filter(entry=entry).select_related("author")
+    if access.withholds_part2_rows(user, entry.participant, DataClass.STAFFING):
+        # A provider's note is Part 2: counted, never read, without a consent.
+        rows = rows.annotate(
+            is_withheld=Case(
+                When(access.part2_rows(user, DataClass.STAFFING), then=True),
+                default=False,
+                output_field=BooleanField(),
+            )
+        )
+    notes = list(rows.order_by("written_at", "id"))
+    withheld = sum(getattr(note, "is_withheld", False) for note in notes)
+    notes = [note for note in notes if not getattr(note, "is_withheld", False)]
     is_open = not entry.appearance
     writes_as = access.staffing_note_role(user, entry) if is_open else None
     return Staffing(
         notes=notes,
         recommendation=recommendation_of(entry),
+        withheld=withheld,
         own_note=next((note for note in notes if note.author_id == user.pk), None),
         writes_as=writes_as,
         recommends=is_open and access.recommends(user, entry),

@@ -7,7 +7,17 @@ import factory
 from django.utils import timezone
 
 from clients import access, services
-from clients.models import CaseAssignment, Contact, Enrollment, EnrollmentStatus, Participant
+from clients.models import (
+    REVOCATION_TERMS,
+    CaseAssignment,
+    Consent,
+    ConsentRecipient,
+    Contact,
+    Enrollment,
+    EnrollmentStatus,
+    Participant,
+    SignatureMethod,
+)
 from clients.services import ContactData
 from drugcourt.models import (
     Organization,
@@ -83,6 +93,89 @@ class EnrollmentFactory(factory.django.DjangoModelFactory):
     referral_source = "defence"
     entry_date = datetime.date(2026, 1, 20)
     status_changed_at = factory.LazyFunction(timezone.now)
+
+
+class ConsentFactory(factory.django.DjangoModelFactory):
+    """A participant's Part 2 consent with every element of §2.31(a), signed electronically in
+    2020 (tests may travel to any later date) and expiring at the end of 2099, covering every
+    gated data class; its recipients are ConsentRecipient rows (`consent_to`)."""
+
+    class Meta:
+        model = Consent
+
+    enrollment = factory.SubFactory(EnrollmentFactory)
+    participant = factory.SelfAttribute("enrollment.participant")
+    participant_name = factory.LazyAttribute(lambda consent: str(consent.participant))
+    disclosing_party = "The drug court's treatment program and its providers"
+    data_classes = factory.LazyFunction(lambda: sorted(access.GATED_CLASSES))
+    information_description = (
+        "Substance use disorder diagnosis, treatment, assessment, progress and attendance, "
+        "and drug test results."
+    )
+    purpose = "Monitoring the participant's progress in the drug court program."
+    revocation_terms = REVOCATION_TERMS
+    expires_on = datetime.date(2099, 12, 31)
+    signature_method = SignatureMethod.ELECTRONIC
+    signed_by_name = factory.SelfAttribute("participant_name")
+    signed_on = datetime.date(2020, 1, 1)
+    recorded_by = factory.SubFactory(UserFactory, roles=[Role.CASE_MANAGER])
+
+
+# A consent's recipient: a (program, role) pair such as the program's judges, an organization,
+# or a named staff member.
+ConsentRecipientSpec = tuple[Program, Role] | Organization | User
+
+
+def consent_to(
+    participant: Participant,
+    *recipients: ConsentRecipientSpec,
+    data_classes=access.GATED_CLASSES,
+    enrollment: Enrollment | None = None,
+    **fields,
+) -> Consent:
+    """A consent of the participant's (latest) enrollment naming `recipients` for
+    `data_classes` (every gated class by default); override any Consent field (expires_on,
+    revoked_on with revocation_received_how, ...)."""
+    enrollment = enrollment or participant.enrollments.order_by("-referral_date", "-pk").first()
+    consent = ConsentFactory(enrollment=enrollment, data_classes=sorted(data_classes), **fields)
+    rows = []
+    for recipient in recipients:
+        if isinstance(recipient, tuple):
+            program, role = recipient
+            rows.append(ConsentRecipient(consent=consent, program=program, role=role))
+        elif isinstance(recipient, Organization):
+            rows.append(ConsentRecipient(consent=consent, organization=recipient))
+        else:
+            rows.append(ConsentRecipient(consent=consent, user=recipient))
+    ConsentRecipient.objects.bulk_create(rows)
+    return consent
+
+
+# The roles that need a consent to see Part 2 information: every reaching role outside the
+# treatment program (the court side and the providers).
+CONSENTED_ROLES = tuple(
+    role
+    for role in Role
+    if access.ROLE_DATA_CLASSES[role] and role not in access.TREATMENT_PROGRAM_ROLES
+)
+
+
+def consent_to_team(participant: Participant, program: Program | None = None, **fields) -> Consent:
+    """A consent naming every role of `program` (the participant's latest enrollment's by
+    default) that needs one (CONSENTED_ROLES), for every gated class: for tests about
+    something else than what the consent withholds."""
+    enrollment = (
+        fields.pop("enrollment", None)
+        or (participant.enrollments.filter(program=program) if program else participant.enrollments)
+        .order_by("-referral_date", "-pk")
+        .first()
+    )
+    return consent_to(
+        participant,
+        *((enrollment.program, role) for role in CONSENTED_ROLES),
+        enrollment=enrollment,
+        **fields,
+    )
 
 
 def assign(participant: Participant, user: User, role: Role = Role.CASE_MANAGER) -> None:

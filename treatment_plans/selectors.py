@@ -101,10 +101,11 @@ def active_episode_rows():
             yield ("group", group_pk, participant_id, Role.TREATMENT_PROVIDER)
 
 
-def referral_for(user: User, pk: int) -> Referral | None:
+def referral_for(user: User, pk: int, *, page: bool = False) -> Referral | None:
     """A referral the user may open: one addressed to their agency (the packet), or one of a
     participant whose plan they may see (through a role other than provider: another agency's
-    referrals are not a provider's to read)."""
+    referrals are not a provider's to read). For the referral's own page (`page`), one no
+    consent covers raises access.WithheldError (the page says so); an action answers None."""
     referral = provider_referrals(user).filter(pk=pk).first()
     if referral is not None:
         return referral
@@ -113,11 +114,12 @@ def referral_for(user: User, pk: int) -> Referral | None:
         .filter(pk=pk, participant__in=access.participants_visible_to(user))
         .first()
     )
-    if referral is None or not access.can_see(user, referral.participant, DataClass.PLAN_SUMMARY):
+    if referral is None:
         return None
     if access.agency_rows_only(user, referral.participant, DataClass.PLAN_SUMMARY):
         return None  # their own agency's came from provider_referrals above
-    return referral
+    sees = access.sees_or_withheld if page else access.can_see
+    return referral if sees(user, referral.participant, DataClass.PLAN_SUMMARY) else None
 
 
 # What the court view leaves out of a referral and its episode (clinical referral text).
@@ -175,7 +177,7 @@ def sees_clinical_text(user: User, participant: Participant, provider_id: int) -
 def referral_to_read(user: User, pk: int) -> Referral | ReferralSummary | None:
     """The referral page's read: the whole referral for those who read its clinical text, a
     ReferralSummary (read without the clinical columns) for everyone else who may open it."""
-    referral = referral_for(user, pk)
+    referral = referral_for(user, pk, page=True)
     if referral is None or sees_clinical_text(user, referral.participant, referral.provider_id):
         return referral
     row = (
@@ -344,7 +346,8 @@ def plan_for(user: User, pk: int, *, change: bool = False) -> TreatmentPlan | No
         .filter(pk=pk, participant__in=access.participants_visible_to(user))
         .first()
     )
-    allowed = access.can_change if change else access.can_see
+    # Its page says when no consent covers it (access.WithheldError); a change answers None.
+    allowed = access.can_change if change else access.sees_or_withheld
     if plan is None or not allowed(user, plan.participant, DataClass.PLAN_SUMMARY):
         return None
     objectives = Objective.objects.prefetch_related(

@@ -15,7 +15,7 @@ from clients.models import Appointment, AppointmentKind, Participant
 from compliance import services as compliance_services
 from compliance.models import BlackoutReason, DrugTest, TestReason, TestStatus
 from drugcourt.roles import Role
-from tests.factories import EnrollmentFactory, assign, settings_since_2020
+from tests.factories import EnrollmentFactory, assign, consent_to_team, settings_since_2020
 from tests.treatment_plans.test_referrals import refer
 from treatment_plans import services as plans
 
@@ -162,10 +162,12 @@ def test_court_roles_get_no_discharge_button_that_answers_404(
     request, client, persona, participant, active_episode
 ):
     user = court_persona(request, persona, participant)
+    consent_to_team(participant)  # they read the referral under a consent
     discharge = reverse("treatment_plans:episode_discharge", args=[active_episode.pk])
 
     text = page(client, user, "treatment_plans:referral_detail", active_episode.referral_id)
 
+    assert active_episode.referral.requested_service in text
     assert discharge not in text
     assert client.get(discharge).status_code == 404
 

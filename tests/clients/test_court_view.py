@@ -16,12 +16,21 @@ from clients.access import DataClass
 from compliance import selectors as compliance_selectors
 from compliance.services import PrescriptionData, prescription_record
 from drugcourt.models import default_risk_need
-from tests.factories import settings_since_2020
+from tests.factories import consent_to_team, settings_since_2020
 from treatment_plans import selectors as plan_selectors
 from treatment_plans import services as plans
 
 DAY = datetime.date(2026, 11, 2)
 COURT_ROLES = ["judge", "clerk", "prosecutor"]
+
+
+@pytest.fixture
+def consented(participant):
+    """The participant's consent naming the program's court roles (Part 2 information)."""
+    return consent_to_team(participant)
+
+
+NOT_COVERED = "not covered by consent"
 
 
 def page(client, user, name, *args):
@@ -119,7 +128,7 @@ def plan_with_deferral(participant, casemanager):
 
 @pytest.mark.parametrize("persona", COURT_ROLES)
 def test_court_roles_read_the_plan_goals_but_not_the_needs_or_deferral_reasons(
-    request, client, persona, plan_with_deferral
+    request, client, persona, plan_with_deferral, consented
 ):
     user = request.getfixturevalue(persona)
     text = page(client, user, "treatment_plans:plan_detail", plan_with_deferral.pk)
@@ -132,6 +141,22 @@ def test_court_roles_read_the_plan_goals_but_not_the_needs_or_deferral_reasons(
         "needs": None,
         "deferrals": None,
     }
+
+
+@pytest.mark.parametrize("persona", COURT_ROLES)
+def test_without_a_consent_court_roles_read_that_the_plan_is_not_covered(
+    request, client, persona, plan_with_deferral
+):
+    text = page(
+        client,
+        request.getfixturevalue(persona),
+        "treatment_plans:plan_detail",
+        plan_with_deferral.pk,
+    )
+
+    assert NOT_COVERED in text
+    for marker in ("GOAL-MARKER", "DEFER-MARKER", "NEED-MARKER"):
+        assert marker not in text
 
 
 def test_the_needs_section_is_left_out_of_the_court_view_of_the_participant(
@@ -165,7 +190,7 @@ def discharged_referral(participant, provider, casemanager):
 
 @pytest.mark.parametrize("persona", COURT_ROLES)
 def test_court_roles_see_that_a_referral_exists_but_not_its_clinical_text(
-    request, client, persona, discharged_referral
+    request, client, persona, discharged_referral, consented
 ):
     user = request.getfixturevalue(persona)
     text = page(client, user, "treatment_plans:referral_detail", discharged_referral.pk)
@@ -177,6 +202,21 @@ def test_court_roles_see_that_a_referral_exists_but_not_its_clinical_text(
     read = plan_selectors.referral_to_read(user, discharged_referral.pk)
     assert isinstance(read, plan_selectors.ReferralSummary)
     assert not hasattr(read, "reason")
+
+
+@pytest.mark.parametrize("persona", COURT_ROLES)
+def test_without_a_consent_court_roles_read_that_the_referral_is_not_covered(
+    request, client, persona, participant, discharged_referral
+):
+    user = request.getfixturevalue(persona)
+    text = page(client, user, "treatment_plans:referral_detail", discharged_referral.pk)
+
+    assert NOT_COVERED in text
+    for marker in ("Intensive outpatient", "REASON-MARKER", "PACKET-MARKER", "SUMMARY-MARKER"):
+        assert marker not in text
+    detail = page(client, user, "clients:participant_detail", participant.pk)
+    assert "Intensive outpatient" not in detail
+    assert "Plan summary: " + NOT_COVERED in detail
 
 
 def test_the_case_manager_reads_the_whole_referral(client, casemanager, discharged_referral):

@@ -14,7 +14,13 @@ from clients import services as client_services
 from clients.access import DataClass
 from clients.models import Alert, Appointment, Participant
 from drugcourt.roles import OrganizationKind, Role
-from tests.factories import OrganizationFactory, UserFactory, assign, placed_on_docket
+from tests.factories import (
+    OrganizationFactory,
+    UserFactory,
+    assign,
+    consent_to_team,
+    placed_on_docket,
+)
 from tests.treatment_plans.test_referrals import refer
 from treatment_plans import services as treatment_services
 
@@ -314,6 +320,7 @@ def _participant_page(client, user, participant):
 def test_a_provider_sees_no_other_agencys_referral_or_report_on_the_participant_page(
     client, provider, participant, episode, other_agency_record
 ):
+    consent_to_team(participant)  # the referrals are Part 2 (plan summary) to a provider
     page = _participant_page(client, provider, participant)
 
     assert "Lakeview Treatment agency" in page  # their own referral
@@ -324,6 +331,7 @@ def test_a_provider_sees_no_other_agencys_referral_or_report_on_the_participant_
 def test_the_case_manager_and_the_court_still_see_every_agency(
     client, casemanager, judge, participant, episode, other_agency_record
 ):
+    consent_to_team(participant)  # the judge reads Part 2 information under a consent
     for user in (casemanager, judge):
         page = _participant_page(client, user, participant)
 

@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from assessments.models import Need
 from assessments.services import need_record
+from tests.factories import consent_to_team
 from treatment_plans import services
 from treatment_plans.models import PlanStatus, TreatmentPlan
 
@@ -152,17 +153,23 @@ def test_a_review_records_progress_and_moves_the_due_date(casemanager, participa
     assert plan.reviews.count() == 1
 
 
-def test_the_judge_reads_the_goals_but_may_not_change_the_plan(
-    client, judge, casemanager, participant
+@pytest.mark.parametrize("consented", [True, False], ids=["consent", "no-consent"])
+def test_the_judge_reads_the_goals_under_a_consent_but_may_not_change_the_plan(
+    client, judge, casemanager, participant, consented
 ):
     plan = draft_with_objective(participant, casemanager)
     services.plan_activate(plan=plan, acknowledged_on=START, actor=casemanager)
+    if consented:
+        consent_to_team(participant)
     client.force_login(judge)
 
     page = client.get(reverse("clients:participant_detail", args=[participant.pk])).content.decode()
 
-    assert "Stable housing" in page
-    assert client.get(reverse("treatment_plans:plan_detail", args=[plan.pk])).status_code == 200
+    plan_page = client.get(reverse("treatment_plans:plan_detail", args=[plan.pk]))
+    assert plan_page.status_code == 200
+    for text in (page, plan_page.content.decode()):
+        assert ("Stable housing" in text) is consented
+        assert ("Plan summary: not covered by consent" in text) is not consented
     response = client.post(
         reverse("treatment_plans:plan_goal_add", args=[plan.pk]),
         {"participant_words": "x", "clinical_terms": "y"},

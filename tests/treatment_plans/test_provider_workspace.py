@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clients import services as client_services
+from tests.factories import consent_to_team
 from tests.treatment_plans.test_referrals import refer
 from treatment_plans import services
 
@@ -52,9 +53,12 @@ def test_without_an_active_episode_attendance_pages_are_not_found(
     assert client.get(url).status_code == 404
 
 
-def test_a_monthly_report_shows_to_the_team_and_the_court(
-    client, provider, judge, participant, episode
+@pytest.mark.parametrize("consented", [True, False], ids=["consent", "no-consent"])
+def test_a_monthly_report_shows_to_the_team_and_the_court_under_a_consent(
+    client, provider, judge, casemanager, participant, episode, consented
 ):
+    if consented:
+        consent_to_team(participant)
     client.force_login(provider)
     client.post(
         reverse("treatment_plans:progress_report_new", args=[episode.pk]),
@@ -66,12 +70,17 @@ def test_a_monthly_report_shows_to_the_team_and_the_court(
             "recommendation": "Continue IOP.",
         },
     )
+    detail = reverse("clients:participant_detail", args=[participant.pk])
+    for user in (provider, casemanager):  # their own report; the treatment program's record
+        client.force_login(user)
+        assert "11 of 12 groups" in client.get(detail).content.decode()
     client.force_login(judge)
 
-    page = client.get(reverse("clients:participant_detail", args=[participant.pk])).content.decode()
+    page = client.get(detail).content.decode()
 
-    assert "11 of 12 groups" in page
-    assert "Continue IOP." in page
+    assert ("11 of 12 groups" in page) is consented
+    assert ("Continue IOP." in page) is consented
+    assert ("Progress reports: not covered by consent" in page) is not consented
 
 
 def test_one_report_per_month(provider, episode):
