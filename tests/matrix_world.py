@@ -10,8 +10,9 @@ detected: docs/decisions/0008-access-matrix.md.
 
 `participant` is on casemanager's caseload with probation_assigned and defence_assigned on the
 team, an active service episode at provider_treating's agency and one at provider_elsewhere's,
-a pending referral to provider's agency, and a second enrollment in `other_program`. Every
-`MARKERS` string is planted once in the record (tests/test_content_matrix.py says who sees it).
+a pending referral to provider's agency, a second enrollment in `other_program`, and a consent
+naming every role of `program` that needs one for every Part 2 class. Every `MARKERS` string is
+planted once in the record (tests/test_content_matrix.py says who sees it).
 """
 
 import contextlib
@@ -67,6 +68,7 @@ from tests.factories import (
     ProgramFactory,
     UserFactory,
     assign,
+    consent_to_team,
     log_contact,
     settings_since_2020,
 )
@@ -504,6 +506,8 @@ def build_world() -> World:
         recorded_by=casemanager,
     )
     court = _court_record(program, other_program, users, participant, elsewhere, today)
+    # Part 2 information reaches the court side and the providers under this consent.
+    consent = consent_to_team(participant, program)
     return World(
         users=users,
         sessions={name: _session_of(user) for name, user in users.items()},
@@ -535,6 +539,7 @@ def build_world() -> World:
             "assignment": participant.assignments.get(user=casemanager).pk,
             "document": document.pk,
             "alert": alert.pk,
+            "consent": consent.pk,
             **court,
             **{name: user.pk for name, user in users.items()},
         },
