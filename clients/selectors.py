@@ -777,13 +777,26 @@ def appointments_of_day(user: User, day: datetime.date) -> QuerySet[Appointment]
     their caseload (team assignments), in time order; of court hearings only those of programs
     whose record the user sees (a client's hearing in another program is not theirs)."""
     caseload = CaseAssignment.objects.filter(user=user, ended_on__isnull=True).values("participant")
-    return (
+    appointments = (
         Appointment.objects.filter(Q(staff=user) | Q(participant__in=caseload))
         .filter(scheduled_at__date=day, participant__in=access.participants_visible_to(user))
         .filter(Q(program__isnull=True) | access.program_rows_in_reach(user, program="program"))
         .select_related("participant", "staff")
         .order_by("scheduled_at", "pk")
     )
+    # Nor treatment sessions no consent covers (a probation officer's supervisees').
+    if set(user.roles) - access.TREATMENT_PROGRAM_ROLES:
+        people = set(appointments.values_list("participant", flat=True))
+        withheld = [
+            pk
+            for pk, answer in access.visibility_of(user, people, DataClass.ATTENDANCE).items()
+            if answer is access.Visibility.WITHHELD
+        ]
+        if withheld:
+            appointments = appointments.exclude(
+                Q(participant__in=withheld) & access.part2_rows(user, DataClass.ATTENDANCE)
+            )
+    return appointments
 
 
 def life_domain_history(participant: Participant) -> QuerySet[LifeDomainRecord]:

@@ -13,9 +13,10 @@ from assessments.services import need_record
 from clients import services as client_services
 from compliance.models import DrugTest, TestReason, TestStatus
 from court import services as court_services
+from drugcourt.roles import Role
 from drugcourt.selectors import program_today
 from tests.conftest import on_the_team
-from tests.factories import consent_to_team, placed_on_docket, settings_since_2020
+from tests.factories import assign, consent_to_team, placed_on_docket, settings_since_2020
 
 NOT_COVERED = "not covered by consent"
 CONSENT = pytest.mark.parametrize("consented", [True, False], ids=["consent", "no-consent"])
@@ -162,3 +163,26 @@ def test_a_provider_reads_the_assessment_only_under_a_consent(
     assert ("Assessment summary: " + NOT_COVERED in detail) is not consented
     assert ("Assessment detail: " + NOT_COVERED in detail) is not consented
     assert ("Assessment summary: " + NOT_COVERED in needs) is not consented
+
+
+@CONSENT
+def test_probation_reads_a_supervisees_treatment_session_on_its_day_only_under_a_consent(
+    client, probation, participant, treating, consented
+):
+    assign(participant, probation, Role.PROBATION_OFFICER)
+    if consented:
+        consent_to_team(participant)
+    session = client_services.appointment_schedule(
+        participant=participant,
+        kind="treatment",
+        scheduled_at=timezone.now(),
+        location="CLINIC-MARKER",
+        actor=treating,
+    )
+    client.force_login(probation)
+
+    day = client.get(
+        reverse("clients:my_calendar"), {"day": session.scheduled_at.date().isoformat()}
+    ).content.decode()
+
+    assert ("CLINIC-MARKER" in day) is consented
