@@ -194,7 +194,7 @@ def participant_sections(
     of a whole Part 2 class no consent covers comes with None: the page says "not covered by
     consent" in its place. A row class withheld (access.PART2_ROW_CLASSES) shows its other
     rows, and its section says how many it leaves out."""
-    shown = []
+    shown: list[tuple[registry.ParticipantSection, dict[str, Any] | None]] = []
     for section in registry.sections():
         answer = access.visibility(user, participant, section.data_class)
         if answer is access.Visibility.HIDDEN:
