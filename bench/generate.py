@@ -272,7 +272,7 @@ LOAD_STEPS = [
             (id, legal_first_name, legal_middle_name, legal_last_name, preferred_name, aliases,
              date_of_birth, sex, gender_identity, races, ethnicity, is_veteran,
              primary_language, needs_interpreter, phone, email, address_line, city, state,
-             postal_code, created_at, created_by_id)
+             postal_code, created_at, created_by_id, is_sealed)
         SELECT participant_id,
                (ARRAY['James', 'Maria', 'Robert', 'Linda', 'Michael', 'Patricia', 'David',
                       'Jennifer', 'Carlos', 'Aisha', 'Daniel', 'Nguyen', 'Sarah', 'Kevin',
@@ -281,7 +281,7 @@ LOAD_STEPS = [
                '', 'Bench-' || participant_id, '', '{}',
                date '1960-01-01' + (participant_id * 37) %% 15000,
                (ARRAY['female', 'male', 'unknown'])[1 + participant_id %% 3], '', '{}', '',
-               NULL, 'English', false, '', '', '', '', '', '', %(now)s, case_manager_id
+               NULL, 'English', false, '', '', '', '', '', '', %(now)s, case_manager_id, false
         FROM bench_person;
 
         INSERT INTO clients_enrollment
