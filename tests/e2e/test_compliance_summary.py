@@ -22,7 +22,7 @@ from court.models import Appearance, CourtResponse, DocketEntry
 from drugcourt.models import Substance
 from drugcourt.selectors import program_today
 from tests.compliance.builders import a_test, an_appointment
-from tests.factories import placed_on_docket, settings_since_2020
+from tests.factories import consent_to_team, placed_on_docket, settings_since_2020
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -50,6 +50,9 @@ def test_the_team_stages_a_recommendation_and_the_judge_prints_the_summary_and_r
     participant2,
 ):
     settings_since_2020(program)
+    # The judge reads the provider's staffing note and the treatment sessions under a consent.
+    consent_to_team(participant)
+    consent_to_team(participant2)
     today = program_today(program)
     a_test(participant, today - 5 * DAY, TestStatus.POSITIVE, Substance.COCAINE)
     an_appointment(participant, today - 4 * DAY, AppointmentKind.TREATMENT, "missed")
