@@ -8,14 +8,21 @@ from django.utils import timezone
 
 from drugcourt.forms import CrispyForm
 from drugcourt.models import NoteFormat, Organization, Program, User
+from drugcourt.roles import Role
 
+from .access import GATED_CLASSES, DataClass
+from .consents import RecipientData
 from .models import (
+    CRIMINAL_JUSTICE_REVOCATION_TERMS,
     LIFE_DOMAIN_STATUSES,
+    REVOCATION_TERMS,
     AppointmentKind,
     AppointmentOutcome,
     CaseManagementFunction,
+    ConsentTrigger,
     ContactKind,
     DocumentKind,
+    Enrollment,
     EnrollmentStatus,
     EntryType,
     Ethnicity,
@@ -26,6 +33,7 @@ from .models import (
     Race,
     ReferralSource,
     Sex,
+    SignatureMethod,
     TeamRole,
 )
 from .services import (
@@ -446,3 +454,198 @@ class TimelineFilterForm(forms.Form):
         for field in self.fields.values():
             is_select = isinstance(field.widget, forms.Select)
             field.widget.attrs["class"] = "form-select" if is_select else "form-control"
+
+
+# ---------------------------------------------------------------------------------------------
+# 42 CFR Part 2 consents (clients.consents checks every element; its errors land on these
+# fields, named as its keyword arguments)
+
+REVOCATION_TERMS_FOR = {False: REVOCATION_TERMS, True: CRIMINAL_JUSTICE_REVOCATION_TERMS}
+EVENT_CHOICES = [("", "No event"), *ConsentTrigger.choices]
+# The Part 2 information a consent covers (clients.access.GATED_CLASSES), in DataClass order.
+CONSENT_CLASS_CHOICES = [(c.value, c.label) for c in DataClass if c in GATED_CLASSES]
+
+
+class ConsentForm(CrispyForm):
+    today_fields = ("signed_on",)
+    participant_name = forms.CharField(
+        max_length=200, required=False, label="Participant's name, as signed"
+    )
+    enrollment = forms.ModelChoiceField(
+        queryset=Enrollment.objects.none(),
+        label="Enrollment it is signed for",
+        error_messages={"required": "Choose the enrollment the consent is signed for."},
+    )
+    disclosing_party = forms.CharField(
+        max_length=300,
+        required=False,
+        label="Who may make the disclosure",
+        help_text="A name or a class, e.g. the program's case managers and coordinators.",
+    )
+    data_classes = forms.MultipleChoiceField(
+        choices=CONSENT_CLASS_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        label="Information to be disclosed",
+    )
+    information_description = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        label="Description of the information",
+        help_text="Specific and meaningful, naming the substance use disorder information "
+        "explicitly, e.g. “attendance at and progress in substance use disorder treatment, "
+        "and drug test results collected by the treatment program”.",
+    )
+    recipients = forms.MultipleChoiceField(
+        choices=[],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        label="Recipients: a program's role",
+    )
+    recipient_organizations = forms.ModelMultipleChoiceField(
+        queryset=Organization.objects.none(), required=False, label="Recipients: organizations"
+    )
+    recipient_users = forms.ModelMultipleChoiceField(
+        queryset=User.objects.none(), required=False, label="Recipients: named staff"
+    )
+    purpose = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        label="Purpose of the disclosure",
+        help_text="E.g. monitoring the participant's progress in the drug court program.",
+    )
+    criminal_justice = forms.BooleanField(
+        required=False,
+        label="Consent to the criminal justice system that referred the participant (42 CFR §2.35)",
+    )
+    revocation_terms = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        initial=REVOCATION_TERMS,
+        label="Right to revoke",
+        help_text="How to revoke and the reliance exception. A §2.35 consent says it cannot be "
+        "revoked until the time or event stated.",
+    )
+    expires_on = forms.DateField(widget=DATE, required=False, label="Expires on (date)")
+    expiry_event = forms.ChoiceField(
+        choices=EVENT_CHOICES,
+        required=False,
+        label="Expires on (event)",
+        help_text="A date, an event or both: it expires at whichever comes first.",
+    )
+    irrevocable_until = forms.DateField(
+        widget=DATE, required=False, label="Irrevocable until (date), §2.35 only"
+    )
+    irrevocable_until_event = forms.ChoiceField(
+        choices=EVENT_CHOICES,
+        required=False,
+        label="Irrevocable until (event), §2.35 only",
+        help_text="With both, it stays irrevocable until both have passed.",
+    )
+    signature_method = forms.ChoiceField(
+        choices=SignatureMethod.choices,
+        widget=forms.RadioSelect,
+        label="Signature",
+        error_messages={"required": "Choose how the consent was signed."},
+    )
+    signed_by_name = forms.CharField(
+        max_length=200,
+        required=False,
+        label="Signed by (name typed as the signer gave it)",
+        help_text="The participant, or their authorized representative.",
+    )
+    acknowledged = forms.BooleanField(
+        required=False,
+        label="The participant read the consent (or had it read to them) and acknowledged it "
+        "before me",
+    )
+    signed_form = forms.FileField(
+        required=False,
+        label="Signed form (PDF, PNG or JPEG)",
+        help_text="When the form is refused for another field, choose the file again.",
+    )
+    signed_on = forms.DateField(
+        widget=DATE, label="Date signed", error_messages={"required": "Give the date signed."}
+    )
+
+    def __init__(
+        self, *args, participant, enrollments, organizations, staff, recipient_roles, **kwargs
+    ):
+        super().__init__(*args, **kwargs)
+        self.fields["enrollment"].queryset = enrollments
+        programs = {e.program.pk: e.program for e in enrollments}
+        self._programs = programs
+        self.fields["recipients"].choices = [
+            (f"{program.pk}:{role}", f"{program}: {Role(role).label}")
+            for program in programs.values()
+            for role in recipient_roles
+        ]
+        self.fields["recipient_organizations"].queryset = organizations
+        self.fields["recipient_users"].queryset = staff
+        if not self.is_bound:
+            self.fields["participant_name"].initial = participant.legal_name
+            first = next(iter(programs.values()), None)
+            if first is not None:
+                self.fields["enrollment"].initial = enrollments[0].pk
+                self.fields[
+                    "disclosing_party"
+                ].initial = f"{first}: its coordinators and case managers"
+
+    def clean(self):
+        cleaned = super().clean()
+        # The terms must match the kind of consent: the standard text of the other kind is put
+        # in for checking with the participant (nothing is swapped silently).
+        criminal_justice = bool(cleaned.get("criminal_justice"))
+        terms = (cleaned.get("revocation_terms") or "").strip()
+        right = REVOCATION_TERMS_FOR[criminal_justice]
+        if not terms or terms == REVOCATION_TERMS_FOR[not criminal_justice]:
+            self.data = self.data.copy()
+            self.data["revocation_terms"] = right
+            self.add_error(
+                "revocation_terms",
+                "State the right to revoke"
+                + (
+                    " of a criminal-justice consent (§2.35)"
+                    if criminal_justice
+                    else " of a consent that is not a criminal-justice one"
+                )
+                + ": the program's standard terms are now filled in; check them with the "
+                "participant.",
+            )
+        return cleaned
+
+    def consent_fields(self) -> dict:
+        """The keyword arguments of clients.consents.consent_record."""
+        data = dict(self.cleaned_data)
+        pairs = [value.split(":", 1) for value in data.pop("recipients")]
+        recipients = [
+            RecipientData(program=self._programs[int(program)], role=role)
+            for program, role in pairs
+        ]
+        recipients += [RecipientData(organization=o) for o in data.pop("recipient_organizations")]
+        recipients += [RecipientData(user=u) for u in data.pop("recipient_users")]
+        return {**data, "recipients": recipients}
+
+
+class ConsentRevokeForm(CrispyForm):
+    today_fields = ("revoked_on",)
+    revoked_on = forms.DateField(
+        widget=DATE,
+        label="Date the revocation was received",
+        error_messages={"required": "Give the date the revocation was received."},
+    )
+    received_how = forms.CharField(
+        max_length=200,
+        label="How it was received",
+        help_text="E.g. signed letter handed to the case manager.",
+        error_messages={"required": "Say how the revocation was received."},
+    )
+
+
+class ConsentDispositionForm(CrispyForm):
+    today_fields = ("final_disposition_on",)
+    final_disposition_on = forms.DateField(
+        widget=DATE,
+        label="Date of the final disposition of the case",
+        error_messages={"required": "Give the date of the final disposition."},
+    )

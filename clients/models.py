@@ -827,9 +827,23 @@ class ConsentTrigger(models.TextChoices):
     )
 
 
+# How a consent's texts name an event: "expires on 2027-01-31 or when the enrollment closes".
+TRIGGER_WORDS = {
+    ConsentTrigger.ENROLLMENT_CLOSED: "the enrollment closes",
+    ConsentTrigger.FINAL_DISPOSITION: "the final disposition of the case",
+}
+
+
 class SignatureMethod(models.TextChoices):
     ELECTRONIC = "electronic", "Electronic acknowledgement recorded here"
     SIGNED_FORM = "signed_form", "Signed form uploaded"
+
+
+class ConsentState(models.TextChoices):
+    IN_FORCE = "in_force", "In force"
+    NOT_YET = "not_yet", "Not yet in force"
+    EXPIRED = "expired", "Expired"
+    REVOKED = "revoked", "Revoked"
 
 
 # §2.31(a)(4): the right to revoke, how, and the reliance exception; the form prefills it.
@@ -901,7 +915,15 @@ class Consent(models.Model):
 
     class Meta:
         ordering = ["-signed_on", "-id"]
-        indexes = [models.Index(fields=["participant", "-signed_on"], name="consent_timeline_idx")]
+        indexes = [
+            models.Index(fields=["participant", "-signed_on"], name="consent_timeline_idx"),
+            # The daily expiry sweep (clients.sweeps) reads the unrevoked consents with a date.
+            models.Index(
+                fields=["expires_on"],
+                condition=models.Q(revoked_on__isnull=True, expires_on__isnull=False),
+                name="consent_expiring_idx",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(expires_on__isnull=False) | ~models.Q(expiry_event=""),
@@ -926,6 +948,32 @@ class Consent(models.Model):
                 condition=models.Q(revoked_on__isnull=True) | ~models.Q(revocation_received_how=""),
                 name="consent_revocation_how_present",
             ),
+            # Every element of §2.31(a) is present: a consent missing one is no consent.
+            models.CheckConstraint(
+                condition=~models.Q(participant_name="")
+                & ~models.Q(disclosing_party="")
+                & models.Q(data_classes__len__gt=0)
+                & ~models.Q(information_description="")
+                & ~models.Q(purpose="")
+                & ~models.Q(revocation_terms="")
+                & ~models.Q(signed_by_name=""),
+                name="consent_elements_present",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(irrevocable_until__isnull=True)
+                | models.Q(irrevocable_until__gte=models.F("signed_on")),
+                name="consent_irrevocable_after_signed",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(revoked_on__isnull=True)
+                | models.Q(revoked_on__gte=models.F("signed_on")),
+                name="consent_revoked_after_signed",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(final_disposition_on__isnull=True)
+                | models.Q(final_disposition_on__gte=models.F("signed_on")),
+                name="consent_disposition_after_signed",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -947,6 +995,31 @@ class Consent(models.Model):
     def is_active(self, today: datetime.date) -> bool:
         """In force on `today`: signed, not revoked, not expired."""
         return self.signed_on <= today and self.revoked_on is None and not self.is_expired(today)
+
+    def state(self, today: datetime.date) -> str:
+        """Its state on `today` (a ConsentState), revocation first: what the consent pages say."""
+        if self.revoked_on is not None:
+            return ConsentState.REVOKED
+        if self.is_expired(today):
+            return ConsentState.EXPIRED
+        if today < self.signed_on:
+            return ConsentState.NOT_YET
+        return ConsentState.IN_FORCE
+
+    def expiry_text(self) -> str:
+        """When it expires, in words: a date, an event, or "<date> or <event>, whichever comes
+        first"."""
+        parts = [f"{self.expires_on:%Y-%m-%d}"] if self.expires_on else []
+        if self.expiry_event:
+            parts.append(TRIGGER_WORDS[ConsentTrigger(self.expiry_event)])
+        return " or ".join(parts) + (", whichever comes first" if len(parts) > 1 else "")
+
+    def irrevocability_text(self) -> str:
+        """Until when a §2.35 consent is irrevocable, in words (both must have passed)."""
+        parts = [f"{self.irrevocable_until:%Y-%m-%d}"] if self.irrevocable_until else []
+        if self.irrevocable_until_event:
+            parts.append(TRIGGER_WORDS[ConsentTrigger(self.irrevocable_until_event)])
+        return " and ".join(parts)
 
     def is_irrevocable(self, today: datetime.date) -> bool:
         """A §2.35 consent before its stated time or event: it cannot be revoked yet."""

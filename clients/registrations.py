@@ -95,6 +95,17 @@ register_section(
     )
 )
 
+register_section(
+    ParticipantSection(
+        key="consents",
+        title="Consents (42 CFR Part 2)",
+        template="clients/sections/consents.html",
+        data_class=DataClass.CONSENTS,
+        context=selectors.consents_section,
+        order=95,
+    )
+)
+
 register_caseload_fact(
     CaseloadFact(
         key="open_alerts",

@@ -21,6 +21,7 @@ from django.db.models import (
     Func,
     Model,
     OuterRef,
+    Prefetch,
     Q,
     QuerySet,
     Subquery,
@@ -34,7 +35,7 @@ from django.db.models.functions import Cast, Coalesce, Concat, Lower, Substr
 from django.db.models.lookups import Regex
 from django.utils import timezone
 
-from drugcourt.models import Phase, Program, ProgramSettings, User
+from drugcourt.models import Organization, Phase, Program, ProgramSettings, User
 from drugcourt.roles import Role
 from drugcourt.selectors import (
     USABLE_DAYS,
@@ -55,6 +56,9 @@ from .models import (
     AlertState,
     Appointment,
     CaseAssignment,
+    Consent,
+    ConsentRecipient,
+    ConsentState,
     Contact,
     Enrollment,
     EnrollmentStatus,
@@ -945,3 +949,82 @@ def my_day(user: User) -> dict:
         "follow_ups": follow_ups_due(user, today),
         "alerts": alerts_for(user)[:5],
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# 42 CFR Part 2 consents (written by clients.consents, read at every disclosure by access)
+
+
+@dataclass(frozen=True)
+class ConsentRow:
+    """A consent as its pages show it on its program's `today`."""
+
+    consent: Consent
+    today: datetime.date
+    state: str  # a ConsentState
+    irrevocable: bool
+    data_class_labels: list[str]
+
+    @property
+    def state_label(self) -> str:
+        return ConsentState(self.state).label
+
+
+def consents_of(user: User, participant: Participant) -> QuerySet[Consent]:
+    """The participant's consents the user sees (of the programs whose consents they see),
+    newest first, with what their pages show: program, recipients, signed form."""
+    return access.rows_of_programs_shown(
+        participant.consents.select_related(
+            "enrollment__program", "signed_form", "recorded_by", "revoked_by"
+        ).prefetch_related(
+            Prefetch(
+                "recipients",
+                ConsentRecipient.objects.select_related("program", "organization", "user"),
+            )
+        ),
+        user,
+        participant,
+        DataClass.CONSENTS,
+        "enrollment__program",
+    )
+
+
+def consent_row(consent: Consent) -> ConsentRow:
+    today = program_today(consent.enrollment.program)
+    return ConsentRow(
+        consent=consent,
+        today=today,
+        state=consent.state(today),
+        irrevocable=consent.revoked_on is None and consent.is_irrevocable(today),
+        data_class_labels=[DataClass(value).label for value in consent.data_classes],
+    )
+
+
+def consents_section(participant: Participant, user: User) -> dict[str, Any]:
+    """The participant page's Consents section: each consent with its state today."""
+    return {
+        "consents": [consent_row(consent) for consent in consents_of(user, participant)],
+        "may_record": access.can_change(user, participant, DataClass.CONSENTS),
+    }
+
+
+def consent_enrollments(user: User, participant: Participant) -> QuerySet[Enrollment]:
+    """The enrollments a consent may be recorded for: those whose consents the user sees."""
+    return access.rows_of_programs_shown(
+        participant.enrollments.select_related("program").order_by("-referral_date", "-id"),
+        user,
+        participant,
+        DataClass.CONSENTS,
+        "program",
+    )
+
+
+def consent_recipient_organizations() -> QuerySet[Organization]:
+    return Organization.objects.filter(is_active=True).order_by("name")
+
+
+def consent_recipient_staff(roles: list[str]) -> QuerySet[User]:
+    """Staff a consent may name: active users holding a role outside the treatment program."""
+    return User.objects.filter(is_active=True, roles__overlap=roles).order_by(
+        "last_name", "first_name", "pk"
+    )

@@ -53,6 +53,28 @@ urlpatterns = [
         views.contact_mark_error,
         name="contact_mark_error",
     ),
+    path("participants/<int:pk>/consents/new/", views.consent_new, name="consent_new"),
+    path("participants/<int:pk>/consents/blank/", views.consent_blank, name="consent_blank"),
+    path(
+        "participants/<int:pk>/consents/<int:consent_pk>/",
+        views.consent_detail,
+        name="consent_detail",
+    ),
+    path(
+        "participants/<int:pk>/consents/<int:consent_pk>/revoke/",
+        views.consent_revoke,
+        name="consent_revoke",
+    ),
+    path(
+        "participants/<int:pk>/consents/<int:consent_pk>/disposition/",
+        views.consent_disposition,
+        name="consent_disposition",
+    ),
+    path(
+        "participants/<int:pk>/consents/<int:consent_pk>/print/",
+        views.consent_print,
+        name="consent_print",
+    ),
     path("participants/<int:pk>/timeline/", views.timeline, name="timeline"),
     path(
         "participants/<int:pk>/calendar/", views.participant_calendar, name="participant_calendar"

@@ -19,9 +19,10 @@ from drugcourt.roles import Role
 from drugcourt.selectors import event_actor_names, program_today, treatment_providers, user_today
 from drugcourt.views import PAGE_SIZE
 
-from . import access, selectors, services
+from . import access, consents, selectors, services
 from .access import INTAKE_ROLES, REACHING_ROLES, DataClass
 from .forms import (
+    CONSENT_CLASS_CHOICES,
     CONTACT_FIELDS,
     AddendumForm,
     AlertResolveForm,
@@ -29,6 +30,9 @@ from .forms import (
     AssignmentForm,
     CaseloadTransferForm,
     ChargeFormSet,
+    ConsentDispositionForm,
+    ConsentForm,
+    ConsentRevokeForm,
     ContactForm,
     DocumentForm,
     EnrollmentForm,
@@ -41,6 +45,9 @@ from .forms import (
     TimelineFilterForm,
 )
 from .models import (
+    CRIMINAL_JUSTICE_REVOCATION_TERMS,
+    REVOCATION_TERMS,
+    TRIGGER_WORDS,
     Alert,
     AlertState,
     CaseAssignment,
@@ -716,3 +723,118 @@ def follow_up_complete(request, pk: int):
     if request.htmx:
         return render(request, "clients/_follow_up.html", {"follow_up": follow_up})
     return redirect("home")
+
+
+# ---------------------------------------------------------------------------------------------
+# 42 CFR Part 2 consents: recorded, read, revoked and printed by those who may change the
+# participant's consents (case managers and coordinators); everyone else gets 404.
+
+
+def _consent(user, pk: int, consent_pk: int, *, change: bool = False):
+    participant = access.get_participant_or_404(user, pk, DataClass.CONSENTS, change=change)
+    consent = get_object_or_404(selectors.consents_of(user, participant), pk=consent_pk)
+    return participant, consent
+
+
+@login_required
+def consent_new(request, pk: int):
+    participant = access.get_participant_or_404(request.user, pk, DataClass.CONSENTS, change=True)
+    form = ConsentForm(
+        request.POST or None,
+        request.FILES or None,
+        today=selectors.participant_today(participant),
+        participant=participant,
+        enrollments=selectors.consent_enrollments(request.user, participant),
+        organizations=selectors.consent_recipient_organizations(),
+        staff=selectors.consent_recipient_staff(list(consents.RECIPIENT_ROLES)),
+        recipient_roles=consents.RECIPIENT_ROLES,
+    )
+    if request.method == "POST" and form.is_valid():
+        with form_errors_from(form):
+            consent = consents.consent_record(
+                participant=participant, **form.consent_fields(), actor=request.user
+            )
+            messages.success(request, "The consent is recorded.")
+            return redirect("clients:consent_detail", pk=participant.pk, consent_pk=consent.pk)
+    return render(request, "clients/consent_form.html", {"participant": participant, "form": form})
+
+
+@login_required
+def consent_detail(request, pk: int, consent_pk: int):
+    participant, consent = _consent(request.user, pk, consent_pk)
+    return render(
+        request,
+        "clients/consent_detail.html",
+        {
+            "participant": participant,
+            "row": selectors.consent_row(consent),
+            "may_change": access.can_change(request.user, participant, DataClass.CONSENTS),
+        },
+    )
+
+
+@login_required
+def consent_revoke(request, pk: int, consent_pk: int):
+    """A confirmation page (GET) and the revocation (POST)."""
+    participant, consent = _consent(request.user, pk, consent_pk, change=True)
+    row = selectors.consent_row(consent)
+    form = ConsentRevokeForm(request.POST or None, today=row.today)
+    if request.method == "POST" and form.is_valid():
+        with form_errors_from(form):
+            consents.consent_revoke(consent=consent, **form.cleaned_data, actor=request.user)
+            messages.success(request, "The consent is revoked: it covers no disclosure from now.")
+            return redirect("clients:consent_detail", pk=participant.pk, consent_pk=consent.pk)
+    return render(
+        request,
+        "clients/consent_revoke.html",
+        {"participant": participant, "row": row, "form": form},
+    )
+
+
+@login_required
+def consent_disposition(request, pk: int, consent_pk: int):
+    participant, consent = _consent(request.user, pk, consent_pk, change=True)
+    row = selectors.consent_row(consent)
+    form = ConsentDispositionForm(request.POST or None, today=row.today)
+    if request.method == "POST" and form.is_valid():
+        with form_errors_from(form):
+            consents.consent_record_disposition(
+                consent=consent, **form.cleaned_data, actor=request.user
+            )
+            messages.success(request, "The final disposition is recorded on the consent.")
+            return redirect("clients:consent_detail", pk=participant.pk, consent_pk=consent.pk)
+    return render(
+        request,
+        "clients/consent_disposition.html",
+        {"participant": participant, "row": row, "form": form},
+    )
+
+
+@login_required
+def consent_print(request, pk: int, consent_pk: int):
+    """The consent form generated from the record, to print (and give the participant)."""
+    participant, consent = _consent(request.user, pk, consent_pk)
+    return render(
+        request,
+        "clients/consent_print.html",
+        {"participant": participant, "row": selectors.consent_row(consent)},
+    )
+
+
+@login_required
+def consent_blank(request, pk: int):
+    """A blank consent form to fill in and sign on paper (then uploaded when recorded)."""
+    participant = access.get_participant_or_404(request.user, pk, DataClass.CONSENTS, change=True)
+    return render(
+        request,
+        "clients/consent_blank.html",
+        {
+            "participant": participant,
+            "today": selectors.participant_today(participant),
+            "revocation_terms": REVOCATION_TERMS,
+            "criminal_justice_terms": CRIMINAL_JUSTICE_REVOCATION_TERMS,
+            "events": TRIGGER_WORDS.values(),
+            "classes": [label for _, label in CONSENT_CLASS_CHOICES],
+            "roles": [Role(role).label for role in consents.RECIPIENT_ROLES],
+        },
+    )

@@ -29,9 +29,16 @@ from django.utils import timezone
 
 from assessments import services as assessment_services
 from assessments.models import InstrumentVersion
-from clients import services
+from clients import consents, services
 from clients.access import DataClass
-from clients.models import Appointment, AppointmentKind, Charge, FollowUp
+from clients.models import (
+    CRIMINAL_JUSTICE_REVOCATION_TERMS,
+    REVOCATION_TERMS,
+    Appointment,
+    AppointmentKind,
+    Charge,
+    FollowUp,
+)
 from compliance.models import (
     BlackoutPeriod,
     BlackoutReason,
@@ -58,7 +65,7 @@ from court.models import (
     WarrantState,
 )
 from drugcourt.models import ResponseEffect
-from drugcourt.roles import OrganizationKind
+from drugcourt.roles import OrganizationKind, Role
 from drugcourt.security import LAST_ACTIVITY_KEY
 from drugcourt.selectors import program_today
 from tests.conftest import PERSONAS, PNG_1PX, enrolled, make_persona, on_the_team
@@ -339,6 +346,44 @@ def _court_record(program, other_program, users, participant, elsewhere, today) 
     }
 
 
+def _consents(participant, enrollment, casemanager, today):
+    """A consent and a criminal-justice one (irrevocable until the final disposition), both of
+    documents to the program's judges: judges never see documents, so no page of the content
+    matrix changes with them."""
+    common = {
+        "participant": participant,
+        "enrollment": enrollment,
+        "participant_name": participant.legal_name,
+        "disclosing_party": "The treatment team",
+        "data_classes": [DataClass.DOCUMENTS],
+        "information_description": "Documents of substance use disorder treatment",
+        "recipients": [consents.RecipientData(program=enrollment.program, role=Role.JUDGE)],
+        "purpose": "Monitoring",
+        "expires_on": today + datetime.timedelta(days=365),
+        "expiry_event": "",
+        "irrevocable_until": None,
+        "signature_method": "electronic",
+        "signed_by_name": participant.legal_name,
+        "acknowledged": True,
+        "signed_form": None,
+        "signed_on": today,
+        "actor": casemanager,
+    }
+    plain = consents.consent_record(
+        **common,
+        revocation_terms=REVOCATION_TERMS,
+        criminal_justice=False,
+        irrevocable_until_event="",
+    )
+    criminal_justice = consents.consent_record(
+        **common,
+        revocation_terms=CRIMINAL_JUSTICE_REVOCATION_TERMS,
+        criminal_justice=True,
+        irrevocable_until_event="final_disposition",
+    )
+    return plain, criminal_justice
+
+
 def build_world() -> World:
     organizations = {
         kind: OrganizationFactory(name=f"Lakeview {kind.label}", kind=kind)
@@ -381,6 +426,7 @@ def build_world() -> World:
         uploaded_file=SimpleUploadedFile("face.png", PNG_1PX),
         actor=casemanager,
     )
+    consent, consent_cj = _consents(participant, enrollment, casemanager, today)
     alert = services.alert_raise(
         participant=participant,
         kind="test",
@@ -538,6 +584,9 @@ def build_world() -> World:
             "enrollment": enrollment.pk,
             "assignment": participant.assignments.get(user=casemanager).pk,
             "document": document.pk,
+            "consent": consent.pk,
+            "consent_cj": consent_cj.pk,
+            "program_judges": f"{program.pk}:{Role.JUDGE}",
             "alert": alert.pk,
             "consent": consent.pk,
             **court,

@@ -19,6 +19,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from clients.models import REVOCATION_TERMS
 from drugcourt.models import Program
 from drugcourt.selectors import program_today
 from tests.conftest import PERSONAS
@@ -173,6 +174,46 @@ MATRIX = {
         CHANGES_PARTICIPANT, args=("participant", "document"), refused_status=404
     ),
     "clients:participant_history": Entry(COORDINATOR, args=("participant",), refused_status=404),
+    # Consents (42 CFR Part 2): the participant's case manager and the program's coordinators.
+    "clients:consent_new": Entry(
+        CHANGES_PARTICIPANT,
+        args=("participant",),
+        **POST_REDIRECT,
+        data={
+            "participant_name": "As signed",
+            "enrollment": "enrollment",
+            "disclosing_party": "The treatment team",
+            "data_classes": "progress_reports",
+            "information_description": "Progress in substance use disorder treatment",
+            "recipients": "program_judges",
+            "purpose": "Monitoring",
+            "revocation_terms": REVOCATION_TERMS,
+            "expires_on": "later",
+            "signature_method": "electronic",
+            "signed_by_name": "As signed",
+            "acknowledged": "on",
+            "signed_on": TODAY,
+        },
+    ),
+    "clients:consent_blank": Entry(CHANGES_PARTICIPANT, args=("participant",), refused_status=404),
+    "clients:consent_detail": Entry(
+        CHANGES_PARTICIPANT, args=("participant", "consent"), refused_status=404
+    ),
+    "clients:consent_print": Entry(
+        CHANGES_PARTICIPANT, args=("participant", "consent"), refused_status=404
+    ),
+    "clients:consent_revoke": Entry(
+        CHANGES_PARTICIPANT,
+        args=("participant", "consent"),
+        **POST_REDIRECT,
+        data={"revoked_on": TODAY, "received_how": "Letter"},
+    ),
+    "clients:consent_disposition": Entry(
+        CHANGES_PARTICIPANT,
+        args=("participant", "consent_cj"),
+        **POST_REDIRECT,
+        data={"final_disposition_on": TODAY},
+    ),
     "clients:alert_acknowledge": Entry(
         CHANGES_PARTICIPANT, args=("alert",), method="post", ok_status=302, refused_status=404
     ),

@@ -278,6 +278,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "compliance.tasks.noncompliance_sweep_task",
         "schedule": crontab(minute=53),  # hourly, after the missed-test sweep of minute 49
     },
+    "consents-expiring-sweep": {
+        "task": "clients.tasks.consents_expiring_sweep_task",
+        "schedule": crontab(minute=25, hour=6),  # daily, before the working day (UTC)
+    },
 }
 
 LOGGING = {

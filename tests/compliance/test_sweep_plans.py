@@ -13,17 +13,21 @@ import pytest
 from django.db import connection, transaction
 
 from clients.models import (
+    REVOCATION_TERMS,
     Alert,
     Appointment,
     AppointmentKind,
     AppointmentOutcome,
     CaseAssignment,
+    Consent,
     Enrollment,
     EnrollmentStatus,
     Participant,
+    SignatureMethod,
     TeamRole,
 )
 from clients.services import AlertStatement
+from clients.sweeps import consents_expiring_statement
 from compliance import sweeps
 from compliance.models import DrugTest, TestReason, TestStatus
 from treatment_plans import services as plan_services
@@ -42,6 +46,7 @@ TABLES = [
     "clients_caseassignment",
     "clients_appointment",
     "clients_alert",
+    "clients_consent",
     "compliance_drugtest",
     "treatment_plans_referral",
     "treatment_plans_treatmentplan",
@@ -60,6 +65,24 @@ def _test(person, program, *, day, status, **fields) -> DrugTest:
     )
 
 
+def _consent(enrollment, casemanager, *, expires_on) -> Consent:
+    return Consent(
+        participant_id=enrollment.participant_id,
+        enrollment=enrollment,
+        participant_name="P Burst",
+        disclosing_party="The treatment team",
+        data_classes=["progress_reports"],
+        information_description="Progress in substance use disorder treatment",
+        purpose="Monitoring",
+        revocation_terms=REVOCATION_TERMS,
+        expires_on=expires_on,
+        signature_method=SignatureMethod.ELECTRONIC,
+        signed_by_name="P Burst",
+        signed_on=TODAY - 60 * DAY,
+        recorded_by=casemanager,
+    )
+
+
 @pytest.fixture
 def burst(program, other_program, casemanager, provider):
     """PEOPLE participants (one in ten has left the program) with a history of excused tests
@@ -73,7 +96,7 @@ def burst(program, other_program, casemanager, provider):
         )
         for n in range(PEOPLE)
     )
-    Enrollment.objects.bulk_create(
+    enrollments = Enrollment.objects.bulk_create(
         Enrollment(
             participant=person,
             program=program,
@@ -112,8 +135,15 @@ def burst(program, other_program, casemanager, provider):
         for person in people
         for day in range(1, HISTORY_DAYS + 1)
     )
+    Consent.objects.bulk_create(
+        _consent(enrollment, casemanager, expires_on=TODAY + 300 * DAY)
+        for enrollment in enrollments
+    )
     with connection.cursor() as cursor:
         cursor.execute(f"ANALYZE {', '.join(TABLES)}")
+    Consent.objects.bulk_create(
+        _consent(enrollment, casemanager, expires_on=TODAY + 7 * DAY) for enrollment in enrollments
+    )
 
     # The burst: two of each per participant, none of it in the statistics.
     DrugTest.objects.bulk_create(
@@ -223,6 +253,7 @@ STATEMENTS: dict[str, Callable[[], AlertStatement]] = {
     "noncompliance": lambda: sweeps.noncompliance_statement(NOW),
     "referral": lambda: plan_services.referral_sweep_statement(NOW),
     "plan_review": lambda: plan_services.plan_review_sweep_statement(NOW),
+    "consents_expiring": lambda: consents_expiring_statement(NOW),
 }
 
 
