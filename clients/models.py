@@ -860,6 +860,14 @@ CRIMINAL_JUSTICE_REVOCATION_TERMS = (
 )
 
 
+def _when(on: datetime.date | None, event: str) -> list[str]:
+    """A date and/or an event (a ConsentTrigger) in words, for a consent's texts."""
+    parts = [f"{on:%Y-%m-%d}"] if on is not None else []
+    if event:
+        parts.append(TRIGGER_WORDS[ConsentTrigger(event)])
+    return parts
+
+
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
 class Consent(models.Model):
     """A participant's written consent to disclose Part 2 information, with every element of
@@ -1009,17 +1017,12 @@ class Consent(models.Model):
     def expiry_text(self) -> str:
         """When it expires, in words: a date, an event, or "<date> or <event>, whichever comes
         first"."""
-        parts = [f"{self.expires_on:%Y-%m-%d}"] if self.expires_on else []
-        if self.expiry_event:
-            parts.append(TRIGGER_WORDS[ConsentTrigger(self.expiry_event)])
+        parts = _when(self.expires_on, self.expiry_event)
         return " or ".join(parts) + (", whichever comes first" if len(parts) > 1 else "")
 
     def irrevocability_text(self) -> str:
         """Until when a §2.35 consent is irrevocable, in words (both must have passed)."""
-        parts = [f"{self.irrevocable_until:%Y-%m-%d}"] if self.irrevocable_until else []
-        if self.irrevocable_until_event:
-            parts.append(TRIGGER_WORDS[ConsentTrigger(self.irrevocable_until_event)])
-        return " and ".join(parts)
+        return " and ".join(_when(self.irrevocable_until, self.irrevocable_until_event))
 
     def is_irrevocable(self, today: datetime.date) -> bool:
         """A §2.35 consent before its stated time or event: it cannot be revoked yet."""

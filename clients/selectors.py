@@ -482,12 +482,15 @@ class EnrollmentDates:
         return EnrollmentStatus(self.status).label
 
 
-def _enrollments_in_reach(user: User, participant: Participant) -> QuerySet[Enrollment]:
+def _enrollments_in_reach(
+    user: User, participant: Participant, data_class: DataClass = DataClass.ENROLLMENT
+) -> QuerySet[Enrollment]:
+    """The participant's enrollments of the programs whose `data_class` the user sees."""
     return access.rows_of_programs_shown(
         participant.enrollments.select_related("program").order_by("-referral_date", "-id"),
         user,
         participant,
-        DataClass.ENROLLMENT,
+        data_class,
         "program",
     )
 
@@ -1010,13 +1013,7 @@ def consents_section(participant: Participant, user: User) -> dict[str, Any]:
 
 def consent_enrollments(user: User, participant: Participant) -> QuerySet[Enrollment]:
     """The enrollments a consent may be recorded for: those whose consents the user sees."""
-    return access.rows_of_programs_shown(
-        participant.enrollments.select_related("program").order_by("-referral_date", "-id"),
-        user,
-        participant,
-        DataClass.CONSENTS,
-        "program",
-    )
+    return _enrollments_in_reach(user, participant, DataClass.CONSENTS)
 
 
 def consent_recipient_organizations() -> QuerySet[Organization]:

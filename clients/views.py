@@ -756,7 +756,18 @@ def consent_new(request, pk: int):
             )
             messages.success(request, "The consent is recorded.")
             return redirect("clients:consent_detail", pk=participant.pk, consent_pk=consent.pk)
-    return render(request, "clients/consent_form.html", {"participant": participant, "form": form})
+    return render(
+        request,
+        "clients/consent_form.html",
+        {
+            "participant": participant,
+            "form": form,
+            "revocation_terms": {
+                "ordinary": REVOCATION_TERMS,
+                "criminal_justice": CRIMINAL_JUSTICE_REVOCATION_TERMS,
+            },
+        },
+    )
 
 
 @login_required

@@ -401,6 +401,7 @@ def test_the_consent_form_is_prefilled_and_records_a_consent(
     assert 'value="Ada Moss"' in page
     assert REVOCATION_TERMS in page
     assert f"{program}: Defence attorney" in page
+    assert 'id="revocation-terms"' in page  # for static/js/consent_form.js
 
     response = client.post(url, form_data(participant, program, today))
 
