@@ -29,14 +29,14 @@ from django.utils import timezone
 
 from assessments import services as assessment_services
 from assessments.models import InstrumentVersion
-from clients import consents, services
+from clients import services
 from clients.access import DataClass
 from clients.models import (
     CRIMINAL_JUSTICE_REVOCATION_TERMS,
-    REVOCATION_TERMS,
     Appointment,
     AppointmentKind,
     Charge,
+    ConsentTrigger,
     FollowUp,
 )
 from compliance.models import (
@@ -75,6 +75,7 @@ from tests.factories import (
     ProgramFactory,
     UserFactory,
     assign,
+    consent_to,
     consent_to_team,
     log_contact,
     settings_since_2020,
@@ -346,44 +347,6 @@ def _court_record(program, other_program, users, participant, elsewhere, today) 
     }
 
 
-def _consents(participant, enrollment, casemanager, today):
-    """A consent and a criminal-justice one (irrevocable until the final disposition), both of
-    documents to the program's judges: judges never see documents, so no page of the content
-    matrix changes with them."""
-    common = {
-        "participant": participant,
-        "enrollment": enrollment,
-        "participant_name": participant.legal_name,
-        "disclosing_party": "The treatment team",
-        "data_classes": [DataClass.DOCUMENTS],
-        "information_description": "Documents of substance use disorder treatment",
-        "recipients": [consents.RecipientData(program=enrollment.program, role=Role.JUDGE)],
-        "purpose": "Monitoring",
-        "expires_on": today + datetime.timedelta(days=365),
-        "expiry_event": "",
-        "irrevocable_until": None,
-        "signature_method": "electronic",
-        "signed_by_name": participant.legal_name,
-        "acknowledged": True,
-        "signed_form": None,
-        "signed_on": today,
-        "actor": casemanager,
-    }
-    plain = consents.consent_record(
-        **common,
-        revocation_terms=REVOCATION_TERMS,
-        criminal_justice=False,
-        irrevocable_until_event="",
-    )
-    criminal_justice = consents.consent_record(
-        **common,
-        revocation_terms=CRIMINAL_JUSTICE_REVOCATION_TERMS,
-        criminal_justice=True,
-        irrevocable_until_event="final_disposition",
-    )
-    return plain, criminal_justice
-
-
 def build_world() -> World:
     organizations = {
         kind: OrganizationFactory(name=f"Lakeview {kind.label}", kind=kind)
@@ -426,7 +389,6 @@ def build_world() -> World:
         uploaded_file=SimpleUploadedFile("face.png", PNG_1PX),
         actor=casemanager,
     )
-    consent, consent_cj = _consents(participant, enrollment, casemanager, today)
     alert = services.alert_raise(
         participant=participant,
         kind="test",
@@ -554,6 +516,15 @@ def build_world() -> World:
     court = _court_record(program, other_program, users, participant, elsewhere, today)
     # Part 2 information reaches the court side and the providers under this consent.
     consent = consent_to_team(participant, program)
+    # A criminal-justice one, irrevocable until the final disposition (its page records it).
+    consent_cj = consent_to(
+        participant,
+        (program, Role.JUDGE),
+        data_classes=[DataClass.DOCUMENTS],
+        criminal_justice=True,
+        revocation_terms=CRIMINAL_JUSTICE_REVOCATION_TERMS,
+        irrevocable_until_event=ConsentTrigger.FINAL_DISPOSITION,
+    )
     return World(
         users=users,
         sessions={name: _session_of(user) for name, user in users.items()},
@@ -584,7 +555,6 @@ def build_world() -> World:
             "enrollment": enrollment.pk,
             "assignment": participant.assignments.get(user=casemanager).pk,
             "document": document.pk,
-            "consent": consent.pk,
             "consent_cj": consent_cj.pk,
             "program_judges": f"{program.pk}:{Role.JUDGE}",
             "alert": alert.pk,

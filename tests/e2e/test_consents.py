@@ -32,7 +32,9 @@ def test_case_manager_records_a_criminal_justice_consent_and_prints_it(
     )
     page.get_by_label(f"{program}: Judge").check()
     page.get_by_label("Purpose of the disclosure").fill("Monitoring in the drug court program")
-    page.get_by_label("Expires on (event)").select_option(label="The enrollment is closed (exit from the program)")
+    page.get_by_label("Expires on (event)").select_option(
+        label="The enrollment is closed (exit from the program)"
+    )
     page.get_by_label("Irrevocable until (event), §2.35 only").select_option(
         label="Final disposition of the case (recorded on the consent)"
     )
@@ -54,5 +56,7 @@ def test_case_manager_records_a_criminal_justice_consent_and_prints_it(
     page.go_back()
 
     page.get_by_role("link", name="Printable form").click()
-    expect(page.get_by_text("Notice of federal confidentiality rules (42 CFR part 2)")).to_be_visible()
+    expect(
+        page.get_by_text("Notice of federal confidentiality rules (42 CFR part 2)")
+    ).to_be_visible()
     assert_accessible(page)
