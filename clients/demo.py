@@ -23,15 +23,19 @@ from drugcourt.audit import audited_write
 from drugcourt.models import Organization, Program, User
 from drugcourt.selectors import program_today
 
-from . import services
+from . import consents, services
+from .access import GATED_CLASSES
 from .models import (
+    CRIMINAL_JUSTICE_REVOCATION_TERMS,
     OPEN_STATUSES,
+    REVOCATION_TERMS,
     Addendum,
     Appointment,
     AppointmentKind,
     AppointmentOutcome,
     CaseAssignment,
     CaseManagementFunction,
+    ConsentTrigger,
     Contact,
     ContactKind,
     Enrollment,
@@ -43,6 +47,7 @@ from .models import (
     IncidentSeverity,
     LifeDomain,
     LifeDomainRecord,
+    SignatureMethod,
     TeamRole,
 )
 from .services import ChargeData, EmergencyContactData, EnrollmentData, IdentifierData
@@ -242,6 +247,8 @@ def seed_demo_participants(program: Program, staff: dict[str, User]) -> None:
             if phase and enrollment.phase:
                 # Phase decisions belong to the court (a later issue); demo history only.
                 Enrollment.objects.filter(pk=enrollment.pk).update(phase=phase)
+            if status in (EnrollmentStatus.ACTIVE, EnrollmentStatus.ABSCONDED):
+                _demo_consent(enrollment, number, today, actor=manager)
             if status == EnrollmentStatus.ACTIVE and number % 3 == 0:
                 services.assignment_create(
                     participant=participant,
@@ -256,6 +263,47 @@ def seed_demo_participants(program: Program, staff: dict[str, User]) -> None:
                     team_role=TeamRole.DEFENCE_ATTORNEY,
                     actor=coordinator,
                 )
+
+
+def _demo_consent(enrollment: Enrollment, number: int, today: datetime.date, *, actor: User):
+    """Most participants signed the program's criminal-justice consent at entry (to every
+    court-side role and the providers, irrevocable until the final disposition); one in ten
+    signed a plain one that expires in ten days (the expiry sweep alerts on it); one in ten
+    none, so its Part 2 pages are withheld from the court."""
+    if number % 10 == 3:
+        return
+    signed_on = enrollment.entry_date or enrollment.referral_date
+    plain = number % 10 == 7
+    participant = enrollment.participant
+    consents.consent_record(
+        participant=participant,
+        enrollment=enrollment,
+        participant_name=participant.legal_name,
+        disclosing_party=f"{enrollment.program}: its coordinators and case managers",
+        data_classes=sorted(GATED_CLASSES),
+        information_description=(
+            "Substance use disorder assessment, diagnosis, treatment plan and progress, "
+            "attendance at treatment, staffing notes of treatment providers, and drug test "
+            "results collected by the treatment program."
+        ),
+        recipients=[
+            consents.RecipientData(program=enrollment.program, role=role)
+            for role in consents.RECIPIENT_ROLES
+        ],
+        purpose="Monitoring the participant's progress and compliance in the drug court program.",
+        revocation_terms=CRIMINAL_JUSTICE_REVOCATION_TERMS if not plain else REVOCATION_TERMS,
+        expires_on=today + datetime.timedelta(days=10) if plain else None,
+        expiry_event="" if plain else ConsentTrigger.ENROLLMENT_CLOSED,
+        criminal_justice=not plain,
+        irrevocable_until=None,
+        irrevocable_until_event="" if plain else ConsentTrigger.FINAL_DISPOSITION,
+        signature_method=SignatureMethod.ELECTRONIC,
+        signed_by_name=participant.legal_name,
+        acknowledged=True,
+        signed_form=None,
+        signed_on=signed_on,
+        actor=actor,
+    )
 
 
 def next_court_day(today: datetime.date) -> datetime.date:

@@ -751,3 +751,21 @@ def test_the_statement_and_the_task(participant, casemanager, today):
 
     assert "ON CONFLICT" in consents_expiring_statement(datetime.datetime.now(tz=datetime.UTC)).sql
     assert consents_expiring_sweep_task() == {"alerts_raised": 1}
+
+
+def test_the_demo_records_consents_through_the_service(casemanager, program):
+    from clients.demo import _demo_consent
+
+    participant = enrolled(program, creator=casemanager)
+    enrollment = participant.enrollments.get()
+    today = program_today(program)
+
+    _demo_consent(enrollment, 1, today, actor=casemanager)
+    _demo_consent(enrollment, 7, today, actor=casemanager)
+    _demo_consent(enrollment, 3, today, actor=casemanager)
+
+    criminal, plain = Consent.objects.order_by("pk")
+    assert criminal.criminal_justice
+    assert criminal.is_irrevocable(today)
+    assert not plain.criminal_justice
+    assert plain.expires_on == today + 10 * DAY
