@@ -18,6 +18,8 @@ from drugcourt.selectors import program_today
 
 from .access import GATED_CLASSES
 from .models import (
+    CRIMINAL_JUSTICE_REVOCATION_TERMS,
+    REVOCATION_TERMS,
     Consent,
     ConsentRecipient,
     ConsentTrigger,
@@ -26,6 +28,7 @@ from .models import (
     Participant,
     SignatureMethod,
 )
+from .selectors import participant_today
 from .services import document_upload
 
 # The roles outside the treatment program a consent names as (program, role) recipients.
@@ -37,6 +40,10 @@ RECIPIENT_ROLES = (
     Role.PROBATION_OFFICER,
     Role.TREATMENT_PROVIDER,
 )
+
+
+# The standard revocation terms of a consent, by whether it is a criminal-justice one.
+STANDARD_TERMS = {False: REVOCATION_TERMS, True: CRIMINAL_JUSTICE_REVOCATION_TERMS}
 
 
 @dataclass(frozen=True)
@@ -52,7 +59,7 @@ class RecipientData:
 def consent_record(
     *,
     participant: Participant,
-    enrollment: Enrollment,
+    enrollment: Enrollment | None,
     participant_name: str,
     disclosing_party: str,
     data_classes: list[str],
@@ -69,15 +76,21 @@ def consent_record(
     signed_by_name: str,
     acknowledged: bool,
     signed_form: UploadedFile | None,
-    signed_on: datetime.date,
+    signed_on: datetime.date | None,
     actor: User,
 ) -> Consent:
     """Records a consent the participant signed. Every element is required and checked, each
     error on its own field, all at once; nothing is written unless all are right. An uploaded
     signed form is stored as the participant's document (kind consent) in the same
     transaction."""
-    today = program_today(enrollment.program)
+    today = program_today(enrollment.program) if enrollment else participant_today(participant)
     errors: dict[str, str] = {}
+    if signed_on is None:
+        errors["signed_on"] = "Give the date signed."
+    elif signed_on > today:
+        errors["signed_on"] = f"The date signed cannot be after today ({today:%Y-%m-%d})."
+    # The other dates are checked against the date signed (today while it is missing).
+    signed = signed_on or today
     texts = {
         "participant_name": (participant_name, "Write the participant's name as signed."),
         "disclosing_party": (
@@ -100,8 +113,15 @@ def consent_record(
     for field, (value, message) in texts.items():
         if not value.strip():
             errors[field] = message
-    if enrollment.participant_id != participant.pk:
-        errors["enrollment"] = "Choose one of this participant's enrollments."
+    if enrollment is None or enrollment.participant_id != participant.pk:
+        errors["enrollment"] = "Choose the enrollment of this participant it is signed for."
+    if revocation_terms.strip() == STANDARD_TERMS[not criminal_justice]:
+        errors["revocation_terms"] = "These are the standard terms of " + (
+            "a consent that is not a criminal-justice one: a §2.35 consent says it cannot "
+            "be revoked until the time or event stated."
+            if criminal_justice
+            else "a criminal-justice consent (§2.35): this one may be revoked at any time."
+        )
     if not data_classes:
         errors["data_classes"] = "Choose the information the consent covers."
     elif unknown := set(data_classes) - {str(c) for c in GATED_CLASSES}:
@@ -120,10 +140,10 @@ def consent_record(
         errors["recipients"] = "A program's role must be of a program the participant is in."
     if expires_on is None and not expiry_event:
         errors["expires_on"] = "Give the expiry: a date, an event, or both (whichever first)."
-    elif expires_on is not None and expires_on < signed_on:
+    elif expires_on is not None and expires_on < signed:
         errors["expires_on"] = (
             f"The consent would expire ({expires_on:%Y-%m-%d}) before it was signed "
-            f"({signed_on:%Y-%m-%d})."
+            f"({signed:%Y-%m-%d})."
         )
     for field, event in (
         ("expiry_event", expiry_event),
@@ -142,7 +162,7 @@ def consent_record(
             "A criminal-justice consent states when it becomes revocable: a date, an event, "
             "or both."
         )
-    elif irrevocable_until is not None and irrevocable_until < signed_on:
+    elif irrevocable_until is not None and irrevocable_until < signed:
         errors["irrevocable_until"] = "Irrevocability cannot end before the consent was signed."
     elif (
         irrevocable_until is not None and expires_on is not None and irrevocable_until > expires_on
@@ -150,8 +170,6 @@ def consent_record(
         errors["irrevocable_until"] = (
             f"The consent expires on {expires_on:%Y-%m-%d}; it cannot stay irrevocable after that."
         )
-    if signed_on > today:
-        errors["signed_on"] = f"The date signed cannot be after today ({today:%Y-%m-%d})."
     if signature_method == SignatureMethod.ELECTRONIC:
         if not acknowledged:
             errors["acknowledged"] = (
@@ -168,7 +186,8 @@ def consent_record(
             errors["signed_form"] = "Upload the signed consent form (PDF, PNG or JPEG)."
     else:
         errors["signature_method"] = "Choose how the consent was signed."
-    if errors:
+    # A missing enrollment or date is in `errors` already; naming them narrows their types.
+    if errors or enrollment is None or signed_on is None:
         raise ValidationError(errors)
 
     with audited_write(actor):
@@ -178,7 +197,7 @@ def consent_record(
                 document = document_upload(
                     participant=participant,
                     kind=DocumentKind.CONSENT,
-                    title=f"Signed consent form, {signed_on:%Y-%m-%d}",
+                    title=f"Signed consent form, {signed:%Y-%m-%d}",
                     uploaded_file=signed_form,
                     actor=actor,
                 )

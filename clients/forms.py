@@ -11,9 +11,8 @@ from drugcourt.models import NoteFormat, Organization, Program, User
 from drugcourt.roles import Role
 
 from .access import GATED_CLASSES, DataClass
-from .consents import RecipientData
+from .consents import STANDARD_TERMS, RecipientData
 from .models import (
-    CRIMINAL_JUSTICE_REVOCATION_TERMS,
     LIFE_DOMAIN_STATUSES,
     REVOCATION_TERMS,
     AppointmentKind,
@@ -460,7 +459,6 @@ class TimelineFilterForm(forms.Form):
 # 42 CFR Part 2 consents (clients.consents checks every element; its errors land on these
 # fields, named as its keyword arguments)
 
-REVOCATION_TERMS_FOR = {False: REVOCATION_TERMS, True: CRIMINAL_JUSTICE_REVOCATION_TERMS}
 EVENT_CHOICES = [("", "No event"), *ConsentTrigger.choices]
 # The Part 2 information a consent covers (clients.access.GATED_CLASSES), in DataClass order.
 CONSENT_CLASS_CHOICES = [(c.value, c.label) for c in DataClass if c in GATED_CLASSES]
@@ -472,9 +470,7 @@ class ConsentForm(CrispyForm):
         max_length=200, required=False, label="Participant's name, as signed"
     )
     enrollment = forms.ModelChoiceField(
-        queryset=Enrollment.objects.none(),
-        label="Enrollment it is signed for",
-        error_messages={"required": "Choose the enrollment the consent is signed for."},
+        queryset=Enrollment.objects.none(), required=False, label="Enrollment it is signed for"
     )
     disclosing_party = forms.CharField(
         max_length=300,
@@ -545,8 +541,8 @@ class ConsentForm(CrispyForm):
     signature_method = forms.ChoiceField(
         choices=SignatureMethod.choices,
         widget=forms.RadioSelect,
+        required=False,
         label="Signature",
-        error_messages={"required": "Choose how the consent was signed."},
     )
     signed_by_name = forms.CharField(
         max_length=200,
@@ -564,9 +560,7 @@ class ConsentForm(CrispyForm):
         label="Signed form (PDF, PNG or JPEG)",
         help_text="When the form is refused for another field, choose the file again.",
     )
-    signed_on = forms.DateField(
-        widget=DATE, label="Date signed", error_messages={"required": "Give the date signed."}
-    )
+    signed_on = forms.DateField(widget=DATE, required=False, label="Date signed")
 
     def __init__(
         self, *args, participant, enrollments, organizations, staff, recipient_roles, **kwargs
@@ -593,25 +587,14 @@ class ConsentForm(CrispyForm):
 
     def clean(self):
         cleaned = super().clean()
-        # The terms must match the kind of consent: the standard text of the other kind is put
-        # in for checking with the participant (nothing is swapped silently).
-        criminal_justice = bool(cleaned.get("criminal_justice"))
+        # Missing terms, or the standard terms of the other kind of consent, are replaced by
+        # the right standard terms for the page shown again (clients.consents refuses them, so
+        # nothing is recorded before they are checked with the participant).
+        right = STANDARD_TERMS[bool(cleaned.get("criminal_justice"))]
         terms = (cleaned.get("revocation_terms") or "").strip()
-        right = REVOCATION_TERMS_FOR[criminal_justice]
-        if not terms or terms == REVOCATION_TERMS_FOR[not criminal_justice]:
+        if terms in ("", *STANDARD_TERMS.values()) and terms != right:
             self.data = self.data.copy()
             self.data["revocation_terms"] = right
-            self.add_error(
-                "revocation_terms",
-                "State the right to revoke"
-                + (
-                    " of a criminal-justice consent (§2.35)"
-                    if criminal_justice
-                    else " of a consent that is not a criminal-justice one"
-                )
-                + ": the program's standard terms are now filled in; check them with the "
-                "participant.",
-            )
         return cleaned
 
     def consent_fields(self) -> dict:

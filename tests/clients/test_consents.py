@@ -177,6 +177,9 @@ BAD_INPUT = [
     ({"recipients": [RecipientData(role=Role.JUDGE)]}, "recipients"),
     ({"purpose": ""}, "purpose"),
     ({"revocation_terms": ""}, "revocation_terms"),
+    ({"revocation_terms": CRIMINAL_JUSTICE_REVOCATION_TERMS}, "revocation_terms"),
+    ({"enrollment": None}, "enrollment"),
+    ({"signed_on": None}, "signed_on"),
     ({"expires_on": None}, "expires_on"),
     ({"expires_on": "before"}, "expires_on"),
     ({"irrevocable_until": "later"}, "irrevocable_until"),
@@ -443,6 +446,51 @@ def test_the_consent_page_explains_bad_input_and_saves_nothing(
     assert Consent.objects.count() == 0
 
 
+def test_an_empty_consent_form_names_every_missing_element_at_once(
+    client, casemanager, participant
+):
+    client.force_login(casemanager)
+
+    # What a browser sends of the empty form: its text fields, empty (no box ticked).
+    empty = dict.fromkeys(
+        (
+            "participant_name",
+            "enrollment",
+            "disclosing_party",
+            "information_description",
+            "purpose",
+            "revocation_terms",
+            "expires_on",
+            "expiry_event",
+            "irrevocable_until",
+            "irrevocable_until_event",
+            "signed_by_name",
+            "signed_on",
+        ),
+        "",
+    )
+    page = client.post(reverse("clients:consent_new", args=[participant.pk]), empty)
+    page = page.content.decode()
+
+    for message in (
+        "Write the participant&#x27;s name as signed.",
+        "Choose the enrollment of this participant it is signed for.",
+        "Say who may make the disclosure",
+        "Choose the information the consent covers.",
+        "Describe the information to be disclosed",
+        "Name at least one recipient",
+        "State the purpose of the disclosure.",
+        "State the right to revoke",
+        "Give the expiry",
+        "Choose how the consent was signed.",
+        "Write the name of the person who signed.",
+        "Give the date signed.",
+    ):
+        assert message in page
+    assert REVOCATION_TERMS in page  # filled in again for the next try
+    assert Consent.objects.count() == 0
+
+
 def test_criminal_justice_box_needs_the_criminal_justice_terms_and_fills_them_in(
     client, casemanager, participant, program, today
 ):
@@ -458,7 +506,7 @@ def test_criminal_justice_box_needs_the_criminal_justice_terms_and_fills_them_in
 
     refused = client.post(url, data).content.decode()
 
-    assert "the program&#x27;s standard terms are now filled in" in refused
+    assert "These are the standard terms of a consent that is not a criminal-justice" in refused
     assert "cannot be revoked until the time or event stated below" in refused
     assert Consent.objects.count() == 0
 
