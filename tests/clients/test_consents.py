@@ -316,6 +316,7 @@ def test_a_consent_irrevocable_until_the_final_disposition_is_revocable_once_it_
     consent.refresh_from_db()
     assert (consent.revoked_on, consent.revocation_received_how) == (today, "Letter")
     assert consent.revoked_by == casemanager
+    assert consent.events.count() == 3  # recorded, disposition, revocation (pghistory)
     assert access.visibility(fresh(judge), participant, DataClass.PROGRESS_REPORTS) is (
         Visibility.WITHHELD
     )
@@ -817,3 +818,15 @@ def test_the_demo_records_consents_through_the_service(casemanager, program):
     assert criminal.is_irrevocable(today)
     assert not plain.criminal_justice
     assert plain.expires_on == today + 10 * DAY
+
+
+def test_the_expiry_alert_is_on_the_case_managers_alert_list(
+    client, participant, casemanager, today
+):
+    record(participant, casemanager, expires_on=today + 5 * DAY)
+    consents_expiring_sweep()
+    client.force_login(casemanager)
+
+    page = client.get(reverse("clients:alert_list")).content.decode()
+
+    assert f"expires on {today + 5 * DAY:%Y-%m-%d}" in page
