@@ -374,6 +374,12 @@ def _named_row(prefix: str) -> Case:
     )
 
 
+def alert_names_row(rows: QuerySet, prefix: str) -> Exists:
+    """For an annotation of alerts: whether the alert's `source_key` names one of `rows` (of a
+    source whose alerts are keyed "<prefix>:<pk>") of its participant; an index probe."""
+    return Exists(rows.filter(participant=OuterRef("participant"), pk=_named_row(prefix)))
+
+
 def _with_source_program(alerts: QuerySet[Alert]) -> QuerySet[Alert]:
     """Annotates `source_program`: the program of the test or hearing the alert speaks of
     (registry.ProgramAlertSource), null when its source belongs to no program."""

@@ -519,6 +519,9 @@ class DrugTestFacts:
     counted_positive: int = 0
     positives_by_substance: tuple[tuple[str, int], ...] = ()
     explained_by_substance: tuple[tuple[str, int], ...] = ()
+    # Tests due (as `tests` counts them) that the reader may not see, left out of every other
+    # figure: Part 2 tests no consent covers for them (`monitoring_facts(tests_withheld=)`).
+    withheld: int = 0
 
 
 @dataclass(frozen=True)
@@ -703,37 +706,46 @@ _STATUS_FIELDS = {
 
 
 def _drug_test_facts_of(
-    tests: QuerySet, since: Mapping[int, datetime.date], today: datetime.date
+    tests: QuerySet,
+    since: Mapping[int, datetime.date],
+    today: datetime.date,
+    withheld: Q | None = None,
 ) -> dict[int, DrugTestFacts]:
     """`DrugTestFacts` of each participant of `since` over `tests` (revealed, annotated by
-    `with_counts_as_positive`). Two queries: the counts by status, and the findings of the
-    positives by substance, each finding unexplained or explained by a prescription."""
+    `with_counts_as_positive`); those matching `withheld` are only counted as withheld. Two
+    queries: the counts by status, and the findings of the positives by substance, each finding
+    unexplained or explained by a prescription."""
     window = _per_participant(
         tests,
         since,
         F("scheduled_for"),
         Q(scheduled_for__gte=min(since.values(), default=today), scheduled_for__lte=today),
     )
+    due = ~Q(status__in=[TestStatus.SCHEDULED, TestStatus.EXCUSED])
+    shown = Q() if withheld is None else ~withheld
     counts = {
         row["participant_id"]: row
         for row in window.values("participant_id").annotate(
-            tests=Count("pk", filter=~Q(status__in=[TestStatus.SCHEDULED, TestStatus.EXCUSED])),
+            tests=Count("pk", filter=shown & due),
             # The status first, as in with_counts_as_positive.
             positives=Count(
-                "pk", filter=Q(status=TestStatus.POSITIVE) & Q(has_unexplained_finding=True)
+                "pk",
+                filter=shown & Q(status=TestStatus.POSITIVE) & Q(has_unexplained_finding=True),
             ),
             explained=Count(
-                "pk", filter=Q(status=TestStatus.POSITIVE) & Q(has_unexplained_finding=False)
+                "pk",
+                filter=shown & Q(status=TestStatus.POSITIVE) & Q(has_unexplained_finding=False),
             ),
-            counted_positive=Count("pk", filter=Q(counts_as_positive=True)),
+            counted_positive=Count("pk", filter=shown & Q(counts_as_positive=True)),
             **{
-                field: Count("pk", filter=Q(status=status))
+                field: Count("pk", filter=shown & Q(status=status))
                 for field, status in _STATUS_FIELDS.items()
             },
+            **({} if withheld is None else {"withheld": Count("pk", filter=withheld & due)}),
         )
     }
     findings = (
-        window.filter(status=TestStatus.POSITIVE)
+        window.filter(shown, status=TestStatus.POSITIVE)
         .annotate(
             substance=F("current_result__findings__substance"),
             unexplained=Exists(unexplained_findings().filter(substance=OuterRef("substance"))),
@@ -768,6 +780,8 @@ def monitoring_facts(
     *,
     today: datetime.date,
     now: datetime.datetime | None = None,
+    tests_withheld: Q | None = None,
+    appointments_withheld: Q | None = None,
 ) -> dict[int, MonitoringFacts]:
     """The monitoring facts of the program's record for each participant of `since`
     (participant id → the first day counted, e.g. the day of their last hearing): drug tests,
@@ -779,7 +793,12 @@ def monitoring_facts(
     Tests are read through `DrugTest.objects.revealed(now)`. Four queries whatever the number of
     participants: the enrollments with their last positive, the attendance, the test counts by
     status, the findings of the positives by substance. Access is the caller's: give only
-    participants whose drug tests and attendance in `program` the user sees."""
+    participants whose drug tests and attendance in `program` the user sees.
+
+    `tests_withheld` and `appointments_withheld` are conditions on the tests and appointments
+    the user may not see (clients.access.part2_rows of the participants whose Part 2 rows no
+    consent covers for them): every fact, sobriety included, is computed without those rows,
+    so no figure or colour says anything of them; the tests are counted as withheld."""
     now = now or timezone.now()
     tests = with_counts_as_positive(DrugTest.objects.revealed(now).filter(program=program))
     enrollments = {
@@ -789,7 +808,7 @@ def monitoring_facts(
             .order_by("participant_id", "-referral_date", "-id")
             .distinct("participant_id")
             .only("participant_id", "entry_date"),
-            tests,
+            tests if tests_withheld is None else tests.exclude(tests_withheld),
             today,
         )
     }
@@ -797,12 +816,15 @@ def monitoring_facts(
         pk: max(day, getattr(enrollments.get(pk), "entry_date", None) or day)
         for pk, day in since.items()
     }
+    appointments = Appointment.objects.filter(Q(program__isnull=True) | Q(program=program))
     attendance = _attendance_of(
-        Appointment.objects.filter(Q(program__isnull=True) | Q(program=program)),
+        appointments
+        if appointments_withheld is None
+        else appointments.exclude(appointments_withheld),
         counted_from,
         {"treatment": TREATMENT_KINDS, "case_management": CASE_MANAGEMENT_KINDS},
     )
-    drug_tests = _drug_test_facts_of(tests, counted_from, today)
+    drug_tests = _drug_test_facts_of(tests, counted_from, today, tests_withheld)
     return {
         pk: MonitoringFacts(
             participant_id=pk,

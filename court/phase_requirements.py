@@ -14,6 +14,7 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from clients.access import DataClass
 from compliance.selectors import MonitoringFacts
 from drugcourt.phase_requirements import Param, RequirementKind, register_requirement_kind
 from treatment_plans.selectors import ObjectivesMet
@@ -49,6 +50,13 @@ class PhaseFacts:
     service_hours: Decimal = field(default=Decimal(0))
     # The enrollment's fees, fines and restitution on `today`.
     ledger: LedgerTotals = field(default_factory=LedgerTotals)
+    # The Part 2 classes withheld from the reader (no consent covers them, clients.access):
+    # the monitoring facts leave out their Part 2 rows, and the plan's objectives are not read.
+    withheld: frozenset[DataClass] = frozenset()
+
+
+# The figure of a requirement read from Part 2 information no consent covers for the reader.
+NOT_COVERED = "not covered by consent"
 
 
 @dataclass(frozen=True)
@@ -91,6 +99,11 @@ class CourtRequirementKind(RequirementKind):
         )
 
 
+def _only_covered(facts: PhaseFacts, data_class: DataClass, rows: str) -> str:
+    """Says that a figure leaves out the Part 2 rows withheld from the reader."""
+    return f" (without the {rows} {NOT_COVERED})" if data_class in facts.withheld else ""
+
+
 class DaysInPhase(CourtRequirementKind):
     reads = frozenset({PHASE_SINCE})
     key = "days_in_phase"
@@ -125,7 +138,9 @@ class SoberDays(CourtRequirementKind):
         days = facts.monitoring.sobriety.days if facts.monitoring else None
         if days is None:
             return False, "not admitted"
-        return days >= params["days"], f"{days} days"
+        return days >= params["days"], f"{days} days" + _only_covered(
+            facts, DataClass.DRUG_TESTS, "treatment-collected tests"
+        )
 
 
 class AttendanceRate(CourtRequirementKind):
@@ -155,7 +170,10 @@ class AttendanceRate(CourtRequirementKind):
         if not expected:
             return False, "nothing to attend"
         rate = round(100 * attended / expected)
-        return rate >= params["percent"], f"{attended} of {expected} attended ({rate} %)"
+        return rate >= params["percent"], (
+            f"{attended} of {expected} attended ({rate} %)"
+            + _only_covered(facts, DataClass.ATTENDANCE, "treatment sessions")
+        )
 
 
 class PlanObjectivesMet(CourtRequirementKind):
@@ -172,6 +190,8 @@ class PlanObjectivesMet(CourtRequirementKind):
         return f"At least {params['percent']} % of the treatment plan's objectives met"
 
     def evaluate(self, params, facts):
+        if DataClass.PLAN_SUMMARY in facts.withheld:
+            return False, NOT_COVERED
         objectives = facts.objectives
         if objectives is None:
             return False, "no plan in force"

@@ -5,7 +5,7 @@ court section). Access questions are clients.access's."""
 import datetime
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -39,6 +39,7 @@ from clients.models import (
     OPEN_STATUSES,
     Alert,
     AlertState,
+    Appointment,
     CaseAssignment,
     Enrollment,
     EnrollmentStatus,
@@ -50,10 +51,11 @@ from clients.models import (
     Participant,
     TeamRole,
 )
-from clients.selectors import alerts_for, life_domains_on, participant_today
-from compliance.models import TestingOrder
+from clients.selectors import alert_names_row, alerts_for, life_domains_on, participant_today
+from compliance.models import DrugTest, TestingOrder
 from compliance.rules import Verdict, monitoring_verdict
 from compliance.selectors import (
+    TEST_ALERT_SOURCE,
     Attendance,
     DrugTestFacts,
     MonitoringFacts,
@@ -438,6 +440,78 @@ def incentive_sanction_ratios(
     }
 
 
+# --- 42 CFR Part 2: what a court-side reader may not see without a consent
+
+
+@dataclass(frozen=True)
+class Withheld:
+    """Of some participants, those whose Part 2 information of each class asked about is
+    withheld from `user` (clients.access.visibility_of: reached, but no consent covers it)."""
+
+    user: User | None = None
+    participants: Mapping[DataClass, frozenset[int]] = field(default_factory=dict)
+
+    def of(self, participant_id: int) -> frozenset[DataClass]:
+        """The classes withheld of the participant."""
+        return frozenset(
+            data_class for data_class, ids in self.participants.items() if participant_id in ids
+        )
+
+    def rows(self, data_class: DataClass) -> Q | None:
+        """The rows of a row class (PART2_ROW_CLASSES, with a `participant`) withheld from the
+        user: the Part 2 rows (access.part2_rows) of the participants it is withheld of. None
+        when there are none."""
+        ids = self.participants.get(data_class)
+        if not ids or self.user is None:
+            return None
+        return Q(participant_id__in=sorted(ids)) & access.part2_rows(self.user, data_class)
+
+    def monitoring_facts(
+        self,
+        program: Program,
+        since: Mapping[int, datetime.date],
+        *,
+        today: datetime.date,
+        now: datetime.datetime | None,
+    ) -> dict[int, MonitoringFacts]:
+        """compliance.selectors.monitoring_facts without the rows withheld from the user."""
+        return monitoring_facts(
+            program,
+            since,
+            today=today,
+            now=now,
+            tests_withheld=self.rows(DataClass.DRUG_TESTS),
+            appointments_withheld=self.rows(DataClass.ATTENDANCE),
+        )
+
+
+def _withheld_of(
+    user: User | None, participant_ids: Iterable[int], data_classes: Iterable[DataClass]
+) -> Withheld:
+    """`Withheld` of the participants for `user` (None: the whole record, nothing withheld).
+    Queries only when a consent must decide (the participants' consents, cached)."""
+    if user is None:
+        return Withheld()
+    ids = list(participant_ids)
+    return Withheld(
+        user,
+        {
+            data_class: _withheld_ids(user, ids, data_class)
+            for data_class in dict.fromkeys(data_classes)
+        },
+    )
+
+
+def _withheld_ids(
+    user: User, participant_ids: Iterable[int], data_class: DataClass
+) -> frozenset[int]:
+    return frozenset(
+        pk
+        for pk, answer in access.visibility_of(user, participant_ids, data_class).items()
+        if answer is access.Visibility.WITHHELD
+    )
+
+
 # --- Phase requirements (the kinds: court/phase_requirements.py)
 
 
@@ -482,10 +556,14 @@ def phase_checklists(
     *,
     today: datetime.date,
     now: datetime.datetime | None = None,
+    reader: User | None = None,
 ) -> dict[int, PhaseChecklist]:
     """enrollment pk → its checklist on `today`, for those of `enrollments` (of `program`, one
     per participant) in a phase of the phase list in force that day. Access is the caller's:
-    give only enrollments whose court record the user sees in `program`.
+    give only enrollments whose court record the user sees in `program`. With a `reader`, the
+    checklist as they may read it: the Part 2 information no consent covers for them (42 CFR
+    Part 2) is left out of the facts, and a requirement read from it is not met for them
+    (PhaseFacts.withheld).
 
     Only the facts the phases' requirements read are loaded (CourtRequirementKind.reads): the
     phases in force, then at most the last phase changes, the monitoring facts (4), the plans'
@@ -504,7 +582,12 @@ def phase_checklists(
         if isinstance(kind := requirement_kind(requirement["kind"]), CourtRequirementKind)
     }
     reads = frozenset().union(*(kind.reads for kind in kinds.values()))
-    facts = _phase_facts(program, staged, reads, today=today, now=now)
+    withheld = _withheld_of(
+        reader,
+        [enrollment.participant_id for enrollment, _ in staged],
+        [data_class for fact in reads for data_class in PART2_FACTS.get(fact, ())],
+    )
+    facts = _phase_facts(program, staged, reads, withheld, today=today, now=now)
     return {
         enrollment.pk: PhaseChecklist(
             phase=phase,
@@ -519,15 +602,24 @@ def phase_checklists(
     }
 
 
+# The Part 2 classes each fact of PhaseFacts reads (the rest are court records, never gated).
+PART2_FACTS = {
+    MONITORING: (DataClass.DRUG_TESTS, DataClass.ATTENDANCE),
+    OBJECTIVES: (DataClass.PLAN_SUMMARY,),
+}
+
+
 def _phase_facts(
     program: Program,
     staged: list[tuple[Enrollment, Phase]],
     reads: frozenset[str],
+    withheld: Withheld,
     *,
     today: datetime.date,
     now: datetime.datetime | None,
 ) -> dict[int, PhaseFacts]:
-    """enrollment pk → the PhaseFacts `reads` names (the rest left at their defaults)."""
+    """enrollment pk → the PhaseFacts `reads` names (the rest left at their defaults), without
+    the Part 2 information `withheld` from the reader."""
     if not reads or not staged:
         return {enrollment.pk: PhaseFacts(today=today) for enrollment, _ in staged}
     enrollment_ids = [enrollment.pk for enrollment, _ in staged]
@@ -551,7 +643,7 @@ def _phase_facts(
             enrollment.participant_id: today - datetime.timedelta(days=_window_days(phase))
             for enrollment, phase in staged
         }
-        monitored = monitoring_facts(program, since, today=today, now=now)
+        monitored = withheld.monitoring_facts(program, since, today=today, now=now)
         facts[MONITORING] = {
             enrollment.pk: monitored.get(enrollment.participant_id) for enrollment, _ in staged
         }
@@ -577,6 +669,7 @@ def _phase_facts(
     return {
         enrollment.pk: PhaseFacts(
             today=today,
+            withheld=withheld.of(enrollment.participant_id),
             **{
                 name: by_enrollment[enrollment.pk]
                 for name, by_enrollment in facts.items()
@@ -986,7 +1079,10 @@ def court_section(participant: Participant, user: User) -> dict:
                 interval=hearing_interval_for(enrollment, program_today(enrollment.program)),
                 ratio=incentive_sanction_ratio(participant=participant, program=enrollment.program),
                 checklist=phase_checklists(
-                    enrollment.program, [enrollment], today=program_today(enrollment.program)
+                    enrollment.program,
+                    [enrollment],
+                    today=program_today(enrollment.program),
+                    reader=user,
                 ).get(enrollment.pk),
             )
             for enrollment in enrollments
@@ -1337,6 +1433,19 @@ class SummaryRow:
     # The fees, fines and restitution ledger on the hearing's day (None: the user does not see
     # it).
     ledger: LedgerTotals | None = None
+    # The Part 2 classes withheld from the user (42 CFR Part 2: no consent covers them): the
+    # treatment-collected tests and the treatment sessions are left out of `facts`, the colour
+    # and the suggestions, and the page says so in their place.
+    withheld: frozenset[DataClass] = frozenset()
+
+    @property
+    def tests_withheld(self) -> bool:
+        return DataClass.DRUG_TESTS in self.withheld
+
+    @property
+    def attendance_withheld(self) -> DataClass | None:
+        """The class whose notice replaces the treatment sessions (None: they are shown)."""
+        return DataClass.ATTENDANCE if DataClass.ATTENDANCE in self.withheld else None
 
     @property
     def suggestion(self) -> Suggestion | None:
@@ -1521,11 +1630,21 @@ def compliance_summary(
     sees_tests = access.participants_showing(user, ids, DataClass.DRUG_TESTS, program.pk)
     sees_attendance = access.participants_showing(user, ids, DataClass.ATTENDANCE, program.pk)
     sees_court = access.participants_showing(user, ids, DataClass.COURT, program.pk)
+    # 42 CFR Part 2: the treatment-collected tests and the treatment sessions no consent covers
+    # for the user are left out of every figure, the colour and the suggestions.
+    withheld = Withheld(
+        user,
+        {
+            DataClass.DRUG_TESTS: _withheld_ids(user, sees_tests, DataClass.DRUG_TESTS),
+            DataClass.ATTENDANCE: _withheld_ids(user, sees_attendance, DataClass.ATTENDANCE),
+        },
+    )
     checklists = phase_checklists(
         program,
         [entry.enrollment for entry in entries if entry.participant_id in sees_court],
         today=today,
         now=now,
+        reader=user,
     )
     since = {
         entry.participant_id: (
@@ -1537,7 +1656,7 @@ def compliance_summary(
     }
     earliest = min(since.values())
     monitored = {pk: day for pk, day in since.items() if pk in sees_tests | sees_attendance}
-    facts = monitoring_facts(program, monitored, today=today, now=now) if monitored else {}
+    facts = withheld.monitoring_facts(program, monitored, today=today, now=now) if monitored else {}
     warrants = {
         warrant.enrollment_id: warrant
         for warrant in Warrant.objects.filter(
@@ -1562,7 +1681,7 @@ def compliance_summary(
         else {}
     )
     incidents = _incidents_reported(user, program, since, today)
-    alerts = _alerts_since(user, program, since)
+    alerts = _alerts_since(user, program, since, withheld)
     status_changes: dict[int, list[EnrollmentStatusChange]] = {}
     for change in EnrollmentStatusChange.objects.filter(
         enrollment_id__in=enrollment_ids, effective_date__gte=earliest
@@ -1601,6 +1720,7 @@ def compliance_summary(
         )
         monitoring = monitoring_verdict(shown) if shown is not None else Verdict()
         raised, resolved, for_court = alerts.get(pk, ((), (), ()))
+        withheld_classes = withheld.of(pk)
         rows.append(
             SummaryRow(
                 entry=entry,
@@ -1618,7 +1738,9 @@ def compliance_summary(
                 verdict=summary_verdict(monitoring, court, today=today),
                 incidents=tuple(reported),
                 court_alerts=for_court,
-                suggestions=_suggestions(entry, behaviours_of(shown, court), prior, rules),
+                suggestions=_suggestions(
+                    entry, _claimable(behaviours_of(shown, court), withheld_classes), prior, rules
+                ),
                 status_changes=tuple(
                     change
                     for change in status_changes.get(entry.enrollment_id, ())
@@ -1628,9 +1750,27 @@ def compliance_summary(
                 alerts_resolved=resolved,
                 conditions=tuple(conditions.get(entry.enrollment_id, ())),
                 ledger=ledgers.get(entry.enrollment_id),
+                withheld=withheld_classes,
             )
         )
     return rows
+
+
+# Achievements that claim something of every test or every appointment: not claimed from the
+# rows a reader may see when some are withheld from them.
+WHOLE_RECORD_ACHIEVEMENTS = {
+    DataClass.DRUG_TESTS: Behaviour.NEGATIVE_TESTS,
+    DataClass.ATTENDANCE: Behaviour.FULL_ATTENDANCE,
+}
+
+
+def _claimable(
+    behaviours: tuple[Behaviour, ...], withheld: frozenset[DataClass]
+) -> tuple[Behaviour, ...]:
+    """`behaviours` without the achievements that would speak for rows withheld (a negative
+    test record or full attendance the treatment rows not covered by consent might belie)."""
+    unclaimed = {WHOLE_RECORD_ACHIEVEMENTS[c] for c in withheld if c in WHOLE_RECORD_ACHIEVEMENTS}
+    return tuple(behaviour for behaviour in behaviours if behaviour not in unclaimed)
 
 
 def _ledgers_seen(
@@ -1696,11 +1836,14 @@ def _incidents_reported(
 
 
 def _alerts_since(
-    user: User, program: Program, since: dict[int, datetime.date]
+    user: User, program: Program, since: dict[int, datetime.date], withheld: Withheld
 ) -> dict[int, tuple[tuple[Alert, ...], tuple[Alert, ...], tuple[Alert, ...]]]:
     """For each participant, of the alerts the user sees: those raised since their date, those
     resolved since then, and the open ones meant for the court (COURT_ALERT_KINDS). Dates are
-    the program's local ones. One query."""
+    the program's local ones. None carries Part 2 information no consent covers for the user:
+    of a class `withheld` by rows, only the alerts naming a row of it that is not Part 2 (a test
+    the court or probation collected, a case-manager meeting); of another gated class, none
+    while it is withheld. One query."""
     start = datetime.datetime.combine(min(since.values()), datetime.time(), tzinfo=program.zone)
     alerts = alerts_for(user, state=None).filter(
         Q(state=AlertState.OPEN, kind__in=COURT_ALERT_KINDS)
@@ -1708,8 +1851,32 @@ def _alerts_since(
         | Q(state=AlertState.RESOLVED, updated_at__gte=start),
         participant_id__in=list(since),
     )
+    for data_class, rows, prefix in (
+        (DataClass.DRUG_TESTS, DrugTest.objects.all(), TEST_ALERT_SOURCE),
+        (DataClass.ATTENDANCE, Appointment.objects.all(), access.APPOINTMENT_ALERT_SOURCE),
+    ):
+        if ids := withheld.participants.get(data_class):
+            shown_rows = rows.exclude(access.part2_rows(user, data_class))
+            alerts = alerts.exclude(
+                Q(data_class=data_class, participant_id__in=sorted(ids))
+                & ~alert_names_row(shown_rows, prefix)
+            )
+    read = list(alerts.order_by("created_at", "id"))
+    gated = {DataClass(alert.data_class) for alert in read} & (
+        access.GATED_CLASSES - withheld.participants.keys()
+    )
+    withheld_of_class = {
+        data_class: _withheld_ids(
+            user,
+            {alert.participant_id for alert in read if alert.data_class == data_class},
+            data_class,
+        )
+        for data_class in gated
+    }
     found: dict[int, tuple[list[Alert], list[Alert], list[Alert]]] = {}
-    for alert in alerts.order_by("created_at", "id"):
+    for alert in read:
+        if alert.participant_id in withheld_of_class.get(DataClass(alert.data_class), ()):
+            continue
         raised, resolved, for_court = found.setdefault(alert.participant_id, ([], [], []))
         day = since[alert.participant_id]
         if program_today(program, alert.created_at) >= day:

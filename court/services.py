@@ -997,7 +997,9 @@ def phase_change_decide(
             raise ValidationError({"reason": "Say why the phase changes."})
         unmet: list[str] = []
         if to_phase > from_phase:
-            unmet = _check_advance(entry, enrollment, from_phase, to_phase, override_reason)
+            unmet = _check_advance(
+                entry, enrollment, from_phase, to_phase, override_reason, actor=actor
+            )
         elif not remedial_plan_note.strip():
             raise ValidationError(
                 {
@@ -1029,6 +1031,8 @@ def _check_advance(
     from_phase: int,
     to_phase: int,
     override_reason: str,
+    *,
+    actor: User,
 ) -> list[str]:
     """An advance goes to the next phase, with every requirement to advance met on the
     hearing's day or an override reason; returns the requirements unmet, with their figures."""
@@ -1040,8 +1044,10 @@ def _check_advance(
             }
         )
     session = entry.session
+    # As the deciding judge or clerk reads it: a requirement read from Part 2 information no
+    # consent covers for them is unmet for them, and its figure is never told (nor stored).
     checklist = selectors.phase_checklists(
-        session.program, [enrollment], today=session.held_on
+        session.program, [enrollment], today=session.held_on, reader=actor
     ).get(enrollment.pk)
     unmet = (
         [f"{item.requirement}: {item.figure}" for item in checklist.unmet_blocking]
