@@ -44,7 +44,7 @@ from drugcourt.selectors import program_today
 from tests.compliance.builders import a_test, an_appointment
 from tests.conftest import enrolled
 from tests.court.builders import on_docket, session_on
-from tests.factories import settings_since_2020
+from tests.factories import consent_to_team, settings_since_2020
 
 pytestmark = pytest.mark.django_db
 
@@ -149,6 +149,9 @@ def ada(program, participant, previous_session, session, today):
     an_appointment(participant, heard + DAY, AppointmentKind.TREATMENT, "attended")
     an_appointment(participant, heard + 4 * DAY, AppointmentKind.TREATMENT, "missed")
     an_appointment(participant, heard + 2 * DAY, AppointmentKind.CASE_MANAGER, "attended")
+    # The court reads her treatment sessions under her consent (tests/court/
+    # test_summary_consent.py: without one).
+    consent_to_team(participant)
     return on_docket(session, participant.enrollments.get())
 
 
@@ -162,6 +165,7 @@ def ben(program, participant2, previous_session, session):
     )
     open_warrant(missed)
     a_test(participant2, heard + DAY, TestStatus.NEGATIVE)
+    consent_to_team(participant2)
     return on_docket(session, participant2.enrollments.get())
 
 
@@ -496,21 +500,22 @@ def test_the_summary_costs_the_same_queries_at_1_and_20_entries(
                 kind=LedgerEntryKind.ASSESSMENT, amount=Decimal("25.50"), charge="fine",
                 description="Fine.", entry_date=previous_session.held_on, recorded_by=casemanager,
             )  # fmt: skip
+            consent_to_team(person)
             on_docket(session, enrollment)
         # 1 session 2 user 3 the session 4 its clerks 5 sees the whole docket (membership)
         # 6 the entries with participant and enrollment 7 their previous hearings 8 the
         # responses given there (option, testing order, obligation, hours worked) 9 the user's
-        # reach of the participants; the phase checklists: 10 the phases in force 11 their
-        # last phase changes 12-15 the monitoring facts over the attendance window 16 the
-        # plans' objectives 17 open sanctions 18 life domains 19 community service hours in
-        # the phase 20 the ledgers' totals today; 21-24 the monitoring facts since the
-        # previous hearing (enrollments with last positive, attendance, test counts, positives
-        # by substance) 25 open warrants 26 last phase changes 27 acts for the session
-        # (membership) 28 the recommendations 29 incidents reported to court 30 alerts (raised
-        # or resolved since, open for the court) 31 status changes 32 conditions in force 33
-        # prior responses to each behaviour 34 the response matrix in force 35 the ledgers'
-        # totals on the session's day
-        with django_assert_num_queries(35):
+        # reach of the participants 10 their consents 11 the consents' recipients; the phase
+        # checklists: 12 the phases in force 13 their last phase changes 14-17 the monitoring
+        # facts over the attendance window 18 the plans' objectives 19 open sanctions 20 life
+        # domains 21 community service hours in the phase 22 the ledgers' totals today; 23-26
+        # the monitoring facts since the previous hearing (enrollments with last positive,
+        # attendance, test counts, positives by substance) 27 open warrants 28 last phase
+        # changes 29 acts for the session (membership) 30 the recommendations 31 incidents
+        # reported to court 32 alerts (raised or resolved since, open for the court) 33 status
+        # changes 34 conditions in force 35 prior responses to each behaviour 36 the response
+        # matrix in force 37 the ledgers' totals on the session's day
+        with django_assert_num_queries(37):
             page = client.get(url).content.decode()
         # Each row: the previous response's follow-up, and the checklist's open sanction.
         assert page.count("2 of 8 hours worked") == 2 * count

@@ -158,3 +158,33 @@ def test_the_team_stages_a_recommendation_and_the_judge_prints_the_summary_and_r
     assert (given.entry, given.option.name, given.recorded_by) == (ada, RECOMMENDED, judge)
     # Ben's hearing is not recorded yet.
     assert DocketEntry.objects.get(participant=participant2).appearance == ""
+
+
+def test_the_judge_sees_not_covered_by_consent_in_place_of_what_no_consent_covers(
+    live_server, page, sign_in, program, coordinator, provider, judge, participant
+):
+    """Ada has no consent on file: her treatment agency's cocaine positive and her missed group
+    are left out of the summary, which says so in their place, and her colour is not red."""
+    settings_since_2020(program)
+    today = program_today(program)
+    a_test(participant, today - 5 * DAY, TestStatus.NEGATIVE)
+    a_test(participant, today - 4 * DAY, TestStatus.POSITIVE, Substance.COCAINE,
+           collected_by=provider)  # fmt: skip
+    an_appointment(participant, today - 3 * DAY, AppointmentKind.TREATMENT, "missed")
+    placed_on_docket(participant.enrollments.get(), coordinator=coordinator, judge=judge)
+
+    sign_in(page, judge)
+    page.goto(f"{live_server.url}/")
+    page.get_by_role("region", name="Your court sessions").get_by_role(
+        "link", name="compliance summary"
+    ).click()
+    ada_summary = page.get_by_role("region", name="Ada Moss")
+    expect(ada_summary.get_by_text("Compliant", exact=True)).to_be_visible()
+    expect(ada_summary.locator(".summary-tests")).to_contain_text("1 test: 1 negative, 0 positive")
+    expect(ada_summary.get_by_role("status").filter(has_text="treatment-collected")).to_have_text(
+        re.compile(r"^1 treatment-collected test not covered by consent")
+    )
+    treatment = ada_summary.locator(".summary-treatment")
+    expect(treatment.get_by_role("status")).to_contain_text("Attendance: not covered by consent.")
+    expect(ada_summary).not_to_contain_text("Cocaine")
+    expect(ada_summary).not_to_contain_text("missed treatment session")

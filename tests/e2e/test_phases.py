@@ -12,7 +12,7 @@ from drugcourt.models import Phase
 from drugcourt.selectors import program_today
 from tests.compliance.builders import an_appointment
 from tests.court.builders import on_docket, session_on
-from tests.factories import settings_since_2020
+from tests.factories import consent_to_team, settings_since_2020
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -31,6 +31,7 @@ def test_the_judge_advances_a_participant_who_met_the_requirements(
     participant.enrollments.update(entry_date=today - datetime.timedelta(weeks=4))
     an_appointment(participant, today - datetime.timedelta(days=3), AppointmentKind.TREATMENT,
                    "attended", program=program)  # fmt: skip
+    consent_to_team(participant)  # the court reads her treatment sessions under it
     entry = on_docket(
         session_on(program, today, judge=judge),
         participant.enrollments.get(),
