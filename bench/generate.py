@@ -37,7 +37,12 @@ from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from psycopg2 import sql as pg_sql  # noqa: E402
 
-from clients.access import DataClass  # noqa: E402
+from clients.access import (  # noqa: E402
+    GATED_CLASSES,
+    ROLE_DATA_CLASSES,
+    TREATMENT_PROGRAM_ROLES,
+    DataClass,
+)
 from clients.models import CLOSED_STATUSES, EnrollmentStatus, Participant  # noqa: E402
 from clients.reconcile import access_drift, access_repair  # noqa: E402
 from clients.services import HEARING_MINUTES  # noqa: E402
@@ -832,6 +837,32 @@ LOAD_STEPS = [
         WHERE p.episode_status = 'active';
         """,
     ),
+    (
+        "consents (issue 18): each active episode's §2.35 consent, signed at entry, naming the "
+        "program's court roles for every Part 2 class until the episode closes",
+        """
+        INSERT INTO clients_consent
+            (participant_id, enrollment_id, participant_name, disclosing_party, data_classes,
+             information_description, purpose, revocation_terms, expires_on, expiry_event,
+             criminal_justice, irrevocable_until_event, signature_method, signed_by_name,
+             signed_on, recorded_by_id, recorded_at, revocation_received_how)
+        SELECT e.participant_id, e.id, pt.legal_first_name || ' ' || pt.legal_last_name,
+               'Bench treatment program', %(consent_classes)s::varchar[],
+               'Bench: substance use disorder treatment information', 'Bench: court monitoring',
+               'Bench: revocable in writing after the final disposition', NULL,
+               'enrollment_closed', true, 'final_disposition', 'electronic',
+               pt.legal_first_name || ' ' || pt.legal_last_name,
+               coalesce(e.entry_date, e.referral_date), p.case_manager_id, %(now)s, ''
+        FROM bench_person p
+        JOIN clients_enrollment e ON e.participant_id = p.participant_id AND e.status = 'active'
+        JOIN clients_participant pt ON pt.id = p.participant_id;
+        INSERT INTO clients_consentrecipient (consent_id, program_id, role)
+        SELECT c.id, e.program_id, r.role
+        FROM clients_consent c
+        JOIN clients_enrollment e ON e.id = c.enrollment_id
+        CROSS JOIN unnest(%(consent_roles)s::text[]) AS r(role);
+        """,
+    ),
 ]
 
 
@@ -891,6 +922,12 @@ def load_params(sizes: Sizes, scale: float, now: datetime.datetime) -> dict:
         "result_statuses": sorted(RESULT_STATUSES),
         "panel": default_testing_panel(),
         "data_classes": list(DataClass.values),
+        "consent_classes": sorted(GATED_CLASSES),
+        "consent_roles": [
+            role.value
+            for role in Role
+            if DataClass.COURT in ROLE_DATA_CLASSES[role] and role not in TREATMENT_PROGRAM_ROLES
+        ],
         "hearing_minutes": HEARING_MINUTES,
         "courtrooms": max(1, round(COURTROOMS * scale)),
         "excused_by_court": APPEARANCE_OUTCOME_REASONS[Appearance.EXCUSED],
