@@ -538,8 +538,10 @@ def part2_rows(user: User, data_class: DataClass) -> Q:
     treatment sessions' appointments, staffing notes written as a treatment provider."""
     own = user.organization_id
     if data_class == DataClass.DRUG_TESTS:
-        rows = Q(collected_by__organization__kind=OrganizationKind.TREATMENT_AGENCY)
-        return rows & ~Q(collected_by__organization=own) if own else rows
+        # The collectors in a subquery, not a join: a join kept the tests' newest-first index
+        # scans (sobriety's last positive) from stopping at the first row (bench/summary.py).
+        collectors = User.objects.filter(organization__kind=OrganizationKind.TREATMENT_AGENCY)
+        return Q(collected_by__in=collectors.exclude(organization=own) if own else collectors)
     if data_class == DataClass.ATTENDANCE:
         rows = Q(kind=AppointmentKind.TREATMENT)
         return rows & ~Q(organization=own) if own else rows
