@@ -30,6 +30,7 @@ urlpatterns = [
         views.staff_two_factor_reset,
         name="staff_two_factor_reset",
     ),
+    path("staff/<int:pk>/unlock/", views.staff_unlock_sign_in, name="staff_unlock_sign_in"),
     path(
         "staff/email-change/<str:token>/",
         views.staff_email_change_confirm,

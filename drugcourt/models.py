@@ -41,6 +41,8 @@ ROLE_GRANTED_EVENT = "role.granted"
 # ... of a person setting up their second factor, and of an administrator resetting it.
 TWO_FACTOR_ENROLLED_EVENT = "two_factor.enrolled"
 TWO_FACTOR_RESET_EVENT = "two_factor.reset"
+# ... and of an administrator lifting a sign-in lockout (django-axes) before its cool-off.
+SIGN_IN_UNLOCKED_EVENT = "sign_in.unlocked"
 
 
 @pghistory.track(
@@ -49,6 +51,7 @@ TWO_FACTOR_RESET_EVENT = "two_factor.reset"
     pghistory.ManualEvent(ROLE_GRANTED_EVENT),
     pghistory.ManualEvent(TWO_FACTOR_ENROLLED_EVENT),
     pghistory.ManualEvent(TWO_FACTOR_RESET_EVENT),
+    pghistory.ManualEvent(SIGN_IN_UNLOCKED_EVENT),
     exclude=["password", "last_login"],
 )
 class User(AbstractUser):

@@ -4,6 +4,8 @@ import datetime
 from collections.abc import Iterable
 
 import pghistory.models
+from axes.helpers import get_cool_off
+from axes.models import AccessAttempt
 from django.conf import settings
 from django.db.models import (
     Count,
@@ -293,3 +295,22 @@ def two_factor_enrolled_at(user: User) -> datetime.datetime | None:
     """When `user` set up the authenticator they sign in with, or None if they have none."""
     device = TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
     return device.created_at if device else None
+
+
+def sign_in_locked_until(user: User) -> datetime.datetime | None:
+    """Until when django-axes refuses `user`'s sign-in (too many failed passwords or codes from
+    an address), or None. From its attempt rows, as the lockout counts them: per username and
+    address, within the cool-off."""
+    # settings.AXES_COOLOFF_TIME is set: a lockout always ends by itself.
+    cool_off = get_cool_off() or datetime.timedelta(0)
+    last = (
+        AccessAttempt.objects.filter(
+            username=user.get_username(),
+            failures_since_start__gte=settings.AXES_FAILURE_LIMIT,
+            attempt_time__gt=timezone.now() - cool_off,
+        )
+        .order_by("-attempt_time")
+        .values_list("attempt_time", flat=True)
+        .first()
+    )
+    return last + cool_off if last is not None else None

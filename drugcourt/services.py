@@ -7,6 +7,7 @@ from decimal import Decimal
 from functools import partial
 
 import pghistory
+from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.models import Session
@@ -31,6 +32,7 @@ from .models import (
     MONEY_DIGITS,
     MONEY_PLACES,
     ROLE_GRANTED_EVENT,
+    SIGN_IN_UNLOCKED_EVENT,
     TWO_FACTOR_ENROLLED_EVENT,
     TWO_FACTOR_RESET_EVENT,
     Behaviour,
@@ -1289,6 +1291,14 @@ def _sessions_end(user: User) -> None:
         if session.get_decoded().get(SESSION_KEY) == str(user.pk)
     ]
     Session.objects.filter(pk__in=theirs).delete()
+
+
+def staff_unlock_sign_in(*, user: User, actor: User) -> None:
+    """Lifts `user`'s sign-in lockout (django-axes' failed attempts of their username, from any
+    address) before its cool-off, e.g. once the person has confirmed it was them. Audited."""
+    with audited_write(actor):
+        AxesProxyHandler.reset_attempts(username=user.get_username())
+        pghistory.create_event(user, label=SIGN_IN_UNLOCKED_EVENT)
 
 
 def two_factor_demo_set(*, user: User, key: str, codes: list[str]) -> None:

@@ -255,6 +255,7 @@ def _staff_detail_context(member: User) -> dict:
         "member": member,
         "programs": member.programs.all(),
         "two_factor_since": selectors.two_factor_enrolled_at(member),
+        "locked_until": selectors.sign_in_locked_until(member),
     }
 
 
@@ -370,6 +371,15 @@ def staff_two_factor_reset(request, pk: int):
     return render(
         request, "drugcourt/staff_confirm_two_factor_reset.html", {"member": member, "error": error}
     )
+
+
+@require_POST
+@role_required(Role.ADMINISTRATOR)
+def staff_unlock_sign_in(request, pk: int):
+    member = _staff_member(pk)
+    services.staff_unlock_sign_in(user=member, actor=request.user)
+    messages.success(request, f"{member} can sign in again.")
+    return redirect("core:staff_detail", pk=member.pk)
 
 
 def staff_email_change_confirm(request, token: str):

@@ -129,6 +129,9 @@ MATRIX = {
     ),
     "core:staff_email_change_confirm": Entry(PUBLIC, args=("not-a-token",)),
     "core:staff_two_factor_reset": Entry(ADMIN_ONLY, args=("casemanager",)),
+    "core:staff_unlock_sign_in": Entry(
+        ADMIN_ONLY, args=("casemanager",), method="post", ok_status=302
+    ),
     "core:organization_list": Entry(ADMIN_ONLY),
     "core:organization_create": Entry(ADMIN_ONLY),
     "core:organization_update": Entry(ADMIN_ONLY, args=("organization",)),

@@ -23,7 +23,11 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from court.models import CourtSession
 from drugcourt import services
 from drugcourt.demo_codes import DEMO_BACKUP_CODES, DEMO_TOTP_KEY
-from drugcourt.models import TWO_FACTOR_ENROLLED_EVENT, TWO_FACTOR_RESET_EVENT
+from drugcourt.models import (
+    SIGN_IN_UNLOCKED_EVENT,
+    TWO_FACTOR_ENROLLED_EVENT,
+    TWO_FACTOR_RESET_EVENT,
+)
 from drugcourt.security import check_no_demo_mode
 from drugcourt.selectors import program_today
 from tests.conftest import force_login_unverified
@@ -352,3 +356,23 @@ def test_the_bench_keeps_its_docket_alive_on_the_sessions_day(client, judge, coo
     session.save()
     client.force_login(judge)
     assert "<span hidden data-keep-alive>" not in client.get(docket).content.decode()
+
+
+def test_an_administrator_unlocks_a_locked_out_account(client, admin, casemanager, settings):
+    browser = Client()
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        browser.post(reverse("login"), {"username": "casemanager", "password": "not it at all"})
+    assert sign_in_with_password(browser, casemanager).status_code == 429
+    client.force_login(admin)
+    detail = reverse("core:staff_detail", args=[casemanager.pk])
+    assert "locked out after too many failed attempts" in client.get(detail).content.decode()
+
+    unlocked = client.post(reverse("core:staff_unlock_sign_in", args=[casemanager.pk]))
+
+    assert unlocked.status_code == 302
+    assert "locked out" not in client.get(detail).content.decode()
+    assert sign_in_with_password(browser, casemanager).status_code == 302
+    event = pghistory.models.Events.objects.get(
+        pgh_label=SIGN_IN_UNLOCKED_EVENT, pgh_obj_id=casemanager.pk
+    )
+    assert event.pgh_context["user"] == admin.pk
