@@ -429,6 +429,25 @@ class IncidentForm(CrispyForm):
     reported_to_court = forms.BooleanField(required=False)
 
 
+class SealingOrderForm(CrispyForm):
+    today_fields = ("order_date",)
+    # Required in the service, which says so in its own words (nothing is sealed on bad input).
+    order_date = forms.DateField(widget=DATE, required=False, label="Date of the order")
+    court = forms.CharField(max_length=200, required=False, label="Court that made the order")
+    case_number = forms.CharField(max_length=100, required=False)
+    scope = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        label="What the order seals",
+        help_text="As the order says it.",
+    )
+    excludes_from_reports = forms.BooleanField(
+        required=False,
+        initial=True,
+        label="The order also removes the record from reports and extracts",
+    )
+
+
 class TimelineFilterForm(forms.Form):
     kind = forms.ChoiceField(
         choices=[

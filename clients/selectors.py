@@ -67,6 +67,7 @@ from .models import (
     LifeDomainRecord,
     Participant,
     ParticipantIdentifier,
+    SealingOrder,
     TeamRole,
 )
 
@@ -238,11 +239,16 @@ def annotate_open_alerts(participants: QuerySet, user: User) -> QuerySet:
 
 
 def participant_header(participant: Participant, user: User) -> dict:
-    """The header of the participant page: the latest enrollment the user sees and the team."""
+    """The header of the participant page: the latest enrollment the user sees, the team, and
+    the orders sealing the record (only coordinators open a sealed record: clients.access)."""
     team = CaseAssignment.objects.filter(
         participant=participant, ended_on__isnull=True
     ).select_related("user")
-    return {"enrollment": latest_enrollment_visible(user, participant), "team": list(team)}
+    return {
+        "enrollment": latest_enrollment_visible(user, participant),
+        "team": list(team),
+        "sealing_orders": list(participant.sealing_orders.all()) if participant.is_sealed else [],
+    }
 
 
 def possible_duplicates(
@@ -1031,3 +1037,9 @@ def consent_recipient_staff(roles: list[str]) -> QuerySet[User]:
     return User.objects.filter(is_active=True, roles__overlap=roles).order_by(
         "last_name", "first_name", "pk"
     )
+
+
+def sealed_out_of_reports() -> QuerySet:
+    """The ids of participants whose record a sealing order removes from reports and extracts
+    (clients.models.SealingOrder.excludes_from_reports), for their WHERE clauses."""
+    return SealingOrder.objects.filter(excludes_from_reports=True).values("participant")

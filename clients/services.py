@@ -47,6 +47,7 @@ from .models import (
     LifeDomainRecord,
     Participant,
     ParticipantIdentifier,
+    SealingOrder,
     TeamRole,
 )
 from .selectors import participant_today
@@ -1213,3 +1214,50 @@ def incident_record(
                 severity=AlertSeverity.URGENT,
             )
         return incident
+
+
+def sealing_order_record(
+    *,
+    participant: Participant,
+    order_date: datetime.date | None,
+    court: str,
+    case_number: str,
+    scope: str,
+    excludes_from_reports: bool,
+    actor: User,
+) -> SealingOrder:
+    """Record a court order sealing the participant's record: from this commit on only
+    coordinators open it (clients.access reads Participant.is_sealed in its reach joins), with
+    the order shown, and reports leave it out when the order says so. Only a coordinator of a
+    program the participant is enrolled in records one."""
+    if not any(
+        access.coordinates(actor, program)
+        for program in Program.objects.filter(enrollments__participant=participant)
+    ):
+        raise ValidationError("Only a coordinator of the participant's program records a sealing.")
+    errors = {}
+    if order_date is None:
+        errors["order_date"] = "Enter the date of the order."
+    elif order_date > participant_today(participant):
+        errors["order_date"] = "The order date cannot be in the future."
+    if not court.strip():
+        errors["court"] = "Name the court that made the order."
+    if not scope.strip():
+        errors["scope"] = "Say what the order seals, as it says."
+    if errors:
+        raise ValidationError(errors)
+    with audited_write(actor):
+        participant = lock(participant)
+        order = SealingOrder.objects.create(
+            participant=participant,
+            order_date=order_date,
+            court=court.strip(),
+            case_number=case_number.strip(),
+            scope=scope.strip(),
+            excludes_from_reports=excludes_from_reports,
+            recorded_by=actor,
+        )
+        if not participant.is_sealed:
+            participant.is_sealed = True
+            participant.save(update_fields=["is_sealed"])
+        return order

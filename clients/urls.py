@@ -10,6 +10,7 @@ urlpatterns = [
     path("participants/<int:pk>/", views.participant_detail, name="participant_detail"),
     path("participants/<int:pk>/photo/", views.participant_photo, name="participant_photo"),
     path("participants/<int:pk>/team/", views.participant_team, name="participant_team"),
+    path("participants/<int:pk>/seal/", views.participant_seal, name="participant_seal"),
     path(
         "participants/<int:pk>/team/<int:assignment_pk>/end/",
         views.assignment_end,

@@ -41,6 +41,7 @@ from .forms import (
     LifeDomainForm,
     OutcomeForm,
     PersonForm,
+    SealingOrderForm,
     StatusChangeForm,
     TimelineFilterForm,
 )
@@ -193,6 +194,24 @@ def _participant_for_coordinator(user, pk: int):
     if not _coordinates_participant(user, participant):
         raise Http404("Only the program's coordinators manage the team.")
     return participant
+
+
+@login_required
+def participant_seal(request, pk: int):
+    """Record a court order sealing the record (a coordinator of the participant's program):
+    the page says what sealing does before the coordinator confirms."""
+    participant = _participant_for_coordinator(request.user, pk)
+    form = SealingOrderForm(request.POST or None, today=selectors.participant_today(participant))
+    if request.method == "POST" and form.is_valid():
+        with form_errors_from(form):
+            services.sealing_order_record(
+                participant=participant, **form.cleaned_data, actor=request.user
+            )
+            messages.success(request, "The sealing order is recorded: only coordinators open it.")
+            return redirect("clients:participant_detail", pk=participant.pk)
+    return render(
+        request, "clients/participant_seal.html", {"participant": participant, "form": form}
+    )
 
 
 @login_required

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from clients.access import participants_visible_to
 from clients.models import CaseManagementFunction, Contact, Enrollment
+from clients.selectors import sealed_out_of_reports
 from drugcourt.models import Program, User
 from drugcourt.roles import Role
 from drugcourt.selectors import programs_coordinated_by, programs_of
@@ -131,7 +132,7 @@ def units_of_service(
     # another role (a provider's service episode) must not see that program's staff numbers.
     contacts = contacts.filter(
         participant__in=Enrollment.objects.filter(program__in=programs).values("participant")
-    )
+    ).exclude(participant__in=sealed_out_of_reports())
 
     tallies: dict[str, Aggregate] = {}
     for function in CaseManagementFunction:
