@@ -9,11 +9,11 @@ from django.http import Http404
 
 from clients import access
 from clients.access import DataClass, Visibility
-from clients.models import Consent, ConsentRecipient, ConsentTrigger, SignatureMethod
+from clients.models import Consent, ConsentTrigger
 from drugcourt.roles import Role
 from drugcourt.selectors import program_today
 from tests.conftest import enrolled
-from tests.factories import ProgramFactory
+from tests.factories import ProgramFactory, consent_to
 
 SHOWN, WITHHELD, HIDDEN = Visibility.SHOWN, Visibility.WITHHELD, Visibility.HIDDEN
 
@@ -63,39 +63,7 @@ STATES = {
 }
 
 
-def give_consent(participant, casemanager, *, classes=None, recipients=(), **fields) -> Consent:
-    """A consent of the participant's enrollment signed a month ago, in force for a year,
-    naming `recipients`: (program, role) pairs, organizations or users."""
-    enrollment = participant.enrollments.get()
-    today = program_today(enrollment.program)
-    consent = Consent.objects.create(
-        participant=participant,
-        enrollment=enrollment,
-        participant_name=participant.legal_name,
-        disclosing_party="Lakeview Adult Drug Court case management",
-        data_classes=sorted(classes if classes is not None else access.GATED_CLASSES),
-        information_description="Substance use disorder treatment: assessment, plan, progress.",
-        purpose="Monitoring by the drug court team.",
-        revocation_terms="In writing, to the case manager, except as already relied on.",
-        **{"expires_on": today + datetime.timedelta(days=365), **fields},
-        signature_method=SignatureMethod.ELECTRONIC,
-        signed_by_name=participant.legal_name,
-        signed_on=today - datetime.timedelta(days=30),
-        recorded_by=casemanager,
-    )
-    for recipient in recipients:
-        if isinstance(recipient, tuple):
-            ConsentRecipient.objects.create(
-                consent=consent, program=recipient[0], role=recipient[1]
-            )
-        elif hasattr(recipient, "kind"):
-            ConsentRecipient.objects.create(consent=consent, organization=recipient)
-        else:
-            ConsentRecipient.objects.create(consent=consent, user=recipient)
-    return consent
-
-
-def consent_in_state(state, participant, casemanager, recipients):
+def consent_in_state(state, participant, recipients):
     if state == "none":
         return None
     today = program_today(participant.enrollments.get().program)
@@ -121,7 +89,7 @@ def consent_in_state(state, participant, casemanager, recipients):
             "final_disposition_on": yesterday,
         },
     }[state]
-    return give_consent(participant, casemanager, recipients=recipients, **fields)
+    return consent_to(participant, *recipients, **fields)
 
 
 def fresh(user):
@@ -136,7 +104,6 @@ def test_the_consent_matrix(request, persona, state, program, participant, casem
     consent_in_state(
         state,
         participant,
-        casemanager,
         [
             *((program, role) for role in RECIPIENT_ROLES),
             request.getfixturevalue("provider_treating").organization,
@@ -185,20 +152,20 @@ def test_a_hidden_class_still_answers_404(judge, participant):
 def test_a_consent_covers_only_the_roles_it_names(
     judge, prosecutor, program, participant, casemanager
 ):
-    give_consent(participant, casemanager, recipients=[(program, Role.JUDGE)])
+    consent_to(participant, (program, Role.JUDGE))
 
     assert access.visibility(fresh(judge), participant, DataClass.PROGRESS_REPORTS) is SHOWN
     assert access.visibility(fresh(prosecutor), participant, DataClass.PROGRESS_REPORTS) is WITHHELD
 
 
 def test_a_consent_to_another_programs_court_covers_nobody_here(judge, participant, casemanager):
-    give_consent(participant, casemanager, recipients=[(ProgramFactory(), Role.JUDGE)])
+    consent_to(participant, (ProgramFactory(), Role.JUDGE))
 
     assert access.visibility(fresh(judge), participant, DataClass.PROGRESS_REPORTS) is WITHHELD
 
 
 def test_a_consent_naming_a_person_covers_that_person_only(judge, clerk, participant, casemanager):
-    give_consent(participant, casemanager, recipients=[clerk])
+    consent_to(participant, clerk)
 
     assert access.visibility(fresh(clerk), participant, DataClass.PLAN_SUMMARY) is SHOWN
     assert access.visibility(fresh(judge), participant, DataClass.PLAN_SUMMARY) is WITHHELD
@@ -207,12 +174,7 @@ def test_a_consent_naming_a_person_covers_that_person_only(judge, clerk, partici
 def test_a_consent_covers_only_the_information_it_describes(
     judge, program, participant, casemanager
 ):
-    give_consent(
-        participant,
-        casemanager,
-        classes=[DataClass.DRUG_TESTS],
-        recipients=[(program, Role.JUDGE)],
-    )
+    consent_to(participant, (program, Role.JUDGE), data_classes=[DataClass.DRUG_TESTS])
     judge = fresh(judge)
 
     assert access.visibility(judge, participant, DataClass.DRUG_TESTS) is SHOWN
@@ -222,7 +184,7 @@ def test_a_consent_covers_only_the_information_it_describes(
 def test_a_consent_to_a_providers_organization_covers_its_staff(
     provider_treating, provider_elsewhere, participant, casemanager
 ):
-    give_consent(participant, casemanager, recipients=[provider_treating.organization])
+    consent_to(participant, provider_treating.organization)
 
     assert (
         access.visibility(fresh(provider_treating), participant, DataClass.ASSESSMENT_SUMMARY)
@@ -236,17 +198,16 @@ def test_a_consent_to_a_providers_organization_covers_its_staff(
 
 def test_a_consent_signed_after_today_is_not_in_force_yet(judge, program, participant, casemanager):
     today = program_today(program)
-    give_consent(participant, casemanager, recipients=[(program, Role.JUDGE)])
+    consent_to(participant, (program, Role.JUDGE))
     Consent.objects.update(signed_on=today + datetime.timedelta(days=1))
 
     assert access.visibility(fresh(judge), participant, DataClass.PLAN_SUMMARY) is WITHHELD
 
 
 def test_a_consent_expires_when_its_enrollment_closes(judge, program, participant, casemanager):
-    give_consent(
+    consent_to(
         participant,
-        casemanager,
-        recipients=[(program, Role.JUDGE)],
+        (program, Role.JUDGE),
         expires_on=None,
         expiry_event=ConsentTrigger.ENROLLMENT_CLOSED,
     )
@@ -258,7 +219,7 @@ def test_a_consent_expires_when_its_enrollment_closes(judge, program, participan
 
 
 def test_revocation_takes_effect_on_the_next_read(judge, program, participant, casemanager):
-    consent = give_consent(participant, casemanager, recipients=[(program, Role.JUDGE)])
+    consent = consent_to(participant, (program, Role.JUDGE))
     assert access.visibility(fresh(judge), participant, DataClass.PLAN_SUMMARY) is SHOWN
 
     Consent.objects.filter(pk=consent.pk).update(
@@ -273,7 +234,7 @@ def test_the_set_based_form_answers_many_participants_in_a_fixed_number_of_queri
 ):
     people = [enrolled(program, creator=casemanager) for _ in range(6)]
     for person in people[:3]:
-        give_consent(person, casemanager, recipients=[(program, Role.JUDGE)])
+        consent_to(person, (program, Role.JUDGE))
     judge = fresh(judge)
 
     # The reach of all, then the consents and their recipients.
@@ -286,7 +247,7 @@ def test_the_set_based_form_answers_many_participants_in_a_fixed_number_of_queri
 def test_a_request_remembers_what_it_showed_and_under_which_consent(
     judge, program, participant, casemanager
 ):
-    consent = give_consent(participant, casemanager, recipients=[(program, Role.JUDGE)])
+    consent = consent_to(participant, (program, Role.JUDGE))
     judge = fresh(judge)
 
     access.visibility(judge, participant, DataClass.COURT)
