@@ -157,6 +157,7 @@ MATRIX = {
     ),
     "clients:participant_photo": Entry(SEES_PARTICIPANT, args=("participant",), refused_status=404),
     "clients:participant_team": Entry(COORDINATOR, args=("participant",), refused_status=404),
+    "clients:participant_seal": Entry(COORDINATOR, args=("participant",), refused_status=404),
     "clients:assignment_end": Entry(
         COORDINATOR,
         args=("participant", "assignment"),
