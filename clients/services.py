@@ -1244,7 +1244,7 @@ def sealing_order_record(
         errors["court"] = "Name the court that made the order."
     if not scope.strip():
         errors["scope"] = "Say what the order seals, as it says."
-    if errors:
+    if errors or order_date is None:  # (a missing date is among the errors)
         raise ValidationError(errors)
     with audited_write(actor):
         participant = lock(participant)
