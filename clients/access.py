@@ -761,6 +761,15 @@ def may_intake(user: User, program: Program) -> bool:
     return bool(held) and user.is_active and user.memberships.filter(program=program).exists()
 
 
+def participants_coordinated_by(user: User) -> QuerySet:
+    """The ids of the participants enrolled in the active programs the user coordinates, sealed
+    records included: whose access log and accounting of disclosures they review."""
+    _, programs = _reach_sources(user, only={Role.COORDINATOR})
+    if programs is None:
+        return Enrollment.objects.none().values("participant")
+    return Enrollment.objects.filter(program__in=programs).order_by().values("participant")
+
+
 def coordinates(user: User, program: Program) -> bool:
     return (
         user.is_active

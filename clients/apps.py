@@ -6,6 +6,7 @@ class ClientsConfig(AppConfig):
     verbose_name = "Clients"
 
     def ready(self) -> None:
+        from drugcourt import append_only
         from drugcourt.demo import register_demo_step
 
         from . import registrations  # noqa: F401  (sections, facts, panels, access source)
@@ -13,3 +14,4 @@ class ClientsConfig(AppConfig):
 
         register_demo_step(seed_demo_participants)
         register_demo_step(seed_demo_daily_record)
+        append_only.register("clients.AccessLog")

@@ -35,6 +35,7 @@ from .models import (
     SignatureMethod,
     TeamRole,
 )
+from .selectors import AccessLogFilter
 from .services import (
     ALLOWED_TRANSITIONS,
     ChargeData,
@@ -651,3 +652,47 @@ class ConsentDispositionForm(CrispyForm):
         label="Date of the final disposition of the case",
         error_messages={"required": "Give the date of the final disposition."},
     )
+
+
+class AccessLogFilterForm(forms.Form):
+    """Filters of the access log pages: whose record (a participant id, linked from the
+    participant's page), which staff member, and the days (the program's dates, both
+    included)."""
+
+    participant = forms.IntegerField(required=False, min_value=1, label="Participant id")
+    user = forms.ModelChoiceField(
+        queryset=User.objects.none(), required=False, label="Staff member"
+    )
+    start = forms.DateField(widget=DATE, required=False, label="From")
+    end = forms.DateField(widget=DATE, required=False, label="To")
+
+    def __init__(self, *args, staff, with_participant: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = staff
+        if not with_participant:
+            del self.fields["participant"]
+        for field in self.fields.values():
+            is_select = isinstance(field.widget, forms.Select)
+            field.widget.attrs["class"] = "form-select" if is_select else "form-control"
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["end"] < data["start"]:
+            self.add_error("end", "The last day cannot be before the first.")
+        return data
+
+    def filters(self):
+        """The valid filters as the selectors take them (days from local midnight)."""
+        if not self.is_valid():
+            return AccessLogFilter()
+        data = self.cleaned_data
+
+        def midnight(day: datetime.date) -> datetime.datetime:
+            return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+        return AccessLogFilter(
+            participant_id=data.get("participant"),
+            user_id=data["user"].pk if data["user"] else None,
+            since=midnight(data["start"]) if data["start"] else None,
+            until=midnight(data["end"] + datetime.timedelta(days=1)) if data["end"] else None,
+        )

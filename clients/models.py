@@ -1099,3 +1099,39 @@ class SealingOrder(models.Model):
 
     def __str__(self) -> str:
         return f"Sealing order of {self.court}, {self.order_date:%Y-%m-%d}"
+
+
+class AccessLog(models.Model):
+    """One participant's record shown to one user by one request (issue 19, "Every read is
+    logged"; docs/decisions/0018): which data classes it showed and, for Part 2 classes shown
+    outside the treatment program, the consent each was disclosed under (the accounting of
+    disclosures is the rows that have any). Written by clients.middleware.AccessLogMiddleware
+    in one INSERT per request, before the response leaves.
+
+    The table is made by its migration, not by Django: partitioned by month on `at` (primary
+    key (at, id)), append-only (drugcourt.append_only), and without foreign keys, so a log row
+    outlives anything it names. The foreign keys here are for reading only."""
+
+    id = models.BigAutoField(primary_key=True)
+    at = models.DateTimeField()
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    participant = models.ForeignKey(
+        Participant, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    # The URL pattern's name (`clients:participant_detail`) and the path.
+    route = models.CharField(max_length=100)
+    path = models.CharField(max_length=300)
+    # clients.access.DataClass values shown, and {data class: consent id} of the disclosures.
+    data_classes = ArrayField(models.CharField(max_length=32))
+    disclosures = models.JSONField(null=True, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        managed = False
+        db_table = "clients_accesslog"
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} read {self.participant_id} at {self.at:%Y-%m-%d %H:%M}"

@@ -19,6 +19,7 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     Func,
+    Max,
     Model,
     OuterRef,
     Prefetch,
@@ -51,6 +52,7 @@ from drugcourt.selectors import (
 from . import access, registry
 from .access import DataClass
 from .models import (
+    AccessLog,
     Addendum,
     Alert,
     AlertState,
@@ -1043,3 +1045,144 @@ def sealed_out_of_reports() -> QuerySet:
     """The ids of participants whose record a sealing order removes from reports and extracts
     (clients.models.SealingOrder.excludes_from_reports), for their WHERE clauses."""
     return SealingOrder.objects.filter(excludes_from_reports=True).values("participant")
+
+
+# ---------------------------------------------------------------------------------------------
+# The access log and the accounting of disclosures (docs/decisions/0018)
+
+ACCESS_LOG_PAGE_SIZE = 50
+# Labels of the data classes a log row names (a class renamed since keeps its stored value).
+DATA_CLASS_LABELS = dict(DataClass.choices)
+
+
+@dataclass(frozen=True)
+class AccessLogFilter:
+    participant_id: int | None = None
+    user_id: int | None = None
+    since: datetime.datetime | None = None  # from this moment on
+    until: datetime.datetime | None = None  # before this moment
+
+
+@dataclass(frozen=True)
+class LogPage:
+    """A page of the access log, newest first, and the cursor of the next (older) page: the
+    log grows by some 200,000 rows a day, so pages go by (at, id), never by OFFSET or COUNT."""
+
+    rows: list
+    older: str | None
+
+
+def _filtered(rows: QuerySet, filters: AccessLogFilter) -> QuerySet:
+    if filters.participant_id is not None:
+        rows = rows.filter(participant_id=filters.participant_id)
+    if filters.user_id is not None:
+        rows = rows.filter(user_id=filters.user_id)
+    if filters.since is not None:
+        rows = rows.filter(at__gte=filters.since)
+    if filters.until is not None:
+        rows = rows.filter(at__lt=filters.until)
+    return rows
+
+
+def _cursor(at: datetime.datetime, key: int) -> str:
+    return f"{at.isoformat()}~{key}"
+
+
+def _after_cursor(cursor: str | None) -> tuple[datetime.datetime, int] | None:
+    """(at, key) of a cursor from `_cursor`; None for no cursor or a broken one (page one)."""
+    at, _, key = (cursor or "").partition("~")
+    try:
+        return datetime.datetime.fromisoformat(at), int(key)
+    except ValueError:
+        return None
+
+
+def access_log_page(user: User, filters: AccessLogFilter, *, older: str | None = None) -> LogPage:
+    """What the program's coordinator reviews: the log rows of the participants of the programs
+    they coordinate (access.participants_coordinated_by), with who read and who was read. One
+    query (a backward walk of each month's primary key, (at, id))."""
+    rows = _filtered(
+        AccessLog.objects.filter(participant_id__in=access.participants_coordinated_by(user)),
+        filters,
+    ).select_related("user", "participant")
+    if position := _after_cursor(older):
+        at, key = position
+        rows = rows.filter(Q(at__lt=at) | Q(at=at, id__lt=key))
+    found = list(rows.order_by("-at", "-id")[: ACCESS_LOG_PAGE_SIZE + 1])
+    more = len(found) > ACCESS_LOG_PAGE_SIZE
+    found = found[:ACCESS_LOG_PAGE_SIZE]
+    return LogPage(found, _cursor(found[-1].at, found[-1].pk) if more else None)
+
+
+def access_log_metadata_page(filters: AccessLogFilter, *, older: str | None = None) -> LogPage:
+    """What administrators see of the log: per request, who, when, the route, from where and
+    how many participants it showed; never who they were nor what of them (no participant,
+    path or data classes). One query."""
+    requests = (
+        _filtered(AccessLog.objects.all(), filters)
+        .values("at", "user_id", "route", "ip")
+        .annotate(
+            participants=Count("id"),
+            username=Max("user__username"),
+            first_name=Max("user__first_name"),
+            last_name=Max("user__last_name"),
+        )
+    )
+    if position := _after_cursor(older):
+        at, key = position
+        requests = requests.filter(Q(at__lt=at) | Q(at=at, user_id__lt=key))
+    found = list(requests.order_by("-at", "-user_id")[: ACCESS_LOG_PAGE_SIZE + 1])
+    more = len(found) > ACCESS_LOG_PAGE_SIZE
+    found = found[:ACCESS_LOG_PAGE_SIZE]
+    return LogPage(found, _cursor(found[-1]["at"], found[-1]["user_id"]) if more else None)
+
+
+def access_log_staff(user: User) -> QuerySet[User]:
+    """Whom a coordinator may pick in the log's staff filter: the members of the programs they
+    coordinate and the treatment providers (who reach through their agency, not membership)."""
+    return (
+        User.objects.filter(
+            Q(memberships__program__in=programs_coordinated_by(user))
+            | Q(roles__contains=[Role.TREATMENT_PROVIDER])
+        )
+        .distinct()
+        .order_by("last_name", "first_name", "username")
+    )
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    """One entry of a participant's accounting of disclosures: who received which Part 2 data
+    classes, when, under which consent."""
+
+    at: datetime.datetime
+    recipient: User
+    data_classes: list[tuple[str, Consent | None]]  # (label, consent)
+
+
+def disclosures_of(participant: Participant) -> QuerySet[AccessLog]:
+    """The access log rows of the participant that disclosed Part 2 information (42 CFR Part 2
+    accounting of disclosures), newest first (the partial index accesslog_disclosure_idx)."""
+    return (
+        AccessLog.objects.filter(participant=participant, disclosures__isnull=False)
+        .select_related("user__organization")
+        .order_by("-at", "-id")
+    )
+
+
+def disclosure_entries(rows) -> list[Disclosure]:
+    """`disclosures_of` rows as entries, with their consents (one query for all of them)."""
+    rows = list(rows)
+    consent_ids = {consent for row in rows for consent in row.disclosures.values()}
+    consents = Consent.objects.in_bulk(consent_ids)
+    return [
+        Disclosure(
+            at=row.at,
+            recipient=row.user,
+            data_classes=[
+                (DATA_CLASS_LABELS.get(data_class, data_class), consents.get(consent))
+                for data_class, consent in row.disclosures.items()
+            ],
+        )
+        for row in rows
+    ]

@@ -24,6 +24,7 @@ from .models import (
     CLOSED_STATUSES,
     LIFE_DOMAIN_STATUSES,
     NEW_ARREST_ALERT,
+    AccessLog,
     Addendum,
     Alert,
     AlertSeverity,
@@ -1261,3 +1262,53 @@ def sealing_order_record(
             participant.is_sealed = True
             participant.save(update_fields=["is_sealed"])
         return order
+
+
+# ---------------------------------------------------------------------------------------------
+# The access log (docs/decisions/0018)
+
+# Months of partitions kept ready beyond the current one (the daily beat task).
+ACCESS_LOG_MONTHS_AHEAD = 3
+
+
+def access_log_write(
+    *,
+    user: User,
+    shown: dict[int, dict[str, int | None]],
+    route: str,
+    path: str,
+    ip: str | None,
+    at: datetime.datetime,
+) -> int:
+    """One row per participant a request showed `user` (clients.access.shown: participant id →
+    data class → the consent a Part 2 class was disclosed under, or None), in one INSERT; the
+    disclosures are the classes with a consent. Never in a transaction of its own: the single
+    statement is atomic, and an error reaches the caller, which fails the request closed."""
+    rows = [
+        AccessLog(
+            at=at,
+            user_id=user.pk,
+            participant_id=participant_id,
+            route=route[:100],
+            path=path[:300],
+            data_classes=sorted(classes),
+            disclosures={
+                str(data_class): consent
+                for data_class, consent in sorted(classes.items())
+                if consent is not None
+            }
+            or None,
+            ip=ip,
+        )
+        for participant_id, classes in sorted(shown.items())
+    ]
+    AccessLog.objects.bulk_create(rows)
+    return len(rows)
+
+
+def access_log_partitions_add(*, ahead: int = ACCESS_LOG_MONTHS_AHEAD) -> int:
+    """Makes the access log's monthly partitions of this month (UTC) and the `ahead` next ones
+    that are missing; how many it made (clients/migrations/0011_access_log)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT clients_accesslog_add_partitions(%s)", [ahead])
+        return cursor.fetchone()[0]

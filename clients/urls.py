@@ -33,6 +33,12 @@ urlpatterns = [
         name="document_download",
     ),
     path("participants/<int:pk>/history/", views.participant_history, name="participant_history"),
+    path("participants/<int:pk>/disclosures/", views.disclosures, name="disclosures"),
+    path(
+        "participants/<int:pk>/disclosures/print/",
+        views.disclosures_print,
+        name="disclosures_print",
+    ),
     path("participants/<int:pk>/contacts/new/", views.contact_log, name="contact_log"),
     path(
         "participants/<int:pk>/contacts/<int:contact_pk>/",
@@ -90,6 +96,8 @@ urlpatterns = [
     path("participants/<int:pk>/incidents/new/", views.incident_new, name="incident_new"),
     path("follow-ups/<int:pk>/complete/", views.follow_up_complete, name="follow_up_complete"),
     path("calendar/", views.my_calendar, name="my_calendar"),
+    path("access-log/", views.access_log, name="access_log"),
+    path("access-log/metadata/", views.access_log_metadata, name="access_log_metadata"),
     path("alerts/", views.alert_list, name="alert_list"),
     path("alerts/<int:pk>/acknowledge/", views.alert_acknowledge, name="alert_acknowledge"),
     path("alerts/<int:pk>/resolve/", views.alert_resolve, name="alert_resolve"),

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from drugcourt.forms import form_errors_from, int_or_none
-from drugcourt.models import Program
+from drugcourt.models import Program, User
 from drugcourt.permissions import role_required
 from drugcourt.roles import Role
 from drugcourt.selectors import event_actor_names, program_today, treatment_providers, user_today
@@ -24,6 +24,7 @@ from .access import INTAKE_ROLES, REACHING_ROLES, DataClass
 from .forms import (
     CONSENT_CLASS_CHOICES,
     CONTACT_FIELDS,
+    AccessLogFilterForm,
     AddendumForm,
     AlertResolveForm,
     AppointmentForm,
@@ -866,5 +867,62 @@ def consent_blank(request, pk: int):
             "events": TRIGGER_WORDS.values(),
             "classes": [label for _, label in CONSENT_CLASS_CHOICES],
             "roles": [Role(role).label for role in consents.RECIPIENT_ROLES],
+        },
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The access log and the accounting of disclosures (docs/decisions/0018)
+
+
+@role_required(Role.COORDINATOR)
+def access_log(request):
+    """The coordinator's review of who read their program's participants."""
+    form = AccessLogFilterForm(request.GET or None, staff=selectors.access_log_staff(request.user))
+    page = selectors.access_log_page(request.user, form.filters(), older=request.GET.get("older"))
+    return render(request, "clients/access_log.html", {"form": form, "page": page})
+
+
+@role_required(Role.ADMINISTRATOR)
+def access_log_metadata(request):
+    """Administrators: who read how many participants when, through which page; never whom."""
+    form = AccessLogFilterForm(
+        request.GET or None,
+        staff=User.objects.order_by("last_name", "first_name", "username"),
+        with_participant=False,
+    )
+    page = selectors.access_log_metadata_page(form.filters(), older=request.GET.get("older"))
+    return render(request, "clients/access_log_metadata.html", {"form": form, "page": page})
+
+
+@login_required
+def disclosures(request, pk: int):
+    """The accounting of disclosures of one participant, for the program's coordinators."""
+    participant = _participant_for_coordinator(request.user, pk)
+    page = Paginator(selectors.disclosures_of(participant), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "clients/disclosures.html",
+        {
+            "participant": participant,
+            "page": page,
+            "entries": selectors.disclosure_entries(page.object_list),
+        },
+    )
+
+
+@login_required
+def disclosures_print(request, pk: int):
+    """The same, every entry, to print and hand to the participant on request."""
+    participant = _participant_for_coordinator(request.user, pk)
+    return render(
+        request,
+        "clients/disclosures_print.html",
+        {
+            "participant": participant,
+            "entries": selectors.disclosure_entries(selectors.disclosures_of(participant)),
+            "printed_on": user_today(request.user),
         },
     )

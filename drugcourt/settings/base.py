@@ -62,6 +62,9 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "pghistory.middleware.HistoryMiddleware",
+    # Logs the participants each request showed, after the pages below (the withheld page
+    # too), before the response leaves; fails the request closed when it cannot.
+    "clients.middleware.AccessLogMiddleware",
     # Answers a page of Part 2 information no consent covers (clients.access.Withheld).
     "clients.middleware.WithheldMiddleware",
     # Last, as django-axes asks: it answers locked-out sign-ins.
@@ -273,6 +276,10 @@ CELERY_BEAT_SCHEDULE = {
     "appointments-missed-sweep": {
         "task": "compliance.tasks.appointments_missed_sweep_task",
         "schedule": crontab(minute=42),  # hourly
+    },
+    "access-log-partitions": {
+        "task": "clients.tasks.access_log_partitions_task",
+        "schedule": crontab(minute=10, hour=3),  # daily; it makes a month's partition ahead
     },
     "noncompliance-sweep": {
         "task": "compliance.tasks.noncompliance_sweep_task",
