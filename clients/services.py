@@ -50,6 +50,7 @@ from .models import (
     ParticipantIdentifier,
     SealingOrder,
     TeamRole,
+    data_class_bits,
 )
 from .selectors import participant_today
 
@@ -1291,7 +1292,7 @@ def access_log_write(
             participant_id=participant_id,
             route=route[:100],
             path=path[:300],
-            data_classes=sorted(classes),
+            data_classes=data_class_bits(classes),
             disclosures={
                 str(data_class): consent
                 for data_class, consent in sorted(classes.items())

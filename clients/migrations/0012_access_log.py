@@ -6,7 +6,6 @@ migration makes four, the daily beat task (clients.tasks.access_log_partitions_t
 months ahead. A row of a month without a partition lands in the default partition rather than
 failing the request. Append-only: drugcourt.append_only adds its trigger after the migrate."""
 
-import django.contrib.postgres.fields
 from django.db import migrations, models
 
 CREATE = """
@@ -17,7 +16,7 @@ CREATE TABLE clients_accesslog (
     participant_id bigint NOT NULL,
     route varchar(100) NOT NULL,
     path varchar(300) NOT NULL,
-    data_classes varchar(32)[] NOT NULL,
+    data_classes bigint NOT NULL,
     disclosures jsonb NULL,
     ip inet NULL,
     PRIMARY KEY (at, id)
@@ -71,7 +70,7 @@ class Migration(migrations.Migration):
                 ('at', models.DateTimeField()),
                 ('route', models.CharField(max_length=100)),
                 ('path', models.CharField(max_length=300)),
-                ('data_classes', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=32), size=None)),
+                ('data_classes', models.BigIntegerField()),
                 ('disclosures', models.JSONField(blank=True, null=True)),
                 ('ip', models.GenericIPAddressField(blank=True, null=True)),
             ],

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from clients import services
 from clients.access import DataClass
-from clients.models import AccessLog
+from clients.models import ACCESS_LOG_CLASS_BITS, AccessLog, data_class_bits, data_classes_of
 from drugcourt.roles import Role
 from tests.factories import consent_to
 
@@ -43,7 +43,9 @@ def test_a_participant_page_writes_one_row_with_the_data_classes_shown(
     assert row.ip == "127.0.0.1"
     assert abs(row.at - timezone.now()) < datetime.timedelta(minutes=1)
     # The case manager is the treatment program: every class, none of them a disclosure.
-    assert {DataClass.IDENTITY, DataClass.CASE_NOTES, DataClass.DRUG_TESTS} <= set(row.data_classes)
+    assert {DataClass.IDENTITY, DataClass.CASE_NOTES, DataClass.DRUG_TESTS} <= set(
+        row.data_class_values
+    )
     assert row.disclosures is None
 
 
@@ -62,9 +64,20 @@ def test_a_judge_reading_under_a_consent_is_a_disclosure_with_the_consent_id(
 
     row = AccessLog.objects.get()
     assert row.user_id == judge.pk
-    assert DataClass.PLAN_SUMMARY in row.data_classes
-    assert DataClass.CASE_NOTES not in row.data_classes  # never the court view's
+    assert DataClass.PLAN_SUMMARY in row.data_class_values
+    assert DataClass.CASE_NOTES not in row.data_class_values  # never the court view's
     assert row.disclosures == {DataClass.PLAN_SUMMARY.value: consent.pk}
+
+
+def test_every_data_class_has_its_own_bit_in_the_log():
+    assert set(ACCESS_LOG_CLASS_BITS) == set(DataClass.values)
+    bits = list(ACCESS_LOG_CLASS_BITS.values())
+    assert len(set(bits)) == len(bits)
+    assert max(bits) < 63
+    assert data_classes_of(data_class_bits([DataClass.COURT, DataClass.IDENTITY])) == [
+        "identity",
+        "court",
+    ]
 
 
 def test_one_insert_for_every_participant_of_a_request(
