@@ -71,6 +71,8 @@ def test_every_bench_runs_at_a_tiny_scale():
         sweeps = run_bench("sweeps.py", *options, "--fresh")
         caseload = run_bench("caseload_explain.py", *options)
         court_summary = run_bench("summary.py", *options)
+        # Needs only the schema: the same database, migrated already.
+        access_log = run_bench("access_log.py", "--database", bench_database, "--smoke")
     finally:
         drop_database(settings, bench_database)
 
@@ -105,3 +107,5 @@ def test_every_bench_runs_at_a_tiny_scale():
     summary_rows, page_rows, baseline_rows, docket = (int(count) for count in rows.groups())
     assert summary_rows == page_rows == baseline_rows == docket > 0
     assert "##### Summary" in court_summary
+    assert re.search(r"the summary of 60 .* 60 ", access_log), access_log
+    assert re.search(r"log total [\d,]+ MB per million rows", access_log), access_log
