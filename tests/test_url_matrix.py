@@ -218,6 +218,12 @@ MATRIX = {
         **POST_REDIRECT,
         data={"final_disposition_on": TODAY},
     ),
+    # The access log (docs/decisions/0018): the program's coordinators review it and the
+    # accounting of disclosures; administrators see its metadata.
+    "clients:access_log": Entry(COORDINATOR),
+    "clients:access_log_metadata": Entry(ADMIN_ONLY),
+    "clients:disclosures": Entry(COORDINATOR, args=("participant",), refused_status=404),
+    "clients:disclosures_print": Entry(COORDINATOR, args=("participant",), refused_status=404),
     "clients:alert_acknowledge": Entry(
         CHANGES_PARTICIPANT, args=("alert",), method="post", ok_status=302, refused_status=404
     ),
