@@ -157,6 +157,14 @@ register_nav_item(NavItem("Participants", "clients:participant_list", REACHING_R
 register_nav_item(NavItem("New intake", "clients:intake", INTAKE_ROLES, order=55))
 register_nav_item(NavItem("Alerts", "clients:alert_list", REACHING_ROLES, order=60))
 register_nav_item(NavItem("My calendar", "clients:my_calendar", REACHING_ROLES, order=65))
+# Who read what (docs/decisions/0018): coordinators their programs' rows, administrators the
+# metadata (beside their Audit).
+register_nav_item(
+    NavItem("Access log", "clients:access_log", frozenset({Role.COORDINATOR}), order=70)
+)
+register_nav_item(
+    NavItem("Access log", "clients:access_log_metadata", frozenset({Role.ADMINISTRATOR}), order=45)
+)
 
 
 def _assignment_rows():
