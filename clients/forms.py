@@ -677,6 +677,9 @@ class AccessLogFilterForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        for name in ("start", "end"):
+            if data.get(name) and not 1900 <= data[name].year <= 2999:
+                self.add_error(name, "Enter a day between the years 1900 and 2999.")
         if data.get("start") and data.get("end") and data["end"] < data["start"]:
             self.add_error("end", "The last day cannot be before the first.")
         return data

@@ -88,8 +88,46 @@ def protect_append_only_tables(connection: BaseDatabaseWrapper) -> list[str]:
     return missing
 
 
+# The application's database role in production (docs/decisions/0018, "Production database
+# roles"): made by `manage.py db_app_role`, refreshed after every migrate while it exists.
+APP_ROLE = "drugcourt_app"
+
+
+def grant_app_role(
+    connection: BaseDatabaseWrapper, role: str = APP_ROLE, *, password: str | None = None
+) -> None:
+    """Creates `role` when missing, and lets it read and write every table of the schema but
+    only read and append to the append-only ones (no UPDATE, DELETE or TRUNCATE, on their
+    partitions too). It owns nothing, so it cannot drop or disable a trigger either, nor set
+    session_replication_role (superusers only). Idempotent."""
+    name = connection.ops.quote_name(role)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role])
+        if cursor.fetchone() is None:
+            cursor.execute(f"CREATE ROLE {name} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE")
+        if password:
+            cursor.execute(f"ALTER ROLE {name} PASSWORD %s", [password])
+        cursor.execute(f"GRANT USAGE ON SCHEMA public TO {name}")
+        cursor.execute(
+            f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {name}"
+        )
+        cursor.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {name}")
+        cursor.execute(
+            "SELECT DISTINCT tgrelid::regclass::text FROM pg_trigger WHERE tgname = %s", [TRIGGER]
+        )
+        for (table,) in cursor.fetchall():
+            cursor.execute(f"REVOKE UPDATE, DELETE, TRUNCATE ON {table} FROM {name}")
+
+
 def protect_after_migrate(sender, *, using: str = "default", **kwargs) -> None:
-    """post_migrate receiver: every event table, including those the migrations just made."""
+    """post_migrate receiver: every event table, including those the migrations just made, and
+    the application role's grants on the new tables when the role exists."""
     from django.db import connections
 
-    protect_append_only_tables(connections[using])
+    connection = connections[using]
+    protect_append_only_tables(connection)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [APP_ROLE])
+        exists = cursor.fetchone() is not None
+    if exists:
+        grant_app_role(connection)

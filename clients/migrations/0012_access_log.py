@@ -27,8 +27,10 @@ CREATE INDEX accesslog_disclosure_idx ON clients_accesslog (participant_id, at)
     WHERE disclosures IS NOT NULL;
 CREATE TABLE clients_accesslog_default PARTITION OF clients_accesslog DEFAULT;
 
+-- SECURITY DEFINER: the application's role (drugcourt.append_only.grant_app_role) owns no
+-- table, and only the owner of the log may add partitions to it.
 CREATE FUNCTION clients_accesslog_add_partitions(ahead integer) RETURNS integer
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public AS $$
 DECLARE
     month timestamp;
     name text;

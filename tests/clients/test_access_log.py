@@ -13,6 +13,7 @@ from django.utils import timezone
 from clients import services
 from clients.access import DataClass
 from clients.models import ACCESS_LOG_CLASS_BITS, AccessLog, data_class_bits, data_classes_of
+from drugcourt.append_only import grant_app_role
 from drugcourt.roles import Role
 from tests.factories import consent_to
 
@@ -212,6 +213,9 @@ def test_a_bad_date_range_is_refused_with_a_message(client, coordinator):
         reverse("clients:access_log"), {"start": "2026-12-05", "end": "2026-12-01"}
     )
     assert "The last day cannot be before the first." in response.content.decode()
+    edge = client.get(reverse("clients:access_log"), {"end": "9999-12-31", "older": "junk"})
+    assert edge.status_code == 200
+    assert "Enter a day between the years 1900 and 2999." in edge.content.decode()
 
 
 def test_the_review_pages_a_long_log_by_cursor(client, coordinator, judge, participant):
@@ -291,3 +295,18 @@ def test_another_programs_coordinator_gets_404(client, coordinator, foreign_part
     client.force_login(coordinator)
     url = reverse("clients:disclosures", args=[foreign_participant.pk])
     assert client.get(url).status_code == 404
+
+
+def test_the_application_role_logs_and_adds_partitions_but_cannot_rewrite_the_log(
+    casemanager, participant
+):
+    role = f"{connection.settings_dict['NAME']}_app"
+    grant_app_role(connection, role)  # rolled back with the test's transaction
+    with transaction.atomic():
+        _execute(f'SET LOCAL ROLE "{role}"')
+        _log(casemanager, participant)
+        assert services.access_log_partitions_add(ahead=5) == 2  # as the log's owner
+        for sql in ("UPDATE clients_accesslog SET route = 'x'", "TRUNCATE clients_accesslog"):
+            with pytest.raises(DatabaseError), transaction.atomic():
+                _execute(sql)
+        transaction.set_rollback(True)

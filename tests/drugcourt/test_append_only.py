@@ -5,7 +5,7 @@ the tracked rows themselves are still changed and deleted as the product does.""
 import pytest
 from django.db import DatabaseError, connection, transaction
 
-from drugcourt.append_only import TRIGGER, append_only_tables, unprotected
+from drugcourt.append_only import TRIGGER, append_only_tables, grant_app_role, unprotected
 from drugcourt.models import ProgramMembership
 from tests.factories import OrganizationFactory, ProgramFactory, UserFactory
 
@@ -58,3 +58,31 @@ def test_deleting_a_tracked_row_still_works_and_keeps_its_history():
     assert not ProgramMembership.objects.filter(pk=pk).exists()
     labels = ProgramMembership.pgh_event_model.objects.filter(pgh_obj_id=pk)
     assert sorted(labels.values_list("pgh_label", flat=True)) == ["delete", "insert"]
+
+
+def test_the_application_role_appends_but_cannot_rewrite_truncate_or_switch_off():
+    """The production role (`manage.py db_app_role`): made inside the test's transaction, so it
+    is rolled back with it (PostgreSQL's CREATE ROLE is transactional)."""
+    role = f"{connection.settings_dict['NAME']}_app"
+    grant_app_role(connection, role)
+    with transaction.atomic():
+        _execute(f'SET LOCAL ROLE "{role}"')
+        organization = OrganizationFactory(name="Appended")  # the row and its history
+        organization.name = "Changed"
+        organization.save()
+        for sql in (
+            "UPDATE drugcourt_organizationevent SET name = 'Rewritten'",
+            "DELETE FROM drugcourt_organizationevent",
+            "TRUNCATE drugcourt_organizationevent",
+            "ALTER TABLE drugcourt_organizationevent DISABLE TRIGGER drugcourt_append_only",
+            "SET session_replication_role = replica",
+        ):
+            with pytest.raises(DatabaseError), transaction.atomic():
+                _execute(sql)
+        transaction.set_rollback(True)
+    assert not organization.events.exists()  # rolled back with the role's transaction
+
+
+def _execute(sql: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
