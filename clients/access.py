@@ -352,13 +352,16 @@ def participants_showing(
     user: User, participant_ids: Iterable[int], data_class: DataClass, program_id: int
 ) -> set[int]:
     """Of `participant_ids`, those whose `data_class` rows of the program the user sees
-    (programs_showing for many at once: one query for their reach, cached)."""
-    return {
+    (programs_showing for many at once: one query for their reach, cached). Noted as shown for
+    the access log (the compliance summary reads its facts through it)."""
+    showing = {
         pk
         for pk, pairs in reach_of(user, participant_ids).items()
         if (programs := _programs_showing(user, pairs, data_class)) is None
         or program_id in programs
     }
+    note_shown(user, ((pk, data_class) for pk in showing))
+    return showing
 
 
 def _programs_showing(user: User, pairs: Reach, data_class: DataClass) -> frozenset[int] | None:
@@ -598,7 +601,20 @@ def _covers(
 def _note_shown(
     user: User, participant_id: int, data_class: DataClass, consent: int | None
 ) -> None:
-    user.__dict__.setdefault("_shown", {}).setdefault(participant_id, {})[data_class] = consent
+    classes = user.__dict__.setdefault("_shown", {}).setdefault(participant_id, {})
+    # A consent noted once in the request stays: a later answer without one (a list's note,
+    # the rows of a row class that are not Part 2) does not undo the disclosure.
+    if consent is not None or data_class not in classes:
+        classes[data_class] = consent
+
+
+def note_shown(user: User, shown: Iterable[tuple[int, DataClass]]) -> None:
+    """Notes for the access log what a list showed without asking `visibility` for each of its
+    participants: (participant id, data class) pairs of classes the list's own reach rules
+    decide (identity, enrollment, the court record, an alert's class). Never a disclosure:
+    Part 2 information is shown only through `visibility`, which notes its consent."""
+    for participant_id, data_class in shown:
+        _note_shown(user, participant_id, data_class, None)
 
 
 def shown(user: User) -> dict[int, dict[DataClass, int | None]]:

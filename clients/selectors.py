@@ -162,9 +162,16 @@ def caseload_page(
     )
     if shows_case_numbers(user):
         rows = rows.annotate(enrollment_case_number=_latest_enrollment("case_number", user))
-    for fact in visible_caseload_facts(user):
+    facts = visible_caseload_facts(user)
+    for fact in facts:
         rows = fact.annotate(rows, user)
-    return Page(list(rows), page.number, page.paginator)
+    found = list(rows)
+    # What the list shows of each row, for the access log.
+    shown = {DataClass.IDENTITY, DataClass.ENROLLMENT, *(fact.data_class for fact in facts)}
+    if shows_case_numbers(user):
+        shown.add(DataClass.COURT)
+    access.note_shown(user, ((row.pk, data_class) for row in found for data_class in shown))
+    return Page(found, page.number, page.paginator)
 
 
 def caseload_phase_choices(user: User) -> list[tuple[int, str]]:

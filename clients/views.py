@@ -336,6 +336,15 @@ def alert_list(request):
     page = Paginator(selectors.alerts_for(request.user, state=state), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
+    # Each alert names its participant and tells of its data class: for the access log.
+    access.note_shown(
+        request.user,
+        (
+            (alert.participant_id, data_class)
+            for alert in page
+            for data_class in (DataClass.IDENTITY, DataClass(alert.data_class))
+        ),
+    )
     return render(
         request,
         "clients/alert_list.html",

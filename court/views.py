@@ -160,10 +160,20 @@ def _session(user, pk: int) -> CourtSession:
 
 
 def _docket_context(request, session: CourtSession) -> dict:
+    entries = list(selectors.docket_for(request.user, session))
+    # A docket names each participant on it and their hearing: for the access log.
+    access.note_shown(
+        request.user,
+        (
+            (entry.participant_id, data_class)
+            for entry in entries
+            for data_class in (DataClass.IDENTITY, DataClass.COURT)
+        ),
+    )
     return {
         "session": session,
         "program": session.program,
-        "entries": selectors.docket_for(request.user, session),
+        "entries": entries,
         "today": program_today(session.program),
     }
 

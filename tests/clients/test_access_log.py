@@ -10,12 +10,12 @@ from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from clients import services
+from clients import access, services
 from clients.access import DataClass
 from clients.models import ACCESS_LOG_CLASS_BITS, AccessLog, data_class_bits, data_classes_of
 from drugcourt.append_only import grant_app_role
 from drugcourt.roles import Role
-from tests.factories import consent_to
+from tests.factories import assign, consent_to
 
 pytestmark = pytest.mark.django_db
 
@@ -310,3 +310,29 @@ def test_the_application_role_logs_and_adds_partitions_but_cannot_rewrite_the_lo
             with pytest.raises(DatabaseError), transaction.atomic():
                 _execute(sql)
         transaction.set_rollback(True)
+
+
+def test_lists_log_each_participant_they_show_in_one_insert(
+    client, casemanager, participant, participant2, program
+):
+    assign(participant2, casemanager)
+    client.force_login(casemanager)
+    client.get(reverse("clients:participant_list"))
+    rows = AccessLog.objects.filter(route="clients:participant_list")
+    assert sorted(rows.values_list("participant_id", flat=True)) == sorted(
+        [participant.pk, participant2.pk]
+    )
+    assert {"identity", "enrollment"} <= set(rows.first().data_class_values)
+    assert len({row.at for row in rows}) == 1  # one request, one INSERT
+
+
+def test_the_summarys_facts_are_logged_for_its_participants(judge, participant, program):
+    assert access.participants_showing(judge, [participant.pk], DataClass.DRUG_TESTS, program.pk)
+    assert access.shown(judge)[participant.pk] == {DataClass.DRUG_TESTS: None}
+
+
+def test_a_consent_noted_once_in_a_request_stays(judge, program, participant):
+    consent = consent_to(participant, (program, Role.JUDGE))
+    assert access.can_see(judge, participant, DataClass.DRUG_TESTS)
+    access.note_shown(judge, [(participant.pk, DataClass.DRUG_TESTS)])  # a list, later
+    assert access.shown(judge)[participant.pk][DataClass.DRUG_TESTS] == consent.pk

@@ -133,8 +133,9 @@ def test_confirming_a_new_person_records_them_despite_a_name_match(
 
 def caseload_queries(client, count, django_assert_num_queries):
     # session, user, paginator count, page rows (reach, enrollment and facts as subqueries),
-    # the user's programs and the phases in force in them (the phase filter)
-    with django_assert_num_queries(6):
+    # the user's programs and the phases in force in them (the phase filter), the access
+    # log's rows (one INSERT for the page)
+    with django_assert_num_queries(7):
         response = client.get(reverse("clients:participant_list"))
     assert f"{count} in all" in response.content.decode()
 
@@ -399,13 +400,14 @@ def test_alert_list_query_count_is_the_same_for_1_and_20_alerts(
     client.force_login(casemanager)
     raise_alerts(participant, 1)
     # session, user, paginator count, page rows (participant and assignee joined), the roles
-    # through which the user reaches the page's participants (which alerts they may answer)
-    with django_assert_num_queries(5):
+    # through which the user reaches the page's participants (which alerts they may answer),
+    # the access log's rows (one INSERT for the page)
+    with django_assert_num_queries(6):
         assert "1 in all" in client.get(reverse("clients:alert_list")).content.decode()
 
     raise_alerts(participant, 20)
 
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         assert "20 in all" in client.get(reverse("clients:alert_list")).content.decode()
 
 

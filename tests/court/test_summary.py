@@ -514,8 +514,9 @@ def test_the_summary_costs_the_same_queries_at_1_and_20_entries(
         # changes 29 acts for the session (membership) 30 the recommendations 31 incidents
         # reported to court 32 alerts (raised or resolved since, open for the court) 33 status
         # changes 34 conditions in force 35 prior responses to each behaviour 36 the response
-        # matrix in force 37 the ledgers' totals on the session's day
-        with django_assert_num_queries(37):
+        # matrix in force 37 the ledgers' totals on the session's day 38 the access log's rows
+        # (one INSERT for the docket)
+        with django_assert_num_queries(38):
             page = client.get(url).content.decode()
         # Each row: the previous response's follow-up, and the checklist's open sanction.
         assert page.count("2 of 8 hours worked") == 2 * count
