@@ -291,8 +291,9 @@ def test_the_summary_costs_the_same_queries_at_1_and_20_entries_some_consented(
         # 22 open warrants 23 last phase changes 24 acts for the session (membership) 25 the
         # recommendations 26 incidents reported to court 27 alerts 28 status changes
         # 29 conditions in force 30 prior responses to each behaviour 31 the response matrix
-        # in force 32 the ledgers' totals on the session's day
-        with django_assert_num_queries(32):
+        # in force 32 the ledgers' totals on the session's day 33 the access log's rows (one
+        # INSERT for the docket, with each consented participant's disclosures)
+        with django_assert_num_queries(33):
             page = client.get(url).content.decode()
         consented = Consent.objects.count()
         assert page.count("(Cocaine 1)</li>") == consented
