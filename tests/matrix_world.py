@@ -98,6 +98,9 @@ MARKERS = {
     "hearing_excuse": "MARKER-EXCUSE-Shale",
     "other_program_hearing": "MARKER-OTHER-HEARING-Moraine",
     "staffing_note": "MARKER-STAFFING-Driftwood",
+    # A treating provider's staffing note: Part 2 to everyone outside their agency and the
+    # treatment program (shown under the world's consent).
+    "provider_staffing_note": "MARKER-PROVIDER-STAFFING-Birch",
     "phase_change": "MARKER-PHASE-CHANGE-Gravel",
     "condition": "MARKER-CONDITION-Loess",
     "ledger": "MARKER-LEDGER-Tallow",
@@ -309,14 +312,18 @@ def _court_record(program, other_program, users, participant, elsewhere, today) 
     session.clerks.set([users["clerk"]])
     entry = _on_docket(session, enrollment)
     # The case manager's staffing note on today's hearing.
-    StaffingNote.objects.create(
-        entry=entry,
-        author=users["casemanager"],
-        role="case_manager",
-        text=MARKERS["staffing_note"],
-        written_at=timezone.now(),
-        updated_at=timezone.now(),
-    )
+    for author, role, marker in (
+        ("casemanager", "case_manager", "staffing_note"),
+        ("provider_treating", "treatment_provider", "provider_staffing_note"),
+    ):
+        StaffingNote.objects.create(
+            entry=entry,
+            author=users[author],
+            role=role,
+            text=MARKERS[marker],
+            written_at=timezone.now(),
+            updated_at=timezone.now(),
+        )
     # `elsewhere` appeared today (decisions are taken at a hearing the participant appeared at);
     # a warrant of theirs issued before is still out.
     heard_today = _on_docket(session, elsewhere.enrollments.get(), appearance=Appearance.APPEARED)

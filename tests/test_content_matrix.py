@@ -67,6 +67,13 @@ SEEN_BY = {
     | PROBATION
     | TREATING
     | frozenset({"judge", "clerk", "prosecutor", "defence_assigned"}),
+    # provider_treating's note, read like any staffing note under the world's consent (Part 2:
+    # without one, only the treatment program and its own agency read it,
+    # tests/test_consent_matrix.py).
+    "provider_staffing_note": FULL
+    | PROBATION
+    | TREATING
+    | frozenset({"judge", "clerk", "prosecutor", "defence_assigned"}),
 }
 
 # marker → the pages that show it (to whoever reads it). The history is the coordinator's.
@@ -139,6 +146,7 @@ SHOWN_ON = {
     # Its excuse, like every excuse, stays in the court record.
     "other_program_hearing": frozenset({DETAIL, "court:hearing[other_program]"}),
     "staffing_note": frozenset({"court:hearing", "court:staffing"}),
+    "provider_staffing_note": frozenset({"court:hearing", "court:staffing"}),
     # In force today: on the participant page, today's summary and hearing page, the pages of
     # the condition itself, and the completion pages that ask what becomes of it.
     "condition": frozenset(
@@ -224,3 +232,12 @@ def test_each_persona_reads_exactly_the_markers_the_table_gives_it(rendered, mar
     found = {name for name, text in pages.items() if MARKERS[marker] in text}
 
     assert found == expected
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_under_the_worlds_consent_no_page_says_not_covered(rendered, persona):
+    """The world's consent covers every Part 2 class for every role that needs one
+    (tests/test_consent_matrix.py reads the pages without it)."""
+    assert {
+        name for name, text in rendered(persona).items() if "not covered by consent" in text
+    } == set()
