@@ -26,14 +26,16 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 from drugcourt.models import Program, ProgramGroupObjectPermission, ProgramMembership, User
 from drugcourt.roles import PROGRAM_WIDE_ROLES, OrganizationKind, Role
-from drugcourt.selectors import program_today
+from drugcourt.selectors import program_today, program_today_sql
 
 from .models import (
+    CLOSED_STATUSES,
     PARTICIPANT_ROLES,
     Alert,
     Appointment,
     AppointmentKind,
     Consent,
+    ConsentTrigger,
     Enrollment,
     Participant,
     ParticipantGroupObjectPermission,
@@ -596,6 +598,50 @@ def _covers(
         ):
             return True
     return False
+
+
+def part2_listed(user: User, data_class: DataClass) -> Q:
+    """For lists of rows with a `participant` (alerts): the rows of participants whose
+    `data_class` Part 2 information the user may see: reached through a role that needs no
+    consent for it (the treatment program; a provider for its own records), or named by a
+    consent in force today (its program's date) for the class. The SQL form of
+    `visibility_of`, which pages use; a (program, role) recipient counts for a user holding the
+    role and a member of the program."""
+    free = TREATMENT_PROGRAM_ROLES | (AGENCY_ROLES if data_class in PROVIDER_OWN_CLASSES else set())
+    condition = Q(pk__in=[])
+    branches, programs = _reach_sources(user, only=free)
+    if branches:
+        condition |= Q(participant__in=_union(branches))
+    if programs is not None:
+        condition |= Q(
+            participant__in=Enrollment.objects.filter(program__in=programs).values("participant")
+        )
+    today = program_today_sql("enrollment__program__time_zone")
+    named = Q(recipients__user=user) | Q(
+        recipients__role__in=list(user.roles),
+        recipients__program__in=_member_programs_query(user),
+    )
+    if user.organization_id is not None:
+        named |= Q(recipients__organization=user.organization_id)
+    in_force = (
+        Consent.objects.annotate(today=today)
+        .filter(
+            named,
+            data_classes__contains=[data_class],
+            revoked_on__isnull=True,
+            signed_on__lte=models.F("today"),
+        )
+        .exclude(expires_on__lt=models.F("today"))
+        .exclude(
+            expiry_event=ConsentTrigger.ENROLLMENT_CLOSED,
+            enrollment__status__in=sorted(CLOSED_STATUSES),
+        )
+        .exclude(
+            expiry_event=ConsentTrigger.FINAL_DISPOSITION,
+            final_disposition_on__lte=models.F("today"),
+        )
+    )
+    return condition | Q(participant__in=in_force.values("participant"))
 
 
 def _note_shown(

@@ -36,7 +36,11 @@ register_agency_alert_source(
 )
 # Hearings know their program (other appointments have none and reach everyone who sees them).
 register_program_alert_source(
-    ProgramAlertSource(prefix=APPOINTMENT_ALERT_SOURCE, rows=Appointment.objects.all)
+    ProgramAlertSource(
+        prefix=APPOINTMENT_ALERT_SOURCE,
+        rows=Appointment.objects.all,
+        part2_class=DataClass.ATTENDANCE,
+    )
 )
 
 register_section(

@@ -54,10 +54,13 @@ class ProgramAlertSource:
     tests, hearings): an alert about a row of a program whose record the user does not see is
     not shown (the program row rule of clients.access.programs_showing). `rows()` is the
     model's queryset, with `participant` and `program` fields (an empty program: no
-    program's)."""
+    program's). `part2_class` names the row class (clients.access.PART2_ROW_CLASSES) whose
+    rule says which of its rows are Part 2: an alert about one of those is not listed for
+    someone no consent covers (clients.selectors.alerts_for)."""
 
     prefix: str
     rows: Callable[[], QuerySet]
+    part2_class: DataClass | None = None
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@ data starts from `access.participants_visible_to(user)`."""
 
 import datetime
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -345,19 +346,40 @@ def alerts_for(user: User, *, state: str | None = AlertState.OPEN) -> QuerySet[A
     `state=None` for alerts in any state. Like the data classes, the agency row rule applies
     to the whole list of someone holding an agency role: no alert about another agency's
     session or referral."""
-    alerts = _of_programs_in_reach(
-        _of_own_agency(
-            Alert.objects.filter(
-                participant__in=access.participants_visible_to(user),
-                data_class__in=common_data_classes(user),
+    classes = common_data_classes(user)
+    alerts = _without_withheld(
+        _of_programs_in_reach(
+            _of_own_agency(
+                Alert.objects.filter(
+                    participant__in=access.participants_visible_to(user), data_class__in=classes
+                ),
+                user,
             ),
             user,
         ),
         user,
+        classes,
     )
     if state:
         alerts = alerts.filter(state=state)
     return alerts.select_related("participant", "assigned_to").order_by("-created_at", "-id")
+
+
+def _without_withheld(
+    alerts: QuerySet[Alert], user: User, classes: Iterable[DataClass]
+) -> QuerySet[Alert]:
+    """Leaves out alerts carrying Part 2 information no consent covers for the user (42 CFR
+    Part 2): of each gated class among `classes`, only those of participants it is shown of
+    (access.part2_listed), and of a row class also those naming a row of it that is not Part 2
+    (a test the court collected, a case-manager meeting)."""
+    for data_class in access.GATED_CLASSES.intersection(classes):
+        shown = ~Q(data_class=data_class) | access.part2_listed(user, data_class)
+        for source in registry.program_alert_sources():
+            if source.part2_class == data_class:
+                rows = source.rows().exclude(access.part2_rows(user, data_class))
+                shown |= alert_names_row(rows, source.prefix)
+        alerts = alerts.filter(shown)
+    return alerts
 
 
 def _of_own_agency(alerts: QuerySet[Alert], user: User) -> QuerySet[Alert]:
@@ -432,11 +454,17 @@ def alerts_of_programs_shown(
     the alert's data class (access.programs_showing): a program's court roles and coordinators
     do not see alerts about another program's tests or hearings."""
     shown = Q(source_program__isnull=True)
-    for data_class in access.visible_data_classes(user, participant):
+    classes = access.visible_data_classes(user, participant)
+    for data_class in classes:
         programs = access.programs_showing(user, participant, data_class)
         in_programs = Q() if programs is None else Q(source_program__in=programs)
         shown |= Q(data_class=data_class) & in_programs
-    return _with_source_program(alerts).filter(shown)
+    withheld = {
+        data_class
+        for data_class in access.GATED_CLASSES.intersection(classes)
+        if access.visibility(user, participant, data_class) is access.Visibility.WITHHELD
+    }
+    return _without_withheld(_with_source_program(alerts).filter(shown), user, withheld)
 
 
 def _about_another_agency(source: registry.AgencyAlertSource, organization_id: int | None):

@@ -29,7 +29,11 @@ register_section(
 
 # The monitoring sweeps name a test's alerts "test:<pk>" (compliance.sweeps).
 register_program_alert_source(
-    ProgramAlertSource(prefix=selectors.TEST_ALERT_SOURCE, rows=DrugTest.objects.all)
+    ProgramAlertSource(
+        prefix=selectors.TEST_ALERT_SOURCE,
+        rows=DrugTest.objects.all,
+        part2_class=DataClass.DRUG_TESTS,
+    )
 )
 
 # A drawn test is secret until its call: its history events too (clients.selectors.history_of).
