@@ -377,7 +377,7 @@ def _without_withheld(
         for source in registry.program_alert_sources():
             if source.part2_class == data_class:
                 rows = source.rows().exclude(access.part2_rows(user, data_class))
-                shown |= alert_names_row(rows, source.prefix)
+                shown |= Q(alert_names_row(rows, source.prefix))
         alerts = alerts.filter(shown)
     return alerts
 

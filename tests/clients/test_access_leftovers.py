@@ -15,7 +15,13 @@ from clients.models import Appointment, AppointmentKind, Participant
 from compliance import services as compliance_services
 from compliance.models import BlackoutReason, DrugTest, TestReason, TestStatus
 from drugcourt.roles import Role
-from tests.factories import EnrollmentFactory, assign, consent_to_team, settings_since_2020
+from tests.factories import (
+    EnrollmentFactory,
+    assign,
+    consent_to,
+    consent_to_team,
+    settings_since_2020,
+)
 from tests.treatment_plans.test_referrals import refer
 from treatment_plans import services as plans
 
@@ -270,11 +276,14 @@ def test_program_roles_get_no_alerts_about_another_programs_tests_or_hearings(
     ],
 )
 def test_an_alert_whose_key_names_no_row_of_a_source_is_of_no_program(
-    request, source_key, participant, alerts_elsewhere
+    request, source_key, program, participant, alerts_elsewhere
 ):
     """Only "<prefix>:<pk>" names a row of a source (clients.selectors._named_row): any other
     key, even one that would not cast to a pk, leaves the alert of no program, so the
-    program's roles see it, while the other program's test alert stays hidden."""
+    program's roles see it, while the other program's test alert stays hidden. (A consent
+    names the judges: an alert about tests naming no row may speak of treatment-collected
+    ones, so without one it is withheld: tests/clients/test_alerts_consent.py.)"""
+    consent_to(participant, (program, Role.JUDGE))
     test = DrugTest.objects.get(participant=participant)  # the other program's
     key = source_key.format(pk=test.pk)
     clients_services.alert_raise(

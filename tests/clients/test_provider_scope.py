@@ -18,6 +18,7 @@ from tests.factories import (
     OrganizationFactory,
     UserFactory,
     assign,
+    consent_to,
     consent_to_team,
     placed_on_docket,
 )
@@ -242,6 +243,9 @@ def test_the_alert_list_shows_a_provider_buttons_only_for_alerts_they_may_answer
         data_class=DataClass.DRUG_TESTS,
         message="Missed urine test",
     )
+    # It names no test: it may speak of one a treatment agency collected, so it is listed to
+    # the provider under a consent only (tests/clients/test_alerts_consent.py).
+    consent_to(participant, provider.organization)
     client.force_login(provider)
 
     page = client.get(reverse("clients:alert_list")).content.decode()
