@@ -310,8 +310,19 @@ def call_list(request):
         raise Http404("You are not a member of any program.")
     now = timezone.now()
     today = program_today(program, now)
-    tests = draw.call_list_for(program=program, day=today, now=now).filter(
-        participant__in=access.participants_visible_to(request.user)
+    tests = list(
+        draw.call_list_for(program=program, day=today, now=now).filter(
+            participant__in=access.participants_visible_to(request.user)
+        )
+    )
+    # The call list names each participant called to test today: for the access log.
+    access.note_shown(
+        request.user,
+        (
+            (test.participant_id, data_class)
+            for test in tests
+            for data_class in (DataClass.IDENTITY, DataClass.DRUG_TESTS)
+        ),
     )
     return render(
         request,

@@ -60,6 +60,15 @@ def my_referrals(request):
     page = Paginator(selectors.provider_referrals(request.user), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
+    # Each referral names its participant and carries the plan's packet: for the access log.
+    access.note_shown(
+        request.user,
+        (
+            (referral.participant_id, data_class)
+            for referral in page
+            for data_class in (DataClass.IDENTITY, DataClass.PLAN_SUMMARY)
+        ),
+    )
     return render(request, "treatment_plans/my_referrals.html", {"page": page})
 
 

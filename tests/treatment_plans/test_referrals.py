@@ -10,6 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clients import access
+from clients.access import DataClass
+from clients.models import AccessLog
 from clients.reconcile import access_drift
 from drugcourt.roles import OrganizationKind, Role
 from tests.factories import OrganizationFactory, UserFactory
@@ -155,15 +157,30 @@ def test_provider_list_shows_the_packet_with_constant_queries(
 ):
     refer(participant, provider.organization, casemanager)
     client.force_login(provider)
-    # session, user, count, page rows (participant, sender, intake, episode joined)
-    with django_assert_num_queries(4):
+    # session, user, count, page rows (participant, sender, intake, episode joined), the access
+    # log's rows (one INSERT)
+    with django_assert_num_queries(5):
         client.get(reverse("treatment_plans:my_referrals"))
     for n in range(19):
         refer(participant, provider.organization, casemanager, requested_service=f"Service {n}")
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         page = client.get(reverse("treatment_plans:my_referrals")).content.decode()
 
     assert "20 in all" in page
+
+
+def test_provider_list_logs_the_participants_referred(client, provider, casemanager, participant):
+    refer(participant, provider.organization, casemanager)
+    client.force_login(provider)
+    client.get(reverse("treatment_plans:my_referrals"))
+
+    row = AccessLog.objects.get()
+    assert (row.user_id, row.participant_id, row.route) == (
+        provider.pk,
+        participant.pk,
+        "treatment_plans:my_referrals",
+    )
+    assert set(row.data_class_values) == {DataClass.IDENTITY, DataClass.PLAN_SUMMARY}
 
 
 def test_overdue_referrals_are_highlighted(
