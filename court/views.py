@@ -416,6 +416,25 @@ def hearing_phase(request, pk: int):
     return _hearing_page(request, entry, phase_form=form)
 
 
+def _note_completion_shown(user, participant_id: int) -> None:
+    """The completion pages name the participant, their enrollment and court record, and the
+    obligations still open (community service, testing orders, conditions, fees): for the
+    access log."""
+    access.note_shown(
+        user,
+        (
+            (participant_id, data_class)
+            for data_class in (
+                DataClass.IDENTITY,
+                DataClass.ENROLLMENT,
+                DataClass.COURT,
+                DataClass.CONDITIONS,
+                DataClass.LEDGER,
+            )
+        ),
+    )
+
+
 @login_required
 def hearing_completion(request, pk: int):
     """Graduation or termination, decided at the hearing (a page of its own, confirmed), with a
@@ -442,6 +461,7 @@ def hearing_completion(request, pk: int):
                 request, f"{entry.participant}: {decision.get_kind_display().lower()}."
             )
             return redirect("court:hearing", pk=entry.pk)
+    _note_completion_shown(request.user, entry.participant_id)
     return render(request, "court/hearing_completion.html", {"entry": entry, "form": form})
 
 
@@ -473,6 +493,7 @@ def enrollment_close(request, pk: int):
                 "that closes with the enrollment is closed.",
             )
             return redirect("clients:participant_detail", pk=enrollment.participant_id)
+    _note_completion_shown(request.user, enrollment.participant_id)
     return render(request, "court/enrollment_close.html", {"enrollment": enrollment, "form": form})
 
 
@@ -591,6 +612,16 @@ def warrant_list(request):
     program = _chosen_program(request, programs)
     state = request.GET.get("state", "")
     warrants = selectors.warrants_of(program, state=state)
+    page = Paginator(warrants, PAGE_SIZE).get_page(request.GET.get("page"))
+    # Each warrant names its participant and their court record: for the access log.
+    access.note_shown(
+        request.user,
+        (
+            (warrant.participant_id, data_class)
+            for warrant in page
+            for data_class in (DataClass.IDENTITY, DataClass.COURT)
+        ),
+    )
     return render(
         request,
         "court/warrant_list.html",
@@ -599,7 +630,7 @@ def warrant_list(request):
             "programs": programs,
             "state": state if state in WarrantState.values else "",
             "states": WarrantState.choices,
-            "page": Paginator(warrants, PAGE_SIZE).get_page(request.GET.get("page")),
+            "page": page,
             "today": program_today(program),
             "may_issue": access.sits_in(request.user, program),
             "may_serve": access.works_warrants(request.user, program),

@@ -16,7 +16,9 @@ from django.utils import timezone
 
 from clients import access
 from clients import services as client_services
+from clients.access import DataClass
 from clients.models import (
+    AccessLog,
     Alert,
     Appointment,
     AppointmentKind,
@@ -521,6 +523,25 @@ def test_the_hearing_completion_page_asks_for_each_obligation(client, entry, rec
 
     assert decided.status_code == 302
     assert CompletionDecision.objects.get().obligations[0]["decision"] == "waived"
+
+
+@pytest.mark.parametrize(
+    ("route", "who"),
+    [("court:hearing_completion", "judge"), ("court:enrollment_close", "coordinator")],
+)
+def test_the_completion_pages_log_the_participant_they_show(
+    client, entry, record, participant, route, who, request
+):
+    user = request.getfixturevalue(who)
+    client.force_login(user)
+    pk = entry.pk if route == "court:hearing_completion" else participant.enrollments.get().pk
+    client.get(reverse(route, args=[pk]))
+
+    row = AccessLog.objects.get()
+    assert (row.user_id, row.participant_id, row.route) == (user.pk, participant.pk, route)
+    assert {DataClass.IDENTITY, DataClass.CONDITIONS, DataClass.LEDGER} <= set(
+        row.data_class_values
+    )
 
 
 def test_the_participant_page_offers_the_withdrawal_to_coordinators_only(

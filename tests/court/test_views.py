@@ -13,7 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import strip_tags
 
-from clients.models import Appointment, AppointmentKind, AppointmentOutcome
+from clients.access import DataClass
+from clients.models import AccessLog, Appointment, AppointmentKind, AppointmentOutcome
 from court.models import (
     APPEARANCE_OUTCOMES,
     Appearance,
@@ -422,10 +423,28 @@ def test_the_warrants_list_costs_the_same_queries_at_1_and_20_warrants(
             warrant_for(on_docket(session, enrolled(program, creator=casemanager)))
         # 1 session 2 user 3 the user's programs 4 works warrants (membership, per program)
         # 5 count 6 may request and serve (coordinates; a coordinator sits in no court, which
-        # takes no query) 7 the page with participant, enrollment and hearing
-        with django_assert_num_queries(7):
+        # takes no query) 7 the page with participant, enrollment and hearing 8 the access log's
+        # rows (one INSERT)
+        with django_assert_num_queries(8):
             page = client.get(url).content.decode()
         assert page.count("Failed to appear") == count
+
+
+def test_the_warrants_list_logs_the_participants_it_names(
+    client, coordinator, casemanager, program, session
+):
+    person = enrolled(program, creator=casemanager)
+    warrant_for(on_docket(session, person))
+    client.force_login(coordinator)
+    client.get(reverse("court:warrant_list"))
+
+    row = AccessLog.objects.get()
+    assert (row.user_id, row.participant_id, row.route) == (
+        coordinator.pk,
+        person.pk,
+        "court:warrant_list",
+    )
+    assert set(row.data_class_values) == {DataClass.IDENTITY, DataClass.COURT}
 
 
 # ---------------------------------------------------------------------------------------------
