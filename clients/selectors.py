@@ -855,6 +855,21 @@ def appointments_of_day(user: User, day: datetime.date) -> QuerySet[Appointment]
     return appointments
 
 
+def calendar_of_day(user: User, day: datetime.date) -> list[Appointment]:
+    """`appointments_of_day` read, each row noted for the access log: it names its participant
+    and tells of their attendance."""
+    appointments = list(appointments_of_day(user, day))
+    access.note_shown(
+        user,
+        (
+            (appointment.participant_id, data_class)
+            for appointment in appointments
+            for data_class in (DataClass.IDENTITY, DataClass.ATTENDANCE)
+        ),
+    )
+    return appointments
+
+
 def life_domain_history(participant: Participant) -> QuerySet[LifeDomainRecord]:
     return participant.life_domains.select_related("recorded_by").order_by(
         "domain", "-effective_from", "-pk"
@@ -993,13 +1008,38 @@ def life_domains_on(
     return found
 
 
+def note_alerts_shown(user: User, alerts: Iterable[Alert]) -> None:
+    """Each alert shown names its participant and tells of its data class: for the access
+    log."""
+    access.note_shown(
+        user,
+        (
+            (alert.participant_id, data_class)
+            for alert in alerts
+            for data_class in (DataClass.IDENTITY, DataClass(alert.data_class))
+        ),
+    )
+
+
 def my_day(user: User) -> dict:
     """The case manager's home page: today's appointments, follow-ups due, open alerts."""
     today = user_today(user)
+    follow_ups = list(follow_ups_due(user, today))
+    alerts = list(alerts_for(user)[:5])
+    # A follow-up comes from a case note: for the access log.
+    access.note_shown(
+        user,
+        (
+            (follow_up.participant_id, data_class)
+            for follow_up in follow_ups
+            for data_class in (DataClass.IDENTITY, DataClass.CASE_NOTES)
+        ),
+    )
+    note_alerts_shown(user, alerts)
     return {
-        "appointments": appointments_of_day(user, today),
-        "follow_ups": follow_ups_due(user, today),
-        "alerts": alerts_for(user)[:5],
+        "appointments": calendar_of_day(user, today),
+        "follow_ups": follow_ups,
+        "alerts": alerts,
     }
 
 

@@ -336,15 +336,7 @@ def alert_list(request):
     page = Paginator(selectors.alerts_for(request.user, state=state), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    # Each alert names its participant and tells of its data class: for the access log.
-    access.note_shown(
-        request.user,
-        (
-            (alert.participant_id, data_class)
-            for alert in page
-            for data_class in (DataClass.IDENTITY, DataClass(alert.data_class))
-        ),
-    )
+    selectors.note_alerts_shown(request.user, page)
     return render(
         request,
         "clients/alert_list.html",
@@ -689,7 +681,7 @@ def my_calendar(request):
             "day": day,
             "previous_day": day - datetime.timedelta(days=1),
             "next_day": day + datetime.timedelta(days=1),
-            "appointments": selectors.appointments_of_day(request.user, day),
+            "appointments": selectors.calendar_of_day(request.user, day),
         },
     )
 

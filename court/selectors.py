@@ -51,7 +51,13 @@ from clients.models import (
     Participant,
     TeamRole,
 )
-from clients.selectors import alert_names_row, alerts_for, life_domains_on, participant_today
+from clients.selectors import (
+    alert_names_row,
+    alerts_for,
+    life_domains_on,
+    note_alerts_shown,
+    participant_today,
+)
 from compliance.models import DrugTest, TestingOrder
 from compliance.rules import Verdict, monitoring_verdict
 from compliance.selectors import (
@@ -175,7 +181,9 @@ def court_alerts_panel(user: User) -> dict:
     (COURT_ALERT_KINDS) about participants of their programs, newest first; not the
     operational ones (missed tests, unrecorded attendance), which the team answers."""
     alerts = alerts_for(user).filter(kind__in=COURT_ALERT_KINDS)
-    return {"alerts": list(alerts[:COURT_ALERTS_SHOWN]), "count": alerts.count()}
+    shown = list(alerts[:COURT_ALERTS_SHOWN])
+    note_alerts_shown(user, shown)
+    return {"alerts": shown, "count": alerts.count()}
 
 
 # --- Hearing frequency

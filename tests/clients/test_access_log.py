@@ -12,7 +12,14 @@ from django.utils import timezone
 
 from clients import access, services
 from clients.access import DataClass
-from clients.models import ACCESS_LOG_CLASS_BITS, AccessLog, data_class_bits, data_classes_of
+from clients.models import (
+    ACCESS_LOG_CLASS_BITS,
+    AccessLog,
+    FollowUp,
+    data_class_bits,
+    data_classes_of,
+)
+from clients.selectors import participant_today
 from drugcourt.append_only import grant_app_role
 from drugcourt.roles import Role
 from tests.factories import assign, consent_to
@@ -55,6 +62,33 @@ def test_pages_without_a_participant_log_nothing(client, casemanager, participan
     missing = reverse("clients:participant_detail", args=[10**9])
     assert _view(client, casemanager, missing).status_code == 404
     assert not AccessLog.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("route", "classes"),
+    [
+        ("home", {DataClass.IDENTITY, DataClass.ATTENDANCE, DataClass.CASE_NOTES}),
+        ("clients:my_calendar", {DataClass.IDENTITY, DataClass.ATTENDANCE}),
+    ],
+)
+def test_my_day_and_my_calendar_log_the_participants_they_list(
+    client, casemanager, participant, route, classes
+):
+    services.appointment_schedule(
+        participant=participant, kind="collection", actor=casemanager, scheduled_at=timezone.now()
+    )
+    FollowUp.objects.create(
+        participant=participant,
+        description="Call back",
+        due_on=participant_today(participant),
+        assigned_to=casemanager,
+        created_by=casemanager,
+    )
+    _view(client, casemanager, reverse(route))
+
+    row = AccessLog.objects.get()
+    assert (row.user_id, row.participant_id, row.route) == (casemanager.pk, participant.pk, route)
+    assert set(row.data_class_values) == classes
 
 
 def test_a_judge_reading_under_a_consent_is_a_disclosure_with_the_consent_id(

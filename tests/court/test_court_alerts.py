@@ -6,7 +6,8 @@ import pytest
 from django.urls import reverse
 
 from clients import services as client_services
-from clients.models import Alert, AlertState, IncidentCategory, IncidentSeverity
+from clients.access import DataClass
+from clients.models import AccessLog, Alert, AlertState, IncidentCategory, IncidentSeverity
 from clients.selectors import participant_today
 from court import selectors, services
 from court.models import COURT_ALERT_KINDS, WarrantState
@@ -101,6 +102,10 @@ def test_the_bench_home_lists_the_court_alerts_not_the_operational_ones(
     assert "Alerts for the court" in home
     assert "New arrest on" in home
     assert "OPERATIONAL-MARKER" not in home
+    # The panel's alert is noted for the access log: identity and the alert's own class.
+    row = AccessLog.objects.get(user_id=judge.pk)
+    assert row.participant_id == participant.pk
+    assert {DataClass.IDENTITY, panel["alerts"][0].data_class} <= set(row.data_class_values)
 
 
 def test_a_judge_of_another_program_does_not_see_a_served_warrant(
