@@ -10,7 +10,7 @@ from typing import Literal
 from django.db.models import Aggregate, Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 
-from clients.access import participants_visible_to
+from clients.access import DataClass, note_shown, participants_visible_to
 from clients.models import CaseManagementFunction, Contact, Enrollment
 from clients.selectors import sealed_out_of_reports
 from drugcourt.models import Program, User
@@ -54,11 +54,13 @@ class UnitsOfServiceRow:
 
 class UnitsOfService:
     """The rows of the report, read lazily from one aggregate query: a Paginator's slice runs
-    it with LIMIT/OFFSET, iterating (the CSV) streams every row."""
+    it with LIMIT/OFFSET, iterating (the CSV) streams every row. Each participant row read is
+    noted for the access log (the page and the CSV alike)."""
 
-    def __init__(self, rows: QuerySet, by: UnitsOfServiceBy):
+    def __init__(self, rows: QuerySet, by: UnitsOfServiceBy, user: User):
         self._rows = rows
         self._by = by
+        self._user = user
 
     def count(self) -> int:
         return self._rows.count()
@@ -81,6 +83,7 @@ class UnitsOfService:
             pk = values["participant"]
             first = values["participant__preferred_name"] or values["participant__legal_first_name"]
             name = f"{values['participant__legal_last_name']}, {first}"
+            note_shown(self._user, ((pk, DataClass.IDENTITY), (pk, DataClass.CASE_NOTES)))
         return UnitsOfServiceRow(
             pk=pk,
             name=name,
@@ -155,7 +158,7 @@ def units_of_service(
         .annotate(total_units=total_units)
         .order_by(*name_fields[1:], name_fields[0])
     )
-    return UnitsOfService(rows, by)
+    return UnitsOfService(rows, by, user)
 
 
 def _start_of_day(day: datetime.date) -> datetime.datetime:

@@ -11,6 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clients import services
+from clients.access import DataClass
+from clients.models import AccessLog
 from clients.services import ContactData
 from reports import selectors
 from tests.conftest import enrolled
@@ -334,6 +336,22 @@ def test_csv_per_participant_has_every_row_beyond_a_page(client, casemanager, pa
     assert len(rows) == 30
 
 
+@pytest.mark.parametrize("route", ["reports:units_of_service", "reports:units_of_service_csv"])
+def test_rows_per_participant_are_logged_per_case_manager_not(
+    client, casemanager, participant, route
+):
+    log(participant, casemanager)
+    client.force_login(casemanager)
+
+    client.get(reverse(route), {**MARCH, "by": "case_manager"})
+    assert not AccessLog.objects.exists()
+    client.get(reverse(route), {**MARCH, "by": "participant"})
+
+    row = AccessLog.objects.get()
+    assert (row.user_id, row.participant_id, row.route) == (casemanager.pk, participant.pk, route)
+    assert set(row.data_class_values) == {DataClass.IDENTITY, DataClass.CASE_NOTES}
+
+
 def test_csv_quotes_names_a_spreadsheet_would_run_as_formulas(client, casemanager, participant):
     casemanager.first_name, casemanager.last_name = "=HYPERLINK(1)", ""
     casemanager.save()
@@ -374,8 +392,8 @@ def test_download_link_keeps_the_filters(client, casemanager):
 def page_queries(client, rows, django_assert_num_queries):
     # session, user, the user's first program (their today, for the default dates), paginator
     # count, page rows (reach, programs and enrollments as subqueries), the program choices of
-    # the filter form
-    with django_assert_num_queries(6):
+    # the filter form, the access log's rows (one INSERT)
+    with django_assert_num_queries(7):
         response = client.get(reverse("reports:units_of_service"), {**MARCH, "by": "participant"})
     assert f"{rows} in all" in response.content.decode()
 
