@@ -9,6 +9,7 @@ from django.utils import timezone
 from clients import access, services
 from clients.models import (
     REVOCATION_TERMS,
+    AccessLog,
     CaseAssignment,
     Consent,
     ConsentRecipient,
@@ -176,6 +177,14 @@ def consent_to_team(participant: Participant, program: Program | None = None, **
         enrollment=enrollment,
         **fields,
     )
+
+
+def logged_classes(user: User, participant: Participant, route: str) -> set[str]:
+    """The data classes of the test's one access-log row, checked to be `user` reading
+    `participant` on `route`."""
+    row = AccessLog.objects.get()
+    assert (row.user_id, row.participant_id, row.route) == (user.pk, participant.pk, route)
+    return set(row.data_class_values)
 
 
 def assign(participant: Participant, user: User, role: Role = Role.CASE_MANAGER) -> None:

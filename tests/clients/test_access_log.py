@@ -22,7 +22,7 @@ from clients.models import (
 from clients.selectors import participant_today
 from drugcourt.append_only import grant_app_role
 from drugcourt.roles import Role
-from tests.factories import assign, consent_to
+from tests.factories import assign, consent_to, logged_classes
 
 pytestmark = pytest.mark.django_db
 
@@ -86,9 +86,7 @@ def test_my_day_and_my_calendar_log_the_participants_they_list(
     )
     _view(client, casemanager, reverse(route))
 
-    row = AccessLog.objects.get()
-    assert (row.user_id, row.participant_id, row.route) == (casemanager.pk, participant.pk, route)
-    assert set(row.data_class_values) == classes
+    assert logged_classes(casemanager, participant, route) == classes
 
 
 def test_a_judge_reading_under_a_consent_is_a_disclosure_with_the_consent_id(

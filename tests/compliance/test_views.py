@@ -11,13 +11,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clients.access import DataClass
-from clients.models import AccessLog
 from clients.selectors import participant_today
 from compliance import draw, services
 from compliance.models import DrugTest, DrugTestResult, TestReason, TestStatus
 from drugcourt.models import Substance
 from tests.conftest import enrolled
-from tests.factories import assign
+from tests.factories import assign, logged_classes
 from tests.treatment_plans.test_referrals import refer
 from treatment_plans import services as treatment_services
 
@@ -290,32 +289,8 @@ def test_the_testing_page_costs_the_same_queries_at_1_and_20_tests(
             client.get(url)
 
 
-def test_the_call_list_costs_the_same_queries_at_1_and_20_participants(
-    client, casemanager, program, django_assert_num_queries
-):
-    client.force_login(casemanager)
-    for count in (1, 20):
-        DrugTest.objects.all().delete()
-        for _ in range(count):
-            person = enrolled(program, creator=casemanager)
-            assign(person, casemanager)
-            DrugTest.objects.create(
-                participant=person,
-                program=program,
-                reason=TestReason.RANDOM,
-                scheduled_for=CALL_DAY.date(),
-                notified_at=CALL_DAY - datetime.timedelta(hours=6),
-                collect_by=CALL_DAY + datetime.timedelta(hours=2),
-                status_changed_at=CALL_DAY,
-            )
-        # 1 session 2 user 3 the chosen program 4 the first program 5 settings in force 6 their
-        # phases 7 the programs to choose from 8 the list 9 the access log's rows (one INSERT)
-        with time_machine.travel(CALL_DAY, tick=False), django_assert_num_queries(9):
-            page = client.get(reverse("compliance:call_list")).content.decode()
-        assert page.count("test-status test-scheduled") == count
-
-
-def test_the_call_list_logs_the_participants_it_calls(client, casemanager, program):
+def called(program, casemanager):
+    """A participant on the case manager's caseload, on CALL_DAY's call list."""
     person = enrolled(program, creator=casemanager)
     assign(person, casemanager)
     DrugTest.objects.create(
@@ -327,14 +302,31 @@ def test_the_call_list_logs_the_participants_it_calls(client, casemanager, progr
         collect_by=CALL_DAY + datetime.timedelta(hours=2),
         status_changed_at=CALL_DAY,
     )
+    return person
+
+
+def test_the_call_list_costs_the_same_queries_at_1_and_20_participants(
+    client, casemanager, program, django_assert_num_queries
+):
+    client.force_login(casemanager)
+    for count in (1, 20):
+        DrugTest.objects.all().delete()
+        for _ in range(count):
+            called(program, casemanager)
+        # 1 session 2 user 3 the chosen program 4 the first program 5 settings in force 6 their
+        # phases 7 the programs to choose from 8 the list 9 the access log's rows (one INSERT)
+        with time_machine.travel(CALL_DAY, tick=False), django_assert_num_queries(9):
+            page = client.get(reverse("compliance:call_list")).content.decode()
+        assert page.count("test-status test-scheduled") == count
+
+
+def test_the_call_list_logs_the_participants_it_calls(client, casemanager, program):
+    person = called(program, casemanager)
     client.force_login(casemanager)
     with time_machine.travel(CALL_DAY, tick=False):
         client.get(reverse("compliance:call_list"))
 
-    row = AccessLog.objects.get()
-    assert (row.user_id, row.participant_id, row.route) == (
-        casemanager.pk,
-        person.pk,
-        "compliance:call_list",
-    )
-    assert set(row.data_class_values) == {DataClass.IDENTITY, DataClass.DRUG_TESTS}
+    assert logged_classes(casemanager, person, "compliance:call_list") == {
+        DataClass.IDENTITY,
+        DataClass.DRUG_TESTS,
+    }

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.html import strip_tags
 
 from clients.access import DataClass
-from clients.models import AccessLog, Appointment, AppointmentKind, AppointmentOutcome
+from clients.models import Appointment, AppointmentKind, AppointmentOutcome
 from court.models import (
     APPEARANCE_OUTCOMES,
     Appearance,
@@ -29,7 +29,7 @@ from drugcourt.selectors import program_today
 from drugcourt.services import DEFAULT_PHASES
 from tests.compliance.builders import an_appointment
 from tests.conftest import enrolled, make_persona
-from tests.factories import UserFactory, settings_since_2020
+from tests.factories import UserFactory, logged_classes, settings_since_2020
 
 pytestmark = pytest.mark.django_db
 
@@ -438,13 +438,10 @@ def test_the_warrants_list_logs_the_participants_it_names(
     client.force_login(coordinator)
     client.get(reverse("court:warrant_list"))
 
-    row = AccessLog.objects.get()
-    assert (row.user_id, row.participant_id, row.route) == (
-        coordinator.pk,
-        person.pk,
-        "court:warrant_list",
-    )
-    assert set(row.data_class_values) == {DataClass.IDENTITY, DataClass.COURT}
+    assert logged_classes(coordinator, person, "court:warrant_list") == {
+        DataClass.IDENTITY,
+        DataClass.COURT,
+    }
 
 
 # ---------------------------------------------------------------------------------------------

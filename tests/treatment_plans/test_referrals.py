@@ -11,10 +11,9 @@ from django.utils import timezone
 
 from clients import access
 from clients.access import DataClass
-from clients.models import AccessLog
 from clients.reconcile import access_drift
 from drugcourt.roles import OrganizationKind, Role
-from tests.factories import OrganizationFactory, UserFactory
+from tests.factories import OrganizationFactory, UserFactory, logged_classes
 from treatment_plans import services
 from treatment_plans.models import Referral, ServiceEpisode
 
@@ -174,13 +173,10 @@ def test_provider_list_logs_the_participants_referred(client, provider, casemana
     client.force_login(provider)
     client.get(reverse("treatment_plans:my_referrals"))
 
-    row = AccessLog.objects.get()
-    assert (row.user_id, row.participant_id, row.route) == (
-        provider.pk,
-        participant.pk,
-        "treatment_plans:my_referrals",
-    )
-    assert set(row.data_class_values) == {DataClass.IDENTITY, DataClass.PLAN_SUMMARY}
+    assert logged_classes(provider, participant, "treatment_plans:my_referrals") == {
+        DataClass.IDENTITY,
+        DataClass.PLAN_SUMMARY,
+    }
 
 
 def test_overdue_referrals_are_highlighted(
