@@ -13,8 +13,9 @@ from django.utils import timezone
 
 from clients import services
 from clients.access import DataClass
+from drugcourt.roles import Role
 from drugcourt.services import PhaseData, program_settings_change_phases, program_today
-from tests.factories import log_contact
+from tests.factories import consent_to, log_contact
 
 
 def test_appointment_outcome_does_not_redirect_off_the_site(client, casemanager, participant):
@@ -66,7 +67,10 @@ def test_junk_numbers_in_query_strings_are_not_server_errors(
     assert client.get(reverse("clients:participant_list"), {"phase": value}).status_code == 200
 
 
-def test_a_judge_sees_no_acknowledge_or_resolve_button(client, judge, participant):
+def test_a_judge_sees_no_acknowledge_or_resolve_button(client, judge, program, participant):
+    # It names no test: it may speak of one a treatment agency collected, so it is listed to the
+    # judge under a consent only (tests/clients/test_alerts_consent.py).
+    consent_to(participant, (program, Role.JUDGE))
     services.alert_raise(
         participant=participant,
         kind="missed_test",
