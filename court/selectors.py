@@ -39,7 +39,6 @@ from clients.models import (
     OPEN_STATUSES,
     Alert,
     AlertState,
-    Appointment,
     CaseAssignment,
     Enrollment,
     EnrollmentStatus,
@@ -52,16 +51,14 @@ from clients.models import (
     TeamRole,
 )
 from clients.selectors import (
-    alert_names_row,
     alerts_for,
     life_domains_on,
     note_alerts_shown,
     participant_today,
 )
-from compliance.models import DrugTest, TestingOrder
+from compliance.models import TestingOrder
 from compliance.rules import Verdict, monitoring_verdict
 from compliance.selectors import (
-    TEST_ALERT_SOURCE,
     Attendance,
     DrugTestFacts,
     MonitoringFacts,
@@ -1689,7 +1686,7 @@ def compliance_summary(
         else {}
     )
     incidents = _incidents_reported(user, program, since, today)
-    alerts = _alerts_since(user, program, since, withheld)
+    alerts = _alerts_since(user, program, since)
     status_changes: dict[int, list[EnrollmentStatusChange]] = {}
     for change in EnrollmentStatusChange.objects.filter(
         enrollment_id__in=enrollment_ids, effective_date__gte=earliest
@@ -1844,14 +1841,12 @@ def _incidents_reported(
 
 
 def _alerts_since(
-    user: User, program: Program, since: dict[int, datetime.date], withheld: Withheld
+    user: User, program: Program, since: dict[int, datetime.date]
 ) -> dict[int, tuple[tuple[Alert, ...], tuple[Alert, ...], tuple[Alert, ...]]]:
     """For each participant, of the alerts the user sees: those raised since their date, those
     resolved since then, and the open ones meant for the court (COURT_ALERT_KINDS). Dates are
-    the program's local ones. None carries Part 2 information no consent covers for the user:
-    of a class `withheld` by rows, only the alerts naming a row of it that is not Part 2 (a test
-    the court or probation collected, a case-manager meeting); of another gated class, none
-    while it is withheld. One query."""
+    the program's local ones. None carries Part 2 information no consent covers for the user
+    (alerts_for leaves those out). One query."""
     start = datetime.datetime.combine(min(since.values()), datetime.time(), tzinfo=program.zone)
     alerts = alerts_for(user, state=None).filter(
         Q(state=AlertState.OPEN, kind__in=COURT_ALERT_KINDS)
@@ -1859,32 +1854,9 @@ def _alerts_since(
         | Q(state=AlertState.RESOLVED, updated_at__gte=start),
         participant_id__in=list(since),
     )
-    for data_class, rows, prefix in (
-        (DataClass.DRUG_TESTS, DrugTest.objects.all(), TEST_ALERT_SOURCE),
-        (DataClass.ATTENDANCE, Appointment.objects.all(), access.APPOINTMENT_ALERT_SOURCE),
-    ):
-        if ids := withheld.participants.get(data_class):
-            shown_rows = rows.exclude(access.part2_rows(user, data_class))
-            alerts = alerts.exclude(
-                Q(data_class=data_class, participant_id__in=sorted(ids))
-                & ~alert_names_row(shown_rows, prefix)
-            )
     read = list(alerts.order_by("created_at", "id"))
-    gated = {DataClass(alert.data_class) for alert in read} & (
-        access.GATED_CLASSES - withheld.participants.keys()
-    )
-    withheld_of_class = {
-        data_class: _withheld_ids(
-            user,
-            {alert.participant_id for alert in read if alert.data_class == data_class},
-            data_class,
-        )
-        for data_class in gated
-    }
     found: dict[int, tuple[list[Alert], list[Alert], list[Alert]]] = {}
     for alert in read:
-        if alert.participant_id in withheld_of_class.get(DataClass(alert.data_class), ()):
-            continue
         raised, resolved, for_court = found.setdefault(alert.participant_id, ([], [], []))
         day = since[alert.participant_id]
         if program_today(program, alert.created_at) >= day:
